@@ -1,0 +1,68 @@
+"""The in-memory history: a bounded ring buffer of compact sample rows, read by cursor."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from itertools import islice
+
+from perfmon.models import HISTORY_COLUMNS, HistoryRow
+
+
+@dataclass(frozen=True, slots=True)
+class HistorySlice:
+    """Rows answering one cursor query, oldest first."""
+
+    rows: list[HistoryRow]
+    truncated: bool  # the cursor was older than the buffer: points between were lost
+
+    def columns(self) -> dict[str, list[object]]:
+        """The rows as one list per column, ready to append to a chart."""
+        if not self.rows:
+            return {name: [] for name in HISTORY_COLUMNS}
+        columns = zip(*self.rows, strict=True)
+        return {name: list(values) for name, values in zip(HISTORY_COLUMNS, columns, strict=True)}
+
+
+class History:
+    """Recent sample rows; seq numbers in it are consecutive, so a cursor is an offset."""
+
+    def __init__(self, size: int) -> None:
+        self._rows: deque[HistoryRow] = deque(maxlen=size)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def append(self, row: HistoryRow) -> None:
+        """Add the newest row, dropping the oldest when full."""
+        self._rows.append(row)
+
+    @property
+    def first_seq(self) -> int | None:
+        """The oldest seq still held."""
+        return self._rows[0][0] if self._rows else None
+
+    @property
+    def latest_seq(self) -> int | None:
+        """The newest seq held."""
+        return self._rows[-1][0] if self._rows else None
+
+    def read(self, since: int | None, limit: int) -> HistorySlice:
+        """Rows with seq > ``since`` (oldest first, at most ``limit``); without it the last ``limit``."""
+        rows = self._rows
+        if not rows:
+            return HistorySlice([], truncated=False)
+        first = rows[0][0]
+        if since is None:
+            start = max(0, len(rows) - limit)
+            return HistorySlice(list(islice(rows, start, None)), truncated=False)
+        if since >= rows[-1][0]:
+            return HistorySlice([], truncated=False)
+        truncated = since < first - 1
+        start = 0 if truncated else since - first + 1
+        if start > len(rows) // 2:  # walk from the near end: polls ask for the newest rows
+            tail = len(rows) - start
+            picked = [rows[-i] for i in range(tail, max(0, tail - limit), -1)]
+        else:
+            picked = list(islice(rows, start, start + limit))
+        return HistorySlice(picked, truncated)

@@ -1,0 +1,110 @@
+"""The aiohttp API server: app factory, sampler lifecycle, and the command-line entry point."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+
+from aiohttp import web
+
+from perfmon import handlers
+from perfmon.config import ServerConfig, configure_logging, parse_server_config
+from perfmon.errors import json_errors
+from perfmon.handlers import SAMPLER
+from perfmon.sampler import Sampler
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_TIMEOUT_SECONDS = 3.0
+
+
+def create_app(
+    config: ServerConfig, *, sampler: Sampler | None = None, sample: bool = True
+) -> web.Application:
+    """Build the application; with ``sample=False`` the caller publishes samples itself."""
+    app = web.Application(middlewares=[json_errors])
+    app[SAMPLER] = sampler or Sampler(config)
+    app.router.add_get("/", handlers.index)
+    app.router.add_get("/api", handlers.index)
+    app.router.add_get("/api/performance", handlers.performance)
+    app.router.add_get("/api/history", handlers.history)
+    app.router.add_get("/api/processes", handlers.processes)
+    app.router.add_get("/api/health", handlers.health)
+    if sample:
+        app.cleanup_ctx.append(sampling)
+    app.on_shutdown.append(release_waiters)
+    return app
+
+
+async def sampling(app: web.Application) -> AsyncIterator[None]:
+    """Run the sampler for the application's lifetime."""
+    sampler = app[SAMPLER]
+    task = asyncio.create_task(sampler.run(), name="perfmon-sampler")
+    yield
+    sampler.close()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await asyncio.get_running_loop().run_in_executor(None, sampler.shutdown_worker)
+
+
+async def release_waiters(app: web.Application) -> None:
+    """Answer every long-polling request now instead of holding shutdown for up to a minute."""
+    app[SAMPLER].close()
+
+
+class PortInUse(Exception):
+    """The listening address is taken."""
+
+
+async def start(config: ServerConfig, app: web.Application | None = None) -> tuple[web.AppRunner, str]:
+    """Start serving; return the runner and the URL actually bound (port 0 picks one)."""
+    app = app or create_app(config)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None,
+                           shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(f"port {config.port} on {config.host} is already in use: "
+                            "stop what is using it or pass --port") from None
+        raise PortInUse(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from None
+    host, port = runner.addresses[0][:2]
+    shown = f"[{host}]" if ":" in host else host
+    return runner, f"http://{shown}:{port}"
+
+
+async def serve(config: ServerConfig) -> None:
+    """Serve until SIGINT or SIGTERM, then stop gracefully."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    runner, url = await start(config)
+    log.info("perfmon API listening on %s (sampling every %g s); Ctrl-C stops it",
+             url, config.interval_seconds)
+    try:
+        await stop.wait()
+    finally:
+        log.info("stopping")
+        await runner.cleanup()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the API server; returns the process exit code."""
+    config = parse_server_config(argv)
+    configure_logging(config.log_level)
+    try:
+        asyncio.run(serve(config))
+    except PortInUse as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,79 @@
+"""Rate maths: counter deltas over real elapsed time, and what happens when counters misbehave."""
+
+from __future__ import annotations
+
+import pytest
+
+from perfmon.rates import CounterRates
+
+
+@pytest.fixture
+def notes() -> list[str]:
+    return []
+
+
+def test_first_reading_has_no_rate(notes: list[str]) -> None:
+    rates = CounterRates(2)
+    assert rates.update({"a": (100, 200)}, 10.0, notes.append) == (None, None)
+    assert rates.last == {}
+
+
+def test_rate_is_delta_over_elapsed_time(notes: list[str]) -> None:
+    rates = CounterRates(2)
+    rates.update({"a": (100, 200), "b": (0, 0)}, 10.0, notes.append)
+    total = rates.update({"a": (300, 260), "b": (50, 10)}, 12.0, notes.append)
+    assert total == (125.0, 35.0)  # a: (200, 60)/2, b: (50, 10)/2
+    assert rates.last["a"] == (100.0, 30.0)
+    assert notes == []
+
+
+def test_counter_that_goes_down_gives_no_rate_and_a_reason(notes: list[str]) -> None:
+    rates = CounterRates(1)
+    rates.update({"eth0": (1_000_000,)}, 1.0, notes.append)
+    assert rates.update({"eth0": (10,)}, 2.0, notes.append) == (None,)
+    assert "went backwards" in notes[0] and "eth0" in notes[0]
+    # the next interval measures again from the new baseline
+    assert rates.update({"eth0": (110,)}, 3.0, notes.append) == (100.0,)
+
+
+def test_new_device_is_counted_from_its_second_reading(notes: list[str]) -> None:
+    rates = CounterRates(1)
+    rates.update({"sda": (0,)}, 0.0, notes.append)
+    # sdb appears with a huge counter since boot: that is not traffic of this interval
+    assert rates.update({"sda": (10,), "sdb": (10**12,)}, 1.0, notes.append) == (10.0,)
+    assert rates.update({"sda": (20,), "sdb": (10**12 + 5,)}, 2.0, notes.append) == (15.0,)
+
+
+def test_disappearing_device_never_gives_a_negative_total(notes: list[str]) -> None:
+    rates = CounterRates(1)
+    rates.update({"sda": (100,), "usb": (10**9,)}, 0.0, notes.append)
+    assert rates.update({"sda": (150,)}, 1.0, notes.append) == (50.0,)
+
+
+def test_excluded_devices_have_rates_but_stay_out_of_the_total(notes: list[str]) -> None:
+    rates = CounterRates(1)
+    rates.update({"lo": (0,), "eth0": (0,)}, 0.0, notes.append)
+    total = rates.update({"lo": (1000,), "eth0": (10,)}, 1.0, notes.append, exclude_from_total={"lo"})
+    assert total == (10.0,)
+    assert rates.last["lo"] == (1000.0,)
+
+
+def test_reset_of_an_excluded_device_keeps_the_total(notes: list[str]) -> None:
+    rates = CounterRates(1)
+    rates.update({"lo": (1000,), "eth0": (0,)}, 0.0, notes.append)
+    total = rates.update({"lo": (0,), "eth0": (10,)}, 1.0, notes.append, exclude_from_total={"lo"})
+    assert total == (10.0,)
+
+
+def test_clock_that_does_not_advance_gives_no_rate(notes: list[str]) -> None:
+    rates = CounterRates(1)
+    rates.update({"a": (1,)}, 5.0, notes.append)
+    assert rates.update({"a": (2,)}, 5.0, notes.append) == (None,)
+    assert notes
+
+
+def test_no_device_at_all_is_unknown_not_zero(notes: list[str]) -> None:
+    rates = CounterRates(1)
+    rates.update({}, 0.0, notes.append)
+    assert rates.update({}, 1.0, notes.append) == (None,)
+    assert notes == ["no device to measure"]

@@ -1,0 +1,209 @@
+"""The sampler: sample shape, rates across samples, failure isolation, serialisation, cadence."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import logging
+from collections.abc import Callable
+
+import psutil
+import pytest
+
+from perfmon.models import HISTORY_COLUMNS, empty_sample
+from perfmon.sampler import Sampler, ShuttingDown
+from tests.fakes import DiskIO, FakeClock, FakePsutil, NetIO
+
+MakeSampler = Callable[..., Sampler]
+
+
+def test_sample_has_the_full_shape(make_sampler: MakeSampler) -> None:
+    snapshot, table = make_sampler().collect()
+    data = json.loads(snapshot.body)
+    assert data.keys() == empty_sample().keys()
+    for section in ("host", "cpu", "memory", "swap", "disk_io", "network", "processes", "sensors"):
+        assert data[section].keys() == empty_sample()[section].keys(), section
+    assert data["seq"] == 1 and data["interval_seconds"] == 1.0
+    assert data["errors"] == []
+    assert table is not None and data["processes"]["count"] == 3
+
+
+def test_first_sample_has_null_rates_then_real_ones(
+    make_sampler: MakeSampler, fake_ps: FakePsutil, mono: FakeClock
+) -> None:
+    sampler = make_sampler()
+    first = sampler.collect()[0].data
+    assert first["disk_io"]["read_bytes_per_s"] is None
+    assert first["network"]["recv_bytes_per_s"] is None
+    fake_ps.disks = {"sda": DiskIO(100, 50, 1_500_000, 500_000)}
+    fake_ps.nics = {**fake_ps.nics, "eth0": NetIO(10_000, 24_000, 0, 0)}
+    mono.advance(0.5)
+    second = sampler.collect()[0].data
+    assert second["seq"] == 2
+    assert second["disk_io"]["read_bytes_per_s"] == 1_000_000.0  # 500 kB over 0.5 s of real time
+    assert second["disk_io"]["write_bytes_per_s"] == 0.0
+    assert second["network"]["recv_bytes_per_s"] == 8000.0
+
+
+def test_counter_reset_never_yields_a_negative_rate(
+    make_sampler: MakeSampler, fake_ps: FakePsutil, mono: FakeClock
+) -> None:
+    sampler = make_sampler()
+    sampler.collect()
+    fake_ps.nics = {**fake_ps.nics, "eth0": NetIO(1, 1, 0, 0)}
+    mono.advance(1)
+    data = sampler.collect()[0].data
+    assert data["network"]["sent_bytes_per_s"] is None
+    assert any(e["collector"] == "network" and "backwards" in e["message"] for e in data["errors"])
+
+
+def test_a_failing_collector_leaves_its_fields_null_and_others_work(
+    make_sampler: MakeSampler, fake_ps: FakePsutil
+) -> None:
+    fake_ps.failures["virtual_memory"] = psutil.AccessDenied()
+    data = make_sampler().collect()[0].data
+    assert set(data["memory"].values()) == {None}
+    assert {"collector": "memory",
+            "message": "access denied (the server's user may not read this)"} in data["errors"]
+    assert data["cpu"]["percent"] == 25.0 and data["swap"]["total_bytes"] == 2 * 2**30
+
+
+def test_a_failing_list_collector_is_null_not_empty(make_sampler: MakeSampler, fake_ps: FakePsutil) -> None:
+    fake_ps.failures["disk_partitions"] = OSError(5, "Input/output error")
+    data = make_sampler().collect()[0].data
+    assert data["disks"] is None
+    assert data["errors"] == [{"collector": "disks", "message": "OSError: [Errno 5] Input/output error"}]
+
+
+def test_persistent_failure_is_logged_once_and_recovery_once(
+    make_sampler: MakeSampler, fake_ps: FakePsutil, mono: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="perfmon.sampler")
+    sampler = make_sampler()
+    fake_ps.failures["getloadavg"] = OSError("no /proc/loadavg")
+    for _ in range(5):
+        sampler.collect()
+        mono.advance(1)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "load_average" in warnings[0].getMessage()
+    del fake_ps.failures["getloadavg"]
+    sampler.collect()
+    mono.advance(1)
+    sampler.collect()
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.INFO] == [
+        "collector load_average recovered"
+    ]
+
+
+def test_process_scan_failure_is_reported_in_every_sample(
+    make_sampler: MakeSampler, fake_ps: FakePsutil
+) -> None:
+    fake_ps.failures["process_iter"] = RuntimeError("boom")
+    sampler = make_sampler()
+    snapshot, table = sampler.collect()
+    sampler.publish(snapshot, table)
+    assert snapshot.data["processes"]["count"] is None
+    assert {"collector": "processes", "message": "RuntimeError: boom"} in snapshot.data["errors"]
+    later = sampler.collect()[0].data  # no new scan is due, the failed one still stands
+    assert {"collector": "processes", "message": "RuntimeError: boom"} in later["errors"]
+
+
+def test_processes_are_scanned_on_their_own_cadence(
+    make_sampler: MakeSampler, fake_ps: FakePsutil, mono: FakeClock
+) -> None:
+    sampler = make_sampler(process_interval_seconds=5.0)
+    sampler.prime()
+    scans_after_prime = fake_ps.calls["process_iter"]
+    for _ in range(5):
+        snapshot, table = sampler.collect()
+        sampler.publish(snapshot, table)
+        mono.advance(1.0)
+    # the first sample needs a table; the next scan is due 5 s after it
+    assert fake_ps.calls["process_iter"] - scans_after_prime == 1
+    mono.advance(1.0)
+    sampler.publish(*sampler.collect())
+    assert fake_ps.calls["process_iter"] - scans_after_prime == 2
+    assert fake_ps.calls["cpu_percent"] >= 12  # the system-wide groups ran every time
+
+
+def test_serialised_once_with_gzip_and_etag(make_sampler: MakeSampler) -> None:
+    sampler = make_sampler()
+    snapshot = sampler.collect()[0]
+    assert snapshot.etag == f"{sampler.instance_id}-1"
+    assert json.loads(snapshot.body) == snapshot.data
+    assert snapshot.body_gzip is not None and gzip.decompress(snapshot.body_gzip) == snapshot.body
+    assert len(snapshot.body_gzip) < len(snapshot.body)
+
+
+def test_instances_never_share_etags(make_sampler: MakeSampler) -> None:
+    assert make_sampler().collect()[0].etag != make_sampler().collect()[0].etag
+
+
+def test_non_finite_numbers_become_null(make_sampler: MakeSampler, fake_ps: FakePsutil) -> None:
+    fake_ps.cpu_total = float("nan")
+    data = json.loads(make_sampler().collect()[0].body)
+    assert data["cpu"]["percent"] is None
+    assert data["errors"][-1]["collector"] == "sampler"
+
+
+def test_history_rows_follow_the_columns(make_sampler: MakeSampler) -> None:
+    sampler = make_sampler()
+    sampler.publish(*sampler.collect())
+    row = sampler.history.read(None, 1).rows[0]
+    assert dict(zip(HISTORY_COLUMNS, row, strict=True)) == {
+        "seq": 1, "timestamp": 1_700_000_000.0, "cpu_percent": 25.0, "memory_percent": 25.0,
+        "swap_percent": 50.0, "load_1": 0.5, "disk_read_bytes_per_s": None,
+        "disk_write_bytes_per_s": None, "net_sent_bytes_per_s": None, "net_recv_bytes_per_s": None,
+    }
+
+
+def test_history_memory_is_bounded(make_sampler: MakeSampler) -> None:
+    sampler = make_sampler(history_size=10)
+    for _ in range(25):
+        sampler.publish(*sampler.collect())
+    assert len(sampler.history) == 10
+    assert sampler.history.first_seq == 16 and sampler.history.latest_seq == 25
+
+
+async def test_waiters_wake_on_the_next_sample_only(make_sampler: MakeSampler) -> None:
+    sampler = make_sampler()
+    await sampler.sample_once()
+    waiters = [asyncio.create_task(sampler.wait_for_sample(1, 5.0)) for _ in range(100)]
+    await asyncio.sleep(0.05)
+    assert not any(w.done() for w in waiters)
+    await sampler.sample_once()
+    results = await asyncio.gather(*waiters)
+    assert {r.seq for r in results if r} == {2} and all(results)
+    sampler.shutdown_worker()
+
+
+async def test_waiting_times_out_with_none(make_sampler: MakeSampler) -> None:
+    sampler = make_sampler()
+    await sampler.sample_once()
+    assert await sampler.wait_for_sample(1, 0.05) is None
+    sampler.shutdown_worker()
+
+
+async def test_close_releases_waiters(make_sampler: MakeSampler) -> None:
+    sampler = make_sampler()
+    waiter = asyncio.create_task(sampler.wait_for_sample(None, 30.0))
+    await asyncio.sleep(0.01)
+    sampler.close()
+    with pytest.raises(ShuttingDown):
+        await asyncio.wait_for(waiter, 1.0)
+
+
+async def test_run_samples_on_a_fixed_cadence(fake_ps: FakePsutil) -> None:
+    from perfmon.collectors import default_collectors
+    from perfmon.config import ServerConfig
+
+    sampler = Sampler(ServerConfig(interval_seconds=0.1), ps=fake_ps,
+                      collectors=default_collectors(fake_ps, whole_disk=lambda _: True))
+    task = asyncio.create_task(sampler.run())
+    await asyncio.sleep(0.75)
+    sampler.close()
+    task.cancel()
+    sampler.shutdown_worker()
+    assert sampler.latest is not None and 5 <= sampler.latest.seq <= 8
+    assert sampler.history.read(None, 100).columns()["seq"] == list(range(1, sampler.latest.seq + 1))
