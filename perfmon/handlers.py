@@ -138,7 +138,7 @@ async def performance(request: web.Request) -> web.StreamResponse:
             if newer is not None:
                 return snapshot_response(request, newer)
         return web.Response(status=304, headers={
-            hdrs.ETAG: f'"{snapshot.etag}"', hdrs.CACHE_CONTROL: NO_CACHE, hdrs.VARY: "Accept-Encoding",
+            "ETag": f'"{snapshot.etag}"', hdrs.CACHE_CONTROL: NO_CACHE, hdrs.VARY: "Accept-Encoding",
         })
     return snapshot_response(request, snapshot)
 
@@ -153,7 +153,7 @@ def snapshot_response(request: web.Request, snapshot: Snapshot) -> web.Response:
         body = snapshot.body_gzip
         etag = snapshot.etag_gzip
         headers[hdrs.CONTENT_ENCODING] = "gzip"
-    headers[hdrs.ETAG] = f'"{etag}"'
+    headers["ETag"] = f'"{etag}"'
     return web.Response(body=body, headers=headers)
 
 
@@ -190,7 +190,7 @@ async def processes(request: web.Request) -> web.StreamResponse:
     if table is None:
         raise starting_error()
     etag = f"{sampler.instance_id}-p{table.scan_seq}"
-    headers = {hdrs.ETAG: f'"{etag}"', hdrs.CACHE_CONTROL: NO_CACHE}
+    headers = {"ETag": f'"{etag}"', hdrs.CACHE_CONTROL: NO_CACHE}
     if etag_matches(request, etag):
         return web.Response(status=304, headers=headers)
     rows = top_by(table.processes, PROCESS_SORT_FIELDS[sort], 10 if limit is None else int(limit))

@@ -1,0 +1,98 @@
+"""Helpers to run the real entry points as subprocesses on free loopback ports."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http_get(
+    url: str, headers: dict[str, str] | None = None, timeout: float = 5
+) -> tuple[int, Message, bytes]:
+    """GET a URL; returns status, headers (case-insensitive) and body, for error statuses too."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+def get_json(url: str, timeout: float = 5) -> tuple[int, Any]:
+    """GET a URL and decode its JSON body."""
+    status, _, body = http_get(url, timeout=timeout)
+    return status, json.loads(body)
+
+
+def wait_until_healthy(url: str, proc: subprocess.Popen, timeout: float = 20) -> dict:
+    """Poll url until it answers 200; fail early if the process died."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"process exited with {proc.returncode} before becoming healthy")
+        try:
+            status, body = get_json(url, timeout=2)
+            if status == 200:
+                return body
+            last = body
+        except (OSError, ValueError) as exc:
+            last = exc
+        time.sleep(0.1)
+    raise AssertionError(f"{url} not healthy after {timeout} s; last answer: {last}")
+
+
+class Running:
+    """A started entry-point process whose stderr goes to a temporary file."""
+
+    def __init__(self, script: str, *args: str, env: dict[str, str] | None = None) -> None:
+        self.stderr_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in __exit__
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / script), *args],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True, env=env,
+        )
+
+    def stderr(self) -> str:
+        """Everything the process wrote to stderr so far."""
+        self.stderr_file.seek(0)
+        return self.stderr_file.read()
+
+    def stop(self, timeout: float = 10) -> int:
+        """Terminate (if still running) and reap; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise
+
+    def __enter__(self) -> Running:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.stderr_file.close()

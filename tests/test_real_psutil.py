@@ -1,0 +1,86 @@
+"""Invariants of samples taken from this machine with the real psutil."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import psutil
+import pytest
+
+from perfmon.config import ServerConfig
+from perfmon.sampler import Sampler
+
+
+@pytest.fixture(scope="module")
+def samples() -> list[dict]:
+    """Two consecutive real samples, 0.5 s apart."""
+    sampler = Sampler(ServerConfig(interval_seconds=0.5))
+    sampler.prime()
+    time.sleep(0.5)
+    taken = []
+    for _ in range(2):
+        snapshot, _ = sampler.collect()
+        taken.append(json.loads(snapshot.body))
+        time.sleep(0.5)
+    return taken
+
+
+def percent_or_none(value: object) -> bool:
+    return value is None or (isinstance(value, (int, float)) and 0 <= value <= 100)
+
+
+def test_cpu_invariants(samples: list[dict]) -> None:
+    cpu = samples[-1]["cpu"]
+    assert 0 <= cpu["percent"] <= 100
+    assert len(cpu["per_cpu_percent"]) == cpu["count_logical"] == psutil.cpu_count()
+    assert all(0 <= p <= 100 for p in cpu["per_cpu_percent"])
+    assert cpu["count_physical"] is None or 1 <= cpu["count_physical"] <= cpu["count_logical"]
+    assert len(cpu["load_average"]) == 3 and all(x >= 0 for x in cpu["load_average"])
+    assert 95 <= sum(cpu["times_percent"].values()) - cpu["times_percent"].get("guest", 0) \
+        - cpu["times_percent"].get("guest_nice", 0) <= 105
+
+
+def test_memory_and_swap_invariants(samples: list[dict]) -> None:
+    memory, swap = samples[-1]["memory"], samples[-1]["swap"]
+    assert 0 < memory["available_bytes"] <= memory["total_bytes"]
+    assert 0 < memory["used_bytes"] <= memory["total_bytes"]
+    assert 0 <= memory["percent"] <= 100
+    assert swap["used_bytes"] <= swap["total_bytes"]
+    assert (swap["percent"] is None) == (swap["total_bytes"] == 0)
+    if swap["percent"] is None:
+        assert any(e["collector"] == "swap" for e in samples[-1]["errors"])
+
+
+def test_disks_invariants(samples: list[dict]) -> None:
+    disks = samples[-1]["disks"]
+    assert disks, "a machine running tests has at least one real filesystem"
+    for disk in disks:
+        assert disk["used_bytes"] <= disk["total_bytes"] and 0 <= disk["percent"] <= 100
+    assert len({d["device"] for d in disks}) == len(disks)
+
+
+def test_rates_are_null_first_then_non_negative(samples: list[dict]) -> None:
+    first, second = samples
+    for section in ("disk_io", "network"):
+        values = [v for k, v in first[section].items() if k.endswith("_per_s")]
+        assert values == [None] * len(values)
+    network = second["network"]
+    for value in [*second["disk_io"].values(), network["sent_bytes_per_s"], network["recv_bytes_per_s"]]:
+        assert value is None or value >= 0
+    assert second["seq"] == first["seq"] + 1 and second["timestamp"] > first["timestamp"]
+
+
+def test_processes_and_host(samples: list[dict]) -> None:
+    sample = samples[-1]
+    assert sample["processes"]["count"] > 1
+    assert 0 < len(sample["processes"]["top_cpu"]) <= 5
+    assert all(percent_or_none(p["memory_percent"]) for p in sample["processes"]["top_cpu"])
+    assert sample["host"]["uptime_seconds"] > 0 and sample["host"]["hostname"]
+    assert isinstance(sample["sensors"]["temperatures"], list) or any(
+        e["collector"] == "sensors" for e in sample["errors"])
+
+
+def test_a_sample_costs_little(samples: list[dict]) -> None:
+    # Not a timing assertion: the serialised sample stays small enough to poll every second.
+    assert len(json.dumps(samples[-1])) < 64 * 1024
