@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from aiohttp import hdrs, web
+from multidict import CIMultiDict
 
 from perfmon import __version__
 from perfmon.collectors import top_by
@@ -126,7 +127,7 @@ def starting_error() -> ApiError:
 async def performance(request: web.Request) -> web.StreamResponse:
     """GET /api/performance: the latest snapshot, 304 if unchanged, long-poll with ?wait=S."""
     sampler = request.app[SAMPLER]
-    wait = wait_seconds(request)
+    wait = wait_seconds(request) if request.query_string else None
     snapshot = sampler.latest
     if snapshot is None and wait:
         snapshot = await wait_or_shutdown(sampler, None, wait)
@@ -143,18 +144,25 @@ async def performance(request: web.Request) -> web.StreamResponse:
     return snapshot_response(request, snapshot)
 
 
+@lru_cache(maxsize=8)
+def snapshot_headers(etag: str, encoding: str | None) -> CIMultiDict[str]:
+    """Response headers of one snapshot representation, built once per sample."""
+    headers = CIMultiDict({
+        hdrs.CONTENT_TYPE: "application/json", hdrs.CACHE_CONTROL: NO_CACHE,
+        hdrs.VARY: "Accept-Encoding", "ETag": f'"{etag}"',
+    })
+    if encoding:
+        headers[hdrs.CONTENT_ENCODING] = encoding
+    return headers
+
+
 def snapshot_response(request: web.Request, snapshot: Snapshot) -> web.Response:
     """The snapshot's pre-serialised bytes, gzip ones where accepted."""
-    headers = {hdrs.CACHE_CONTROL: NO_CACHE, hdrs.VARY: "Accept-Encoding",
-               hdrs.CONTENT_TYPE: "application/json"}
-    body = snapshot.body
-    etag = snapshot.etag
-    if snapshot.body_gzip is not None and accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")):
-        body = snapshot.body_gzip
-        etag = snapshot.etag_gzip
-        headers[hdrs.CONTENT_ENCODING] = "gzip"
-    headers["ETag"] = f'"{etag}"'
-    return web.Response(body=body, headers=headers)
+    accept_encoding = request.headers.get(hdrs.ACCEPT_ENCODING)
+    if snapshot.body_gzip is not None and accept_encoding and accepts_gzip(accept_encoding):
+        return web.Response(body=snapshot.body_gzip,
+                            headers=snapshot_headers(snapshot.etag_gzip, "gzip").copy())
+    return web.Response(body=snapshot.body, headers=snapshot_headers(snapshot.etag, None).copy())
 
 
 async def history(request: web.Request) -> web.Response:

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from perfmon import handlers
 from perfmon.config import ServerConfig, configure_logging, parse_server_config
-from perfmon.errors import json_errors
+from perfmon.errors import add_endpoint, add_fallback
 from perfmon.handlers import SAMPLER
 from perfmon.sampler import Sampler
 
@@ -27,14 +27,18 @@ def create_app(
     config: ServerConfig, *, sampler: Sampler | None = None, sample: bool = True
 ) -> web.Application:
     """Build the application; with ``sample=False`` the caller publishes samples itself."""
-    app = web.Application(middlewares=[json_errors])
+    app = web.Application()
     app[SAMPLER] = sampler or Sampler(config)
-    app.router.add_get("/", handlers.index)
-    app.router.add_get("/api", handlers.index)
-    app.router.add_get("/api/performance", handlers.performance)
-    app.router.add_get("/api/history", handlers.history)
-    app.router.add_get("/api/processes", handlers.processes)
-    app.router.add_get("/api/health", handlers.health)
+    for path, handler in (
+        ("/", handlers.index),
+        ("/api", handlers.index),
+        ("/api/performance", handlers.performance),
+        ("/api/history", handlers.history),
+        ("/api/processes", handlers.processes),
+        ("/api/health", handlers.health),
+    ):
+        add_endpoint(app.router, path, handler)
+    add_fallback(app.router)
     if sample:
         app.cleanup_ctx.append(sampling)
     app.on_shutdown.append(release_waiters)

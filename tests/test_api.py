@@ -307,6 +307,27 @@ async def test_wrong_method_is_json_405_with_allow(client: Client) -> None:
     assert "GET" in response.headers["Allow"]
 
 
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH", "OPTIONS"])
+async def test_every_other_method_is_405_on_every_endpoint(client: Client, method: str) -> None:
+    for path in ("/api/performance", "/api/history", "/api/processes", "/api/health", "/"):
+        response = await client.request(method, path)
+        await assert_json_error(response, 405, method, path)
+        assert response.headers["Allow"] == "GET, HEAD"
+
+
+async def test_head_answers_headers_only(client: Client, sampler: Sampler) -> None:
+    await sampler.sample_once()
+    response = await client.head("/api/performance", headers={"Accept-Encoding": "identity"})
+    assert response.status == 200 and response.headers["ETag"] == f'"{sampler.instance_id}-1"'
+    assert await response.read() == b""
+
+
+@pytest.mark.parametrize("path", ["/api/performance/", "/apis", "/favicon.ico", "/api/../etc/passwd"])
+async def test_other_paths_are_json_404_for_any_method(client: Client, path: str) -> None:
+    for method in ("GET", "POST"):
+        await assert_json_error(await client.request(method, path), 404, "no such endpoint")
+
+
 async def test_index_lists_endpoints(client: Client) -> None:
     body = await (await client.get("/")).json()
     assert "/api/performance" in body["endpoints"] and body["name"] == "perfmon"
