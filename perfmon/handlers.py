@@ -91,6 +91,11 @@ def accepts_gzip(accept_encoding: str) -> bool:
 
 def etag_matches(request: web.Request, *tags: str) -> bool:
     """True if If-None-Match names one of ``tags`` (weak comparison, ``*`` included)."""
+    raw = request.headers.get(hdrs.IF_NONE_MATCH)
+    if not raw:
+        return False
+    if raw[0] == '"' and raw[1:-1] in tags and raw[-1] == '"':
+        return True  # the usual poll: exactly the tag we sent, no need to parse a list
     candidates = request.if_none_match
     if not candidates:
         return False
@@ -138,9 +143,9 @@ async def performance(request: web.Request) -> web.StreamResponse:
             newer = await wait_or_shutdown(sampler, snapshot.seq, wait)
             if newer is not None:
                 return snapshot_response(request, newer)
-        return web.Response(status=304, headers={
-            "ETag": f'"{snapshot.etag}"', hdrs.CACHE_CONTROL: NO_CACHE, hdrs.VARY: "Accept-Encoding",
-        })
+        headers = snapshot_headers(snapshot.etag, None).copy()
+        del headers[hdrs.CONTENT_TYPE]
+        return web.Response(status=304, headers=headers)
     return snapshot_response(request, snapshot)
 
 

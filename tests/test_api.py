@@ -73,6 +73,14 @@ async def test_unchanged_poll_is_304_without_body(client: Client, sampler: Sampl
     assert changed.status == 200 and (await changed.json())["seq"] == 2
 
 
+@pytest.mark.parametrize("header", ['"x-9", {tag}', "W/{tag}", "*", ' {tag} '])
+async def test_if_none_match_lists_weak_tags_and_star(client: Client, sampler: Sampler, header: str) -> None:
+    await sampler.sample_once()
+    tag = f'"{sampler.instance_id}-1"'
+    response = await client.get("/api/performance", headers={"If-None-Match": header.format(tag=tag)})
+    assert response.status == 304
+
+
 async def test_etag_of_another_instance_gets_the_body(client: Client, sampler: Sampler) -> None:
     await sampler.sample_once()
     response = await client.get("/api/performance", headers={"If-None-Match": '"0123456789ab-1"'})
