@@ -94,8 +94,8 @@ def etag_matches(request: web.Request, *tags: str) -> bool:
     raw = request.headers.get(hdrs.IF_NONE_MATCH)
     if not raw:
         return False
-    if raw[0] == '"' and raw[1:-1] in tags and raw[-1] == '"':
-        return True  # the usual poll: exactly the tag we sent, no need to parse a list
+    if raw[0] == '"' and raw[-1] == '"' and "," not in raw:
+        return raw[1:-1] in tags  # the usual poll, one strong tag: no list to parse
     candidates = request.if_none_match
     if not candidates:
         return False
