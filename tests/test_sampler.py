@@ -207,3 +207,28 @@ async def test_run_samples_on_a_fixed_cadence(fake_ps: FakePsutil) -> None:
     sampler.shutdown_worker()
     assert sampler.latest is not None and 5 <= sampler.latest.seq <= 8
     assert sampler.history.read(None, 100).columns()["seq"] == list(range(1, sampler.latest.seq + 1))
+
+
+def test_memory_stays_flat_once_the_buffer_is_full(make_sampler: MakeSampler, mono: FakeClock) -> None:
+    import gc
+    import tracemalloc
+
+    sampler = make_sampler(history_size=50)
+
+    def run(cycles: int) -> None:
+        for _ in range(cycles):
+            sampler.publish(*sampler.collect())
+            mono.advance(1.0)
+
+    run(200)  # fill the ring buffer and every cache
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        run(2000)  # about 33 minutes of sampling at 1 s
+        gc.collect()
+        growth = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(before, "filename"))
+    finally:
+        tracemalloc.stop()
+    assert growth < 64 * 1024, f"memory grew by {growth} bytes over 2000 samples"
+    assert len(sampler.history) == 50

@@ -1,0 +1,480 @@
+#!/usr/bin/env python3
+"""Benchmark the perfmon API server against a bare aiohttp baseline, in one run.
+
+The machine this runs on is shared and noisy, so absolute numbers mean little; every
+result is paired with a baseline measured in the same run, and the ratios are the point.
+
+1. Throughput and p99 latency of ``GET /api/performance`` with wrk (``-t2 -c50``), the
+   perfmon server and a bare aiohttp server (bench/baseline_server.py) that returns the
+   very same bytes, run alternately (baseline, perfmon, baseline, perfmon, ...).
+2. The same load with ``If-None-Match`` set to the current ETag (``wrk -H``). The ETag
+   changes every second, so most of that run's responses are 200s; a second run with a
+   small wrk Lua script that follows the ETag measures the 304 path itself.
+3. Idle cost: a fresh perfmon server (``--interval 1``) and a fresh baseline server, no
+   clients, CPU time over ``--idle-seconds`` as percent of one core, and RSS at the end.
+
+All traffic goes to 127.0.0.1 on free ports; every server started is stopped on exit.
+
+    python bench/bench_api.py [--duration 10] [--connections 50] [--idle-seconds 60]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import re
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+PERFMON_SCRIPT = ROOT / "performance_api_server.py"
+BASELINE_SCRIPT = ROOT / "bench" / "baseline_server.py"
+HOST = "127.0.0.1"
+PATH = "/api/performance"
+WRK_THREADS = 2
+WARMUP_SECONDS = 5.0
+READY_TIMEOUT_SECONDS = 20.0
+STOP_TIMEOUT_SECONDS = 10.0
+TIME_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
+BYTE_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}  # wrk is binary
+
+FOLLOW_ETAG_LUA = """
+local etag = nil
+local threads = {}
+n304, nother = 0, 0
+function setup(thread) table.insert(threads, thread) end
+function request()
+  if etag then return wrk.format(nil, nil, {["If-None-Match"] = etag}) end
+  return wrk.format()
+end
+function response(status, headers, body)
+  if status == 304 then n304 = n304 + 1 else nother = nother + 1 end
+  for name, value in pairs(headers) do
+    if string.lower(name) == "etag" then etag = value end
+  end
+end
+function done(summary, latency, requests)
+  local a, b = 0, 0
+  for _, t in ipairs(threads) do a = a + t:get("n304"); b = b + t:get("nother") end
+  io.write(string.format("STATUS 304=%d other=%d\\n", a, b))
+end
+"""
+
+
+# --- servers ----------------------------------------------------------------------------
+
+@dataclass
+class Server:
+    """A server process started by this benchmark."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    stop_seconds: float | None = None
+    exit_code: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def log_tail(self, limit: int = 2000) -> str:
+        return self.log.read_text(errors="replace")[-limit:]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def spawn(name: str, argv: list[str], workdir: Path, port: int) -> Server:
+    """Start a server process with its stdout and stderr in a log file in ``workdir``."""
+    log = workdir / f"{name}-{port}.log"
+    with log.open("wb") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT)
+    return Server(name, proc, port, log)
+
+
+def start_perfmon(workdir: Path, name: str = "perfmon") -> Server:
+    """Start performance_api_server.py on a free port, sampling every second."""
+    port = free_port()
+    argv = [sys.executable, str(PERFMON_SCRIPT), "--host", HOST, "--port", str(port),
+            "--interval", "1.0", "--log-level", "warning"]
+    return spawn(name, argv, workdir, port)
+
+
+def start_baseline(workdir: Path, body_file: Path, name: str = "baseline") -> Server:
+    """Start bench/baseline_server.py on a free port, serving the bytes in ``body_file``."""
+    port = free_port()
+    argv = [sys.executable, str(BASELINE_SCRIPT), "--host", HOST, "--port", str(port),
+            "--body", str(body_file), "--path", PATH]
+    return spawn(name, argv, workdir, port)
+
+
+def wait_ready(server: Server, path: str) -> None:
+    """Poll ``path`` until it answers 200; fail with the server's log if it never does."""
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with code {server.proc.returncode} before it was "
+                               f"ready; its output:\n{server.log_tail()}")
+        try:
+            status, _, _ = fetch(server.url + path)
+            if status == 200:
+                return
+            last = f"HTTP {status}"
+        except OSError as exc:
+            last = str(exc)
+        time.sleep(0.1)
+    raise RuntimeError(f"{server.name} not ready after {READY_TIMEOUT_SECONDS:g} s ({last}); "
+                       f"its output:\n{server.log_tail()}")
+
+
+def stop(server: Server) -> None:
+    """SIGTERM, wait, SIGKILL if needed; record how long it took and the exit code."""
+    if server.proc.poll() is None:
+        started = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        try:
+            server.proc.wait(STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait()
+        server.stop_seconds = time.monotonic() - started
+    server.exit_code = server.proc.returncode
+
+
+@contextmanager
+def running(*servers: Server) -> Iterator[tuple[Server, ...]]:
+    """Stop every server on the way out, whatever happened."""
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            stop(server)
+        for server in servers:
+            how = ("had already exited" if server.stop_seconds is None
+                   else f"stopped by SIGTERM in {server.stop_seconds:.2f} s")
+            print(f"  {server.name}: {how}, exit code {server.exit_code}", flush=True)
+            if server.exit_code != 0:
+                print(f"  NOTE {server.name} exit code {server.exit_code}; its output:\n{server.log_tail()}")
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """GET ``url`` (no Accept-Encoding, like wrk); return status, headers and body."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+# --- wrk --------------------------------------------------------------------------------
+
+@dataclass
+class WrkResult:
+    """What one wrk run reported."""
+
+    requests_per_second: float
+    p99_ms: float
+    transfer_bytes_per_second: float
+    non_2xx_3xx: int
+    socket_errors: dict[str, int]
+    statuses: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def bytes_per_response(self) -> float:
+        return self.transfer_bytes_per_second / self.requests_per_second
+
+    def problems(self) -> str:
+        errors = {k: v for k, v in self.socket_errors.items() if v}
+        parts = [f"{self.non_2xx_3xx} non-2xx/3xx"] if self.non_2xx_3xx else []
+        parts += [f"socket errors {errors}"] if errors else []
+        return "; ".join(parts)
+
+
+def wrk_command(url: str, duration: int, connections: int, extra: Sequence[str] = ()) -> list[str]:
+    """The wrk command line."""
+    return ["wrk", f"-t{WRK_THREADS}", f"-c{connections}", f"-d{duration}s", "--latency", *extra, url]
+
+
+def parse_wrk(text: str) -> WrkResult:
+    """Parse wrk's report: Requests/sec, the 99% latency line, Transfer/sec and errors."""
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", text, re.M)
+    p99 = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s|m|h)\s*$", text, re.M)
+    transfer = re.search(r"^Transfer/sec:\s+([\d.]+)([KMGT]?B)\s*$", text, re.M)
+    if not (rps and p99 and transfer):
+        raise RuntimeError(f"cannot parse wrk output:\n{text}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    status = re.search(r"^STATUS 304=(\d+) other=(\d+)", text, re.M)
+    return WrkResult(
+        requests_per_second=float(rps.group(1)),
+        p99_ms=float(p99.group(1)) * TIME_UNITS_MS[p99.group(2)],
+        transfer_bytes_per_second=float(transfer.group(1)) * BYTE_UNITS[transfer.group(2)],
+        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=dict(zip(("connect", "read", "write", "timeout"),
+                               map(int, sock.groups()) if sock else (0, 0, 0, 0), strict=True)),
+        statuses={"304": int(status.group(1)), "other": int(status.group(2))} if status else {},
+    )
+
+
+def run_wrk(label: str, command: list[str], duration: int) -> WrkResult:
+    """Run wrk once and print a one-line summary."""
+    done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
+    result = parse_wrk(done.stdout)
+    note = f"  !! {result.problems()}" if result.problems() else ""
+    print(f"  {label:<22} {result.requests_per_second:>10.0f} req/s  p99 {result.p99_ms:7.2f} ms  "
+          f"{result.bytes_per_response:6.0f} B/resp{note}", flush=True)
+    return result
+
+
+# --- phases -----------------------------------------------------------------------------
+
+@dataclass
+class LoadResults:
+    """Results of the load phases (1 and 2)."""
+
+    baseline: list[WrkResult]
+    perfmon: list[WrkResult]
+    if_none_match: WrkResult
+    follow_etag: WrkResult
+    body_bytes: int
+    rss_after_load_mb: dict[str, float]
+    commands: dict[str, str]
+
+
+def snapshot_body(perfmon: Server, workdir: Path) -> Path:
+    """Fetch one /api/performance body from perfmon and keep it in a file for the baseline."""
+    status, _, body = fetch(perfmon.url + PATH)
+    if status != 200:
+        raise RuntimeError(f"perfmon answered {status} on {PATH}: {body[:500]!r}")
+    path = workdir / "performance.json"
+    path.write_bytes(body)
+    return path
+
+
+def alternate(base: Server, perf: Server, args: argparse.Namespace) -> tuple[list[WrkResult], ...]:
+    """Warm both servers up for a second, then run wrk on them alternately, baseline first."""
+    for server in (base, perf):
+        subprocess.run(wrk_command(server.url + PATH, 1, args.connections), capture_output=True,
+                       timeout=60, check=False)
+    results: dict[str, list[WrkResult]] = {"baseline": [], "perfmon": []}
+    for number in range(1, args.rounds + 1):
+        for server in (base, perf):
+            command = wrk_command(server.url + PATH, args.duration, args.connections)
+            results[server.name].append(run_wrk(f"round {number} {server.name}", command, args.duration))
+    return results["baseline"], results["perfmon"]
+
+
+def conditional_runs(perf: Server, args: argparse.Namespace, workdir: Path) -> tuple[WrkResult, ...]:
+    """The If-None-Match run with a fixed ETag (wrk -H), then one that follows the ETag."""
+    _, headers, _ = fetch(perf.url + PATH)
+    etag = headers.get("ETag") or headers.get("Etag")
+    if not etag:
+        raise RuntimeError(f"perfmon sent no ETag on {PATH}; headers: {headers}")
+    status, _, _ = fetch(perf.url + PATH, {"If-None-Match": etag})
+    print(f"  check: If-None-Match {etag} -> HTTP {status} (expected 304)")
+    fixed = wrk_command(perf.url + PATH, args.duration, args.connections, ["-H", f"If-None-Match: {etag}"])
+    fixed_result = run_wrk("304 fixed ETag (-H)", fixed, args.duration)
+    script = workdir / "follow_etag.lua"
+    script.write_text(FOLLOW_ETAG_LUA)
+    follow = wrk_command(perf.url + PATH, args.duration, args.connections, ["-s", str(script)])
+    follow_result = run_wrk("304 ETag followed", follow, args.duration)
+    print(f"  follow-ETag statuses: {follow_result.statuses}")
+    return fixed_result, follow_result
+
+
+def load_phase(args: argparse.Namespace, workdir: Path) -> LoadResults:
+    """Phases 1 and 2: both servers up, alternate wrk runs, then the conditional runs."""
+    with running(start_perfmon(workdir)) as (perf,):
+        wait_ready(perf, "/api/health")
+        body_file = snapshot_body(perf, workdir)
+        with running(start_baseline(workdir, body_file)) as (base,):
+            wait_ready(base, PATH)
+            print(f"perfmon {perf.url}, baseline {base.url}, body {body_file.stat().st_size} bytes")
+            baseline, perfmon = alternate(base, perf, args)
+            fixed, follow = conditional_runs(perf, args, workdir)
+            rss = {s.name: psutil.Process(s.proc.pid).memory_info().rss / 2**20 for s in (base, perf)}
+    commands = {
+        "GET": shlex.join(wrk_command("URL", args.duration, args.connections)),
+        "304 fixed": shlex.join(wrk_command("URL", args.duration, args.connections,
+                                            ["-H", "If-None-Match: ETAG"])),
+        "304 follow": shlex.join(wrk_command("URL", args.duration, args.connections,
+                                             ["-s", "follow_etag.lua"])),
+    }
+    return LoadResults(baseline, perfmon, fixed, follow, body_file.stat().st_size, rss, commands)
+
+
+@dataclass
+class IdleResult:
+    """One server's idle cost."""
+
+    cpu_percent_of_core: float
+    rss_mb: float
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    """User plus system CPU time of the process itself (children excluded)."""
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def idle_phase(args: argparse.Namespace, workdir: Path, body_file: Path) -> dict[str, IdleResult]:
+    """Phase 3: fresh servers side by side, no clients, CPU time over --idle-seconds."""
+    with running(start_perfmon(workdir)) as (perf,), running(start_baseline(workdir, body_file)) as (base,):
+        wait_ready(perf, "/api/health")
+        wait_ready(base, PATH)
+        time.sleep(WARMUP_SECONDS)
+        processes = {s.name: psutil.Process(s.proc.pid) for s in (perf, base)}
+        before = {name: cpu_seconds(p) for name, p in processes.items()}
+        started = time.monotonic()
+        print(f"idle: measuring {args.idle_seconds:g} s with no clients ...", flush=True)
+        time.sleep(args.idle_seconds)
+        elapsed = time.monotonic() - started
+        results = {
+            name: IdleResult(100 * (cpu_seconds(p) - before[name]) / elapsed, p.memory_info().rss / 2**20)
+            for name, p in processes.items()
+        }
+    for name, result in results.items():
+        print(f"  {name:<9} idle CPU {result.cpu_percent_of_core:5.2f} % of one core, "
+              f"RSS {result.rss_mb:5.1f} MB")
+    return results
+
+
+# --- report -----------------------------------------------------------------------------
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def table(load: LoadResults, idle: dict[str, IdleResult], rounds: int) -> str:
+    """The results as a markdown table."""
+    base_rps = median([r.requests_per_second for r in load.baseline])
+    perf_rps = median([r.requests_per_second for r in load.perfmon])
+    base_p99 = median([r.p99_ms for r in load.baseline])
+    perf_p99 = median([r.p99_ms for r in load.perfmon])
+    fixed, follow = load.if_none_match, load.follow_etag
+    rows = [
+        ("Metric", "bare aiohttp", "perfmon", "perfmon / bare"),
+        ("---", "---:", "---:", "---:"),
+        (f"GET {PATH}, req/s (median of {rounds})", f"{base_rps:.0f}", f"{perf_rps:.0f}",
+         f"**{perf_rps / base_rps:.2f}**"),
+        (f"GET {PATH}, p99 latency ms (median of {rounds})", f"{base_p99:.2f}", f"{perf_p99:.2f}",
+         f"{perf_p99 / base_p99:.2f}"),
+        ("GET, bytes per response (Transfer/sec / Requests/sec)",
+         f"{median([r.bytes_per_response for r in load.baseline]):.0f}",
+         f"{median([r.bytes_per_response for r in load.perfmon]):.0f}", ""),
+        ("If-None-Match stale ETag (wrk -H), req/s", "", f"{fixed.requests_per_second:.0f}",
+         f"{fixed.requests_per_second / base_rps:.2f}"),
+        ("If-None-Match stale ETag, p99 ms / bytes per response", "",
+         f"{fixed.p99_ms:.2f} / {fixed.bytes_per_response:.0f}", ""),
+        ("If-None-Match following the ETag (Lua), req/s", "", f"{follow.requests_per_second:.0f}",
+         f"{follow.requests_per_second / base_rps:.2f}"),
+        ("If-None-Match following the ETag, p99 ms / bytes per response", "",
+         f"{follow.p99_ms:.2f} / {follow.bytes_per_response:.0f}", ""),
+        ("RSS after the load runs, MB", f"{load.rss_after_load_mb['baseline']:.1f}",
+         f"{load.rss_after_load_mb['perfmon']:.1f}", ""),
+        ("Idle CPU, % of one core (--interval 1)", f"{idle['baseline'].cpu_percent_of_core:.2f}",
+         f"{idle['perfmon'].cpu_percent_of_core:.2f}", ""),
+        ("Idle RSS at the end, MB", f"{idle['baseline'].rss_mb:.1f}", f"{idle['perfmon'].rss_mb:.1f}", ""),
+    ]
+    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+def share_304(load: LoadResults) -> float | None:
+    """Estimated share of 304s in the fixed-ETag run, from its mean bytes per response."""
+    full = median([r.bytes_per_response for r in load.perfmon])
+    small = load.follow_etag.bytes_per_response
+    if full <= small:
+        return None
+    return min(1.0, max(0.0, (full - load.if_none_match.bytes_per_response) / (full - small)))
+
+
+def report(args: argparse.Namespace, load: LoadResults, idle: dict[str, IdleResult]) -> None:
+    """Print the table, the checks and the exact commands."""
+    pairs = zip(load.baseline, load.perfmon, strict=True)
+    ratios = [perf.requests_per_second / base.requests_per_second for base, perf in pairs]
+    problems = [f"{name} round {i}: {r.problems()}" for name, runs in
+                (("baseline", load.baseline), ("perfmon", load.perfmon)) for i, r in enumerate(runs, 1)
+                if r.problems()]
+    problems += [f"{n}: {r.problems()}" for n, r in (("304 fixed", load.if_none_match),
+                                                       ("304 follow", load.follow_etag)) if r.problems()]
+    share = share_304(load)
+    print("\n" + table(load, idle, args.rounds) + "\n")
+    print(f"per-round req/s ratios perfmon/bare: {', '.join(f'{r:.2f}' for r in ratios)}")
+    print(f"body served by both: {load.body_bytes} bytes")
+    if share is not None:
+        print(f"fixed-ETag run: about {100 * share:.0f} % of responses were 304 (from bytes per response)")
+    print("wrk errors: " + ("; ".join(problems) if problems else "none (no non-2xx/3xx, no socket errors)"))
+    print(f"machine: {psutil.cpu_count()} logical CPUs, Python {platform.python_version()}, "
+          f"aiohttp {aiohttp_version()}, {platform.platform()}")
+    print("command: " + shlex.join([
+        "python", "bench/bench_api.py", "--duration", str(args.duration), "--connections",
+        str(args.connections), "--idle-seconds", f"{args.idle_seconds:g}", "--rounds", str(args.rounds),
+    ]))
+    for name, command in load.commands.items():
+        print(f"wrk ({name}): {command}")
+
+
+def aiohttp_version() -> str:
+    import aiohttp
+
+    return aiohttp.__version__
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default: %(default)s)")
+    parser.add_argument("--connections", type=int, default=50, help="wrk connections (default: %(default)s)")
+    parser.add_argument("--idle-seconds", type=float, default=60.0,
+                        help="idle CPU measurement window (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="baseline/perfmon pairs of wrk runs, at least 2 (default: %(default)s)")
+    args = parser.parse_args(argv)
+    if args.rounds < 2 or args.duration < 1 or args.connections < WRK_THREADS or args.idle_seconds <= 0:
+        parser.error("need --rounds >= 2, --duration >= 1, --connections >= 2 and --idle-seconds > 0")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run every phase and print the report."""
+    args = parse_args(argv)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="perfmon-bench-") as tmp:
+        workdir = Path(tmp)
+        try:
+            load = load_phase(args, workdir)
+            idle = idle_phase(args, workdir, workdir / "performance.json")
+        except RuntimeError as exc:
+            print(f"benchmark failed: {exc}", file=sys.stderr)
+            return 1
+    report(args, load, idle)
+    print(f"total time: {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
