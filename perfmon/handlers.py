@@ -45,8 +45,9 @@ def query_number(
     if raw is None:
         return None
     kind = "a whole number" if integer else "a number"
-    lower = f"greater than {low:g}" if low_open else f"from {low:g}"
-    expected = f"parameter '{name}' must be {kind} {lower} to {high:g}, got {raw!r}"
+    low_text, high_text = (str(int(low)), str(int(high))) if integer else (f"{low:g}", f"{high:g}")
+    lower = f"greater than {low_text}" if low_open else f"from {low_text}"
+    expected = f"parameter '{name}' must be {kind} {lower} to {high_text}, got {raw!r}"
     try:
         value: float | int = int(raw) if integer else float(raw)
     except ValueError:
@@ -72,11 +73,10 @@ def wait_seconds(request: web.Request) -> float | None:
 
 @lru_cache(maxsize=64)
 def accepts_gzip(accept_encoding: str) -> bool:
-    """True if an Accept-Encoding header admits gzip (q-values respected)."""
+    """True if an Accept-Encoding header admits gzip: q > 0 for gzip, or else for ``*``."""
+    qualities: dict[str, float] = {}
     for item in accept_encoding.lower().split(","):
-        coding, _, params = item.strip().partition(";")
-        if coding.strip() not in ("gzip", "x-gzip", "*"):
-            continue
+        coding, _, params = item.partition(";")
         quality = 1.0
         for param in params.split(";"):
             key, _, value = param.strip().partition("=")
@@ -85,7 +85,10 @@ def accepts_gzip(accept_encoding: str) -> bool:
                     quality = float(value)
                 except ValueError:
                     quality = 0.0
-        return quality > 0
+        qualities[coding.strip()] = quality
+    for coding in ("gzip", "x-gzip", "*"):  # an explicit gzip rules over the wildcard
+        if coding in qualities:
+            return qualities[coding] > 0
     return False
 
 

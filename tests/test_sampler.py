@@ -205,7 +205,7 @@ async def test_run_samples_on_a_fixed_cadence(fake_ps: FakePsutil) -> None:
     sampler.close()
     task.cancel()
     sampler.shutdown_worker()
-    assert sampler.latest is not None and 5 <= sampler.latest.seq <= 8
+    assert sampler.latest is not None and 3 <= sampler.latest.seq <= 8  # about 7, fewer on a busy machine
     assert sampler.history.read(None, 100).columns()["seq"] == list(range(1, sampler.latest.seq + 1))
 
 
