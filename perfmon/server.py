@@ -69,7 +69,9 @@ class PortInUse(Exception):
 async def start(config: ServerConfig, app: web.Application | None = None) -> tuple[web.AppRunner, str]:
     """Start serving; return the runner and the URL actually bound (port 0 picks one)."""
     app = app or create_app(config)
-    runner = web.AppRunner(app, handle_signals=False, access_log=None,
+    # An access log line per request costs more than the request itself: debug level only.
+    access_log = logging.getLogger("aiohttp.access") if config.log_level == "debug" else None
+    runner = web.AppRunner(app, handle_signals=False, access_log=access_log,
                            shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)

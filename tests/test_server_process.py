@@ -35,6 +35,7 @@ def test_serves_real_samples_and_stops_on_signal(signum: int) -> None:
         assert time.monotonic() - started < 5
         assert "Traceback" not in server.stderr()
         assert "listening on http://127.0.0.1:" in server.stderr()
+        assert "GET /api/performance" not in server.stderr()  # no access log below debug
         with pytest.raises(OSError):
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
 
@@ -88,3 +89,12 @@ def test_port_0_picks_a_free_port_and_says_which() -> None:
         url = server.stderr().split("listening on ")[1].split()[0]
         assert get_json(f"{url}/api/performance?wait=5")[0] == 200
         assert server.stop() == 0
+
+
+def test_debug_level_logs_each_request() -> None:
+    port = free_port()
+    with Running(SCRIPT, "--port", str(port), "--log-level", "debug") as server:
+        wait_until_healthy(f"http://127.0.0.1:{port}/api/health", server.proc)
+        http_get(f"http://127.0.0.1:{port}/api/processes?limit=2")
+        assert server.stop() == 0
+        assert '"GET /api/processes?limit=2 HTTP/1.1" 200' in server.stderr()
