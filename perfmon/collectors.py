@@ -268,15 +268,18 @@ class DiskIOCollector:
         self._ps = ps
         self._monotonic = monotonic
         self._whole_disk = whole_disk
+        self._is_whole: dict[str, bool] = {}  # a name's kind never changes: stat it once
         self._rates = CounterRates(len(self.FIELDS))
 
     def collect(self, note: Note) -> dict[str, Any]:
         """Read per-disk counters and turn their deltas into rates."""
         per_disk = self._ps.disk_io_counters(perdisk=True) or {}
         now = self._monotonic()
+        for name in per_disk.keys() - self._is_whole.keys():
+            self._is_whole[name] = self._whole_disk(name)
         counters = {
             name: tuple(getattr(c, f) for f in self.FIELDS)
-            for name, c in per_disk.items() if self._whole_disk(name)
+            for name, c in per_disk.items() if self._is_whole[name]
         }
         totals = self._rates.update(counters, now, note)
         names = ("read_bytes_per_s", "write_bytes_per_s", "read_ops_per_s", "write_ops_per_s")
