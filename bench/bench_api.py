@@ -25,20 +25,21 @@ import platform
 import re
 import shlex
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.processes import free_port, http_get
 
 ROOT = Path(__file__).resolve().parent.parent
 PERFMON_SCRIPT = ROOT / "performance_api_server.py"
@@ -96,13 +97,6 @@ class Server:
         return self.log.read_text(errors="replace")[-limit:]
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def spawn(name: str, argv: list[str], workdir: Path, port: int) -> Server:
     """Start a server process with its stdout and stderr in a log file in ``workdir``."""
     log = workdir / f"{name}-{port}.log"
@@ -137,7 +131,7 @@ def wait_ready(server: Server, path: str) -> None:
             raise RuntimeError(f"{server.name} exited with code {server.proc.returncode} before it was "
                                f"ready; its output:\n{server.log_tail()}")
         try:
-            status, _, _ = fetch(server.url + path)
+            status, _, _ = http_get(server.url + path)
             if status == 200:
                 return
             last = f"HTTP {status}"
@@ -176,16 +170,6 @@ def running(*servers: Server) -> Iterator[tuple[Server, ...]]:
             print(f"  {server.name}: {how}, exit code {server.exit_code}", flush=True)
             if server.exit_code != 0:
                 print(f"  NOTE {server.name} exit code {server.exit_code}; its output:\n{server.log_tail()}")
-
-
-def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    """GET ``url`` (no Accept-Encoding, like wrk); return status, headers and body."""
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, dict(response.headers), response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
 
 
 # --- wrk --------------------------------------------------------------------------------
@@ -267,7 +251,7 @@ class LoadResults:
 
 def snapshot_body(perfmon: Server, workdir: Path) -> Path:
     """Fetch one /api/performance body from perfmon and keep it in a file for the baseline."""
-    status, _, body = fetch(perfmon.url + PATH)
+    status, _, body = http_get(perfmon.url + PATH)
     if status != 200:
         raise RuntimeError(f"perfmon answered {status} on {PATH}: {body[:500]!r}")
     path = workdir / "performance.json"
@@ -290,11 +274,11 @@ def alternate(base: Server, perf: Server, args: argparse.Namespace) -> tuple[lis
 
 def conditional_runs(perf: Server, args: argparse.Namespace, workdir: Path) -> tuple[WrkResult, ...]:
     """The If-None-Match run with a fixed ETag (wrk -H), then one that follows the ETag."""
-    _, headers, _ = fetch(perf.url + PATH)
-    etag = headers.get("ETag") or headers.get("Etag")
+    _, headers, _ = http_get(perf.url + PATH)
+    etag = headers.get("ETag")  # case-insensitive
     if not etag:
         raise RuntimeError(f"perfmon sent no ETag on {PATH}; headers: {headers}")
-    status, _, _ = fetch(perf.url + PATH, {"If-None-Match": etag})
+    status, _, _ = http_get(perf.url + PATH, {"If-None-Match": etag})
     print(f"  check: If-None-Match {etag} -> HTTP {status} (expected 304)")
     fixed = wrk_command(perf.url + PATH, args.duration, args.connections, ["-H", f"If-None-Match: {etag}"])
     fixed_result = run_wrk("304 fixed ETag (-H)", fixed, args.duration)
