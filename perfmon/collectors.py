@@ -98,6 +98,7 @@ class CpuCollector:
         self._ps = ps
         self._count_logical: int | None = None
         self._count_physical: int | None = None
+        self._count_notes: list[str] | None = None  # None until the counts were read
 
     def prime(self) -> None:
         """Start psutil's utilisation deltas so the first published value is real."""
@@ -121,15 +122,18 @@ class CpuCollector:
         }
 
     def _counts(self, note: Note) -> tuple[int | None, int | None]:
-        """Core counts never change while we run: read them until known, then keep them."""
-        if self._count_logical is None:
-            self._count_logical = read_field(note, "count_logical", self._ps.cpu_count, self._ps)
-        if self._count_physical is None:
+        """Core counts never change while we run: read once, then repeat the values and reasons."""
+        if self._count_notes is None:
+            notes: list[str] = []
+            self._count_logical = read_field(notes.append, "count_logical", self._ps.cpu_count, self._ps)
             self._count_physical = read_field(
-                note, "count_physical", lambda: self._ps.cpu_count(logical=False), self._ps
+                notes.append, "count_physical", lambda: self._ps.cpu_count(logical=False), self._ps
             )
-            if self._count_physical is None:
-                note("count_physical: the platform does not report physical cores")
+            if self._count_physical is None and not any(n.startswith("count_physical") for n in notes):
+                notes.append("count_physical: the platform does not report physical cores")
+            self._count_notes = notes
+        for message in self._count_notes:
+            note(message)
         return self._count_logical, self._count_physical
 
 

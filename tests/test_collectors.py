@@ -46,6 +46,19 @@ def test_cpu_unknown_physical_count_is_null_with_reason(fake_ps: FakePsutil, not
     assert notes == ["count_physical: the platform does not report physical cores"]
 
 
+def test_cpu_counts_are_read_once_and_a_failure_reported_once_per_sample(
+    fake_ps: FakePsutil, notes: list[str]
+) -> None:
+    fake_ps.failures["cpu_count"] = OSError("no sysfs")
+    cpu = c.CpuCollector(fake_ps)
+    first = cpu.collect(notes.append)
+    assert first["count_logical"] is None and first["count_physical"] is None
+    assert notes == ["count_logical: OSError: no sysfs", "count_physical: OSError: no sysfs"]
+    cpu.collect(notes.append)
+    assert fake_ps.calls["cpu_count"] == 2  # not read again
+    assert len(notes) == 4  # the reasons stay in every sample while the fields are null
+
+
 def test_cpu_prime_starts_every_delta(fake_ps: FakePsutil) -> None:
     c.CpuCollector(fake_ps).prime()
     assert fake_ps.calls["cpu_percent"] == 2 and fake_ps.calls["cpu_times_percent"] == 1
