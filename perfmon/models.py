@@ -37,6 +37,7 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "disk_write_bytes_per_s",
     "net_sent_bytes_per_s",
     "net_recv_bytes_per_s",
+    "per_cpu_percent",  # a list per row, one value per logical CPU
 )
 
 HistoryRow = tuple[Any, ...]
@@ -95,6 +96,7 @@ def history_row(sample: dict[str, Any]) -> HistoryRow:
         sample["disk_io"]["write_bytes_per_s"],
         sample["network"]["sent_bytes_per_s"],
         sample["network"]["recv_bytes_per_s"],
+        sample["cpu"]["per_cpu_percent"],
     )
 
 

@@ -175,7 +175,8 @@ async def test_history_without_cursor_is_the_last_n(client: Client, sampler: Sam
     assert body["truncated"] is False
     assert set(body["series"]) >= {"timestamp", "cpu_percent", "memory_percent", "swap_percent", "load_1",
                                    "disk_read_bytes_per_s", "disk_write_bytes_per_s",
-                                   "net_sent_bytes_per_s", "net_recv_bytes_per_s"}
+                                   "net_sent_bytes_per_s", "net_recv_bytes_per_s",
+                                   "per_cpu_percent"}
     assert all(len(v) == 3 for v in body["series"].values())
 
 

@@ -155,6 +155,7 @@ def test_history_rows_follow_the_columns(make_sampler: MakeSampler) -> None:
         "seq": 1, "timestamp": 1_700_000_000.0, "cpu_percent": 25.0, "memory_percent": 25.0,
         "swap_percent": 50.0, "load_1": 0.5, "disk_read_bytes_per_s": None,
         "disk_write_bytes_per_s": None, "net_sent_bytes_per_s": None, "net_recv_bytes_per_s": None,
+        "per_cpu_percent": [20.0, 30.0],
     }
 
 

@@ -1,0 +1,103 @@
+"""PerformanceClient: the dashboard's side of the API, with keep-alive, timeouts and ETags.
+
+One client (one ``requests.Session``, so one keep-alive connection pool) serves every
+browser tab. Conditional responses are cached by URL and shared too: the data is the
+same for every tab, only each tab's cursor differs.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from perfmon import __version__
+
+
+class ApiUnavailable(Exception):
+    """The API could not be reached or answered unusably; ``str()`` says why, in words."""
+
+
+class ApiStarting(ApiUnavailable):
+    """The API is up but has no sample yet (503 with Retry-After)."""
+
+
+class PerformanceClient:
+    """Reads the perfmon API over one keep-alive session; every call has a timeout."""
+
+    def __init__(self, base_url: str, session: requests.Session | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.netloc = urlsplit(self.base_url).netloc
+        self.session = session or requests.Session()
+        self.session.headers["User-Agent"] = f"perfmon-dashboard/{__version__}"
+        self._cache: dict[str, tuple[str, Any]] = {}  # url -> (etag, decoded body)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self.session.close()
+
+    def performance(self, timeout: float) -> dict[str, Any]:
+        """The latest sample (``GET /api/performance``), revalidated with its ETag."""
+        return self._get("/api/performance", None, timeout, conditional=True)
+
+    def history(self, since: int | None, limit: int, timeout: float) -> dict[str, Any]:
+        """Columnar samples after ``since`` (or the last ``limit``) from ``/api/history``."""
+        params: dict[str, int] = {"limit": limit}
+        if since is not None:
+            params["since"] = since
+        return self._get("/api/history", params, timeout)
+
+    def processes(self, sort: str, limit: int, timeout: float) -> dict[str, Any]:
+        """The latest process scan sorted by ``sort`` (``cpu`` or ``memory``), revalidated."""
+        return self._get("/api/processes", {"sort": sort, "limit": limit}, timeout, conditional=True)
+
+    def _get(self, path: str, params: dict[str, Any] | None, timeout: float,
+             conditional: bool = False) -> Any:
+        url = self.base_url + path
+        if params:
+            url += "?" + "&".join(f"{key}={value}" for key, value in params.items())
+        cached = self._cache.get(url) if conditional else None
+        headers = {"If-None-Match": cached[0]} if cached else None
+        try:
+            response = self.session.get(url, headers=headers, timeout=max(0.05, timeout))
+        except requests.Timeout:
+            raise ApiUnavailable(f"no answer from {self.netloc} within {timeout:.1f} s") from None
+        except requests.ConnectionError as exc:
+            raise ApiUnavailable(self._connection_reason(exc)) from None
+        except requests.RequestException as exc:
+            raise ApiUnavailable(f"request to {self.netloc} failed: {exc}") from None
+        if response.status_code == 304 and cached:
+            return cached[1]
+        body = self._decode(response)
+        etag = response.headers.get("ETag")
+        if conditional and etag:
+            with self._lock:
+                self._cache[url] = (etag, body)
+        return body
+
+    def _decode(self, response: requests.Response) -> Any:
+        try:
+            body = response.json()
+        except ValueError:
+            raise ApiUnavailable(
+                f"{self.netloc} answered {response.status_code} without JSON: is it a perfmon API?"
+            ) from None
+        if response.status_code == 200:
+            return body
+        message = body.get("error", {}).get("message") if isinstance(body, dict) else None
+        if response.status_code == 503 and "Retry-After" in response.headers:
+            raise ApiStarting(f"the API is not ready: {message or 'starting'}")
+        raise ApiUnavailable(f"the API answered {response.status_code}: {message or response.reason}")
+
+    def _connection_reason(self, exc: requests.ConnectionError) -> str:
+        text = str(exc)
+        if "Connection refused" in text:
+            return f"connection refused by {self.netloc}: is the API server running?"
+        if "Name or service not known" in text or "nodename nor servname" in text:
+            return f"unknown host in {self.base_url}"
+        if "Connection reset" in text or "RemoteDisconnected" in text:
+            return f"{self.netloc} closed the connection"
+        return f"cannot connect to {self.netloc}"

@@ -1,0 +1,77 @@
+"""Numbers for people: binary byte units, rates, percentages, durations and clock times.
+
+Every function takes ``None`` (a metric that could not be read) and returns ``NA``.
+"""
+
+from __future__ import annotations
+
+import time
+
+NA = "n/a"
+BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
+
+
+def size(value: float | None) -> str:
+    """Bytes in binary units with three significant figures: ``512 B``, ``1.50 GiB``, ``23.5 GiB``."""
+    if value is None:
+        return NA
+    amount = float(value)
+    for unit in BYTE_UNITS:
+        if abs(amount) < 1024 or unit == BYTE_UNITS[-1]:
+            break
+        amount /= 1024
+    if unit == "B":
+        return f"{amount:.0f} B"
+    digits = 2 if abs(amount) < 10 else 1 if abs(amount) < 100 else 0
+    return f"{amount:.{digits}f} {unit}"
+
+
+def rate(value: float | None) -> str:
+    """Bytes per second: ``1.20 MiB/s``."""
+    return NA if value is None else size(value) + "/s"
+
+
+def percent(value: float | None) -> str:
+    """A percentage with one decimal: ``12.3 %``."""
+    return NA if value is None else f"{value:.1f} %"
+
+
+def duration(seconds: float | None) -> str:
+    """A duration in its two largest units: ``3 d 4 h``, ``4 h 12 min``, ``12 min``, ``45 s``."""
+    if seconds is None:
+        return NA
+    whole = int(max(0.0, seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+def clock(timestamp: float | None) -> str:
+    """Local wall-clock time of a Unix timestamp: ``21:43:12``."""
+    return NA if timestamp is None else time.strftime("%H:%M:%S", time.localtime(timestamp))
+
+
+def chart_time(timestamp: float, with_ms: bool = False) -> str:
+    """Local date-time as plotly reads it, to the second (or millisecond)."""
+    if not with_ms:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(round(timestamp)))
+    seconds, ms = divmod(round(timestamp * 1000), 1000)
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds)) + f".{ms:03d}"
+
+
+def level(value: float | None, warning: float, critical: float) -> str:
+    """``ok``, ``warn`` or ``crit`` by thresholds (inclusive), ``na`` when unknown."""
+    if value is None:
+        return "na"
+    if value >= critical:
+        return "crit"
+    if value >= warning:
+        return "warn"
+    return "ok"

@@ -1,0 +1,62 @@
+"""A real API server on a loopback socket, in a background thread, fed by a test's sampler.
+
+Tests publish samples when they choose and stop or restart the server on the same port,
+so the dashboard's side sees exactly what a real outage or restart looks like.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import threading
+from typing import Any
+
+from aiohttp import web
+
+from perfmon.sampler import Sampler
+from perfmon.server import create_app, start
+from tests.processes import free_port
+
+
+class ServedApi:
+    """Serves ``sampler`` (which never samples by itself) on 127.0.0.1 until stopped."""
+
+    def __init__(self, sampler: Sampler, port: int | None = None) -> None:
+        self.sampler = sampler
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="served-api", daemon=True)
+        self._thread.start()
+        self._runner: web.AppRunner | None = None
+
+    def _run(self, coro: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+
+    def start(self, sampler: Sampler | None = None) -> ServedApi:
+        """Listen (again), optionally with a new sampler: a restarted server."""
+        self.sampler = sampler or self.sampler
+        config = dataclasses.replace(self.sampler.config, port=self.port)
+        app = create_app(config, sampler=self.sampler, sample=False)
+        self._runner, _ = self._run(start(config, app))
+        return self
+
+    def stop(self) -> None:
+        """Stop listening; the sampler and its data stay, as in an outage of the server."""
+        if self._runner is not None:
+            self._run(self._runner.cleanup())
+            self._runner = None
+
+    def sample(self, count: int = 1) -> int:
+        """Publish ``count`` samples; returns the newest seq."""
+        for _ in range(count):
+            snapshot = self._run(self.sampler.sample_once())
+        return snapshot.seq
+
+    def close(self) -> None:
+        """Stop serving and end the thread."""
+        self.stop()
+        self.sampler.shutdown_worker()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+        self.loop.close()

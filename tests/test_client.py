@@ -1,0 +1,78 @@
+"""PerformanceClient against real sockets: ETags, cursors, and every failure said in words."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+import requests
+
+from perfmon.client import ApiStarting, ApiUnavailable, PerformanceClient
+from perfmon.sampler import Sampler
+from tests.apiserver import ServedApi
+from tests.processes import free_port
+
+
+@pytest.fixture
+def api(make_sampler: Callable[..., Sampler]) -> Iterator[ServedApi]:
+    served = ServedApi(make_sampler()).start()
+    yield served
+    served.close()
+
+
+def recording_session(statuses: list[int]) -> requests.Session:
+    session = requests.Session()
+    session.hooks["response"].append(lambda response, *_, **__: statuses.append(response.status_code))
+    return session
+
+
+def test_an_unchanged_sample_is_revalidated_not_resent(api: ServedApi) -> None:
+    statuses: list[int] = []
+    client = PerformanceClient(api.url + "/", recording_session(statuses))
+    api.sample(1)
+    first = client.performance(2)
+    assert client.performance(2) is first
+    api.sample(1)
+    assert client.performance(2)["seq"] == 2
+    assert statuses == [200, 304, 200]
+    client.processes("cpu", 5, 2)
+    client.processes("cpu", 5, 2)
+    assert statuses[-2:] == [200, 304]
+
+
+def test_history_by_cursor(api: ServedApi) -> None:
+    client = PerformanceClient(api.url)
+    api.sample(5)
+    assert client.history(None, 2, 2)["series"]["seq"] == [4, 5]
+    assert client.history(3, 100, 2)["series"]["seq"] == [4, 5]
+
+
+def test_no_sample_yet_is_starting(api: ServedApi) -> None:
+    with pytest.raises(ApiStarting, match="not ready: no sample yet"):
+        PerformanceClient(api.url).performance(2)
+
+
+def test_nothing_listening_is_connection_refused() -> None:
+    port = free_port()
+    with pytest.raises(ApiUnavailable, match=f"connection refused by 127.0.0.1:{port}: is the API server"):
+        PerformanceClient(f"http://127.0.0.1:{port}").performance(2)
+
+
+def test_a_json_error_is_quoted(api: ServedApi) -> None:
+    with pytest.raises(ApiUnavailable, match="the API answered 404: no such endpoint: /elsewhere/api/performance"):
+        PerformanceClient(api.url + "/elsewhere").performance(2)
+
+
+def test_a_server_that_is_not_perfmon_is_named_as_such() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        with pytest.raises(ApiUnavailable, match="without JSON: is it a perfmon API"):
+            PerformanceClient(url).performance(2)
+    finally:
+        server.shutdown()
+        server.server_close()

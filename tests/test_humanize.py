@@ -1,0 +1,48 @@
+"""Numbers for people: units, rounding, durations, thresholds; None is always n/a."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from perfmon import humanize
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0, "0 B"), (512, "512 B"), (1023, "1023 B"), (1024, "1.00 KiB"), (1536, "1.50 KiB"),
+    (10 * 2**20, "10.0 MiB"), (123.4 * 2**30, "123 GiB"), (2**50, "1.00 PiB"), (2**70, "1024 EiB"),
+])
+def test_sizes_in_binary_units_with_three_figures(value: float, text: str) -> None:
+    assert humanize.size(value) == text
+
+
+def test_rates_percent_and_missing_values() -> None:
+    assert humanize.rate(1_258_291.2) == "1.20 MiB/s"
+    assert humanize.percent(12.345) == "12.3 %"
+    for format_ in (humanize.size, humanize.rate, humanize.percent, humanize.duration, humanize.clock):
+        assert format_(None) == "n/a"
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0, "0 s"), (45.9, "45 s"), (60, "1 min"), (12 * 60 + 59, "12 min"), (4 * 3600 + 12 * 60, "4 h 12 min"),
+    (3 * 86400 + 4 * 3600 + 59, "3 d 4 h"), (-5, "0 s"),
+])
+def test_durations_in_their_two_largest_units(seconds: float, text: str) -> None:
+    assert humanize.duration(seconds) == text
+
+
+def test_chart_times_are_local_and_round_correctly() -> None:
+    ts = time.mktime((2026, 11, 25, 21, 43, 12, 0, 0, -1))
+    assert humanize.chart_time(ts) == "2026-11-25 21:43:12"
+    assert humanize.chart_time(ts + 0.6) == "2026-11-25 21:43:13"
+    assert humanize.chart_time(ts + 0.25, with_ms=True) == "2026-11-25 21:43:12.250"
+    assert humanize.chart_time(ts + 0.9996, with_ms=True) == "2026-11-25 21:43:13.000"
+    assert humanize.clock(ts) == "21:43:12"
+
+
+@pytest.mark.parametrize(("value", "level"), [
+    (None, "na"), (0, "ok"), (79.9, "ok"), (80, "warn"), (94.9, "warn"), (95, "crit"), (150, "crit"),
+])
+def test_levels_are_inclusive_thresholds(value: float | None, level: str) -> None:
+    assert humanize.level(value, 80, 95) == level
