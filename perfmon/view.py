@@ -52,7 +52,7 @@ class View:
 
 def new_cursor(window_seconds: int = figures.DEFAULT_WINDOW_SECONDS) -> Cursor:
     """The cursor of a tab that shows nothing yet."""
-    return {"instance": None, "seq": None, "ts": None, "perf": None, "procs": None, "disks": None,
+    return {"instance": None, "seq": None, "perf": None, "procs": None, "disks": None,
             "host": None, "link": None, "fails": 0, "since": None, "reason": None,
             "window": window_seconds}
 
@@ -124,7 +124,7 @@ def update_charts(view: View, cursor: Cursor, client: PerformanceClient, sample:
             payload = figures.extend_payload(graph_id, series, points, gap)
             view.updates[f"graph-{graph_id}.extendData"] = payload
     if series["seq"]:
-        cursor.update(seq=series["seq"][-1], ts=series["timestamp"][-1])
+        cursor["seq"] = series["seq"][-1]
 
 
 # --- connection badge --------------------------------------------------------------------
@@ -133,7 +133,7 @@ def link_up(updates: Updates, cursor: Cursor, base_url: str, now: float) -> None
     """Show Connected, once, when the link comes (back) up."""
     if cursor["link"] == "up":
         return
-    cursor.update(link="up", fails=0, since=now, reason=None)
+    cursor.update(link="up", fails=0, since=round(now, 1), reason=None)
     updates["status.children"] = "Connected"
     updates["status.className"] = "badge up"
     updates["status-detail.children"] = f"to {base_url} since {humanize.clock(now)}"
@@ -145,7 +145,7 @@ def link_failed(updates: Updates, cursor: Cursor, reason: str, settings: Setting
     """Count a failed poll; show Reconnecting, then Disconnected, with the reason and since when."""
     cursor["fails"] += 1
     if cursor["link"] in (None, "up"):
-        cursor["since"] = now
+        cursor["since"] = round(now, 1)
     link = "down" if cursor["fails"] >= DISCONNECTED_AFTER_FAILURES and not starting else "retry"
     if link == cursor["link"] and reason == cursor["reason"]:
         return
@@ -222,7 +222,7 @@ def kpi_updates(sample: Mapping[str, Any], settings: Settings) -> Updates:
 def show_host(updates: Updates, cursor: Cursor, sample: Mapping[str, Any]) -> None:
     """Hostname and OS, sent only when they differ from what the tab shows."""
     host = sample["host"]
-    key = f"{host['hostname']}|{host['platform']}"
+    key = digest([host["hostname"], host["platform"]])
     if key != cursor["host"]:
         cursor["host"] = key
         updates["host-name.children"] = host["hostname"] or humanize.NA

@@ -56,12 +56,14 @@ def test_no_sample_yet_is_starting(api: ServedApi) -> None:
 
 def test_nothing_listening_is_connection_refused() -> None:
     port = free_port()
-    with pytest.raises(ApiUnavailable, match=f"connection refused by 127.0.0.1:{port}: is the API server"):
+    refused = f"connection refused by 127.0.0.1:{port}: is the API server running"
+    with pytest.raises(ApiUnavailable, match=refused):
         PerformanceClient(f"http://127.0.0.1:{port}").performance(2)
 
 
 def test_a_json_error_is_quoted(api: ServedApi) -> None:
-    with pytest.raises(ApiUnavailable, match="the API answered 404: no such endpoint: /elsewhere/api/performance"):
+    quoted = "the API answered 404: no such endpoint: /elsewhere/api/performance"
+    with pytest.raises(ApiUnavailable, match=quoted):
         PerformanceClient(api.url + "/elsewhere").performance(2)
 
 

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from perfmon.config import ServerConfig, parse_server_config
+from perfmon.config import (
+    DashboardConfig,
+    ServerConfig,
+    parse_dashboard_config,
+    parse_launcher_config,
+    parse_server_config,
+)
 
 
 def test_defaults_are_loopback_and_documented_values() -> None:
@@ -53,3 +59,42 @@ def test_bad_environment_is_a_usage_error_naming_the_variable(capsys: pytest.Cap
         parse_server_config([], {"PERFMON_INTERVAL": "0"})
     assert exit_info.value.code == 2
     assert "PERFMON_INTERVAL='0'" in capsys.readouterr().err
+
+
+# --- the dashboard and the launcher ---------------------------------------------------------
+
+def test_dashboard_defaults_flags_and_environment() -> None:
+    assert parse_dashboard_config([], {}) == DashboardConfig()
+    env = {"PERFMON_DASHBOARD_PORT": "9050", "PERFMON_API_URL": "http://10.0.0.5:9000/",
+           "PERFMON_POLL_INTERVAL": "0.5", "PERFMON_WARNING_PERCENT": "70", "PERFMON_PORT": "1234"}
+    config = parse_dashboard_config([], env)
+    assert (config.port, config.api_url, config.poll_interval_seconds, config.warning_percent) == (
+        9050, "http://10.0.0.5:9000", 0.5, 70.0)  # PERFMON_PORT is the API server's, not the dashboard's
+    assert parse_dashboard_config(["--port", "9051"], env).port == 9051
+
+
+@pytest.mark.parametrize(("argv", "complaint"), [
+    (["--poll-interval", "0.4"], "--poll-interval"),
+    (["--api-url", "127.0.0.1:8000"], "is not an http:// or https:// URL"),
+    (["--api-url", "http://host:99999"], "--api-url"),
+    (["--warning-percent", "96"], "--warning-percent 96 is above --critical-percent 95"),
+    (["--critical-percent", "101"], "--critical-percent"),
+])
+def test_dashboard_usage_errors(argv: list[str], complaint: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_dashboard_config(argv, {})
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: performance_dashboard_http_polling.py") and complaint in err
+
+
+def test_launcher_builds_both_configs_from_one_set_of_flags() -> None:
+    config = parse_launcher_config(
+        ["--host", "127.0.0.2", "--api-port", "0", "--dashboard-port", "0", "--interval", "0.5",
+         "--poll-interval", "2", "--critical-percent", "90", "--open"], {"PERFMON_LOG_LEVEL": "debug"})
+    assert config.api == ServerConfig(host="127.0.0.2", port=0, interval_seconds=0.5, log_level="debug")
+    assert config.dashboard == DashboardConfig(host="127.0.0.2", port=0, api_url="",
+                                               poll_interval_seconds=2.0, critical_percent=90.0,
+                                               log_level="debug")
+    assert config.open_browser is True
+    assert parse_launcher_config([], {"PERFMON_DASHBOARD_PORT": "8060"}).dashboard.port == 8060

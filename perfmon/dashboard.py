@@ -1,0 +1,97 @@
+"""The Dash dashboard: page, callbacks, and the command-line entry point.
+
+A tick is one small server callback (``poll``) that returns the tab's new cursor and a
+sparse list of screen updates; a clientside callback fans those out to the components,
+and another ages the "updated N s ago" line every second, both without a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import dash
+from dash import ClientsideFunction, Input, Output, State, ctx
+from dash.exceptions import PreventUpdate
+
+from perfmon import figures, layout
+from perfmon.client import PerformanceClient
+from perfmon.config import DashboardConfig, configure_logging, parse_dashboard_config
+from perfmon.view import Settings, View, link_failed, new_cursor, tick
+
+log = logging.getLogger(__name__)
+
+ASSETS = Path(__file__).with_name("assets")
+PROCESS_SORTS = ("cpu", "memory")
+KEY_INDEX = {key: str(index) for index, key in enumerate(layout.RENDER_KEYS)}
+
+
+def encode(view: View) -> dict[str, Any]:
+    """The view as the browser's render function reads it: updates keyed by output index."""
+    encoded: dict[str, Any] = {"o": {KEY_INDEX[key]: value for key, value in view.updates.items()}}
+    if view.x:
+        encoded["x"] = view.x
+    if view.age_seconds is not None:
+        encoded["age"] = view.age_seconds
+    return encoded
+
+
+def create_dash_app(config: DashboardConfig, client: PerformanceClient | None = None) -> dash.Dash:
+    """Build the Dash app for one API; nothing is fetched until a page polls."""
+    settings = Settings(config.poll_interval_seconds, config.warning_percent, config.critical_percent)
+    client = client or PerformanceClient(config.api_url)
+    app = dash.Dash(__name__, title="perfmon", update_title=None, assets_folder=str(ASSETS),
+                    meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
+    app.layout = layout.page(settings, config.api_url)
+    register_callbacks(app, client, settings)
+    return app
+
+
+def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Settings) -> None:
+    """Wire the tick, the fan-out to the components and the age clock."""
+
+    @app.callback(
+        Output("view", "data"), Output("cursor", "data"),
+        Input("tick", "n_intervals"), Input("window", "value"), Input("process-sort", "value"),
+        Input("raw-open", "value"), State("cursor", "data"),
+    )
+    def poll(_ticks: int | None, window: Any, sort: Any, raw: Any,
+             cursor: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        window_seconds = window if window in figures.WINDOWS_SECONDS else figures.DEFAULT_WINDOW_SECONDS
+        raw_open = isinstance(raw, list) and "open" in raw
+        try:
+            view, cursor = tick(client, cursor, settings, window_seconds=window_seconds,
+                                sort=sort if sort in PROCESS_SORTS else "cpu", raw_open=raw_open,
+                                raw_toggled=ctx.triggered_id == "raw-open")
+        except Exception as exc:  # never a 500: the page would stop updating silently
+            log.exception("a dashboard tick failed")
+            cursor = {**new_cursor(window_seconds), **(cursor or {})}
+            view = View({}, [], None)
+            link_failed(view.updates, cursor, f"the dashboard could not read the API's answer "
+                        f"({type(exc).__name__}); see the dashboard's log", settings, time.time())
+            if not view.updates:
+                raise PreventUpdate from None
+        return encode(view), cursor
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="perfmon", function_name="render"),
+        [Output(*key.rsplit(".", 1)) for key in layout.RENDER_KEYS],
+        Input("view", "data"), State("render-keys", "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction(namespace="perfmon", function_name="age"),
+        Output("data-age", "children"), Output("data-age", "className"),
+        Input("clock", "n_intervals"), State("settings", "data"),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the dashboard alone against an API that runs elsewhere; returns the exit code."""
+    from perfmon.launcher import serve_dashboard  # the launcher imports this module too
+
+    config = parse_dashboard_config(argv)
+    configure_logging(config.log_level)
+    return serve_dashboard(config)

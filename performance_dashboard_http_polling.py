@@ -1,0 +1,9 @@
+#!/usr/bin/env python3
+"""Serve a live dashboard of a perfmon API in the browser (Dash on waitress): see README.md."""
+
+import sys
+
+from perfmon.dashboard import main
+
+if __name__ == "__main__":
+    sys.exit(main())
