@@ -66,8 +66,12 @@ class PortInUse(Exception):
     """The listening address is taken."""
 
 
-async def start(config: ServerConfig, app: web.Application | None = None) -> tuple[web.AppRunner, str]:
-    """Start serving; return the runner and the URL actually bound (port 0 picks one)."""
+async def start(config: ServerConfig, app: web.Application | None = None,
+                port_flag: str = "--port") -> tuple[web.AppRunner, str]:
+    """Start serving; return the runner and the URL actually bound (port 0 picks one).
+
+    ``port_flag`` is the option a user changes to pick another port, named in PortInUse.
+    """
     app = app or create_app(config)
     # An access log line per request costs more than the request itself: debug level only.
     access_log = logging.getLogger("aiohttp.access") if config.log_level == "debug" else None
@@ -81,7 +85,7 @@ async def start(config: ServerConfig, app: web.Application | None = None) -> tup
         await runner.cleanup()
         if exc.errno == errno.EADDRINUSE:
             raise PortInUse(f"port {config.port} on {config.host} is already in use: "
-                            "stop what is using it or pass --port") from None
+                            f"stop what is using it or pass {port_flag}") from None
         raise PortInUse(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from None
     host, port = runner.addresses[0][:2]
     shown = f"[{host}]" if ":" in host else host

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import queue
+import re
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,6 +26,20 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def is_listening(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something accepts TCP connections on host:port right now."""
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def printed_urls(stdout: str) -> dict[str, str]:
+    """The URLs the launcher printed, by name ("API", "dashboard")."""
+    return dict(re.findall(r"^perfmon (\w+):\s+(\S+)$", stdout, re.MULTILINE))
 
 
 def http_get(
@@ -69,6 +87,34 @@ class Running:
             [sys.executable, str(ROOT / script), *args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True, env=env,
         )
+        self.stdout = ""  # what read_stdout_until has read so far
+        self._stdout_lines: queue.Queue[str | None] = queue.Queue()
+        self._stdout_reader: threading.Thread | None = None
+
+    def read_stdout_until(self, marker: str, timeout: float = 30) -> str:
+        """Read stdout until a line contains marker; returns all read so far; fails on exit or timeout."""
+        if self._stdout_reader is None:
+            # A thread, because a blocking readline could not honour the timeout.
+            self._stdout_reader = threading.Thread(target=self._pump_stdout, daemon=True)
+            self._stdout_reader.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._stdout_lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"no {marker!r} on stdout after {timeout} s: {self.stdout!r}") from None
+            if line is None:
+                raise AssertionError(f"stdout closed (exit code {self.proc.wait()}) before {marker!r}: "
+                                     f"{self.stdout!r}; stderr: {self.stderr()!r}")
+            self.stdout += line
+            if marker in line:
+                return self.stdout
+
+    def _pump_stdout(self) -> None:
+        with contextlib.suppress(ValueError):  # closed by __exit__
+            for line in self.proc.stdout or ():
+                self._stdout_lines.put(line)
+        self._stdout_lines.put(None)
 
     def stderr(self) -> str:
         """Everything the process wrote to stderr so far."""
@@ -93,6 +139,8 @@ class Running:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self._stdout_reader:
+            self._stdout_reader.join(5)  # reaches end of file now that the process is gone
         if self.proc.stdout:
             self.proc.stdout.close()
         self.stderr_file.close()

@@ -1,0 +1,178 @@
+"""The launcher: the real run_http_polling_system.py on real sockets, and its supervisor in-process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from perfmon.config import DashboardConfig, ServerConfig
+from perfmon.launcher import (
+    ApiServerThread,
+    DashboardServerThread,
+    StopSignals,
+    run_until_stopped,
+    serve_dashboard,
+)
+from tests.processes import Running, free_port, get_json, http_get, is_listening, printed_urls
+
+SCRIPT = "run_http_polling_system.py"
+READY = "Ctrl-C stops both"
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port something else listens on for the length of the test."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield sock.getsockname()[1]
+
+
+def error_lines(run: Running) -> list[str]:
+    """The non-empty lines of what the process wrote to stderr."""
+    return [line for line in run.stderr().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_serves_both_and_stops_both_on_signal(signum: int) -> None:
+    api_port, dashboard_port = free_port(), free_port()
+    with Running(SCRIPT, "--api-port", str(api_port), "--dashboard-port", str(dashboard_port),
+                 "--interval", "0.2") as system:
+        urls = printed_urls(system.read_stdout_until(READY))
+        assert urls == {"API": f"http://127.0.0.1:{api_port}/api/performance",
+                        "dashboard": f"http://127.0.0.1:{dashboard_port}/"}
+        status, health = get_json(f"http://127.0.0.1:{api_port}/api/health")
+        assert status == 200 and health["status"] == "ok"
+        status, _, page = http_get(urls["dashboard"])
+        assert status == 200 and b"_dash-renderer" in page
+        started = time.monotonic()
+        system.proc.send_signal(signum)
+        assert system.proc.wait(10) == 0
+        assert time.monotonic() - started < 5
+        assert "Traceback" not in system.stderr()
+        assert not is_listening(api_port) and not is_listening(dashboard_port)
+
+
+def test_port_0_picks_free_ports_and_prints_them() -> None:
+    with Running(SCRIPT, "--api-port", "0", "--dashboard-port", "0") as system:
+        urls = printed_urls(system.read_stdout_until(READY))
+        api_port = int(urls["API"].split(":")[2].split("/")[0])
+        dashboard_port = int(urls["dashboard"].split(":")[2].rstrip("/"))
+        assert 0 not in (api_port, dashboard_port) and api_port != dashboard_port
+        assert http_get(urls["API"])[0] == 200 and http_get(urls["dashboard"])[0] == 200
+        assert system.stop() == 0
+
+
+def test_api_port_in_use_is_one_line_and_starts_nothing(taken_port: int) -> None:
+    dashboard_port = free_port()
+    with Running(SCRIPT, "--api-port", str(taken_port), "--dashboard-port", str(dashboard_port)) as system:
+        assert system.proc.wait(15) == 1
+        assert error_lines(system) == [f"error: port {taken_port} on 127.0.0.1 is already in use: "
+                                       "stop what is using it or pass --api-port"]
+        assert not is_listening(dashboard_port)
+
+
+def test_dashboard_port_in_use_is_one_line_and_starts_nothing(taken_port: int) -> None:
+    api_port = free_port()
+    with Running(SCRIPT, "--api-port", str(api_port), "--dashboard-port", str(taken_port)) as system:
+        assert system.proc.wait(15) == 1
+        assert error_lines(system) == [f"error: port {taken_port} on 127.0.0.1 is already in use: "
+                                       "stop what is using it or pass --dashboard-port"]
+        assert not is_listening(api_port)
+
+
+def test_bad_flag_is_usage_error_exit_2() -> None:
+    with Running(SCRIPT, "--no-such-flag") as system:
+        assert system.proc.wait(15) == 2
+        assert "usage: run_http_polling_system.py" in system.stderr()
+        assert "--no-such-flag" in system.stderr()
+
+
+def start_both() -> tuple[ApiServerThread, DashboardServerThread]:
+    """The real API and dashboard, in this process, on free ports."""
+    api = ApiServerThread(ServerConfig(port=0, interval_seconds=0.2))
+    api.start()
+    assert api.wait_listening(10), api.error
+    dashboard = DashboardServerThread(DashboardConfig(port=0, api_url=api.url))
+    dashboard.start()
+    return api, dashboard
+
+
+def port_of(url: str) -> int:
+    return int(url.split(":")[2].strip("/"))
+
+
+@pytest.mark.parametrize("dies", ["API server", "dashboard"])
+def test_a_component_dying_stops_the_other_and_exits_1(dies: str, caplog: pytest.LogCaptureFixture) -> None:
+    api, dashboard = start_both()
+    dead, survivor = (api, dashboard) if dies == "API server" else (dashboard, api)
+    assert http_get(dashboard.url)[0] == 200 and http_get(f"{api.url}/api/health", timeout=5)[0] in (200, 503)
+    with StopSignals() as stop:
+        dead.stop()  # as if it had crashed: its thread ends while nobody asked the supervisor to stop
+        dead.join(5)
+        assert not dead.is_alive()
+        with caplog.at_level(logging.ERROR, logger="perfmon.launcher"):
+            assert run_until_stopped([api, dashboard], stop) == 1
+    assert f"the {dies} stopped unexpectedly" in caplog.text
+    assert not survivor.is_alive()
+    assert not is_listening(port_of(api.url)) and not is_listening(port_of(dashboard.url))
+
+
+def test_stop_requested_stops_both_and_exits_0() -> None:
+    api, dashboard = start_both()
+    with StopSignals() as stop:
+        stop.event.set()
+        assert run_until_stopped([api, dashboard], stop) == 0
+    assert not api.is_alive() and not dashboard.is_alive()
+    assert not is_listening(port_of(api.url)) and not is_listening(port_of(dashboard.url))
+
+
+def test_stop_signals_are_recorded_and_the_previous_handlers_restored() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with StopSignals() as stop:
+        assert not stop.requested()
+        signal.raise_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        while not stop.requested() and time.monotonic() < deadline:
+            stop.wait(0.01)  # the handler runs on the main thread between bytecodes: at once, or soon
+        assert stop.received == [signal.SIGTERM]
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_serve_dashboard_alone_serves_until_a_signal() -> None:
+    port = free_port()
+    answers: list[int] = []
+    returned = threading.Event()
+
+    def signal_once_answering() -> None:
+        deadline = time.monotonic() + 20
+        while not answers and not returned.is_set() and time.monotonic() < deadline:
+            try:
+                answers.append(http_get(f"http://127.0.0.1:{port}/", timeout=2)[0])
+            except OSError:
+                time.sleep(0.05)
+        if not returned.is_set():  # serve_dashboard's handler is installed before it binds
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    helper = threading.Thread(target=signal_once_answering)
+    helper.start()
+    try:
+        assert serve_dashboard(DashboardConfig(port=port)) == 0
+    finally:
+        returned.set()
+        helper.join(30)
+    assert answers == [200]
+    assert not is_listening(port)
+
+
+def test_serve_dashboard_port_in_use_names_port_flag(taken_port: int, capsys: pytest.CaptureFixture) -> None:
+    assert serve_dashboard(DashboardConfig(port=taken_port)) == 1
+    assert capsys.readouterr().err == (f"error: port {taken_port} on 127.0.0.1 is already in use: "
+                                       "stop what is using it or pass --port\n")
