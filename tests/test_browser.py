@@ -176,6 +176,28 @@ def test_the_raw_panel_opens_with_the_latest_sample_and_closes(page: Page) -> No
     assert not page.page.is_visible("#raw-json")
 
 
+def test_screenshot_for_the_readme(page: Page, tmp_path_factory: pytest.TempPathFactory) -> None:
+    page.wait_points(50)
+    page.wait_text("#processes-body", r"\d")
+    shot = tmp_path_factory.mktemp("screens") / "dashboard.png"
+    page.page.evaluate("() => window.scrollTo(0, 0)")  # the sticky header belongs at the top
+    page.page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    if os.environ.get("PERFMON_UPDATE_SCREENSHOT") == "1":  # refresh the README's picture
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        shutil.copy(shot, SCREENSHOT)
+
+
+def test_a_phone_sized_screen_has_no_sideways_scroll(page: Page) -> None:
+    page.page.set_viewport_size({"width": 390, "height": 844})
+    page.page.wait_for_timeout(500)
+    assert page.page.evaluate("() => document.documentElement.scrollWidth") <= 391
+    if os.environ.get("PERFMON_UPDATE_SCREENSHOT") == "1":
+        page.page.evaluate("() => window.scrollTo(0, 0)")
+        page.page.screenshot(path=str(SCREENSHOT.with_name("dashboard-phone.png")), full_page=True)
+    page.page.set_viewport_size({"width": 1366, "height": 900})
+
+
 def test_disconnected_while_the_api_is_down_and_back_after(page: Page, system: tuple[Api, str]) -> None:
     api = system[0]
     page.wait_text("#status", "^Connected$")
@@ -191,20 +213,6 @@ def test_disconnected_while_the_api_is_down_and_back_after(page: Page, system: t
     assert 0 < page.wait_points(1) < 60
 
 
-def test_a_phone_sized_screen_has_no_sideways_scroll(page: Page) -> None:
-    page.page.set_viewport_size({"width": 390, "height": 844})
-    page.page.wait_for_timeout(500)
-    assert page.page.evaluate("() => document.documentElement.scrollWidth") <= 391
-    page.page.set_viewport_size({"width": 1366, "height": 900})
-
-
-def test_screenshot_and_a_clean_console(page: Page, tmp_path_factory: pytest.TempPathFactory) -> None:
-    page.page.wait_for_timeout(3000)
-    shot = tmp_path_factory.mktemp("screens") / "dashboard.png"
-    page.page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 20_000
-    if os.environ.get("PERFMON_UPDATE_SCREENSHOT") == "1":
-        SCREENSHOT.parent.mkdir(exist_ok=True)
-        shutil.copy(shot, SCREENSHOT)
+def test_the_console_stayed_clean_and_no_callback_failed(page: Page) -> None:
     assert page.errors == []
-    assert all(t["status"] == 200 for t in page.ticks)
+    assert page.ticks and all(t["status"] == 200 for t in page.ticks)
