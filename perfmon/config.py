@@ -100,6 +100,16 @@ def http_url(text: str) -> str:
     return text.strip().rstrip("/")
 
 
+def boolean(text: str) -> bool:
+    """An environment value for a switch: 1/true/yes/on or 0/false/no/off."""
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not one of 1, true, yes, on, 0, false, no, off")
+
+
 def log_level(text: str) -> str:
     """An argparse type: one of LOG_LEVELS, case-insensitive."""
     value = text.strip().lower()
@@ -125,7 +135,8 @@ def apply_env_defaults(parser: argparse.ArgumentParser, environ: Mapping[str, st
         if name not in environ:
             continue
         raw = environ[name]
-        convert: Callable[[str], Any] = action.type or str  # type: ignore[assignment]
+        switch = action.nargs == 0 and action.const is True  # a store_true flag such as --open
+        convert: Callable[[str], Any] = boolean if switch else action.type or str  # type: ignore[assignment]
         try:
             value = convert(raw)
         except (argparse.ArgumentTypeError, ValueError) as exc:
@@ -260,7 +271,7 @@ def launcher_parser() -> argparse.ArgumentParser:
                         help="seconds between samples, 0.1-3600 (default: %(default)s)")
     add_poll_option(parser)
     add_threshold_options(parser)
-    parser.add_argument("--open", dest="open_browser", action="store_true",
+    parser.add_argument("--open", action="store_true",
                         help="open the dashboard in the default web browser once it is up")
     add_logging_option(parser)
     return parser
@@ -285,7 +296,7 @@ def parse_launcher_config(
         critical_percent=args.critical_percent,
         log_level=args.log_level,
     )
-    return LauncherConfig(api=api, dashboard=dashboard, open_browser=args.open_browser,
+    return LauncherConfig(api=api, dashboard=dashboard, open_browser=args.open,
                           log_level=args.log_level)
 
 

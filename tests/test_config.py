@@ -98,3 +98,15 @@ def test_launcher_builds_both_configs_from_one_set_of_flags() -> None:
                                                log_level="debug")
     assert config.open_browser is True
     assert parse_launcher_config([], {"PERFMON_DASHBOARD_PORT": "8060"}).dashboard.port == 8060
+
+
+@pytest.mark.parametrize(("value", "expected"), [("1", True), ("yes", True), ("0", False), ("off", False)])
+def test_a_switch_from_the_environment(value: str, expected: bool) -> None:
+    assert parse_launcher_config([], {"PERFMON_OPEN": value}).open_browser is expected
+
+
+def test_a_bad_switch_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_launcher_config([], {"PERFMON_OPEN": "maybe"})
+    assert exit_info.value.code == 2
+    assert "PERFMON_OPEN='maybe'" in capsys.readouterr().err
