@@ -189,20 +189,11 @@ def add_threshold_options(parser: argparse.ArgumentParser) -> None:
                         metavar="PERCENT", help="cards turn red at this usage (default: %(default)s)")
 
 
-def check_thresholds(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Usage error unless warning <= critical."""
-    if args.warning_percent > args.critical_percent:
-        parser.error(f"--warning-percent {args.warning_percent:g} is above "
-                     f"--critical-percent {args.critical_percent:g}")
-
-
 def parse_server_config(
     argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> ServerConfig:
     """Build the server's frozen config; exits 2 with usage on bad input."""
-    parser = server_parser()
-    apply_env_defaults(parser, os.environ if environ is None else environ)
-    args = parser.parse_args(argv)
+    args = parse_args(server_parser(), argv, environ)
     return ServerConfig(
         host=args.host,
         port=args.port,
@@ -239,19 +230,8 @@ def parse_dashboard_config(
     argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> DashboardConfig:
     """Build the dashboard's frozen config; exits 2 with usage on bad input."""
-    parser = dashboard_parser()
-    apply_env_defaults(parser, os.environ if environ is None else environ)
-    args = parser.parse_args(argv)
-    check_thresholds(parser, args)
-    return DashboardConfig(
-        host=args.host,
-        port=args.dashboard_port,
-        api_url=args.api_url,
-        poll_interval_seconds=args.poll_interval,
-        warning_percent=args.warning_percent,
-        critical_percent=args.critical_percent,
-        log_level=args.log_level,
-    )
+    args = parse_args(dashboard_parser(), argv, environ)
+    return dashboard_config(args, api_url=args.api_url)
 
 
 def launcher_parser() -> argparse.ArgumentParser:
@@ -281,23 +261,36 @@ def parse_launcher_config(
     argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> LauncherConfig:
     """Build the launcher's frozen config; exits 2 with usage on bad input."""
-    parser = launcher_parser()
-    apply_env_defaults(parser, os.environ if environ is None else environ)
-    args = parser.parse_args(argv)
-    check_thresholds(parser, args)
+    args = parse_args(launcher_parser(), argv, environ)
     api = ServerConfig(host=args.host, port=args.api_port, interval_seconds=args.interval,
                        log_level=args.log_level)
-    dashboard = DashboardConfig(
+    # The API's URL is known once it listens (its port may be 0): the launcher fills it in.
+    return LauncherConfig(api=api, dashboard=dashboard_config(args, api_url=""), open_browser=args.open,
+                          log_level=args.log_level)
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
+               environ: Mapping[str, str] | None) -> argparse.Namespace:
+    """Parse the command line over PERFMON_* defaults; check what single options cannot."""
+    apply_env_defaults(parser, os.environ if environ is None else environ)
+    args = parser.parse_args(argv)
+    if getattr(args, "warning_percent", 0) > getattr(args, "critical_percent", 100):
+        parser.error(f"--warning-percent {args.warning_percent:g} is above "
+                     f"--critical-percent {args.critical_percent:g}")
+    return args
+
+
+def dashboard_config(args: argparse.Namespace, api_url: str) -> DashboardConfig:
+    """The dashboard's settings from parsed options (of the dashboard or the launcher)."""
+    return DashboardConfig(
         host=args.host,
         port=args.dashboard_port,
-        api_url="",  # known once the API server is listening (its port may be 0)
+        api_url=api_url,
         poll_interval_seconds=args.poll_interval,
         warning_percent=args.warning_percent,
         critical_percent=args.critical_percent,
         log_level=args.log_level,
     )
-    return LauncherConfig(api=api, dashboard=dashboard, open_browser=args.open,
-                          log_level=args.log_level)
 
 
 def configure_logging(level: str) -> None:

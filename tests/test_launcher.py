@@ -70,22 +70,15 @@ def test_port_0_picks_free_ports_and_prints_them() -> None:
         assert system.stop() == 0
 
 
-def test_api_port_in_use_is_one_line_and_starts_nothing(taken_port: int) -> None:
-    dashboard_port = free_port()
-    with Running(SCRIPT, "--api-port", str(taken_port), "--dashboard-port", str(dashboard_port)) as system:
+@pytest.mark.parametrize("taken_flag", ["--api-port", "--dashboard-port"])
+def test_a_port_in_use_is_one_line_and_starts_nothing(taken_flag: str, taken_port: int) -> None:
+    ports = {"--api-port": free_port(), "--dashboard-port": free_port(), taken_flag: taken_port}
+    with Running(SCRIPT, *(str(item) for pair in ports.items() for item in pair)) as system:
         assert system.proc.wait(15) == 1
         assert error_lines(system) == [f"error: port {taken_port} on 127.0.0.1 is already in use: "
-                                       "stop what is using it or pass --api-port"]
-        assert not is_listening(dashboard_port)
-
-
-def test_dashboard_port_in_use_is_one_line_and_starts_nothing(taken_port: int) -> None:
-    api_port = free_port()
-    with Running(SCRIPT, "--api-port", str(api_port), "--dashboard-port", str(taken_port)) as system:
-        assert system.proc.wait(15) == 1
-        assert error_lines(system) == [f"error: port {taken_port} on 127.0.0.1 is already in use: "
-                                       "stop what is using it or pass --dashboard-port"]
-        assert not is_listening(api_port)
+                                       f"stop what is using it or pass {taken_flag}"]
+        other = next(port for flag, port in ports.items() if flag != taken_flag)
+        assert not is_listening(other)
 
 
 def test_bad_flag_is_usage_error_exit_2() -> None:
