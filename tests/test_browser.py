@@ -176,6 +176,13 @@ def test_the_raw_panel_opens_with_the_latest_sample_and_closes(page: Page) -> No
     assert not page.page.is_visible("#raw-json")
 
 
+def test_the_process_table_switches_to_memory_and_back(page: Page) -> None:
+    page.page.click("#process-sort label:has-text('Memory')")
+    page.wait_text("#processes-note", "by memory")
+    page.page.click("#process-sort label:has-text('CPU')")
+    page.wait_text("#processes-note", "by cpu")
+
+
 def test_screenshot_for_the_readme(page: Page, tmp_path_factory: pytest.TempPathFactory) -> None:
     page.wait_points(50)
     page.wait_text("#processes-body", r"\d")
