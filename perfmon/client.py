@@ -7,6 +7,7 @@ same for every tab, only each tab's cursor differs.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +15,8 @@ from urllib.parse import urlsplit
 import requests
 
 from perfmon import __version__
+
+log = logging.getLogger(__name__)
 
 
 class ApiUnavailable(Exception):
@@ -34,6 +37,7 @@ class PerformanceClient:
         self.session.headers["User-Agent"] = f"perfmon-dashboard/{__version__}"
         self._cache: dict[str, tuple[str, Any]] = {}  # url -> (etag, decoded body)
         self._lock = threading.Lock()
+        self._reachable: bool | None = None  # for logging changes once, however many tabs poll
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -56,6 +60,26 @@ class PerformanceClient:
 
     def _get(self, path: str, params: dict[str, Any] | None, timeout: float,
              conditional: bool = False) -> Any:
+        try:
+            body = self._fetch(path, params, timeout, conditional)
+        except ApiStarting:
+            raise
+        except ApiUnavailable as exc:
+            self._note_reachable(False, str(exc))
+            raise
+        self._note_reachable(True)
+        return body
+
+    def _note_reachable(self, reachable: bool, reason: str = "") -> None:
+        """Log when the API becomes unavailable and when it is back, once each."""
+        with self._lock:
+            was, self._reachable = self._reachable, reachable
+        if not reachable and was is not False:
+            log.warning("API %s unavailable: %s (pages keep retrying; logged once)", self.base_url, reason)
+        elif reachable and was is False:
+            log.info("API %s answers again", self.base_url)
+
+    def _fetch(self, path: str, params: dict[str, Any] | None, timeout: float, conditional: bool) -> Any:
         url = self.base_url + path
         if params:
             url += "?" + "&".join(f"{key}={value}" for key, value in params.items())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.server
+import logging
 import threading
 from collections.abc import Callable, Iterator
 
@@ -78,3 +79,27 @@ def test_a_server_that_is_not_perfmon_is_named_as_such() -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_unavailability_is_logged_once_and_so_is_the_recovery(
+    make_sampler: Callable[..., Sampler], caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="perfmon.client")
+    api = ServedApi(make_sampler())
+    client = PerformanceClient(api.url)
+    try:
+        for _ in range(3):
+            with pytest.raises(ApiUnavailable):
+                client.performance(2)
+        api.start()
+        api.sample(1)
+        client.performance(2)
+        client.performance(2)
+    finally:
+        api.close()
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "perfmon.client"]
+    assert messages == [
+        ("WARNING", f"API {api.url} unavailable: connection refused by 127.0.0.1:{api.port}: "
+                    "is the API server running? (pages keep retrying; logged once)"),
+        ("INFO", f"API {api.url} answers again"),
+    ]

@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -169,3 +170,18 @@ def test_serve_dashboard_port_in_use_names_port_flag(taken_port: int, capsys: py
     assert serve_dashboard(DashboardConfig(port=taken_port)) == 1
     assert capsys.readouterr().err == (f"error: port {taken_port} on 127.0.0.1 is already in use: "
                                        "stop what is using it or pass --port\n")
+
+
+def test_open_shows_the_dashboard_in_the_default_browser(tmp_path: Path) -> None:
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser"  # what $BROWSER names is what webbrowser runs, with the URL
+    browser.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n")
+    browser.chmod(0o755)
+    env = {**os.environ, "BROWSER": str(browser)}
+    with Running(SCRIPT, "--api-port", "0", "--dashboard-port", "0", "--open", env=env) as system:
+        urls = printed_urls(system.read_stdout_until(READY))
+        deadline = time.monotonic() + 10
+        while not opened.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert opened.read_text().strip() == urls["dashboard"]
+        assert system.stop() == 0
