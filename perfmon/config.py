@@ -163,8 +163,7 @@ def server_parser() -> argparse.ArgumentParser:
                         help="address to listen on (default: %(default)s, loopback only)")
     parser.add_argument("--port", type=bounded_int(0, 65535), default=8000,
                         help="TCP port, 0 for any free port (default: %(default)s)")
-    parser.add_argument("--interval", type=bounded_float(0.1, 3600), default=1.0,
-                        metavar="SECONDS", help="seconds between samples, 0.1-3600 (default: %(default)s)")
+    add_interval_option(parser)
     parser.add_argument("--process-interval", type=bounded_float(0.1, 3600), default=5.0,
                         metavar="SECONDS",
                         help="seconds between process-table scans, 0.1-3600 (default: %(default)s)")
@@ -173,6 +172,12 @@ def server_parser() -> argparse.ArgumentParser:
                         help="samples kept in memory for /api/history, 10-86400 (default: %(default)s)")
     add_logging_option(parser)
     return parser
+
+
+def add_interval_option(parser: argparse.ArgumentParser) -> None:
+    """Add --interval, shared by the API server and the launcher."""
+    parser.add_argument("--interval", type=bounded_float(0.1, 3600), default=1.0, metavar="SECONDS",
+                        help="seconds between samples, 0.1-3600 (default: %(default)s)")
 
 
 def add_poll_option(parser: argparse.ArgumentParser) -> None:
@@ -247,8 +252,7 @@ def launcher_parser() -> argparse.ArgumentParser:
                         help="API server port, 0 for any free port (default: %(default)s)")
     parser.add_argument("--dashboard-port", type=bounded_int(0, 65535), default=8050,
                         help="dashboard port, 0 for any free port (default: %(default)s)")
-    parser.add_argument("--interval", type=bounded_float(0.1, 3600), default=1.0, metavar="SECONDS",
-                        help="seconds between samples, 0.1-3600 (default: %(default)s)")
+    add_interval_option(parser)
     add_poll_option(parser)
     add_threshold_options(parser)
     parser.add_argument("--open", action="store_true",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from typing import Any
 
 from perfmon import figures, humanize
 from perfmon.client import ApiStarting, ApiUnavailable, PerformanceClient
+
+log = logging.getLogger(__name__)
 
 Updates = dict[str, Any]
 Cursor = dict[str, Any]
@@ -76,11 +79,26 @@ def tick(client: PerformanceClient, cursor: Cursor | None, settings: Settings, *
     try:
         sample = client.performance(remaining())
         update_charts(view, cursor, client, sample, window_seconds, remaining)
+        link_up(view.updates, cursor, client.base_url, now())
+        show_sample(view, cursor, sample, settings, raw_open, raw_toggled, now())
     except ApiUnavailable as exc:
         link_failed(view.updates, cursor, str(exc), settings, now(), starting=isinstance(exc, ApiStarting))
         return view, cursor
-    link_up(view.updates, cursor, client.base_url, now())
-    view.age_seconds = round(max(0.0, now() - sample["timestamp"]), 2)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:  # an answer without the fields we read
+        log.exception("the API's answer could not be read")
+        link_failed(view.updates, cursor, f"the dashboard could not read the API's answer "
+                    f"({type(exc).__name__}); see the dashboard's log", settings, now())
+        return view, cursor
+    with contextlib.suppress(ApiUnavailable):  # the table keeps the last scan; the next tick retries
+        show_processes(view.updates, cursor, client.processes(sort, settings.process_limit, remaining()),
+                       sort)
+    return view, cursor
+
+
+def show_sample(view: View, cursor: Cursor, sample: Mapping[str, Any], settings: Settings,
+                raw_open: bool, raw_toggled: bool, now: float) -> None:
+    """The data's age, and the cards, host, disks and raw data when the sample is new to the tab."""
+    view.age_seconds = round(max(0.0, now - sample["timestamp"]), 2)
     new_sample = sample["seq"] != cursor["perf"]
     if raw_open and (new_sample or raw_toggled):
         view.updates["raw-json.children"] = raw_json(sample)
@@ -89,10 +107,6 @@ def tick(client: PerformanceClient, cursor: Cursor | None, settings: Settings, *
         view.updates.update(kpi_updates(sample, settings))
         show_host(view.updates, cursor, sample)
         show_disks(view.updates, cursor, sample, settings)
-    with contextlib.suppress(ApiUnavailable):  # the table keeps the last scan; the next tick retries
-        show_processes(view.updates, cursor, client.processes(sort, settings.process_limit, remaining()),
-                       sort)
-    return view, cursor
 
 
 # --- charts -----------------------------------------------------------------------------

@@ -7,8 +7,11 @@ so the dashboard's side sees exactly what a real outage or restart looks like.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
+import http.server
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
@@ -60,3 +63,15 @@ class ServedApi:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
         self.loop.close()
+
+
+@contextlib.contextmanager
+def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A plain http.server on a loopback port (not perfmon), for the duration; yields its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import logging
-import threading
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -12,7 +11,7 @@ import requests
 
 from perfmon.client import ApiStarting, ApiUnavailable, PerformanceClient
 from perfmon.sampler import Sampler
-from tests.apiserver import ServedApi
+from tests.apiserver import ServedApi, serving
 from tests.processes import free_port
 
 
@@ -69,16 +68,9 @@ def test_a_json_error_is_quoted(api: ServedApi) -> None:
 
 
 def test_a_server_that_is_not_perfmon_is_named_as_such() -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}"
-        with pytest.raises(ApiUnavailable, match="without JSON: is it a perfmon API"):
-            PerformanceClient(url).performance(2)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(http.server.SimpleHTTPRequestHandler) as url, \
+            pytest.raises(ApiUnavailable, match="without JSON: is it a perfmon API"):
+        PerformanceClient(url).performance(2)
 
 
 def test_unavailability_is_logged_once_and_so_is_the_recovery(

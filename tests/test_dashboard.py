@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -14,7 +13,7 @@ from perfmon.config import DashboardConfig
 from perfmon.dashboard import create_dash_app
 from perfmon.layout import RENDER_KEYS
 from perfmon.sampler import Sampler
-from tests.apiserver import ServedApi
+from tests.apiserver import ServedApi, serving
 from tests.dashcalls import POLL_URL_PATH, decode, poll_payload
 
 
@@ -98,14 +97,9 @@ class AnswersEmptyJson(http.server.BaseHTTPRequestHandler):
 
 
 def test_an_api_that_answers_nonsense_is_reported_not_a_500() -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AnswersEmptyJson)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        app = create_dash_app(DashboardConfig(api_url=f"http://127.0.0.1:{server.server_address[1]}"))
+    with serving(AnswersEmptyJson) as url:
+        app = create_dash_app(DashboardConfig(api_url=url))
         updates, _, cursor = decode(post(app.server.test_client(), poll_payload()).data)
-        assert updates["status.children"] == "Reconnecting"
-        assert "could not read the API's answer (KeyError)" in updates["status-detail.children"]
-        assert cursor["fails"] == 1
-    finally:
-        server.shutdown()
-        server.server_close()
+    assert updates["status.children"] == "Reconnecting"
+    assert "could not read the API's answer (KeyError)" in updates["status-detail.children"]
+    assert cursor["fails"] == 1
