@@ -3,7 +3,7 @@
 
 import sys
 
-from perfmon.server import main
+from perfmon.api.server import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,7 +3,7 @@
 
 import sys
 
-from perfmon.dashboard import main
+from perfmon.runtime.launcher import dashboard_main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(dashboard_main())

@@ -3,7 +3,7 @@
 
 import sys
 
-from perfmon.launcher import main
+from perfmon.runtime.launcher import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -33,7 +33,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from perfmon.config import DashboardConfig, ServerConfig  # noqa: E402 - after the path fix
+from perfmon.settings import DashboardConfig, ServerConfig  # noqa: E402 - after the path fix
 from perfmon.launcher import DashboardServerThread  # noqa: E402
 from perfmon.sampler import Sampler  # noqa: E402
 from tests.apiserver import ServedApi  # noqa: E402

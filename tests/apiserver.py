@@ -1,4 +1,4 @@
-"""A real API server on a loopback socket, in a background thread, fed by a test's sampler.
+"""A real API server on a loopback socket, in a background thread, fed by a test's Monitor.
 
 Tests publish samples when they choose and stop or restart the server on the same port,
 so the dashboard's side sees exactly what a real outage or restart looks like.
@@ -16,16 +16,16 @@ from typing import Any
 
 from aiohttp import web
 
-from perfmon.sampler import Sampler
-from perfmon.server import create_app, start
+from perfmon.api.app import Monitor, create_app
+from perfmon.api.server import start
 from tests.processes import free_port
 
 
 class ServedApi:
-    """Serves ``sampler`` (which never samples by itself) on 127.0.0.1 until stopped."""
+    """Serves ``monitor`` (whose sampler never samples by itself) on 127.0.0.1 until stopped."""
 
-    def __init__(self, sampler: Sampler, port: int | None = None) -> None:
-        self.sampler = sampler
+    def __init__(self, monitor: Monitor, port: int | None = None) -> None:
+        self.monitor = monitor
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.loop = asyncio.new_event_loop()
@@ -36,16 +36,16 @@ class ServedApi:
     def _run(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
 
-    def start(self, sampler: Sampler | None = None) -> ServedApi:
-        """Listen (again), optionally with a new sampler: a restarted server."""
-        self.sampler = sampler or self.sampler
-        config = dataclasses.replace(self.sampler.config, port=self.port)
-        app = create_app(config, sampler=self.sampler, sample=False)
+    def start(self, monitor: Monitor | None = None) -> ServedApi:
+        """Listen (again), optionally with a new Monitor: a restarted server."""
+        self.monitor = monitor or self.monitor
+        config = dataclasses.replace(self.monitor.config, port=self.port)
+        app = create_app(config, monitor=self.monitor, sample=False)
         self._runner, _ = self._run(start(config, app))
         return self
 
     def stop(self) -> None:
-        """Stop listening; the sampler and its data stay, as in an outage of the server."""
+        """Stop listening; the Monitor and its data stay, as in an outage of the server."""
         if self._runner is not None:
             self._run(self._runner.cleanup())
             self._runner = None
@@ -53,13 +53,13 @@ class ServedApi:
     def sample(self, count: int = 1) -> int:
         """Publish ``count`` samples; returns the newest seq."""
         for _ in range(count):
-            snapshot = self._run(self.sampler.sample_once())
+            snapshot = self._run(self.monitor.sampler.sample_once())
         return snapshot.seq
 
     def close(self) -> None:
         """Stop serving and end the thread."""
         self.stop()
-        self.sampler.shutdown_worker()
+        self.monitor.sampler.shutdown_worker()
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(5)
         self.loop.close()

@@ -1,4 +1,4 @@
-"""Shared fixtures: a fake psutil, settable clocks, a sampler over them, and the app's client."""
+"""Shared fixtures: a fake psutil, settable clocks, a Monitor (hub, store, sampler) over them."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from perfmon.collectors import default_collectors
-from perfmon.config import ServerConfig
-from perfmon.sampler import Sampler
+from perfmon.api.app import Monitor
+from perfmon.sampling.collectors import default_collectors
+from perfmon.settings import ServerConfig
 from tests.fakes import FakeClock, FakePsutil
 
 
@@ -28,13 +28,13 @@ def mono() -> FakeClock:
 
 
 @pytest.fixture
-def make_sampler(fake_ps: FakePsutil, wall: FakeClock, mono: FakeClock) -> Callable[..., Sampler]:
-    """Build a Sampler over the fake psutil and clocks; other keyword arguments go to ServerConfig."""
+def make_monitor(fake_ps: FakePsutil, wall: FakeClock, mono: FakeClock) -> Callable[..., Monitor]:
+    """Build a Monitor over the fake psutil and clocks; other keyword arguments go to ServerConfig."""
 
-    def build(clock: Callable[[], float] | None = None, **settings: object) -> Sampler:
+    def build(clock: Callable[[], float] | None = None, **settings: object) -> Monitor:
         clock = clock or wall
         config = ServerConfig(**settings)  # type: ignore[arg-type]
         collectors = default_collectors(fake_ps, clock=clock, monotonic=mono, whole_disk=lambda _: True)
-        return Sampler(config, ps=fake_ps, collectors=collectors, clock=clock, monotonic=mono)
+        return Monitor.build(config, ps=fake_ps, collectors=collectors, clock=clock, monotonic=mono)
 
     return build

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from perfmon.layout import RENDER_KEYS
+from perfmon.ui.ids import RENDER_KEYS
 
 POLL_URL_PATH = "/_dash-update-component"
 

@@ -10,26 +10,32 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 
-from perfmon.sampler import Sampler
-from perfmon.server import create_app
+from perfmon.api.app import Monitor, create_app
 from tests.fakes import FakeClock, FakePsutil, proc_info
 
 Client = TestClient[web.Request, web.Application]
-MakeSampler = Callable[..., Sampler]
+MakeMonitor = Callable[..., Monitor]
 
 
 @pytest.fixture
-def sampler(make_sampler: MakeSampler) -> Sampler:
-    return make_sampler(clock=time.time)
+def monitor(make_monitor: MakeMonitor) -> Monitor:
+    return make_monitor(clock=time.time)
 
 
 @pytest.fixture
 async def client(
-    aiohttp_client: Callable[[web.Application], Awaitable[Client]], sampler: Sampler
+    aiohttp_client: Callable[[web.Application], Awaitable[Client]], monitor: Monitor
 ) -> Client:
-    app = create_app(sampler.config, sampler=sampler, sample=False)
+    app = create_app(monitor.config, monitor=monitor, sample=False)
     yield await aiohttp_client(app)
-    sampler.shutdown_worker()
+    monitor.sampler.shutdown_worker()
+
+
+async def parked(monitor: Monitor, count: int = 1) -> None:
+    """Return once ``count`` requests are waiting for the next sample (the hub counts them)."""
+    async with asyncio.timeout(5):
+        while monitor.hub.waiters < count:
+            await asyncio.sleep(0.001)
 
 
 async def assert_json_error(response: object, status: int, *words: str) -> dict:
@@ -50,45 +56,45 @@ async def test_performance_before_first_sample_is_503(client: Client) -> None:
     assert response.headers["Retry-After"] == "1"
 
 
-async def test_performance_serves_the_published_bytes(client: Client, sampler: Sampler) -> None:
-    snapshot = await sampler.sample_once()
+async def test_performance_serves_the_published_bytes(client: Client, monitor: Monitor) -> None:
+    snapshot = await monitor.sampler.sample_once()
     response = await client.get("/api/performance", headers={"Accept-Encoding": "identity"})
     assert response.status == 200
     assert await response.read() == snapshot.body
-    assert response.headers["ETag"] == f'"{sampler.instance_id}-1"'
+    assert response.headers["ETag"] == f'"{monitor.hub.instance_id}-1"'
     assert response.headers["Cache-Control"] == "no-cache"
     assert response.content_type == "application/json"
 
 
-async def test_unchanged_poll_is_304_without_body(client: Client, sampler: Sampler) -> None:
-    await sampler.sample_once()
+async def test_unchanged_poll_is_304_without_body(client: Client, monitor: Monitor) -> None:
+    await monitor.sampler.sample_once()
     first = await client.get("/api/performance")
     etag = first.headers["ETag"]
     again = await client.get("/api/performance", headers={"If-None-Match": etag})
     assert again.status == 304
     assert await again.read() == b""
-    assert again.headers["ETag"] == f'"{sampler.instance_id}-1"'
-    await sampler.sample_once()
+    assert again.headers["ETag"] == f'"{monitor.hub.instance_id}-1"'
+    await monitor.sampler.sample_once()
     changed = await client.get("/api/performance", headers={"If-None-Match": etag})
     assert changed.status == 200 and (await changed.json())["seq"] == 2
 
 
 @pytest.mark.parametrize("header", ['"x-9", {tag}', "W/{tag}", "*", ' {tag} '])
-async def test_if_none_match_lists_weak_tags_and_star(client: Client, sampler: Sampler, header: str) -> None:
-    await sampler.sample_once()
-    tag = f'"{sampler.instance_id}-1"'
+async def test_if_none_match_lists_weak_tags_and_star(client: Client, monitor: Monitor, header: str) -> None:
+    await monitor.sampler.sample_once()
+    tag = f'"{monitor.hub.instance_id}-1"'
     response = await client.get("/api/performance", headers={"If-None-Match": header.format(tag=tag)})
     assert response.status == 304
 
 
-async def test_etag_of_another_instance_gets_the_body(client: Client, sampler: Sampler) -> None:
-    await sampler.sample_once()
+async def test_etag_of_another_instance_gets_the_body(client: Client, monitor: Monitor) -> None:
+    await monitor.sampler.sample_once()
     response = await client.get("/api/performance", headers={"If-None-Match": '"0123456789ab-1"'})
     assert response.status == 200
 
 
-async def test_gzip_when_accepted(client: Client, sampler: Sampler) -> None:
-    snapshot = await sampler.sample_once()
+async def test_gzip_when_accepted(client: Client, monitor: Monitor) -> None:
+    snapshot = await monitor.sampler.sample_once()
     response = await client.get("/api/performance", headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert response.headers["Vary"] == "Accept-Encoding"
@@ -103,21 +109,21 @@ async def test_gzip_when_accepted(client: Client, sampler: Sampler) -> None:
     assert "Content-Encoding" not in refused.headers
 
 
-async def test_long_poll_wakes_on_the_next_sample(client: Client, sampler: Sampler) -> None:
-    await sampler.sample_once()
+async def test_long_poll_wakes_on_the_next_sample(client: Client, monitor: Monitor) -> None:
+    await monitor.sampler.sample_once()
     etag = (await client.get("/api/performance")).headers["ETag"]
     started = time.monotonic()
     poll = asyncio.create_task(client.get("/api/performance?wait=10", headers={"If-None-Match": etag}))
-    await asyncio.sleep(0.2)
+    await parked(monitor)
     assert not poll.done()
-    await sampler.sample_once()
+    await monitor.sampler.sample_once()
     response = await asyncio.wait_for(poll, 5)
     assert response.status == 200 and (await response.json())["seq"] == 2
     assert time.monotonic() - started < 5
 
 
-async def test_long_poll_times_out_to_304(client: Client, sampler: Sampler) -> None:
-    await sampler.sample_once()
+async def test_long_poll_times_out_to_304(client: Client, monitor: Monitor) -> None:
+    await monitor.sampler.sample_once()
     etag = (await client.get("/api/performance")).headers["ETag"]
     started = time.monotonic()
     response = await client.get("/api/performance?wait=0.3", headers={"If-None-Match": etag})
@@ -125,53 +131,53 @@ async def test_long_poll_times_out_to_304(client: Client, sampler: Sampler) -> N
     assert 0.25 <= time.monotonic() - started < 3
 
 
-async def test_long_poll_with_stale_etag_answers_at_once(client: Client, sampler: Sampler) -> None:
-    await sampler.sample_once()
+async def test_long_poll_with_stale_etag_answers_at_once(client: Client, monitor: Monitor) -> None:
+    await monitor.sampler.sample_once()
     etag = (await client.get("/api/performance")).headers["ETag"]
-    await sampler.sample_once()
+    await monitor.sampler.sample_once()
     response = await asyncio.wait_for(
         client.get("/api/performance?wait=30", headers={"If-None-Match": etag}), 5)
     assert response.status == 200 and (await response.json())["seq"] == 2
 
 
-async def test_long_poll_can_wait_for_the_first_sample(client: Client, sampler: Sampler) -> None:
+async def test_long_poll_can_wait_for_the_first_sample(client: Client, monitor: Monitor) -> None:
     poll = asyncio.create_task(client.get("/api/performance?wait=10"))
-    await asyncio.sleep(0.1)
-    await sampler.sample_once()
+    await parked(monitor)
+    await monitor.sampler.sample_once()
     response = await asyncio.wait_for(poll, 5)
     assert response.status == 200 and (await response.json())["seq"] == 1
 
 
 @pytest.mark.parametrize("wait", ["0", "-1", "61", "abc", "nan", "inf", ""])
-async def test_bad_wait_is_400_naming_the_parameter(client: Client, sampler: Sampler, wait: str) -> None:
-    await sampler.sample_once()
+async def test_bad_wait_is_400_naming_the_parameter(client: Client, monitor: Monitor, wait: str) -> None:
+    await monitor.sampler.sample_once()
     response = await client.get(f"/api/performance?wait={wait}")
     await assert_json_error(response, 400, "'wait'", "60")
 
 
-async def test_many_long_pollers_are_all_answered(client: Client, sampler: Sampler) -> None:
-    await sampler.sample_once()
+async def test_many_long_pollers_are_all_answered(client: Client, monitor: Monitor) -> None:
+    await monitor.sampler.sample_once()
     etag = (await client.get("/api/performance")).headers["ETag"]
     polls = [asyncio.create_task(client.get("/api/performance?wait=10", headers={"If-None-Match": etag}))
              for _ in range(50)]
-    await asyncio.sleep(0.3)
-    await sampler.sample_once()
+    await parked(monitor, 50)
+    await monitor.sampler.sample_once()
     responses = await asyncio.wait_for(asyncio.gather(*polls), 10)
     assert [r.status for r in responses] == [200] * 50
 
 
 # --- /api/history -------------------------------------------------------------------------
 
-async def publish(sampler: Sampler, count: int) -> None:
+async def publish(monitor: Monitor, count: int) -> None:
     for _ in range(count):
-        await sampler.sample_once()
+        await monitor.sampler.sample_once()
 
 
-async def test_history_without_cursor_is_the_last_n(client: Client, sampler: Sampler) -> None:
-    await publish(sampler, 5)
+async def test_history_without_cursor_is_the_last_n(client: Client, monitor: Monitor) -> None:
+    await publish(monitor, 5)
     body = await (await client.get("/api/history?limit=3")).json()
     assert body["series"]["seq"] == [3, 4, 5]
-    assert body["latest_seq"] == 5 and body["instance_id"] == sampler.instance_id
+    assert body["latest_seq"] == 5 and body["instance_id"] == monitor.hub.instance_id
     assert body["truncated"] is False
     assert set(body["series"]) >= {"timestamp", "cpu_percent", "memory_percent", "swap_percent", "load_1",
                                    "disk_read_bytes_per_s", "disk_write_bytes_per_s",
@@ -180,8 +186,8 @@ async def test_history_without_cursor_is_the_last_n(client: Client, sampler: Sam
     assert all(len(v) == 3 for v in body["series"].values())
 
 
-async def test_history_cursor_returns_only_new_points(client: Client, sampler: Sampler) -> None:
-    await publish(sampler, 5)
+async def test_history_cursor_returns_only_new_points(client: Client, monitor: Monitor) -> None:
+    await publish(monitor, 5)
     body = await (await client.get("/api/history?since=3")).json()
     assert body["series"]["seq"] == [4, 5]
     body = await (await client.get("/api/history?since=5")).json()
@@ -191,30 +197,30 @@ async def test_history_cursor_returns_only_new_points(client: Client, sampler: S
 
 
 async def test_history_cursor_older_than_the_buffer_is_truncated(
-    make_sampler: MakeSampler, aiohttp_client: Callable[[web.Application], Awaitable[Client]]
+    make_monitor: MakeMonitor, aiohttp_client: Callable[[web.Application], Awaitable[Client]]
 ) -> None:
-    sampler = make_sampler(clock=time.time, history_size=10)
-    client = await aiohttp_client(create_app(sampler.config, sampler=sampler, sample=False))
-    await publish(sampler, 15)
+    monitor = make_monitor(clock=time.time, history_size=10)
+    client = await aiohttp_client(create_app(monitor.config, monitor=monitor, sample=False))
+    await publish(monitor, 15)
     body = await (await client.get("/api/history?since=2")).json()
     assert body["truncated"] is True and body["series"]["seq"] == list(range(6, 16))
     body = await (await client.get("/api/history?since=5")).json()
     assert body["truncated"] is False and body["series"]["seq"] == list(range(6, 16))
-    sampler.shutdown_worker()
+    monitor.sampler.shutdown_worker()
 
 
-async def test_history_long_poll_waits_for_new_points(client: Client, sampler: Sampler) -> None:
-    await publish(sampler, 2)
+async def test_history_long_poll_waits_for_new_points(client: Client, monitor: Monitor) -> None:
+    await publish(monitor, 2)
     poll = asyncio.create_task(client.get("/api/history?since=2&wait=10"))
-    await asyncio.sleep(0.2)
+    await parked(monitor)
     assert not poll.done()
-    await sampler.sample_once()
+    await monitor.sampler.sample_once()
     body = await (await asyncio.wait_for(poll, 5)).json()
     assert body["series"]["seq"] == [3]
 
 
-async def test_history_cursor_of_another_instance_answers_at_once(client: Client, sampler: Sampler) -> None:
-    await publish(sampler, 2)
+async def test_history_cursor_of_another_instance_answers_at_once(client: Client, monitor: Monitor) -> None:
+    await publish(monitor, 2)
     response = await asyncio.wait_for(client.get("/api/history?since=500&wait=30"), 5)
     body = await response.json()
     assert body["series"]["seq"] == [] and body["latest_seq"] == 2
@@ -228,8 +234,8 @@ async def test_history_bad_parameters(client: Client, query: str, name: str) -> 
     await assert_json_error(await client.get(f"/api/history?{query}"), 400, f"'{name}'")
 
 
-async def test_large_history_is_gzipped(client: Client, sampler: Sampler) -> None:
-    await publish(sampler, 40)
+async def test_large_history_is_gzipped(client: Client, monitor: Monitor) -> None:
+    await publish(monitor, 40)
     response = await client.get("/api/history", headers={"Accept-Encoding": "gzip"})
     assert response.headers.get("Content-Encoding") == "gzip"
     assert len((await response.json())["series"]["seq"]) == 40
@@ -238,10 +244,10 @@ async def test_large_history_is_gzipped(client: Client, sampler: Sampler) -> Non
 # --- /api/processes -----------------------------------------------------------------------
 
 async def test_processes_sorted_by_cpu_and_memory(
-    client: Client, sampler: Sampler, fake_ps: FakePsutil, mono: FakeClock
+    client: Client, monitor: Monitor, fake_ps: FakePsutil, mono: FakeClock
 ) -> None:
-    sampler.prime()  # psutil needs two scans for per-process CPU
-    await sampler.sample_once()
+    monitor.sampler.prime()  # psutil needs two scans for per-process CPU
+    await monitor.sampler.sample_once()
     body = await (await client.get("/api/processes")).json()
     assert [p["name"] for p in body["processes"]] == ["busy", "fat", "init"]
     assert body["count"] == 3 and body["sort"] == "cpu" and body["sampled_at"] > 0
@@ -250,15 +256,15 @@ async def test_processes_sorted_by_cpu_and_memory(
     assert "cmdline" not in body["processes"][0] and "environ" not in body["processes"][0]
 
 
-async def test_processes_limit_and_default(client: Client, sampler: Sampler, fake_ps: FakePsutil) -> None:
+async def test_processes_limit_and_default(client: Client, monitor: Monitor, fake_ps: FakePsutil) -> None:
     fake_ps.procs = [proc_info(i, f"p{i}", cpu=float(i), mem=1.0) for i in range(1, 40)]
-    await sampler.sample_once()
+    await monitor.sampler.sample_once()
     assert len((await (await client.get("/api/processes")).json())["processes"]) == 10
     assert len((await (await client.get("/api/processes?limit=100")).json())["processes"]) == 39
 
 
-async def test_processes_conditional_get(client: Client, sampler: Sampler) -> None:
-    await sampler.sample_once()
+async def test_processes_conditional_get(client: Client, monitor: Monitor) -> None:
+    await monitor.sampler.sample_once()
     first = await client.get("/api/processes")
     again = await client.get("/api/processes", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status == 304
@@ -267,8 +273,8 @@ async def test_processes_conditional_get(client: Client, sampler: Sampler) -> No
 @pytest.mark.parametrize(("query", "words"), [
     ("sort=name", ("'sort'", "cpu|memory")), ("limit=0", ("'limit'", "100")), ("limit=101", ("'limit'",)),
 ])
-async def test_processes_bad_parameters(client: Client, sampler: Sampler, query: str, words: tuple) -> None:
-    await sampler.sample_once()
+async def test_processes_bad_parameters(client: Client, monitor: Monitor, query: str, words: tuple) -> None:
+    await monitor.sampler.sample_once()
     await assert_json_error(await client.get(f"/api/processes?{query}"), 400, *words)
 
 
@@ -278,30 +284,30 @@ async def test_processes_before_first_scan_is_503(client: Client) -> None:
 
 # --- /api/health --------------------------------------------------------------------------
 
-async def test_health_is_starting_then_ok(client: Client, sampler: Sampler) -> None:
+async def test_health_is_starting_then_ok(client: Client, monitor: Monitor) -> None:
     response = await client.get("/api/health")
     assert response.status == 503
     body = await response.json()
     assert body["status"] == "starting" and body["last_sample_age_seconds"] is None
-    await publish(sampler, 2)
+    await publish(monitor, 2)
     response = await client.get("/api/health")
     body = await response.json()
     assert response.status == 200
     assert body["status"] == "ok" and body["samples_in_memory"] == 2
-    assert body["instance_id"] == sampler.instance_id and body["version"]
+    assert body["instance_id"] == monitor.hub.instance_id and body["version"]
     assert 0 <= body["last_sample_age_seconds"] < 3 and body["interval_seconds"] == 1.0
     assert body["uptime_seconds"] >= 0
 
 
 async def test_health_is_stale_when_sampling_stopped(
-    make_sampler: MakeSampler, aiohttp_client: Callable[[web.Application], Awaitable[Client]]
+    make_monitor: MakeMonitor, aiohttp_client: Callable[[web.Application], Awaitable[Client]]
 ) -> None:
-    sampler = make_sampler(clock=lambda: time.time() - 10)  # the last sample is 10 s old
-    client = await aiohttp_client(create_app(sampler.config, sampler=sampler, sample=False))
-    await sampler.sample_once()
+    monitor = make_monitor(clock=lambda: time.time() - 10)  # the last sample is 10 s old
+    client = await aiohttp_client(create_app(monitor.config, monitor=monitor, sample=False))
+    await monitor.sampler.sample_once()
     response = await client.get("/api/health")
     assert response.status == 503 and (await response.json())["status"] == "stale"
-    sampler.shutdown_worker()
+    monitor.sampler.shutdown_worker()
 
 
 # --- errors and lifecycle -----------------------------------------------------------------
@@ -324,10 +330,10 @@ async def test_every_other_method_is_405_on_every_endpoint(client: Client, metho
         assert response.headers["Allow"] == "GET, HEAD"
 
 
-async def test_head_answers_headers_only(client: Client, sampler: Sampler) -> None:
-    await sampler.sample_once()
+async def test_head_answers_headers_only(client: Client, monitor: Monitor) -> None:
+    await monitor.sampler.sample_once()
     response = await client.head("/api/performance", headers={"Accept-Encoding": "identity"})
-    assert response.status == 200 and response.headers["ETag"] == f'"{sampler.instance_id}-1"'
+    assert response.status == 200 and response.headers["ETag"] == f'"{monitor.hub.instance_id}-1"'
     assert await response.read() == b""
 
 
@@ -342,19 +348,25 @@ async def test_index_lists_endpoints(client: Client) -> None:
     assert "/api/performance" in body["endpoints"] and body["name"] == "perfmon"
 
 
-async def test_unexpected_error_is_json_500(client: Client, sampler: Sampler) -> None:
-    sampler.history = None  # type: ignore[assignment]  # a bug in the server, not bad input
+async def test_unexpected_error_is_json_500(
+    client: Client, monitor: Monitor, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(since: int | None, limit: int) -> None:
+        raise RuntimeError("a bug in the server, not bad input")
+
+    monkeypatch.setattr(monitor.store, "read", broken)
     await assert_json_error(await client.get("/api/history"), 500, "server log")
+    assert "unhandled error on GET /api/history" in caplog.text
 
 
 async def test_shutdown_answers_long_pollers_quickly(
-    make_sampler: MakeSampler, aiohttp_client: Callable[[web.Application], Awaitable[Client]]
+    make_monitor: MakeMonitor, aiohttp_client: Callable[[web.Application], Awaitable[Client]]
 ) -> None:
-    sampler = make_sampler(clock=time.time)
-    client = await aiohttp_client(create_app(sampler.config, sampler=sampler))  # with the sampling task
+    monitor = make_monitor(clock=time.time)
+    client = await aiohttp_client(create_app(monitor.config, monitor=monitor))  # with the sampling task
     etag = (await client.get("/api/performance?wait=5")).headers["ETag"]
     poll = asyncio.create_task(client.get("/api/performance?wait=60", headers={"If-None-Match": etag}))
-    await asyncio.sleep(0.1)
+    await parked(monitor)
     started = time.monotonic()
     await client.server.app.shutdown()  # what the runner does first on SIGTERM
     response = await asyncio.wait_for(poll, 5)
@@ -363,11 +375,11 @@ async def test_shutdown_answers_long_pollers_quickly(
 
 
 async def test_the_real_sampling_task_publishes(
-    make_sampler: MakeSampler, aiohttp_client: Callable[[web.Application], Awaitable[Client]]
+    make_monitor: MakeMonitor, aiohttp_client: Callable[[web.Application], Awaitable[Client]]
 ) -> None:
-    sampler = make_sampler(clock=time.time, interval_seconds=0.1)
-    client = await aiohttp_client(create_app(sampler.config, sampler=sampler))
+    monitor = make_monitor(clock=time.time, interval_seconds=0.1)
+    client = await aiohttp_client(create_app(monitor.config, monitor=monitor))
     first = await (await client.get("/api/performance?wait=5")).json()
-    await asyncio.sleep(0.35)
-    later = await (await client.get("/api/performance")).json()
+    etag = f'"{first["instance_id"]}-{first["seq"]}"'
+    later = await (await client.get("/api/performance?wait=5", headers={"If-None-Match": etag})).json()
     assert later["seq"] > first["seq"]

@@ -9,15 +9,15 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
-from perfmon.client import ApiStarting, ApiUnavailable, PerformanceClient
-from perfmon.sampler import Sampler
+from perfmon.ui.client import ApiStarting, ApiUnavailable, PerformanceClient
+from perfmon.api.app import Monitor
 from tests.apiserver import ServedApi, serving
 from tests.processes import free_port
 
 
 @pytest.fixture
-def api(make_sampler: Callable[..., Sampler]) -> Iterator[ServedApi]:
-    served = ServedApi(make_sampler()).start()
+def api(make_monitor: Callable[..., Monitor]) -> Iterator[ServedApi]:
+    served = ServedApi(make_monitor()).start()
     yield served
     served.close()
 
@@ -74,10 +74,10 @@ def test_a_server_that_is_not_perfmon_is_named_as_such() -> None:
 
 
 def test_unavailability_is_logged_once_and_so_is_the_recovery(
-    make_sampler: Callable[..., Sampler], caplog: pytest.LogCaptureFixture,
+    make_monitor: Callable[..., Monitor], caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="perfmon.client")
-    api = ServedApi(make_sampler())
+    caplog.set_level(logging.INFO, logger="perfmon.ui.client")
+    api = ServedApi(make_monitor())
     client = PerformanceClient(api.url)
     try:
         for _ in range(3):
@@ -89,7 +89,7 @@ def test_unavailability_is_logged_once_and_so_is_the_recovery(
         client.performance(2)
     finally:
         api.close()
-    messages = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "perfmon.client"]
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "perfmon.ui.client"]
     assert messages == [
         ("WARNING", f"API {api.url} unavailable: connection refused by 127.0.0.1:{api.port}: "
                     "is the API server running? (pages keep retrying; logged once)"),

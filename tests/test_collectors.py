@@ -7,7 +7,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from perfmon import collectors as c
+from perfmon.sampling import collectors as c
 from tests.fakes import CpuFreq, DiskIO, FakePsutil, NetIO, Partition, Swap, Usage, proc_info
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perfmon.config import (
+from perfmon.settings import (
     DashboardConfig,
     ServerConfig,
     parse_dashboard_config,

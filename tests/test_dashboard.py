@@ -9,17 +9,17 @@ from typing import Any
 
 import pytest
 
-from perfmon.config import DashboardConfig
-from perfmon.dashboard import create_dash_app
-from perfmon.layout import RENDER_KEYS
-from perfmon.sampler import Sampler
+from perfmon.settings import DashboardConfig
+from perfmon.ui.app import create_dash_app
+from perfmon.ui.ids import RENDER_KEYS
+from perfmon.api.app import Monitor
 from tests.apiserver import ServedApi, serving
 from tests.dashcalls import POLL_URL_PATH, decode, poll_payload
 
 
 @pytest.fixture
-def api(make_sampler: Callable[..., Sampler]) -> Iterator[ServedApi]:
-    served = ServedApi(make_sampler(process_interval_seconds=1.0)).start()
+def api(make_monitor: Callable[..., Monitor]) -> Iterator[ServedApi]:
+    served = ServedApi(make_monitor(process_interval_seconds=1.0)).start()
     yield served
     served.close()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from perfmon import figures
+from perfmon.ui import figures
 
 SERIES = {
     "seq": [1, 2, 3],

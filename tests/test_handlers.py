@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from perfmon.errors import ApiError
-from perfmon.handlers import accepts_gzip, query_choice, query_number
+from perfmon.api.errors import ApiError
+from perfmon.api.http import accepts_gzip, query_choice, query_number
 
 
 @pytest.mark.parametrize(("header", "expected"), [

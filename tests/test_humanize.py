@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from perfmon import humanize
+from perfmon.core import units as humanize
 
 
 @pytest.mark.parametrize(("value", "text"), [

@@ -13,14 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from perfmon.config import DashboardConfig, ServerConfig
-from perfmon.launcher import (
-    ApiServerThread,
-    DashboardServerThread,
-    StopSignals,
-    run_until_stopped,
-    serve_dashboard,
-)
+from perfmon.runtime.launcher import serve_dashboard
+from perfmon.runtime.servers import ApiServerThread, DashboardServerThread
+from perfmon.runtime.signals import StopSignals, run_until_stopped
+from perfmon.settings import DashboardConfig, ServerConfig
 from tests.processes import Running, free_port, get_json, http_get, is_listening, printed_urls
 
 SCRIPT = "run_http_polling_system.py"
@@ -112,7 +108,7 @@ def test_a_component_dying_stops_the_other_and_exits_1(dies: str, caplog: pytest
         dead.stop()  # as if it had crashed: its thread ends while nobody asked the supervisor to stop
         dead.join(5)
         assert not dead.is_alive()
-        with caplog.at_level(logging.ERROR, logger="perfmon.launcher"):
+        with caplog.at_level(logging.ERROR, logger="perfmon.runtime.signals"):
             assert run_until_stopped([api, dashboard], stop) == 1
     assert f"the {dies} stopped unexpectedly" in caplog.text
     assert not survivor.is_alive()

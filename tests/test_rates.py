@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perfmon.rates import CounterRates
+from perfmon.core.rates import CounterRates
 
 
 @pytest.fixture

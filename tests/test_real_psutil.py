@@ -8,14 +8,14 @@ import time
 import psutil
 import pytest
 
-from perfmon.config import ServerConfig
-from perfmon.sampler import Sampler
+from perfmon.api.app import Monitor
+from perfmon.settings import ServerConfig
 
 
 @pytest.fixture(scope="module")
 def samples() -> list[dict]:
     """Two consecutive real samples, 0.5 s apart."""
-    sampler = Sampler(ServerConfig(interval_seconds=0.5))
+    sampler = Monitor.build(ServerConfig(interval_seconds=0.5)).sampler
     sampler.prime()
     time.sleep(0.5)
     taken = []

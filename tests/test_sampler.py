@@ -11,11 +11,19 @@ from collections.abc import Callable
 import psutil
 import pytest
 
-from perfmon.models import HISTORY_COLUMNS, empty_sample
-from perfmon.sampler import Sampler, ShuttingDown
+from perfmon.core.schema import HISTORY_COLUMNS, empty_sample
+from perfmon.api.app import Monitor
+from perfmon.sampling.sampler import Cadence, Sampler
 from tests.fakes import DiskIO, FakeClock, FakePsutil, NetIO
 
+MakeMonitor = Callable[..., Monitor]
 MakeSampler = Callable[..., Sampler]
+
+
+@pytest.fixture
+def make_sampler(make_monitor: MakeMonitor) -> MakeSampler:
+    """A Sampler over the fake psutil, for tests that need neither its hub nor its store."""
+    return lambda **settings: make_monitor(**settings).sampler
 
 
 def test_sample_has_the_full_shape(make_sampler: MakeSampler) -> None:
@@ -79,7 +87,7 @@ def test_a_failing_list_collector_is_null_not_empty(make_sampler: MakeSampler, f
 def test_persistent_failure_is_logged_once_and_recovery_once(
     make_sampler: MakeSampler, fake_ps: FakePsutil, mono: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="perfmon.sampler")
+    caplog.set_level(logging.INFO, logger="perfmon.sampling.sampler")
     sampler = make_sampler()
     fake_ps.failures["getloadavg"] = OSError("no /proc/loadavg")
     for _ in range(5):
@@ -130,7 +138,7 @@ def test_processes_are_scanned_on_their_own_cadence(
 def test_serialised_once_with_gzip_and_etag(make_sampler: MakeSampler) -> None:
     sampler = make_sampler()
     snapshot = sampler.collect()[0]
-    assert snapshot.etag == f"{sampler.instance_id}-1"
+    assert snapshot.etag == f"{sampler.hub.instance_id}-1"
     assert json.loads(snapshot.body) == snapshot.data
     assert snapshot.body_gzip is not None and gzip.decompress(snapshot.body_gzip) == snapshot.body
     assert len(snapshot.body_gzip) < len(snapshot.body)
@@ -147,10 +155,10 @@ def test_non_finite_numbers_become_null(make_sampler: MakeSampler, fake_ps: Fake
     assert data["errors"][-1]["collector"] == "sampler"
 
 
-def test_history_rows_follow_the_columns(make_sampler: MakeSampler) -> None:
-    sampler = make_sampler()
-    sampler.publish(*sampler.collect())
-    row = sampler.history.read(None, 1).rows[0]
+def test_history_rows_follow_the_columns(make_monitor: MakeMonitor) -> None:
+    monitor = make_monitor()
+    monitor.sampler.publish(*monitor.sampler.collect())
+    row = monitor.store.read(None, 1).rows[0]
     assert dict(zip(HISTORY_COLUMNS, row, strict=True)) == {
         "seq": 1, "timestamp": 1_700_000_000.0, "cpu_percent": 25.0, "memory_percent": 25.0,
         "swap_percent": 50.0, "load_1": 0.5, "disk_read_bytes_per_s": None,
@@ -159,62 +167,78 @@ def test_history_rows_follow_the_columns(make_sampler: MakeSampler) -> None:
     }
 
 
-def test_history_memory_is_bounded(make_sampler: MakeSampler) -> None:
-    sampler = make_sampler(history_size=10)
+def test_history_memory_is_bounded(make_monitor: MakeMonitor) -> None:
+    monitor = make_monitor(history_size=10)
     for _ in range(25):
-        sampler.publish(*sampler.collect())
-    assert len(sampler.history) == 10
-    assert sampler.history.first_seq == 16 and sampler.history.latest_seq == 25
+        monitor.sampler.publish(*monitor.sampler.collect())
+    assert len(monitor.store) == 10
+    assert monitor.store.first_seq == 16 and monitor.store.latest_seq == 25
 
 
-async def test_waiters_wake_on_the_next_sample_only(make_sampler: MakeSampler) -> None:
-    sampler = make_sampler()
-    await sampler.sample_once()
-    waiters = [asyncio.create_task(sampler.wait_for_sample(1, 5.0)) for _ in range(100)]
-    await asyncio.sleep(0.05)
-    assert not any(w.done() for w in waiters)
-    await sampler.sample_once()
-    results = await asyncio.gather(*waiters)
-    assert {r.seq for r in results if r} == {2} and all(results)
-    sampler.shutdown_worker()
+def test_a_published_sample_is_kept_before_readers_wake(make_monitor: MakeMonitor) -> None:
+    monitor = make_monitor()
+    seen: list[int | None] = []
+    monitor.hub.publish = lambda snapshot, table=None: seen.append(monitor.store.latest_seq)  # type: ignore
+    monitor.sampler.publish(*monitor.sampler.collect())
+    assert seen == [1]  # a history long-poll woken by the hub finds the new row
 
 
-async def test_waiting_times_out_with_none(make_sampler: MakeSampler) -> None:
-    sampler = make_sampler()
-    await sampler.sample_once()
-    assert await sampler.wait_for_sample(1, 0.05) is None
-    sampler.shutdown_worker()
+@pytest.mark.parametrize(("now", "missed", "deadline"), [
+    (10.5, 0, 11.0),  # on time: the next tick
+    (11.0, 0, 11.0),  # exactly at the next tick: take it
+    (11.2, 1, 12.0),  # overran one tick: skip it, no catch-up burst
+    (13.5, 3, 14.0),  # overran three
+])
+def test_cadence_skips_the_ticks_an_overrun_missed(now: float, missed: int, deadline: float) -> None:
+    cadence = Cadence(1.0, 10.0)
+    assert cadence.advance(now) == missed
+    assert cadence.deadline == deadline
 
 
-async def test_close_releases_waiters(make_sampler: MakeSampler) -> None:
-    sampler = make_sampler()
-    waiter = asyncio.create_task(sampler.wait_for_sample(None, 30.0))
-    await asyncio.sleep(0.01)
-    sampler.close()
-    with pytest.raises(ShuttingDown):
-        await asyncio.wait_for(waiter, 1.0)
+class FakeLoopTime:
+    """Loop time that moves only when the sampler sleeps or a collector takes time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept_until: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.slept_until.append(round(self.now, 6))
+        await asyncio.sleep(0)
 
 
-async def test_run_samples_on_a_fixed_cadence(fake_ps: FakePsutil) -> None:
-    from perfmon.collectors import default_collectors
-    from perfmon.config import ServerConfig
+async def test_run_keeps_a_fixed_cadence_and_skips_what_an_overrun_missed(
+    make_monitor: MakeMonitor, fake_ps: FakePsutil
+) -> None:
+    time_ = FakeLoopTime()
+    monitor = make_monitor(interval_seconds=1.0)
+    slow_call = {3: 2.5}  # the third sample takes 2.5 intervals
+    real_cpu_percent = fake_ps.cpu_percent
 
-    sampler = Sampler(ServerConfig(interval_seconds=0.1), ps=fake_ps,
-                      collectors=default_collectors(fake_ps, whole_disk=lambda _: True))
-    task = asyncio.create_task(sampler.run())
-    await asyncio.sleep(0.75)
-    sampler.close()
-    task.cancel()
-    sampler.shutdown_worker()
-    assert sampler.latest is not None and 3 <= sampler.latest.seq <= 8  # about 7, fewer on a busy machine
-    assert sampler.history.read(None, 100).columns()["seq"] == list(range(1, sampler.latest.seq + 1))
+    def cpu_percent(interval: float | None = None, percpu: bool = False) -> object:
+        if not percpu:
+            time_.now += slow_call.pop(monitor.sampler._seq, 0.0)
+        return real_cpu_percent(interval, percpu)
+
+    fake_ps.cpu_percent = cpu_percent  # type: ignore[method-assign]
+    task = asyncio.create_task(monitor.sampler.run(now=lambda: time_.now, sleep=time_.sleep))
+    async with asyncio.timeout(5):
+        while monitor.hub.latest is None or monitor.hub.latest.seq < 6:
+            await asyncio.sleep(0)
+    monitor.sampler.close()
+    await task
+    monitor.sampler.shutdown_worker()
+    # Deadlines 1, 2, 3; sample 3 ends at 5.5, so 4 and 5 are skipped: next 6, 7, 8, never a burst.
+    assert time_.slept_until[:6] == [1.0, 2.0, 3.0, 6.0, 7.0, 8.0]
 
 
-def test_memory_stays_flat_once_the_buffer_is_full(make_sampler: MakeSampler, mono: FakeClock) -> None:
+def test_memory_stays_flat_once_the_buffer_is_full(make_monitor: MakeMonitor, mono: FakeClock) -> None:
     import gc
     import tracemalloc
 
-    sampler = make_sampler(history_size=50)
+    monitor = make_monitor(history_size=50)
+    sampler = monitor.sampler
 
     def run(cycles: int) -> None:
         for _ in range(cycles):
@@ -232,4 +256,4 @@ def test_memory_stays_flat_once_the_buffer_is_full(make_sampler: MakeSampler, mo
     finally:
         tracemalloc.stop()
     assert growth < 64 * 1024, f"memory grew by {growth} bytes over 2000 samples"
-    assert len(sampler.history) == 50
+    assert len(monitor.store) == 50

@@ -10,20 +10,20 @@ from typing import Any
 
 import pytest
 
-from perfmon import figures
-from perfmon.client import PerformanceClient
-from perfmon.sampler import Sampler
-from perfmon.view import Settings, tick
+from perfmon.ui import figures
+from perfmon.ui.client import PerformanceClient
+from perfmon.api.app import Monitor
+from perfmon.ui.tick import Settings, tick
 from tests.apiserver import ServedApi
 from tests.fakes import FakeClock, FakePsutil
 
 SETTINGS = Settings(poll_interval_seconds=5.0)
-MakeSampler = Callable[..., Sampler]
+MakeMonitor = Callable[..., Monitor]
 
 
 @pytest.fixture
-def api(make_sampler: MakeSampler) -> Iterator[ServedApi]:
-    served = ServedApi(make_sampler(process_interval_seconds=1.0)).start()
+def api(make_monitor: MakeMonitor) -> Iterator[ServedApi]:
+    served = ServedApi(make_monitor(process_interval_seconds=1.0)).start()
     yield served
     served.close()
 
@@ -92,7 +92,7 @@ def test_first_tick_builds_the_charts_and_fills_every_card(
     assert "raw-json.children" not in updates
     assert view.age_seconds == 0.0
     assert tab.cursor is not None
-    assert tab.cursor["seq"] == 3 and tab.cursor["instance"] == api.sampler.instance_id
+    assert tab.cursor["seq"] == 3 and tab.cursor["instance"] == api.monitor.hub.instance_id
 
 
 def test_a_tick_with_nothing_new_sends_nothing(tab: Tab, publish: Callable[[int], int]) -> None:
@@ -160,25 +160,25 @@ def test_outage_then_recovery_continues_without_gap_or_duplicates(
 
 
 def test_a_restarted_api_resets_the_charts(
-    tab: Tab, api: ServedApi, publish: Callable[[int], int], make_sampler: MakeSampler,
+    tab: Tab, api: ServedApi, publish: Callable[[int], int], make_monitor: MakeMonitor,
 ) -> None:
     publish(5)
     tab.tick()
     api.stop()
-    api.start(make_sampler(process_interval_seconds=1.0))
+    api.start(make_monitor(process_interval_seconds=1.0))
     publish(2)
     updates = tab.tick().updates
     assert updates["graph-cpu.figure"]["data"][0]["y"] == [25.0, 25.0]
     assert not [key for key in updates if key.endswith(".extendData")]
     assert "kpi-cpu-value.children" in updates and "host-name.children" in updates
     assert tab.cursor is not None
-    assert tab.cursor["seq"] == 2 and tab.cursor["instance"] == api.sampler.instance_id
+    assert tab.cursor["seq"] == 2 and tab.cursor["instance"] == api.monitor.hub.instance_id
 
 
 def test_points_lost_from_the_buffer_break_the_line(
-    client: PerformanceClient, wall: FakeClock, mono: FakeClock, make_sampler: MakeSampler,
+    client: PerformanceClient, wall: FakeClock, mono: FakeClock, make_monitor: MakeMonitor,
 ) -> None:
-    api = ServedApi(make_sampler(history_size=10)).start()
+    api = ServedApi(make_monitor(history_size=10)).start()
     try:
         tab = Tab(PerformanceClient(api.url), wall)
         api.sample(2)
@@ -193,9 +193,9 @@ def test_points_lost_from_the_buffer_break_the_line(
 
 
 def test_an_outage_longer_than_the_window_rebuilds(
-    wall: FakeClock, make_sampler: MakeSampler,
+    wall: FakeClock, make_monitor: MakeMonitor,
 ) -> None:
-    api = ServedApi(make_sampler(interval_seconds=60.0)).start()  # a 5-minute window is 5 points
+    api = ServedApi(make_monitor(interval_seconds=60.0)).start()  # a 5-minute window is 5 points
     try:
         tab = Tab(PerformanceClient(api.url), wall)
         api.sample(2)

@@ -1,4 +1,4 @@
-"""The Dash dashboard: page, callbacks, and the command-line entry point.
+"""The Dash dashboard: the app factory and its callbacks.
 
 A tick is one small server callback (``poll``) that returns the tab's new cursor and a
 sparse list of screen updates; a clientside callback fans those out to the components,
@@ -8,7 +8,6 @@ and another ages the "updated N s ago" line every second, both without a request
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,16 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
-from perfmon import figures, layout
-from perfmon.client import PerformanceClient
-from perfmon.config import DashboardConfig, configure_logging, parse_dashboard_config
-from perfmon.view import Settings, View, tick
+from perfmon.settings import DashboardConfig
+from perfmon.ui import figures, ids, layout
+from perfmon.ui.client import PerformanceClient
+from perfmon.ui.tick import Settings, View, tick
 
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).with_name("assets")
 PROCESS_SORTS = ("cpu", "memory")
-KEY_INDEX = {key: str(index) for index, key in enumerate(layout.RENDER_KEYS)}
+KEY_INDEX = {key: str(index) for index, key in enumerate(ids.RENDER_KEYS)}
 
 
 def encode(view: View) -> dict[str, Any]:
@@ -53,9 +52,9 @@ def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Sett
     """Wire the tick, the fan-out to the components and the age clock."""
 
     @app.callback(
-        Output("view", "data"), Output("cursor", "data"),
-        Input("tick", "n_intervals"), Input("window", "value"), Input("process-sort", "value"),
-        Input("raw-open", "value"), State("cursor", "data"),
+        Output(ids.VIEW, "data"), Output(ids.CURSOR, "data"),
+        Input(ids.TICK, "n_intervals"), Input(ids.WINDOW, "value"), Input(ids.PROCESS_SORT, "value"),
+        Input(ids.RAW_OPEN, "value"), State(ids.CURSOR, "data"),
     )
     def poll(_ticks: int | None, window: Any, sort: Any, raw: Any,
              cursor: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -64,7 +63,7 @@ def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Sett
         try:
             view, cursor = tick(client, cursor, settings, window_seconds=window_seconds,
                                 sort=sort if sort in PROCESS_SORTS else "cpu", raw_open=raw_open,
-                                raw_toggled=ctx.triggered_id == "raw-open")
+                                raw_toggled=ctx.triggered_id == ids.RAW_OPEN)
         except Exception:  # a bug, not the API (tick reports those): log it, keep the page as it is
             log.exception("a dashboard tick failed")
             raise PreventUpdate from None
@@ -72,20 +71,11 @@ def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Sett
 
     app.clientside_callback(
         ClientsideFunction(namespace="perfmon", function_name="render"),
-        [Output(*key.rsplit(".", 1)) for key in layout.RENDER_KEYS],
-        Input("view", "data"), State("render-keys", "data"),
+        [Output(*key.rsplit(".", 1)) for key in ids.RENDER_KEYS],
+        Input(ids.VIEW, "data"), State(ids.RENDER_KEYS_STORE, "data"),
     )
     app.clientside_callback(
         ClientsideFunction(namespace="perfmon", function_name="age"),
-        Output("data-age", "children"), Output("data-age", "className"),
-        Input("clock", "n_intervals"), State("settings", "data"),
+        Output(ids.DATA_AGE, "children"), Output(ids.DATA_AGE, "className"),
+        Input(ids.CLOCK, "n_intervals"), State(ids.SETTINGS, "data"),
     )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the dashboard alone against an API that runs elsewhere; returns the exit code."""
-    from perfmon.launcher import serve_dashboard  # the launcher imports this module too
-
-    config = parse_dashboard_config(argv)
-    configure_logging(config.log_level)
-    return serve_dashboard(config)

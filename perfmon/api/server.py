@@ -1,65 +1,22 @@
-"""The aiohttp API server: app factory, sampler lifecycle, and the command-line entry point."""
+"""Serving the API: bind (port 0 picks one), serve until a signal, and the command-line entry point."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import logging
 import signal
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 from aiohttp import web
 
-from perfmon import handlers
-from perfmon.config import ServerConfig, configure_logging, parse_server_config
-from perfmon.errors import add_endpoint, add_fallback
-from perfmon.handlers import SAMPLER
-from perfmon.sampler import Sampler
+from perfmon.api.app import create_app
+from perfmon.settings import ServerConfig, configure_logging, parse_server_config
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_SECONDS = 3.0
-
-
-def create_app(
-    config: ServerConfig, *, sampler: Sampler | None = None, sample: bool = True
-) -> web.Application:
-    """Build the application; with ``sample=False`` the caller publishes samples itself."""
-    app = web.Application()
-    app[SAMPLER] = sampler or Sampler(config)
-    for path, handler in (
-        ("/", handlers.index),
-        ("/api", handlers.index),
-        ("/api/performance", handlers.performance),
-        ("/api/history", handlers.history),
-        ("/api/processes", handlers.processes),
-        ("/api/health", handlers.health),
-    ):
-        add_endpoint(app.router, path, handler)
-    add_fallback(app.router)
-    if sample:
-        app.cleanup_ctx.append(sampling)
-    app.on_shutdown.append(release_waiters)
-    return app
-
-
-async def sampling(app: web.Application) -> AsyncIterator[None]:
-    """Run the sampler for the application's lifetime."""
-    sampler = app[SAMPLER]
-    task = asyncio.create_task(sampler.run(), name="perfmon-sampler")
-    yield
-    sampler.close()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    await asyncio.get_running_loop().run_in_executor(None, sampler.shutdown_worker)
-
-
-async def release_waiters(app: web.Application) -> None:
-    """Answer every long-polling request now instead of holding shutdown for up to a minute."""
-    app[SAMPLER].close()
 
 
 class PortInUse(Exception):
@@ -108,9 +65,9 @@ async def serve(config: ServerConfig) -> None:
         await runner.cleanup()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Run the API server; returns the process exit code."""
-    config = parse_server_config(argv)
+    config = parse_server_config(argv, prog=prog)
     configure_logging(config.log_level)
     try:
         asyncio.run(serve(config))

@@ -14,7 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from perfmon.humanize import chart_time
+from perfmon.core.schema import HISTORY_UNITS
+from perfmon.core.units import chart_time
+from perfmon.ui.ids import GRAPH_NAMES
 
 Series = Mapping[str, Sequence[Any]]
 Figure = dict[str, Any]
@@ -28,28 +30,35 @@ TEXT = "#3b4252"
 
 @dataclass(frozen=True)
 class LineChart:
-    """One time-series chart: a trace per history column."""
+    """One time-series chart: a trace per history column, all in the unit the schema gives them."""
 
     graph_id: str
     title: str
     columns: tuple[str, ...]
     names: tuple[str, ...]
     colors: tuple[str, ...]
-    unit: str  # "percent", "rate" or "load"
+
+    @property
+    def unit(self) -> str:
+        """The schema's unit of the columns (``percent``, ``bytes_per_s`` or ``load``)."""
+        (unit,) = {HISTORY_UNITS[column] for column in self.columns}  # one axis, one unit
+        return unit
 
 
 LINE_CHARTS = (
-    LineChart("cpu", "CPU", ("cpu_percent",), ("CPU",), ("#3b82f6",), "percent"),
-    LineChart("load", "Load average (1 min)", ("load_1",), ("load",), ("#0ea5e9",), "load"),
+    LineChart("cpu", "CPU", ("cpu_percent",), ("CPU",), ("#3b82f6",)),
+    LineChart("load", "Load average (1 min)", ("load_1",), ("load",), ("#0ea5e9",)),
     LineChart("memory", "Memory and swap", ("memory_percent", "swap_percent"), ("memory", "swap"),
-              ("#8b5cf6", "#f59e0b"), "percent"),
+              ("#8b5cf6", "#f59e0b")),
     LineChart("network", "Network (loopback excluded)", ("net_recv_bytes_per_s", "net_sent_bytes_per_s"),
-              ("received", "sent"), ("#10b981", "#f97316"), "rate"),
+              ("received", "sent"), ("#10b981", "#f97316")),
     LineChart("diskio", "Disk I/O", ("disk_read_bytes_per_s", "disk_write_bytes_per_s"),
-              ("read", "written"), ("#6366f1", "#ef4444"), "rate"),
+              ("read", "written"), ("#6366f1", "#ef4444")),
 )
 CORES_GRAPH_ID = "cores"
-GRAPH_IDS = ("cpu", CORES_GRAPH_ID, "load", "memory", "network", "diskio")  # page order
+CORES_COLUMN = "per_cpu_percent"
+GRAPH_IDS = GRAPH_NAMES  # page order
+HOVER = {"percent": "%{y:.1f} %", "bytes_per_s": "%{y:.3s}B/s", "load": "%{y:.2f}"}
 
 
 def window_points(window_seconds: float, interval_seconds: float) -> int:
@@ -81,7 +90,7 @@ def base_layout(title: str) -> dict[str, Any]:
 
 def line_figure(chart: LineChart, series: Series, x: Sequence[str]) -> Figure:
     """A whole line chart from history columns."""
-    hover = {"percent": "%{y:.1f} %", "rate": "%{y:.3s}B/s", "load": "%{y:.2f}"}[chart.unit]
+    hover = HOVER[chart.unit]
     traces = [
         {"type": "scatter", "mode": "lines", "name": name, "x": list(x),
          "y": list(series.get(column, [None] * len(x))), "line": {"color": color, "width": 1.6},
@@ -91,7 +100,7 @@ def line_figure(chart: LineChart, series: Series, x: Sequence[str]) -> Figure:
     layout = base_layout(chart.title)
     if chart.unit == "percent":
         layout["yaxis"] = {"range": [0, 100], "ticksuffix": " %", "gridcolor": GRID, "fixedrange": True}
-    elif chart.unit == "rate":
+    elif chart.unit == "bytes_per_s":
         layout["yaxis"] = {"rangemode": "tozero", "tickformat": ".2s", "ticksuffix": "B/s",
                            "gridcolor": GRID, "fixedrange": True}
     else:
@@ -103,7 +112,7 @@ def line_figure(chart: LineChart, series: Series, x: Sequence[str]) -> Figure:
 
 def core_rows(series: Series) -> list[list[float | None]]:
     """Per-CPU percentages per sample; a sample that could not read them is a row of nulls."""
-    rows = series.get("per_cpu_percent", ())
+    rows = series.get(CORES_COLUMN, ())
     width = max((len(row) for row in rows if row), default=0)
     return [list(row) if row else [None] * width for row in rows]
 

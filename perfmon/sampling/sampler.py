@@ -1,28 +1,26 @@
-"""The sampler: runs the collectors off the event loop and publishes snapshots.
+"""The sampler: runs the collectors off the event loop and publishes what they read.
 
 Every ``interval_seconds`` it runs all collectors in one worker thread, serialises the
-sample to JSON (and gzip) once, appends a compact row to the bounded history, and
-wakes every long-polling request with a single event. Process scans run on their own
-slower cadence in the same thread. Requests only ever read what was published.
+sample to JSON (and gzip) once, hands it to ``keep`` (the history store's ``append``;
+the sampler does not know the store) and publishes it to the hub, which wakes every
+long-polling request with a single event. Process scans run on their own slower
+cadence in the same thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gzip
-import json
 import logging
-import math
 import time
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
 
 import psutil
 
-from perfmon.collectors import (
+from perfmon.core.schema import empty_sample
+from perfmon.sampling.collectors import (
     TOP_PROCESSES,
     Collector,
     ProcessCollector,
@@ -30,51 +28,54 @@ from perfmon.collectors import (
     describe_error,
     top_by,
 )
-from perfmon.config import ServerConfig
-from perfmon.history import History
-from perfmon.models import ProcessTable, Snapshot, empty_sample, history_row
+from perfmon.sampling.hub import Hub
+from perfmon.sampling.snapshot import ProcessTable, Snapshot, serialise
 
 log = logging.getLogger(__name__)
 
 FIRST_SAMPLE_DELAY_SECONDS = 1.0  # shorter CPU deltas are unreliable on tickless kernels
-GZIP_MIN_BYTES = 1024  # below this, gzip's header overhead eats most of the gain
-GZIP_LEVEL = 6
+TOP_CPU_KEYS = ("pid", "name", "cpu_percent", "memory_percent")
 
 
-def finite_only(value: Any) -> Any:
-    """A copy of a JSON-shaped value with NaN and infinities replaced by None."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: finite_only(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [finite_only(v) for v in value]
-    return value
+class Cadence:
+    """Deadlines every ``interval`` without drift; after an overrun, the missed ones are skipped.
 
+    A sample that took longer than an interval must not be followed by a burst of
+    catch-up samples taken back to back (their rates would cover almost no time).
+    """
 
-class ShuttingDown(Exception):
-    """The sampler stopped while a request was waiting for a sample."""
+    def __init__(self, interval: float, first_deadline: float) -> None:
+        self.interval = interval
+        self.deadline = first_deadline
+
+    def advance(self, now: float) -> int:
+        """Move to the next deadline after ``now``'s tick; return how many were missed."""
+        self.deadline += self.interval
+        if self.deadline >= now:
+            return 0
+        missed = int((now - self.deadline) // self.interval) + 1
+        self.deadline += missed * self.interval
+        return missed
 
 
 class Sampler:
-    """Owns the collectors, the latest snapshot, the process table and the history."""
+    """Owns the collectors; each sample goes to ``keep`` and is then published to the hub."""
 
     def __init__(
         self,
-        config: ServerConfig,
+        hub: Hub,
+        keep: Callable[[Mapping[str, Any]], object] = lambda sample: None,
         *,
+        process_interval_seconds: float = 5.0,
         ps: ModuleType = psutil,
         collectors: Sequence[Collector] | None = None,
         process_collector: ProcessCollector | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.config = config
-        self.instance_id = uuid.uuid4().hex[:12]
-        self.started_at = clock()
-        self.history = History(config.history_size)
-        self.latest: Snapshot | None = None
-        self.processes: ProcessTable | None = None
+        self.hub = hub
+        self._keep = keep
+        self.process_interval_seconds = process_interval_seconds
         self._ps = ps
         self._clock = clock
         self._monotonic = monotonic
@@ -86,7 +87,6 @@ class Sampler:
         self._process_scan_seq = 0
         self._next_process_scan = 0.0
         self._failing: set[str] = set()
-        self._changed = asyncio.Event()
         self._closed = False
         self._executor: ThreadPoolExecutor | None = None
 
@@ -101,7 +101,7 @@ class Sampler:
                     prime()
                 except Exception as exc:  # noqa: BLE001 - its collect() will report the reason
                     log.debug("priming %s failed: %s", collector.name, exc)
-        self._next_process_scan = self._monotonic() + self.config.process_interval_seconds
+        self._next_process_scan = self._monotonic() + self.process_interval_seconds
 
     def scan_processes(self) -> ProcessTable:
         """Scan the process table once."""
@@ -120,21 +120,17 @@ class Sampler:
     def collect(self) -> tuple[Snapshot, ProcessTable | None]:
         """Run every collector once and serialise the result; a process scan when due."""
         table = None
-        if self._monotonic() >= self._next_process_scan or self.processes is None:
+        if self._monotonic() >= self._next_process_scan or self.hub.processes is None:
             table = self.scan_processes()
-            self._next_process_scan = self._monotonic() + self.config.process_interval_seconds
+            self._next_process_scan = self._monotonic() + self.process_interval_seconds
         self._seq += 1
         sample = empty_sample()
-        sample.update(
-            seq=self._seq,
-            timestamp=round(self._clock(), 3),
-            interval_seconds=self.config.interval_seconds,
-            instance_id=self.instance_id,
-        )
+        sample.update(seq=self._seq, timestamp=round(self._clock(), 3),
+                      interval_seconds=self.hub.interval_seconds, instance_id=self.hub.instance_id)
         for collector in self._collectors:
             self._run_collector(collector, sample)
-        self._add_processes(sample, table or self.processes)
-        return self._serialise(sample), table
+        self._add_processes(sample, table or self.hub.processes)
+        return serialise(sample, self.hub.instance_id), table
 
     def _run_collector(self, collector: Collector, sample: dict[str, Any]) -> None:
         notes: list[str] = []
@@ -159,33 +155,8 @@ class Sampler:
             sample["processes"]["sampled_at"] = table.sampled_at
             return
         top = top_by(table.processes, "cpu_percent", TOP_PROCESSES)
-        sample["processes"] = {
-            "count": table.count,
-            "sampled_at": table.sampled_at,
-            "top_cpu": [
-                {k: p[k] for k in ("pid", "name", "cpu_percent", "memory_percent")} for p in top
-            ],
-        }
-
-    def _serialise(self, sample: dict[str, Any]) -> Snapshot:
-        try:
-            body = json.dumps(sample, separators=(",", ":"), allow_nan=False).encode()
-        except ValueError:  # NaN or infinity from a broken sensor: JSON has no such numbers
-            sample = finite_only(sample)
-            sample["errors"].append({"collector": "sampler",
-                                     "message": "a non-finite number was read and published as null"})
-            body = json.dumps(sample, separators=(",", ":"), allow_nan=False).encode()
-        body_gzip = gzip.compress(body, GZIP_LEVEL, mtime=0) if len(body) >= GZIP_MIN_BYTES else None
-        if body_gzip is not None and len(body_gzip) >= len(body):
-            body_gzip = None
-        return Snapshot(
-            seq=sample["seq"],
-            timestamp=sample["timestamp"],
-            data=sample,
-            body=body,
-            body_gzip=body_gzip,
-            etag=f"{self.instance_id}-{sample['seq']}",
-        )
+        sample["processes"] = {"count": table.count, "sampled_at": table.sampled_at,
+                               "top_cpu": [{k: p[k] for k in TOP_CPU_KEYS} for p in top]}
 
     def _log_health(self, name: str, notes: list[str]) -> None:
         """Log a collector's trouble once when it starts and once when it ends."""
@@ -202,13 +173,9 @@ class Sampler:
     # --- publication (runs on the event loop) ---------------------------------------
 
     def publish(self, snapshot: Snapshot, table: ProcessTable | None = None) -> None:
-        """Make a snapshot current and wake everyone waiting for it."""
-        if table is not None:
-            self.processes = table
-        self.latest = snapshot
-        self.history.append(history_row(snapshot.data))
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
+        """Keep the sample (in the history), then make it current: a woken reader finds its row."""
+        self._keep(snapshot.data)
+        self.hub.publish(snapshot, table)
 
     async def sample_once(self) -> Snapshot:
         """Collect in the worker thread and publish; used by the loop and by tests."""
@@ -217,43 +184,28 @@ class Sampler:
         self.publish(snapshot, table)
         return snapshot
 
-    async def run(self) -> None:
-        """Sample every interval until cancelled, on a fixed cadence without drift."""
+    async def run(self, *, now: Callable[[], float] | None = None,
+                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+        """Sample every interval until closed or cancelled, on a fixed cadence (see Cadence)."""
         loop = asyncio.get_running_loop()
-        interval = self.config.interval_seconds
+        now = now or loop.time
+        interval = self.hub.interval_seconds
         await loop.run_in_executor(self._worker(), self.prime)
-        deadline = loop.time() + min(interval, FIRST_SAMPLE_DELAY_SECONDS)
+        cadence = Cadence(interval, now() + min(interval, FIRST_SAMPLE_DELAY_SECONDS))
         while not self._closed:
-            await asyncio.sleep(max(0.0, deadline - loop.time()))
+            await sleep(max(0.0, cadence.deadline - now()))
             try:
                 await self.sample_once()
             except Exception:  # keep sampling: the next tick may succeed
                 log.exception("sampling failed")
-            deadline += interval
-            now = loop.time()
-            if deadline < now:
-                missed = int((now - deadline) // interval) + 1
+            missed = cadence.advance(now())
+            if missed:
                 log.debug("sampling overran by %d interval(s)", missed)
-                deadline += missed * interval
-
-    async def wait_for_sample(self, after_seq: int | None, timeout: float) -> Snapshot | None:
-        """The first snapshot newer than ``after_seq``, or None if ``timeout`` passes first."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while self.latest is None or (after_seq is not None and self.latest.seq <= after_seq):
-            if self._closed:
-                raise ShuttingDown
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await self._changed.wait()
-            except TimeoutError:
-                return None
-        return self.latest
 
     def close(self) -> None:
         """Stop sampling and release every waiting request."""
         self._closed = True
-        self._changed.set()
+        self.hub.close()
 
     def shutdown_worker(self) -> None:
         """Stop the worker thread (after the sampling task ended)."""
@@ -265,8 +217,3 @@ class Sampler:
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="perfmon-sampler")
         return self._executor
-
-    @property
-    def closed(self) -> bool:
-        """True once close() was called."""
-        return self._closed

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Mapping
 from itertools import islice
+from typing import Any
 
-from perfmon.models import HISTORY_COLUMNS, HistoryRow
-
-
-@dataclass(frozen=True, slots=True)
-class HistorySlice:
-    """Rows answering one cursor query, oldest first."""
-
-    rows: list[HistoryRow]
-    truncated: bool  # the cursor was older than the buffer: points between were lost
-
-    def columns(self) -> dict[str, list[object]]:
-        """The rows as one list per column, ready to append to a chart."""
-        if not self.rows:
-            return {name: [] for name in HISTORY_COLUMNS}
-        columns = zip(*self.rows, strict=True)
-        return {name: list(values) for name, values in zip(HISTORY_COLUMNS, columns, strict=True)}
+from perfmon.core.schema import HistoryRow, history_row
+from perfmon.store.base import HistorySlice
 
 
-class History:
-    """Recent sample rows; seq numbers in it are consecutive, so a cursor is an offset."""
+class RingStore:
+    """The last ``size`` samples as rows; seq numbers in it are consecutive, so a cursor is an offset."""
 
     def __init__(self, size: int) -> None:
         self._rows: deque[HistoryRow] = deque(maxlen=size)
@@ -33,9 +20,12 @@ class History:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def append(self, row: HistoryRow) -> None:
-        """Add the newest row, dropping the oldest when full."""
-        self._rows.append(row)
+    def append(self, sample: Mapping[str, Any]) -> None:
+        """Add the newest sample, dropping the oldest when full."""
+        self._rows.append(history_row(sample))
+
+    def close(self) -> None:
+        """Nothing to release: the rows live as long as the store."""
 
     @property
     def first_seq(self) -> int | None:

@@ -75,3 +75,23 @@ def level(value: float | None, warning: float, critical: float) -> str:
     if value >= warning:
         return "warn"
     return "ok"
+
+
+def load(value: float | None) -> str:
+    """A load average with two decimals: ``0.15``."""
+    return NA if value is None else f"{value:.2f}"
+
+
+def show(unit: str, value: float | None) -> str:
+    """A value in the unit the schema gives it (``perfmon.core.schema.Unit``), for people."""
+    if unit == "percent":
+        return percent(value)
+    if unit == "bytes":
+        return size(value)
+    if unit == "bytes_per_s":
+        return rate(value)
+    if unit == "load":
+        return load(value)
+    if unit == "seconds":
+        return duration(value)
+    return NA if value is None else str(value)

@@ -1,0 +1,98 @@
+"""The API's application factory: routes, and a Monitor (hub, store, sampler) for the app's lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from perfmon.api import handlers
+from perfmon.api.errors import add_endpoint, add_fallback
+from perfmon.api.handlers import HUB, STORE
+from perfmon.sampling.hub import Hub
+from perfmon.sampling.sampler import Sampler
+from perfmon.settings import ServerConfig
+from perfmon.store.base import HistoryStore
+from perfmon.store.ring import RingStore
+
+Context = Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]
+
+ROUTES = (
+    ("/", handlers.index),
+    ("/api", handlers.index),
+    ("/api/performance", handlers.performance),
+    ("/api/history", handlers.history),
+    ("/api/processes", handlers.processes),
+    ("/api/health", handlers.health),
+)
+
+
+@dataclass(frozen=True)
+class Monitor:
+    """One server instance's moving parts: the hub and the store, and the sampler that feeds both."""
+
+    config: ServerConfig
+    hub: Hub
+    store: HistoryStore
+    sampler: Sampler
+
+    @classmethod
+    def build(cls, config: ServerConfig, **sampler_options: Any) -> Monitor:
+        """A hub, the in-memory history and a sampler over psutil (or the ``ps`` etc. given)."""
+        hub = Hub(config.interval_seconds, clock=sampler_options.get("clock", time.time))
+        store = RingStore(config.history_size)
+        sampler = Sampler(hub, store.append, process_interval_seconds=config.process_interval_seconds,
+                          **sampler_options)
+        return cls(config, hub, store, sampler)
+
+
+def create_app(config: ServerConfig, *, monitor: Monitor | None = None,
+               sample: bool = True) -> web.Application:
+    """Build the application; its Monitor is made when it starts, and closed when it stops.
+
+    Tests inject a ``monitor`` over fakes, and with ``sample=False`` publish samples themselves.
+    """
+    app = web.Application()
+    setup_routes(app.router)
+    app.cleanup_ctx.append(monitoring(config, monitor, sample))
+    app.on_shutdown.append(release_waiters)
+    return app
+
+
+def setup_routes(router: web.UrlDispatcher) -> None:
+    """Every endpoint behind its JSON error boundary, then the JSON 404 for everything else."""
+    for path, handler in ROUTES:
+        add_endpoint(router, path, handler)
+    add_fallback(router)
+
+
+def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> Context:
+    """The cleanup context that makes the Monitor, runs its sampler, and closes it all at the end."""
+
+    @contextlib.asynccontextmanager
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        parts = monitor or Monitor.build(config)
+        app[HUB], app[STORE] = parts.hub, parts.store
+        task = asyncio.create_task(parts.sampler.run(), name="perfmon-sampler") if sample else None
+        try:
+            yield
+        finally:
+            parts.sampler.close()
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await asyncio.get_running_loop().run_in_executor(None, parts.sampler.shutdown_worker)
+            parts.store.close()
+
+    return context
+
+
+async def release_waiters(app: web.Application) -> None:
+    """Answer every long-polling request now instead of holding shutdown for up to a minute."""
+    app[HUB].close()

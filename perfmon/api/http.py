@@ -1,0 +1,120 @@
+"""HTTP helpers of the API: strict query parameters, gzip negotiation, ETags, JSON responses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+from aiohttp import hdrs, web
+from multidict import CIMultiDict
+
+from perfmon.api.errors import ApiError
+from perfmon.sampling.snapshot import Snapshot
+
+COMPRESS_MIN_BYTES = 1024
+NO_CACHE = "no-cache"
+
+
+def query_number(
+    query: Mapping[str, str], name: str, *, low: float, high: float,
+    integer: bool = False, low_open: bool = False,
+) -> float | int | None:
+    """An optional numeric query parameter within bounds; 400 naming it otherwise."""
+    raw = query.get(name)
+    if raw is None:
+        return None
+    kind = "a whole number" if integer else "a number"
+    low_text, high_text = (str(int(low)), str(int(high))) if integer else (f"{low:g}", f"{high:g}")
+    lower = f"greater than {low_text}" if low_open else f"from {low_text}"
+    expected = f"parameter '{name}' must be {kind} {lower} to {high_text}, got {raw!r}"
+    try:
+        value: float | int = int(raw) if integer else float(raw)
+    except ValueError:
+        raise ApiError(400, expected) from None
+    if not (low < value if low_open else low <= value) or not value <= high:
+        raise ApiError(400, expected)
+    return value
+
+
+def query_choice(query: Mapping[str, str], name: str, choices: Mapping[str, Any], default: str) -> str:
+    """An optional query parameter from a fixed set; 400 listing the choices otherwise."""
+    raw = query.get(name, default)
+    if raw not in choices:
+        allowed = "|".join(choices)
+        raise ApiError(400, f"parameter '{name}' must be one of {allowed}, got {raw!r}")
+    return raw
+
+
+@lru_cache(maxsize=64)
+def accepts_gzip(accept_encoding: str) -> bool:
+    """True if an Accept-Encoding header admits gzip: q > 0 for gzip, or else for ``*``."""
+    qualities: dict[str, float] = {}
+    for item in accept_encoding.lower().split(","):
+        coding, _, params = item.partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        qualities[coding.strip()] = quality
+    for coding in ("gzip", "x-gzip", "*"):  # an explicit gzip rules over the wildcard
+        if coding in qualities:
+            return qualities[coding] > 0
+    return False
+
+
+def etag_matches(request: web.Request, *tags: str) -> bool:
+    """True if If-None-Match names one of ``tags`` (weak comparison, ``*`` included)."""
+    raw = request.headers.get(hdrs.IF_NONE_MATCH)
+    if not raw:
+        return False
+    if raw[0] == '"' and raw[-1] == '"' and "," not in raw:
+        return raw[1:-1] in tags  # the usual poll, one strong tag: no list to parse
+    candidates = request.if_none_match
+    if not candidates:
+        return False
+    return any(c.value == "*" or c.value in tags for c in candidates)
+
+
+def json_response(request: web.Request, payload: Any, status: int = 200,
+                  headers: Mapping[str, str] | None = None) -> web.Response:
+    """A JSON response, gzip-compressed when the client accepts it and it is worth it."""
+    body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
+    response = web.Response(body=body, status=status, content_type="application/json",
+                            headers=headers)
+    if len(body) >= COMPRESS_MIN_BYTES and accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")):
+        response.enable_compression(web.ContentCoding.gzip)
+    return response
+
+
+@lru_cache(maxsize=8)
+def snapshot_headers(etag: str, encoding: str | None) -> CIMultiDict[str]:
+    """Response headers of one snapshot representation, built once per sample."""
+    headers = CIMultiDict({
+        hdrs.CONTENT_TYPE: "application/json", hdrs.CACHE_CONTROL: NO_CACHE,
+        hdrs.VARY: "Accept-Encoding", "ETag": f'"{etag}"',
+    })
+    if encoding:
+        headers[hdrs.CONTENT_ENCODING] = encoding
+    return headers
+
+
+def snapshot_response(request: web.Request, snapshot: Snapshot) -> web.Response:
+    """The snapshot's pre-serialised bytes, gzip ones where accepted."""
+    accept_encoding = request.headers.get(hdrs.ACCEPT_ENCODING)
+    if snapshot.body_gzip is not None and accept_encoding and accepts_gzip(accept_encoding):
+        return web.Response(body=snapshot.body_gzip,
+                            headers=snapshot_headers(snapshot.etag_gzip, "gzip").copy())
+    return web.Response(body=snapshot.body, headers=snapshot_headers(snapshot.etag, None).copy())
+
+
+def not_modified(etag: str) -> web.Response:
+    """304 for an unchanged snapshot: its validators, and no Content-Type (there is no body)."""
+    headers = snapshot_headers(etag, None).copy()
+    del headers[hdrs.CONTENT_TYPE]
+    return web.Response(status=304, headers=headers)

@@ -1,0 +1,120 @@
+"""The two servers, each in its own thread: the API on its own asyncio loop, the dashboard on waitress."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import socket
+import threading
+from typing import Any, Protocol
+
+import waitress
+from waitress import wasyncore
+
+from perfmon.api.server import PortInUse, start
+from perfmon.settings import DashboardConfig, ServerConfig
+from perfmon.ui.app import create_dash_app
+
+POLL_SECONDS = 0.2  # how often waitress's loop looks at the stop flag: bounds stop latency
+WAITRESS_DRAIN_SECONDS = 3.0  # requests in flight get this long; within the launcher's stop budget
+
+
+class Component(Protocol):
+    """A server running in its own thread."""
+
+    name: str
+
+    def is_alive(self) -> bool: ...
+
+    def stop(self) -> None: ...
+
+    def join(self, timeout: float | None = None) -> None: ...
+
+
+class ApiServerThread(threading.Thread):
+    """The aiohttp API server on its own event loop in its own thread."""
+
+    def __init__(self, config: ServerConfig, port_flag: str = "--api-port") -> None:
+        super().__init__(name="API server", daemon=True)
+        self.config = config
+        self.port_flag = port_flag
+        self.url = ""  # set once listening
+        self.error = ""  # one line, set if it could not listen
+        self.started_or_failed = threading.Event()
+        # A loop_factory keeps the loop from becoming the creating (main) thread's current loop.
+        self._runner = asyncio.Runner(loop_factory=asyncio.new_event_loop)
+        self._loop = self._runner.get_loop()  # created now so stop() works before run() does
+        self._stopping = asyncio.Event()
+
+    def run(self) -> None:
+        """Serve until stop(); the runner also shuts down the loop's default executor."""
+        with self._runner:
+            self._runner.run(self._serve())
+
+    async def _serve(self) -> None:
+        try:
+            runner, self.url = await start(self.config, port_flag=self.port_flag)
+        except PortInUse as exc:
+            self.error = str(exc)
+            return
+        finally:
+            self.started_or_failed.set()
+        try:
+            await self._stopping.wait()
+        finally:
+            await runner.cleanup()
+
+    def wait_listening(self, timeout: float) -> bool:
+        """Block until the server listens (True) or failed or timed out (False)."""
+        return self.started_or_failed.wait(timeout) and bool(self.url)
+
+    def stop(self) -> None:
+        """Ask the server to stop; returns at once, join() waits."""
+        with contextlib.suppress(RuntimeError):  # the loop is already closed: nothing to stop
+            self._loop.call_soon_threadsafe(self._stopping.set)
+
+
+class DashboardServerThread(threading.Thread):
+    """The Dash app served by waitress in its own thread, on a socket bound before the thread starts."""
+
+    def __init__(self, config: DashboardConfig, sock: socket.socket | None = None,
+                 port_flag: str = "--dashboard-port") -> None:
+        super().__init__(name="dashboard", daemon=True)
+        self.config = config
+        sock = sock or reserve_port(config.host, config.port, port_flag)
+        host, port = sock.getsockname()[:2]
+        self.url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
+        self._map: dict[int, Any] = {}  # ours, so run() can close every socket waitress opened
+        self._server = waitress.create_server(create_dash_app(config).server, map=self._map,
+                                              sockets=[sock], ident="perfmon")
+        self._stopping = threading.Event()
+
+    def run(self) -> None:
+        """Serve until stop(), then close every socket and let requests in flight finish."""
+        # waitress's own run() only returns once its socket map is empty, which an open
+        # keep-alive connection prevents; so poll the map ourselves and close it from here.
+        try:
+            while self._map and not self._stopping.is_set():
+                wasyncore.loop(timeout=POLL_SECONDS, map=self._map, count=1)
+        finally:
+            wasyncore.close_all(self._map, ignore_all=True)
+            self._server.task_dispatcher.shutdown(timeout=WAITRESS_DRAIN_SECONDS)
+
+    def stop(self) -> None:
+        """Ask the server to stop; returns at once, join() waits."""
+        self._stopping.set()
+
+
+def reserve_port(host: str, port: int, port_flag: str) -> socket.socket:
+    """Listen on host:port now, so a taken port is reported before anything starts; raises PortInUse."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(f"port {port} on {host} is already in use: "
+                            f"stop what is using it or pass {port_flag}") from None
+        raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+

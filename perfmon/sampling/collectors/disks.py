@@ -1,0 +1,100 @@
+"""Disks: usage per mounted filesystem, and I/O rates summed over whole disks.
+
+``[{"mountpoint": "/", "device": "/dev/vda", "fstype": "ext4", "percent": 21.3, ...}]`` and
+``{"read_bytes_per_s": 0.0, "write_bytes_per_s": 12288.0, "read_ops_per_s": 0.0, "write_ops_per_s": 3.0}``
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from types import ModuleType
+from typing import Any
+
+from perfmon.core.rates import CounterRates
+from perfmon.sampling.collectors.base import Clock, Note, describe_error, round_or_none
+
+# Read-only images (snaps, live media) are always 100 % full: listing them is noise.
+IGNORED_FSTYPES = frozenset({"squashfs", "iso9660", "udf"})
+class DiskUsageCollector:
+    """Usage of each real, mounted filesystem (one row per device)."""
+
+    name = "disks"
+    section = "disks"
+
+    def __init__(self, ps: ModuleType) -> None:
+        self._ps = ps
+
+    def collect(self, note: Note) -> list[dict[str, Any]]:
+        """Read disk_partitions() and disk_usage() per mountpoint."""
+        rows: list[dict[str, Any]] = []
+        for part in self._mounts(self._ps.disk_partitions(all=False)):
+            try:
+                usage = self._ps.disk_usage(part.mountpoint)
+            except OSError as exc:  # unmounted meanwhile, permission, stale NFS handle
+                note(f"{part.mountpoint}: {describe_error(exc, self._ps)}")
+                continue
+            rows.append({
+                "mountpoint": part.mountpoint,
+                "device": part.device,
+                "fstype": part.fstype,
+                "total_bytes": usage.total,
+                "used_bytes": usage.used,
+                "free_bytes": usage.free,
+                "percent": usage.percent,
+            })
+        return rows
+
+    @staticmethod
+    def _mounts(partitions: Iterable[Any]) -> list[Any]:
+        """One mount per device, the shortest mountpoint: bind mounts repeat the same usage."""
+        chosen: dict[str, Any] = {}
+        for part in partitions:
+            if part.fstype in IGNORED_FSTYPES:
+                continue
+            best = chosen.get(part.device)
+            if best is None or len(part.mountpoint) < len(best.mountpoint):
+                chosen[part.device] = part
+        return sorted(chosen.values(), key=lambda p: p.mountpoint)
+
+
+def is_whole_disk(name: str, sys_block: str = "/sys/block") -> bool:
+    """True unless ``name`` is a partition: totals must not count a partition and its disk."""
+    if not os.path.isdir(sys_block):  # not Linux: psutil lists whole disks only
+        return True
+    return os.path.exists(os.path.join(sys_block, name.replace("/", "!")))
+
+
+class DiskIOCollector:
+    """Disk throughput and operations per second, summed over whole disks."""
+
+    name = "disk_io"
+    section = "disk_io"
+    FIELDS = ("read_bytes", "write_bytes", "read_count", "write_count")
+
+    def __init__(
+        self, ps: ModuleType, *, monotonic: Clock = time.monotonic,
+        whole_disk: Callable[[str], bool] = is_whole_disk,
+    ) -> None:
+        self._ps = ps
+        self._monotonic = monotonic
+        self._whole_disk = whole_disk
+        self._is_whole: dict[str, bool] = {}  # a name's kind never changes: stat it once
+        self._rates = CounterRates(len(self.FIELDS))
+
+    def collect(self, note: Note) -> dict[str, Any]:
+        """Read per-disk counters and turn their deltas into rates."""
+        per_disk = self._ps.disk_io_counters(perdisk=True) or {}
+        now = self._monotonic()
+        for name in per_disk.keys() - self._is_whole.keys():
+            self._is_whole[name] = self._whole_disk(name)
+        counters = {
+            name: tuple(getattr(c, f) for f in self.FIELDS)
+            for name, c in per_disk.items() if self._is_whole[name]
+        }
+        totals = self._rates.update(counters, now, note)
+        names = ("read_bytes_per_s", "write_bytes_per_s", "read_ops_per_s", "write_ops_per_s")
+        return {n: round_or_none(v) for n, v in zip(names, totals, strict=True)}
+
+

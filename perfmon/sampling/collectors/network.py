@@ -1,0 +1,57 @@
+"""Network throughput per interface and in total (loopback left out of the total).
+
+``{"sent_bytes_per_s": 120.0, "recv_bytes_per_s": 310.5, "interfaces": [{"name": "eth0", ...}]}``
+"""
+
+from __future__ import annotations
+
+import time
+from types import ModuleType
+from typing import Any
+
+from perfmon.core.rates import CounterRates
+from perfmon.sampling.collectors.base import Clock, Note, read_field, round_or_none
+
+
+class NetworkCollector:
+    """Network throughput per interface and in total (loopback excluded from the total)."""
+
+    name = "network"
+    section = "network"
+
+    def __init__(self, ps: ModuleType, *, monotonic: Clock = time.monotonic) -> None:
+        self._ps = ps
+        self._monotonic = monotonic
+        self._rates = CounterRates(2)
+
+    def collect(self, note: Note) -> dict[str, Any]:
+        """Read per-interface counters and link state."""
+        per_nic = self._ps.net_io_counters(pernic=True) or {}
+        now = self._monotonic()
+        stats = read_field(note, "interface state", self._ps.net_if_stats, self._ps) or {}
+        loopback = {name for name in per_nic if _is_loopback(name, stats.get(name))}
+        counters = {name: (c.bytes_sent, c.bytes_recv) for name, c in per_nic.items()}
+        per_name = self._rates.update(counters, now, note, exclude_from_total=loopback)
+        interfaces = []
+        for name in sorted(per_nic):
+            sent, recv = self._rates.last.get(name, (None, None))
+            stat = stats.get(name)
+            interfaces.append({
+                "name": name,
+                "is_up": None if stat is None else bool(stat.isup),
+                "is_loopback": name in loopback,
+                "sent_bytes_per_s": round_or_none(sent),
+                "recv_bytes_per_s": round_or_none(recv),
+            })
+        return {
+            "sent_bytes_per_s": round_or_none(per_name[0]),
+            "recv_bytes_per_s": round_or_none(per_name[1]),
+            "interfaces": interfaces,
+        }
+
+
+def _is_loopback(name: str, stat: Any) -> bool:
+    flags = getattr(stat, "flags", "") or ""
+    return "loopback" in flags.split(",") or name in ("lo", "lo0")
+
+

@@ -1,0 +1,69 @@
+"""The hub: what the sampler published, and the requests waiting for the next sample.
+
+Request handlers read the hub (and the history store), never the sampler: the latest
+snapshot with its ETag, the latest process table, and one event that wakes every
+long-polling request at once when a sample is published.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable
+
+from perfmon.sampling.snapshot import ProcessTable, Snapshot
+
+
+class ShuttingDown(Exception):
+    """The server stopped while a request was waiting for a sample."""
+
+
+class Hub:
+    """The latest snapshot and process table of one server instance, and its long-poll waiters."""
+
+    def __init__(self, interval_seconds: float, *, clock: Callable[[], float] = time.time,
+                 instance_id: str | None = None) -> None:
+        self.instance_id = instance_id or uuid.uuid4().hex[:12]
+        self.interval_seconds = interval_seconds
+        self.started_at = clock()
+        self.latest: Snapshot | None = None
+        self.processes: ProcessTable | None = None
+        self.waiters = 0  # requests parked in wait_for_sample right now
+        self._changed = asyncio.Event()
+        self._closed = False
+
+    def publish(self, snapshot: Snapshot, table: ProcessTable | None = None) -> None:
+        """Make a snapshot (and a new process scan) current and wake everyone waiting."""
+        if table is not None:
+            self.processes = table
+        self.latest = snapshot
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def wait_for_sample(self, after_seq: int | None, timeout: float) -> Snapshot | None:
+        """The first snapshot newer than ``after_seq``, or None if ``timeout`` passes first."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        self.waiters += 1
+        try:
+            while self.latest is None or (after_seq is not None and self.latest.seq <= after_seq):
+                if self._closed:
+                    raise ShuttingDown
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        await self._changed.wait()
+                except TimeoutError:
+                    return None
+            return self.latest
+        finally:
+            self.waiters -= 1
+
+    def close(self) -> None:
+        """Release every waiting request: the server is stopping."""
+        self._closed = True
+        self._changed.set()
+
+    @property
+    def closed(self) -> bool:
+        """True once close() was called."""
+        return self._closed

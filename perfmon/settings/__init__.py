@@ -1,0 +1,178 @@
+"""Settings: built once from the command line and PERFMON_* variables, then frozen.
+
+Every flag ``--some-flag`` can also be set as ``PERFMON_SOME_FLAG``; a flag on the
+command line wins over the environment. One variable means one thing in every entry
+point, so the dashboard's ``--port`` is ``PERFMON_DASHBOARD_PORT`` (as the launcher's
+``--dashboard-port``), never the API server's ``PERFMON_PORT``. Nothing else in the
+package reads os.environ; ``api``, ``ui`` and ``runtime`` read these settings, and pass
+plain values to ``core``, ``sampling`` and ``store``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from perfmon.settings.options import (
+    ENV_EPILOG,
+    add_logging_option,
+    add_poll_option,
+    add_sampling_options,
+    add_threshold_options,
+    apply_env_defaults,
+    bounded_int,
+    configure_logging,
+    http_url,
+)
+
+__all__ = [
+    "DashboardConfig", "LauncherConfig", "ServerConfig", "configure_logging", "dashboard_parser",
+    "launcher_parser", "parse_dashboard_config", "parse_launcher_config", "parse_server_config",
+    "server_parser",
+]
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Settings of the API server."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    interval_seconds: float = 1.0
+    process_interval_seconds: float = 5.0
+    history_size: int = 3600
+    log_level: str = "info"
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    """Settings of the Dash dashboard."""
+
+    host: str = "127.0.0.1"
+    port: int = 8050
+    api_url: str = "http://127.0.0.1:8000"
+    poll_interval_seconds: float = 5.0
+    warning_percent: float = 80.0
+    critical_percent: float = 95.0
+    log_level: str = "info"
+
+
+@dataclass(frozen=True)
+class LauncherConfig:
+    """Settings of the launcher: one API server and one dashboard."""
+
+    api: ServerConfig
+    dashboard: DashboardConfig
+    open_browser: bool = False
+    log_level: str = "info"
+
+
+def server_parser(prog: str = "performance_api_server.py") -> argparse.ArgumentParser:
+    """The command-line parser of the API server."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Serve host performance metrics sampled with psutil as JSON over HTTP.",
+        epilog=ENV_EPILOG.format(example="PERFMON_PORT=9000"),
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: %(default)s, loopback only)")
+    parser.add_argument("--port", type=bounded_int(0, 65535), default=8000,
+                        help="TCP port, 0 for any free port (default: %(default)s)")
+    add_sampling_options(parser)
+    add_logging_option(parser)
+    return parser
+
+
+def dashboard_parser(prog: str = "performance_dashboard_http_polling.py") -> argparse.ArgumentParser:
+    """The command-line parser of the dashboard."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Serve a live dashboard of a perfmon API in the browser (Dash, served by waitress).",
+        epilog=ENV_EPILOG.format(example="PERFMON_API_URL=http://127.0.0.1:9000"),
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: %(default)s, loopback only)")
+    # dest dashboard_port: its variable is PERFMON_DASHBOARD_PORT, as for the launcher, so it
+    # never collides with the API server's PERFMON_PORT.
+    parser.add_argument("--port", dest="dashboard_port", type=bounded_int(0, 65535), default=8050,
+                        help="TCP port, 0 for any free port; variable PERFMON_DASHBOARD_PORT "
+                        "(default: %(default)s)")
+    parser.add_argument("--api-url", type=http_url, default="http://127.0.0.1:8000", metavar="URL",
+                        help="base URL of the perfmon API (default: %(default)s)")
+    add_poll_option(parser)
+    add_threshold_options(parser)
+    add_logging_option(parser)
+    return parser
+
+
+def launcher_parser(prog: str = "run_http_polling_system.py") -> argparse.ArgumentParser:
+    """The command-line parser of the launcher: every API option and every dashboard option."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Run the perfmon API server and its dashboard together; Ctrl-C stops both.",
+        epilog=ENV_EPILOG.format(example="PERFMON_DASHBOARD_PORT=8060"),
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address both servers listen on (default: %(default)s, loopback only)")
+    parser.add_argument("--api-port", type=bounded_int(0, 65535), default=8000,
+                        help="API server port, 0 for any free port (default: %(default)s)")
+    parser.add_argument("--dashboard-port", type=bounded_int(0, 65535), default=8050,
+                        help="dashboard port, 0 for any free port (default: %(default)s)")
+    add_sampling_options(parser)
+    add_poll_option(parser)
+    add_threshold_options(parser)
+    parser.add_argument("--open", action="store_true",
+                        help="open the dashboard in the default web browser once it is up")
+    add_logging_option(parser)
+    return parser
+
+
+def parse_server_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
+                        prog: str | None = None) -> ServerConfig:
+    """Build the server's frozen config; exits 2 with usage on bad input."""
+    args = parse_args(server_parser(*[prog] if prog else []), argv, environ)
+    return server_config(args, port=args.port)
+
+
+def parse_dashboard_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
+                           prog: str | None = None) -> DashboardConfig:
+    """Build the dashboard's frozen config; exits 2 with usage on bad input."""
+    args = parse_args(dashboard_parser(*[prog] if prog else []), argv, environ)
+    return dashboard_config(args, api_url=args.api_url)
+
+
+def parse_launcher_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
+                          prog: str | None = None) -> LauncherConfig:
+    """Build the launcher's frozen config; exits 2 with usage on bad input."""
+    args = parse_args(launcher_parser(*[prog] if prog else []), argv, environ)
+    # The API's URL is known once it listens (its port may be 0): the launcher fills it in.
+    return LauncherConfig(api=server_config(args, port=args.api_port),
+                          dashboard=dashboard_config(args, api_url=""), open_browser=args.open,
+                          log_level=args.log_level)
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
+               environ: Mapping[str, str] | None) -> argparse.Namespace:
+    """Parse the command line over PERFMON_* defaults; check what single options cannot."""
+    apply_env_defaults(parser, os.environ if environ is None else environ)
+    args = parser.parse_args(argv)
+    if getattr(args, "warning_percent", 0) > getattr(args, "critical_percent", 100):
+        parser.error(f"--warning-percent {args.warning_percent:g} is above "
+                     f"--critical-percent {args.critical_percent:g}")
+    return args
+
+
+def server_config(args: argparse.Namespace, port: int) -> ServerConfig:
+    """The API server's settings from parsed options (of the server or the launcher)."""
+    return ServerConfig(host=args.host, port=port, interval_seconds=args.interval,
+                        process_interval_seconds=args.process_interval, history_size=args.history_size,
+                        log_level=args.log_level)
+
+
+def dashboard_config(args: argparse.Namespace, api_url: str) -> DashboardConfig:
+    """The dashboard's settings from parsed options (of the dashboard or the launcher)."""
+    return DashboardConfig(host=args.host, port=args.dashboard_port, api_url=api_url,
+                           poll_interval_seconds=args.poll_interval, warning_percent=args.warning_percent,
+                           critical_percent=args.critical_percent, log_level=args.log_level)

@@ -1,0 +1,117 @@
+"""The dashboard's page: header, cards, charts, tables and raw data; no callbacks here."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from perfmon.ui import figures, ids
+from perfmon.ui.cards import CARDS, Card
+from perfmon.ui.tick import Settings
+
+PROCESS_COLUMNS = ("PID", "Name", "User", "CPU", "Memory", "RSS")
+DISK_COLUMNS = ("Mount", "Device", "Type", "Used", "Size", "Usage")
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+                "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"]}
+
+
+def header(api_url: str) -> html.Header:
+    """Host identity on the left; connection badge, its reason and the data's age on the right."""
+    return html.Header(className="topbar", children=[
+        html.Div(className="identity", children=[
+            html.Span("perfmon", className="logo"),
+            html.Span("…", id=ids.HOST_NAME, className="hostname"),
+            html.Span("", id=ids.HOST_PLATFORM, className="muted"),
+            html.Span("", id=ids.HOST_UPTIME, className="muted"),
+        ]),
+        html.Div(className="connection", children=[
+            html.Span("Connecting", id=ids.STATUS, className="badge retry"),
+            html.Span(f"to {api_url}", id=ids.STATUS_DETAIL, className="muted detail"),
+            html.Span("waiting for the first sample", id=ids.DATA_AGE, className="age"),
+        ]),
+    ])
+
+
+def kpi_card(card: Card) -> html.Div:
+    """One card: label, big value, a line of detail; its class carries the threshold colour.
+
+    Hovering the card shows what its value means, from the schema.
+    """
+    return html.Div(id=ids.kpi(card.name), className="card na", title=card.field.description, children=[
+        html.Div(card.label, className="card-label"),
+        html.Div("…", id=ids.kpi(card.name, "-value"), className="card-value"),
+        html.Div("", id=ids.kpi(card.name, "-sub"), className="card-sub"),
+    ])
+
+
+def segmented(component_id: str, options: list[tuple[str, object]], value: object) -> dcc.RadioItems:
+    """A row of toggle buttons (radio items styled by perfmon.css)."""
+    return dcc.RadioItems(id=component_id, className="segmented", inline=True, value=value,
+                          options=[{"label": label, "value": option} for label, option in options])
+
+
+def charts() -> html.Section:
+    """The history charts with their window selector, starting empty."""
+    empty = figures.figures({}, 1.0)
+    windows = [(f"{seconds // 60} min", seconds) for seconds in figures.WINDOWS_SECONDS]
+    return html.Section(className="panel", children=[
+        html.Div(className="panel-head", children=[
+            html.H2("History"), segmented(ids.WINDOW, windows, figures.DEFAULT_WINDOW_SECONDS)]),
+        html.Div(className="charts", children=[
+            dcc.Graph(id=ids.graph(name), figure=empty[name], config=GRAPH_CONFIG, className="chart")
+            for name in ids.GRAPH_NAMES
+        ]),
+    ])
+
+
+def table(body_id: str, columns: tuple[str, ...]) -> html.Div:
+    """A table whose body the browser fills from compact rows."""
+    return html.Div(className="table-wrap", children=html.Table(className="data", children=[
+        html.Thead(html.Tr([html.Th(column) for column in columns])),
+        html.Tbody(id=body_id),
+    ]))
+
+
+def tables() -> html.Div:
+    """Top processes (by CPU or memory) and disk usage per mount."""
+    return html.Div(className="tables", children=[
+        html.Section(className="panel", children=[
+            html.Div(className="panel-head", children=[
+                html.H2("Top processes"),
+                segmented(ids.PROCESS_SORT, [("CPU", "cpu"), ("Memory", "memory")], "cpu"),
+            ]),
+            table(ids.PROCESSES_BODY, PROCESS_COLUMNS),
+            html.Div("", id=ids.PROCESSES_NOTE, className="muted note"),
+        ]),
+        html.Section(className="panel", children=[
+            html.Div(className="panel-head", children=[html.H2("Disks")]),
+            table(ids.DISKS_BODY, DISK_COLUMNS),
+        ]),
+    ])
+
+
+def raw_panel() -> html.Section:
+    """The latest /api/performance JSON; fetched only while open."""
+    return html.Section(className="panel", children=[
+        dcc.Checklist(id=ids.RAW_OPEN, className="raw-toggle", value=[],
+                      options=[{"label": " Raw API data (latest /api/performance)", "value": "open"}]),
+        html.Pre("", id=ids.RAW_JSON, className="raw hidden"),
+    ])
+
+
+def page(settings: Settings, api_url: str) -> html.Div:
+    """The whole page, with the tab's cursor and the two timers."""
+    return html.Div(id=ids.PAGE, className="page", children=[
+        header(api_url),
+        html.Main(children=[
+            html.Div(className="cards", children=[kpi_card(card) for card in CARDS]),
+            charts(),
+            tables(),
+            raw_panel(),
+        ]),
+        dcc.Store(id=ids.CURSOR, storage_type="memory"),
+        dcc.Store(id=ids.VIEW, storage_type="memory"),
+        dcc.Store(id=ids.RENDER_KEYS_STORE, data=list(ids.RENDER_KEYS)),
+        dcc.Store(id=ids.SETTINGS, data={"poll_seconds": settings.poll_interval_seconds}),
+        dcc.Interval(id=ids.TICK, interval=int(settings.poll_interval_seconds * 1000)),
+        dcc.Interval(id=ids.CLOCK, interval=1000),
+    ])

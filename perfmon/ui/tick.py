@@ -1,0 +1,180 @@
+"""One dashboard tick for one browser tab: API data and the tab's cursor in, screen updates out.
+
+The browser keeps a small cursor per tab (a ``dcc.Store``): which API instance and sample
+its charts end at, and what its cards, tables and badge already show. A tick fetches
+what is new and returns only the updates, keyed ``"component-id.property"``; anything
+already on screen is left out, so an idle tick costs a few hundred bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from perfmon.core import units as humanize
+from perfmon.ui import figures, ids
+from perfmon.ui.cards import Thresholds, kpi_updates, raw_json, show_disks, show_host, show_processes
+from perfmon.ui.client import ApiStarting, ApiUnavailable, PerformanceClient
+
+log = logging.getLogger(__name__)
+
+Updates = dict[str, Any]
+Cursor = dict[str, Any]
+
+DISCONNECTED_AFTER_FAILURES = 3
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every tick of one dashboard needs besides the API."""
+
+    poll_interval_seconds: float = 5.0
+    warning_percent: float = 80.0
+    critical_percent: float = 95.0
+    process_limit: int = 10
+
+    @property
+    def thresholds(self) -> Thresholds:
+        """When cards and bars turn amber and red."""
+        return Thresholds(self.warning_percent, self.critical_percent)
+
+    @property
+    def budget_seconds(self) -> float:
+        """All of a tick's requests must finish well before the next tick (plotly/dash#941)."""
+        return min(3.0, 0.6 * self.poll_interval_seconds)
+
+
+@dataclass
+class View:
+    """The result of a tick: updates, the x values of appended points, and the data's age."""
+
+    updates: Updates
+    x: list[str]
+    age_seconds: float | None
+
+
+def new_cursor(window_seconds: int = figures.DEFAULT_WINDOW_SECONDS) -> Cursor:
+    """The cursor of a tab that shows nothing yet."""
+    return {"instance": None, "seq": None, "perf": None, "procs": None, "disks": None,
+            "host": None, "link": None, "fails": 0, "since": None, "reason": None,
+            "window": window_seconds}
+
+
+def tick(client: PerformanceClient, cursor: Cursor | None, settings: Settings, *,
+         window_seconds: int, sort: str, raw_open: bool, raw_toggled: bool = False,
+         now: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic,
+         ) -> tuple[View, Cursor]:
+    """Fetch what is new for this tab and say what on its screen must change."""
+    cursor = {**new_cursor(window_seconds), **(cursor or {})}
+    deadline = monotonic() + settings.budget_seconds
+
+    def remaining() -> float:
+        return deadline - monotonic()
+
+    view = View({}, [], None)
+    if raw_toggled:
+        view.updates[f"{ids.RAW_JSON}.className"] = "raw" if raw_open else "raw hidden"
+        if not raw_open:
+            view.updates[f"{ids.RAW_JSON}.children"] = ""  # nothing kept while closed
+    try:
+        sample = client.performance(remaining())
+        update_charts(view, cursor, client, sample, window_seconds, remaining)
+        link_up(view.updates, cursor, client.base_url, now())
+        show_sample(view, cursor, sample, settings, raw_open, raw_toggled, now())
+    except ApiUnavailable as exc:
+        link_failed(view.updates, cursor, str(exc), settings, now(), starting=isinstance(exc, ApiStarting))
+        return view, cursor
+    except (KeyError, IndexError, TypeError, ValueError) as exc:  # an answer without the fields we read
+        log.exception("the API's answer could not be read")
+        link_failed(view.updates, cursor, f"the dashboard could not read the API's answer "
+                    f"({type(exc).__name__}); see the dashboard's log", settings, now())
+        return view, cursor
+    with contextlib.suppress(ApiUnavailable):  # the table keeps the last scan; the next tick retries
+        show_processes(view.updates, cursor, client.processes(sort, settings.process_limit, remaining()),
+                       sort)
+    return view, cursor
+
+
+def show_sample(view: View, cursor: Cursor, sample: Mapping[str, Any], settings: Settings,
+                raw_open: bool, raw_toggled: bool, now: float) -> None:
+    """The data's age, and the cards, host, disks and raw data when the sample is new to the tab."""
+    view.age_seconds = round(max(0.0, now - sample["timestamp"]), 2)
+    new_sample = sample["seq"] != cursor["perf"]
+    if raw_open and (new_sample or raw_toggled):
+        view.updates[f"{ids.RAW_JSON}.children"] = raw_json(sample)
+    if new_sample:
+        cursor["perf"] = sample["seq"]
+        view.updates.update(kpi_updates(sample, settings.thresholds))
+        show_host(view.updates, cursor, sample)
+        show_disks(view.updates, cursor, sample, settings.thresholds)
+
+
+# --- charts -----------------------------------------------------------------------------
+
+def update_charts(view: View, cursor: Cursor, client: PerformanceClient, sample: Mapping[str, Any],
+                  window_seconds: int, remaining: Callable[[], float]) -> None:
+    """Append the new points to every chart, or rebuild them when appending cannot be right."""
+    interval = sample["interval_seconds"]
+    points = figures.window_points(window_seconds, interval)
+    seq = cursor["seq"]
+    rebuild = (cursor["instance"] != sample["instance_id"] or cursor["window"] != window_seconds
+               or seq is None or seq > sample["seq"] or sample["seq"] - seq > points)
+    history = client.history(None if rebuild else seq, points, remaining())
+    if history["instance_id"] != sample["instance_id"]:
+        raise ApiUnavailable("the API restarted during this poll")
+    series = history["series"]
+    if rebuild:
+        for graph_id, figure in figures.figures(series, interval).items():
+            view.updates[f"{ids.graph(graph_id)}.figure"] = figure
+        cursor.update(instance=sample["instance_id"], window=window_seconds, perf=None, procs=None,
+                      disks=None, host=None)
+    elif series["seq"]:
+        gap = history["truncated"] or series["seq"][0] != seq + 1
+        x = figures.chart_times(series, interval)
+        if gap:
+            x.insert(0, humanize.chart_time(figures.gap_time(series["timestamp"][0], interval), interval < 1))
+        view.x = x
+        for graph_id in figures.GRAPH_IDS:
+            payload = figures.extend_payload(graph_id, series, points, gap)
+            view.updates[f"{ids.graph(graph_id)}.extendData"] = payload
+    if series["seq"]:
+        cursor["seq"] = series["seq"][-1]
+
+
+# --- connection badge --------------------------------------------------------------------
+
+def link_up(updates: Updates, cursor: Cursor, base_url: str, now: float) -> None:
+    """Show Connected, once, when the link comes (back) up."""
+    if cursor["link"] == "up":
+        return
+    cursor.update(link="up", fails=0, since=round(now, 1), reason=None)
+    updates[f"{ids.STATUS}.children"] = "Connected"
+    updates[f"{ids.STATUS}.className"] = "badge up"
+    updates[f"{ids.STATUS_DETAIL}.children"] = f"to {base_url} since {humanize.clock(now)}"
+    updates[f"{ids.PAGE}.className"] = "page"
+
+
+def link_failed(updates: Updates, cursor: Cursor, reason: str, settings: Settings, now: float,
+                starting: bool = False) -> None:
+    """Count a failed poll; show Reconnecting, then Disconnected, with the reason and since when."""
+    cursor["fails"] += 1
+    if cursor["link"] in (None, "up"):
+        cursor["since"] = round(now, 1)
+    link = "down" if cursor["fails"] >= DISCONNECTED_AFTER_FAILURES and not starting else "retry"
+    if link == cursor["link"] and reason == cursor["reason"]:
+        return
+    cursor.update(link=link, reason=reason)
+    retry = f"retrying every {settings.poll_interval_seconds:g} s"
+    if link == "down":
+        updates[f"{ids.STATUS}.children"] = "Disconnected"
+        detail = f"since {humanize.clock(cursor['since'])}: {reason}; {retry}"
+    else:
+        updates[f"{ids.STATUS}.children"] = "Reconnecting"
+        detail = f"{reason}; {retry}"
+    updates[f"{ids.STATUS}.className"] = f"badge {link}"
+    updates[f"{ids.STATUS_DETAIL}.children"] = detail
+    updates[f"{ids.PAGE}.className"] = "page stale"
