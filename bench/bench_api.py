@@ -36,10 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tests.processes import free_port, http_get
+from common import free_port, http_get, wait_answering  # bench/common.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 PERFMON_SCRIPT = ROOT / "performance_api_server.py"
@@ -123,23 +120,11 @@ def start_baseline(workdir: Path, body_file: Path, name: str = "baseline") -> Se
 
 
 def wait_ready(server: Server, path: str) -> None:
-    """Poll ``path`` until it answers 200; fail with the server's log if it never does."""
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise RuntimeError(f"{server.name} exited with code {server.proc.returncode} before it was "
-                               f"ready; its output:\n{server.log_tail()}")
-        try:
-            status, _, _ = http_get(server.url + path)
-            if status == 200:
-                return
-            last = f"HTTP {status}"
-        except OSError as exc:
-            last = str(exc)
-        time.sleep(0.1)
-    raise RuntimeError(f"{server.name} not ready after {READY_TIMEOUT_SECONDS:g} s ({last}); "
-                       f"its output:\n{server.log_tail()}")
+    """Return once ``path`` answers 200; fail with the server's log if it never does."""
+    try:
+        wait_answering(server.url + path, server.proc, READY_TIMEOUT_SECONDS)
+    except RuntimeError as exc:
+        raise RuntimeError(f"{server.name}: {exc}; its output:\n{server.log_tail()}") from None
 
 
 def stop(server: Server) -> None:

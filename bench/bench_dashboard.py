@@ -25,22 +25,40 @@ import statistics
 import sys
 import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from perfmon.settings import DashboardConfig, ServerConfig  # noqa: E402 - after the path fix
-from perfmon.launcher import DashboardServerThread  # noqa: E402
-from perfmon.sampler import Sampler  # noqa: E402
-from tests.apiserver import ServedApi  # noqa: E402
-from tests.dashcalls import POLL_URL_PATH, poll_payload  # noqa: E402
+from perfmon.api.app import Monitor, create_app
+from perfmon.runtime.servers import ApiServerThread, DashboardServerThread
+from perfmon.settings import DashboardConfig, ServerConfig
+from perfmon.ui import poll
 
 WINDOWS = (300, 900, 3600)
 POINTS_PER_TICK = 5
+
+
+class Api:
+    """The real API server in a thread, publishing samples only when told to (``sample``)."""
+
+    def __init__(self) -> None:
+        config = ServerConfig(port=0, interval_seconds=1.0, history_size=3600)
+        self.monitor = Monitor.build(config)
+        self.thread = ApiServerThread(config, app=create_app(config, monitor=self.monitor, sample=False))
+        self.thread.start()
+        if not self.thread.wait_listening(30):
+            raise RuntimeError(self.thread.error or "the API server did not start")
+        self.url = self.thread.url
+
+    def sample(self, count: int) -> None:
+        """Take and publish ``count`` samples with the real psutil, back to back."""
+        for _ in range(count):
+            self.thread.submit(self.monitor.sampler.sample_once()).result(10)
+
+    def close(self) -> None:
+        """Stop the server."""
+        self.thread.stop()
+        self.thread.join(5)
 
 
 def post(session: requests.Session, url: str, payload: dict[str, Any]) -> tuple[int, float, dict[str, Any]]:
@@ -54,14 +72,14 @@ def post(session: requests.Session, url: str, payload: dict[str, Any]) -> tuple[
     return len(body) + len(response.content), elapsed, cursor
 
 
-def measure(api: ServedApi, session: requests.Session, url: str, window: int, rounds: int,
+def measure(api: Api, session: requests.Session, url: str, window: int, rounds: int,
             incremental: bool) -> tuple[float, float]:
     """Median bytes and seconds per tick of one kind."""
-    _, _, cursor = post(session, url, poll_payload(0, window=window))
+    _, _, cursor = post(session, url, poll.request_body(0, window=window))
     sizes, times = [], []
     for tick in range(1, rounds + 1):
         api.sample(POINTS_PER_TICK)
-        payload = poll_payload(tick, window=window, cursor=cursor if incremental else None)
+        payload = poll.request_body(tick, window=window, cursor=cursor if incremental else None)
         size, elapsed, new_cursor = post(session, url, payload)
         if incremental:
             cursor = new_cursor
@@ -75,14 +93,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20, help="ticks of each kind per window")
     args = parser.parse_args(argv)
-    api = ServedApi(Sampler(ServerConfig(interval_seconds=1.0, history_size=3600))).start()
+    api = Api()
     dashboard = DashboardServerThread(DashboardConfig(port=0, api_url=api.url, poll_interval_seconds=5))
     dashboard.start()
     try:
         started = time.perf_counter()
         api.sample(3600)
         print(f"published 3600 samples in {time.perf_counter() - started:.1f} s")
-        url = dashboard.url.rstrip("/") + POLL_URL_PATH
+        url = dashboard.url.rstrip("/") + poll.URL_PATH
         session = requests.Session()
         print("| window | incremental: bytes, ms | whole figures: bytes, ms | ratio bytes | ratio time |")
         print("|---|---|---|---|---|")

@@ -25,11 +25,9 @@ from pathlib import Path
 
 import aiohttp
 import psutil
+from common import free_port, wait_answering  # bench/common.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from tests.processes import free_port, wait_until_healthy  # noqa: E402 - after the path fix
 
 
 async def poller(session: aiohttp.ClientSession, url: str, stop_at: float,
@@ -88,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
          "--interval", "1", "--log-level", "warning"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_until_healthy(f"{base}/api/health", server)
+        wait_answering(f"{base}/api/health", server)
         process = psutil.Process(server.pid)
         time.sleep(3)
         before = cpu_seconds(process)

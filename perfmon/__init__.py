@@ -1,3 +1,3 @@
 """perfmon: a host performance monitor served over plain HTTP polling."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

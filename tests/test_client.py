@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
-from perfmon.ui.client import ApiStarting, ApiUnavailable, PerformanceClient
 from perfmon.api.app import Monitor
+from perfmon.ui.client import ApiStarting, ApiUnavailable, PerformanceClient
 from tests.apiserver import ServedApi, serving
 from tests.processes import free_port
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from perfmon.api.app import Monitor
 from perfmon.settings import DashboardConfig
+from perfmon.ui import poll
 from perfmon.ui.app import create_dash_app
 from perfmon.ui.ids import RENDER_KEYS
-from perfmon.api.app import Monitor
 from tests.apiserver import ServedApi, serving
-from tests.dashcalls import POLL_URL_PATH, decode, poll_payload
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def web(api: ServedApi) -> Any:
 
 
 def post(web: Any, payload: dict[str, Any]) -> Any:
-    response = web.post(POLL_URL_PATH, json=payload)
+    response = web.post(poll.URL_PATH, json=payload)
     assert response.status_code == 200, response.data[:500]
     return response
 
@@ -51,19 +51,20 @@ def test_the_page_layout_and_assets_are_served(web: Any) -> None:
 
 def test_a_tick_over_http_returns_indexed_updates_and_the_cursor(web: Any, api: ServedApi) -> None:
     api.sample(2)
-    updates, view, cursor = decode(post(web, poll_payload(0)).data)
+    updates, view, cursor = poll.read_response(post(web, poll.request_body(0)).data)
     assert updates["status.children"] == "Connected"
     assert "graph-cpu.figure" in updates and "x" not in view
     assert cursor["seq"] == 2
     api.sample(1)
-    updates, view, cursor = decode(post(web, poll_payload(1, cursor=cursor)).data)
+    updates, view, cursor = poll.read_response(post(web, poll.request_body(1, cursor=cursor)).data)
     assert updates["graph-cpu.extendData"][0]["y"] == [[25.0]]
     assert len(view["x"]) == 1 and cursor["seq"] == 3
 
 
 def test_forged_inputs_fall_back_to_defaults(web: Any, api: ServedApi) -> None:
     api.sample(1)
-    updates, _, cursor = decode(post(web, poll_payload(window="ever", sort="rm -rf", raw="yes")).data)
+    forged = poll.request_body(window="ever", sort="rm -rf", raw="yes")
+    updates, _, cursor = poll.read_response(post(web, forged).data)
     assert cursor["window"] == 300
     assert "by cpu" in updates["processes-note.children"]
     assert "raw-json.children" not in updates
@@ -73,9 +74,9 @@ def test_a_steady_tick_costs_the_same_whatever_the_window(web: Any, api: ServedA
     sizes = {}
     for window in (300, 3600):
         api.sample(1)
-        _, _, cursor = decode(post(web, poll_payload(window=window)).data)
+        _, _, cursor = poll.read_response(post(web, poll.request_body(window=window)).data)
         api.sample(5)  # five new points, as at the defaults (sampling 1 s, polling 5 s)
-        payload = poll_payload(2, window=window, cursor=cursor)
+        payload = poll.request_body(2, window=window, cursor=cursor)
         response = post(web, payload)
         sizes[window] = len(json.dumps(payload)) + len(response.data)
     # 12 times as many points on screen; only the digits of maxPoints and the window differ
@@ -99,7 +100,7 @@ class AnswersEmptyJson(http.server.BaseHTTPRequestHandler):
 def test_an_api_that_answers_nonsense_is_reported_not_a_500() -> None:
     with serving(AnswersEmptyJson) as url:
         app = create_dash_app(DashboardConfig(api_url=url))
-        updates, _, cursor = decode(post(app.server.test_client(), poll_payload()).data)
+        updates, _, cursor = poll.read_response(post(app.server.test_client(), poll.request_body()).data)
     assert updates["status.children"] == "Reconnecting"
     assert "could not read the API's answer (KeyError)" in updates["status-detail.children"]
     assert cursor["fails"] == 1

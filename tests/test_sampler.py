@@ -11,8 +11,8 @@ from collections.abc import Callable
 import psutil
 import pytest
 
-from perfmon.core.schema import HISTORY_COLUMNS, empty_sample
 from perfmon.api.app import Monitor
+from perfmon.core.schema import HISTORY_COLUMNS, empty_sample
 from perfmon.sampling.sampler import Cadence, Sampler
 from tests.fakes import DiskIO, FakeClock, FakePsutil, NetIO
 

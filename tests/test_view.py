@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from perfmon.api.app import Monitor
 from perfmon.ui import figures
 from perfmon.ui.client import PerformanceClient
-from perfmon.api.app import Monitor
 from perfmon.ui.tick import Settings, tick
 from tests.apiserver import ServedApi
 from tests.fakes import FakeClock, FakePsutil

@@ -41,7 +41,7 @@ def answers_200(url: str) -> bool:
     """Whether GET url answers 200 right now."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
+            return bool(response.status == 200)
     except OSError:  # refused, reset or timed out; HTTPError (4xx, 5xx) is one too
         return False
 
@@ -98,7 +98,7 @@ def launch(config: LauncherConfig, stop: StopSignals) -> int:
     dashboard = DashboardServerThread(replace(config.dashboard, api_url=api_url), dashboard_socket)
     dashboard.start()
     dashboard_url = reachable(dashboard.url)
-    components = [api, dashboard]
+    components: list[Component] = [api, dashboard]
     problem = wait_until_answering([f"{api_url}/api/health", dashboard_url], components, stop)
     if problem:
         return fail(problem, components)

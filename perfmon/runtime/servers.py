@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import errno
 import socket
 import threading
-from typing import Any, Protocol
+from collections.abc import Coroutine
+from typing import Any, Protocol, TypeVar
 
-import waitress
+from aiohttp import web
 from waitress import wasyncore
+from waitress.server import create_server
 
 from perfmon.api.server import PortInUse, start
 from perfmon.settings import DashboardConfig, ServerConfig
 from perfmon.ui.app import create_dash_app
 
 POLL_SECONDS = 0.2  # how often waitress's loop looks at the stop flag: bounds stop latency
-WAITRESS_DRAIN_SECONDS = 3.0  # requests in flight get this long; within the launcher's stop budget
+T = TypeVar("T")
+WAITRESS_DRAIN_SECONDS = 3  # requests in flight get this long; within the launcher's stop budget
 
 
 class Component(Protocol):
@@ -35,10 +39,12 @@ class Component(Protocol):
 class ApiServerThread(threading.Thread):
     """The aiohttp API server on its own event loop in its own thread."""
 
-    def __init__(self, config: ServerConfig, port_flag: str = "--api-port") -> None:
+    def __init__(self, config: ServerConfig, port_flag: str = "--api-port",
+                 app: web.Application | None = None) -> None:
         super().__init__(name="API server", daemon=True)
         self.config = config
         self.port_flag = port_flag
+        self._app = app  # None: the real app, made when the thread starts
         self.url = ""  # set once listening
         self.error = ""  # one line, set if it could not listen
         self.started_or_failed = threading.Event()
@@ -54,7 +60,7 @@ class ApiServerThread(threading.Thread):
 
     async def _serve(self) -> None:
         try:
-            runner, self.url = await start(self.config, port_flag=self.port_flag)
+            runner, self.url = await start(self.config, self._app, port_flag=self.port_flag)
         except PortInUse as exc:
             self.error = str(exc)
             return
@@ -68,6 +74,10 @@ class ApiServerThread(threading.Thread):
     def wait_listening(self, timeout: float) -> bool:
         """Block until the server listens (True) or failed or timed out (False)."""
         return self.started_or_failed.wait(timeout) and bool(self.url)
+
+    def submit(self, coro: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
+        """Run ``coro`` on the server's loop from another thread (a benchmark publishes samples so)."""
+        return asyncio.run_coroutine_threadsafe(coro, self._loop)
 
     def stop(self) -> None:
         """Ask the server to stop; returns at once, join() waits."""
@@ -86,7 +96,7 @@ class DashboardServerThread(threading.Thread):
         host, port = sock.getsockname()[:2]
         self.url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
         self._map: dict[int, Any] = {}  # ours, so run() can close every socket waitress opened
-        self._server = waitress.create_server(create_dash_app(config).server, map=self._map,
+        self._server = create_server(create_dash_app(config).server, map=self._map,
                                               sockets=[sock], ident="perfmon")
         self._stopping = threading.Event()
 

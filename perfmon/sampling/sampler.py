@@ -94,7 +94,8 @@ class Sampler:
 
     def prime(self) -> None:
         """Take the readings that make the first published deltas real."""
-        for collector in [*self._collectors, self._process_collector]:
+        named: list[Collector | ProcessCollector] = [*self._collectors, self._process_collector]
+        for collector in named:
             prime = getattr(collector, "prime", None)
             if prime is not None:
                 try:

@@ -16,7 +16,7 @@ from dash import ClientsideFunction, Input, Output, State, ctx
 from dash.exceptions import PreventUpdate
 
 from perfmon.settings import DashboardConfig
-from perfmon.ui import figures, ids, layout
+from perfmon.ui import figures, ids, layout, poll
 from perfmon.ui.client import PerformanceClient
 from perfmon.ui.tick import Settings, View, tick
 
@@ -41,7 +41,7 @@ def create_dash_app(config: DashboardConfig, client: PerformanceClient | None = 
     """Build the Dash app for one API; nothing is fetched until a page polls."""
     settings = Settings(config.poll_interval_seconds, config.warning_percent, config.critical_percent)
     client = client or PerformanceClient(config.api_url)
-    app = dash.Dash(__name__, title="perfmon", update_title=None, assets_folder=str(ASSETS),
+    app = dash.Dash(__name__, title="perfmon", update_title="", assets_folder=str(ASSETS),
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     app.layout = layout.page(settings, config.api_url)
     register_callbacks(app, client, settings)
@@ -52,11 +52,10 @@ def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Sett
     """Wire the tick, the fan-out to the components and the age clock."""
 
     @app.callback(
-        Output(ids.VIEW, "data"), Output(ids.CURSOR, "data"),
-        Input(ids.TICK, "n_intervals"), Input(ids.WINDOW, "value"), Input(ids.PROCESS_SORT, "value"),
-        Input(ids.RAW_OPEN, "value"), State(ids.CURSOR, "data"),
+        *(Output(*output) for output in poll.OUTPUTS), *(Input(*input_) for input_ in poll.INPUTS),
+        *(State(*state) for state in poll.STATES),
     )
-    def poll(_ticks: int | None, window: Any, sort: Any, raw: Any,
+    def on_tick(_ticks: int | None, window: Any, sort: Any, raw: Any,
              cursor: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
         window_seconds = window if window in figures.WINDOWS_SECONDS else figures.DEFAULT_WINDOW_SECONDS
         raw_open = isinstance(raw, list) and "open" in raw
@@ -71,7 +70,7 @@ def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Sett
 
     app.clientside_callback(
         ClientsideFunction(namespace="perfmon", function_name="render"),
-        [Output(*key.rsplit(".", 1)) for key in ids.RENDER_KEYS],
+        [Output(component, prop) for component, prop in (key.rsplit(".", 1) for key in ids.RENDER_KEYS)],
         Input(ids.VIEW, "data"), State(ids.RENDER_KEYS_STORE, "data"),
     )
     app.clientside_callback(

@@ -35,7 +35,7 @@ class PerformanceClient:
         self.netloc = urlsplit(self.base_url).netloc
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = f"perfmon-dashboard/{__version__}"
-        self._cache: dict[str, tuple[str, Any]] = {}  # url -> (etag, decoded body)
+        self._cache: dict[str, tuple[str, dict[str, Any]]] = {}  # url -> (etag, decoded body)
         self._lock = threading.Lock()
         self._reachable: bool | None = None  # for logging changes once, however many tabs poll
 
@@ -59,7 +59,7 @@ class PerformanceClient:
         return self._get("/api/processes", {"sort": sort, "limit": limit}, timeout, conditional=True)
 
     def _get(self, path: str, params: dict[str, Any] | None, timeout: float,
-             conditional: bool = False) -> Any:
+             conditional: bool = False) -> dict[str, Any]:
         try:
             body = self._fetch(path, params, timeout, conditional)
         except ApiStarting:
@@ -79,7 +79,8 @@ class PerformanceClient:
         elif reachable and was is False:
             log.info("API %s answers again", self.base_url)
 
-    def _fetch(self, path: str, params: dict[str, Any] | None, timeout: float, conditional: bool) -> Any:
+    def _fetch(self, path: str, params: dict[str, Any] | None, timeout: float,
+               conditional: bool) -> dict[str, Any]:
         url = self.base_url + path
         if params:
             url += "?" + "&".join(f"{key}={value}" for key, value in params.items())
@@ -102,15 +103,17 @@ class PerformanceClient:
                 self._cache[url] = (etag, body)
         return body
 
-    def _decode(self, response: requests.Response) -> Any:
+    def _decode(self, response: requests.Response) -> dict[str, Any]:
         try:
             body = response.json()
         except ValueError:
             raise ApiUnavailable(
                 f"{self.netloc} answered {response.status_code} without JSON: is it a perfmon API?"
             ) from None
-        if response.status_code == 200:
+        if response.status_code == 200 and isinstance(body, dict):
             return body
+        if response.status_code == 200:
+            raise ApiUnavailable(f"{self.netloc} answered JSON that is not an object: is it a perfmon API?")
         message = body.get("error", {}).get("message") if isinstance(body, dict) else None
         if response.status_code == 503 and "Retry-After" in response.headers:
             raise ApiStarting(f"the API is not ready: {message or 'starting'}")

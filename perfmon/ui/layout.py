@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from dash import dcc, html
 
 from perfmon.ui import figures, ids
@@ -10,7 +13,8 @@ from perfmon.ui.tick import Settings
 
 PROCESS_COLUMNS = ("PID", "Name", "User", "CPU", "Memory", "RSS")
 DISK_COLUMNS = ("Mount", "Device", "Type", "Used", "Size", "Usage")
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True,
+GRAPH_CONFIG: Any = {  # dcc.Graph's Config, a TypedDict with every plotly option
+   "displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"]}
 
 
@@ -43,7 +47,8 @@ def kpi_card(card: Card) -> html.Div:
     ])
 
 
-def segmented(component_id: str, options: list[tuple[str, object]], value: object) -> dcc.RadioItems:
+def segmented(component_id: str, options: Sequence[tuple[str, str | int]],
+              value: str | int) -> dcc.RadioItems:
     """A row of toggle buttons (radio items styled by perfmon.css)."""
     return dcc.RadioItems(id=component_id, className="segmented", inline=True, value=value,
                           options=[{"label": label, "value": option} for label, option in options])
