@@ -74,6 +74,8 @@ async def test_unchanged_poll_is_304_without_body(client: Client, monitor: Monit
     assert again.status == 304
     assert await again.read() == b""
     assert again.headers["ETag"] == f'"{monitor.hub.instance_id}-1"'
+    assert again.headers["Cache-Control"] == "no-cache"
+    assert "Content-Type" not in again.headers  # no body, so no type: RFC 9110 section 15.4.5
     await monitor.sampler.sample_once()
     changed = await client.get("/api/performance", headers={"If-None-Match": etag})
     assert changed.status == 200 and (await changed.json())["seq"] == 2

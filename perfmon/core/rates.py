@@ -41,8 +41,18 @@ class CounterRates:
         if elapsed <= 0:
             note("the clock did not advance between readings: rates skipped")
             return unknown
-        totals = [0.0] * self._width
-        contributors = 0
+        complete = self._device_rates(counters, previous, elapsed, note, exclude_from_total)
+        counted = [rates for name, rates in self.last.items() if name not in exclude_from_total]
+        if not complete:
+            return unknown
+        if not counted:
+            note("no device to measure")
+            return unknown
+        return tuple(sum(column) for column in zip(*counted, strict=True))
+
+    def _device_rates(self, counters: Counters, previous: Counters, elapsed: float,
+                      note: Callable[[str], None], exclude_from_total: Collection[str]) -> bool:
+        """Fill ``last`` with each device's rates; False if a counted device went backwards."""
         complete = True
         for name, values in counters.items():
             before = previous.get(name)
@@ -53,14 +63,5 @@ class CounterRates:
                 note(f"counters of {name} went backwards (reset or wrap): rate skipped this interval")
                 complete = complete and name in exclude_from_total
                 continue
-            rates = tuple(d / elapsed for d in deltas)
-            self.last[name] = rates
-            if name not in exclude_from_total:
-                contributors += 1
-                totals = [t + r for t, r in zip(totals, rates, strict=True)]
-        if not complete:
-            return unknown
-        if contributors == 0:
-            note("no device to measure")
-            return unknown
-        return tuple(totals)
+            self.last[name] = tuple(d / elapsed for d in deltas)
+        return complete
