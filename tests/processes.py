@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -78,13 +79,24 @@ def wait_until_healthy(url: str, proc: subprocess.Popen, timeout: float = 20) ->
     raise AssertionError(f"{url} not healthy after {timeout} s; last answer: {last}")
 
 
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
+    """Return once ``condition()`` holds; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} after {timeout} s")
+        time.sleep(0.02)
+
+
 class Running:
     """A started entry-point process whose stderr goes to a temporary file."""
 
     def __init__(self, script: str, *args: str, env: dict[str, str] | None = None) -> None:
+        """Run ``script`` (a file in the repository, or an installed command such as ``perfmon``)."""
         self.stderr_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in __exit__
+        program = [sys.executable, str(ROOT / script)] if (ROOT / script).is_file() else [script]
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / script), *args],
+            [*program, *args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True, env=env,
         )
         self.stdout = ""  # what read_stdout_until has read so far

@@ -17,7 +17,7 @@ from perfmon.runtime.launcher import serve_dashboard
 from perfmon.runtime.servers import ApiServerThread, DashboardServerThread
 from perfmon.runtime.signals import StopSignals, run_until_stopped
 from perfmon.settings import DashboardConfig, ServerConfig
-from tests.processes import Running, free_port, get_json, http_get, is_listening, printed_urls
+from tests.processes import Running, free_port, get_json, http_get, is_listening, printed_urls, wait_for
 
 SCRIPT = "run_http_polling_system.py"
 READY = "Ctrl-C stops both"
@@ -176,8 +176,6 @@ def test_open_shows_the_dashboard_in_the_default_browser(tmp_path: Path) -> None
     env = {**os.environ, "BROWSER": str(browser)}
     with Running(SCRIPT, "--api-port", "0", "--dashboard-port", "0", "--open", env=env) as system:
         urls = printed_urls(system.read_stdout_until(READY))
-        deadline = time.monotonic() + 10
-        while not opened.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(opened.exists, "file written by the browser")
         assert opened.read_text().strip() == urls["dashboard"]
         assert system.stop() == 0

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.processes import Running, free_port, get_json, http_get, wait_until_healthy
+from tests.processes import Running, free_port, get_json, http_get, wait_for, wait_until_healthy
 
 SCRIPT = "performance_api_server.py"
 
@@ -50,7 +50,7 @@ def test_sigterm_during_a_long_poll_still_stops_quickly() -> None:
         with socket.create_connection(("127.0.0.1", port)) as conn:
             conn.sendall(f"GET /api/performance?wait=60 HTTP/1.1\r\nHost: x\r\n"
                          f"If-None-Match: {etag}\r\n\r\n".encode())
-            time.sleep(0.3)
+            wait_for(lambda: get_json(f"{base}/api/health")[1]["long_poll_waiters"] == 1, "a parked request")
             started = time.monotonic()
             server.proc.terminate()
             assert server.proc.wait(10) == 0
@@ -83,9 +83,7 @@ def test_bad_value_is_usage_error_exit_2() -> None:
 def test_port_0_picks_a_free_port_and_says_which() -> None:
     env = {**os.environ, "PERFMON_PORT": "0", "PERFMON_INTERVAL": "0.2"}
     with Running(SCRIPT, env=env) as server:
-        deadline = time.monotonic() + 15
-        while "listening on" not in server.stderr() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: "listening on" in server.stderr(), "'listening on' in the log")
         url = server.stderr().split("listening on ")[1].split()[0]
         assert get_json(f"{url}/api/performance?wait=5")[0] == 200
         assert server.stop() == 0

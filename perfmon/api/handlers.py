@@ -144,6 +144,7 @@ async def health(request: web.Request) -> web.Response:
         "latest_seq": None if hub.latest is None else hub.latest.seq,
         "interval_seconds": hub.interval_seconds,
         "samples_in_memory": len(store),
+        "long_poll_waiters": hub.waiters,
     }
     return json_response(request, payload, 200 if status == "ok" else 503,
                          headers={hdrs.CACHE_CONTROL: NO_CACHE})
