@@ -44,6 +44,41 @@ def test_new_device_is_counted_from_its_second_reading(notes: list[str]) -> None
     assert rates.update({"sda": (20,), "sdb": (10**12 + 5,)}, 2.0, notes.append) == (15.0,)
 
 
+def test_new_device_does_not_hide_the_devices_after_it(notes: list[str]) -> None:
+    rates = CounterRates(1)
+    rates.update({"sdb": (0,)}, 0.0, notes.append)
+    assert rates.update({"sda": (10**12,), "sdb": (10,)}, 1.0, notes.append) == (10.0,)
+    assert rates.last == {"sdb": (10.0,)}
+
+
+def test_counter_that_stands_still_is_a_zero_rate(notes: list[str]) -> None:
+    rates = CounterRates(2)
+    rates.update({"a": (5, 5)}, 0.0, notes.append)
+    assert rates.update({"a": (5, 9)}, 2.0, notes.append) == (0.0, 2.0)
+    assert notes == []
+
+
+def test_reset_of_one_counted_device_gives_no_total(notes: list[str]) -> None:
+    """A total without that device's traffic would understate the rate: it is unknown instead."""
+    rates = CounterRates(1)
+    rates.update({"sda": (100,), "sdb": (100,)}, 0.0, notes.append)
+    assert rates.update({"sda": (0,), "sdb": (150,)}, 1.0, notes.append) == (None,)
+    assert rates.last == {"sdb": (50.0,)}
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ({"a": (1, 2)}, {"a": (3,)}),  # one device's counters change width
+    ({"a": (1,), "b": (1, 2)}, {"a": (2,), "b": (2, 3)}),  # devices of different widths
+])
+def test_counters_of_mismatched_widths_are_refused_not_cut(
+    notes: list[str], before: dict[str, tuple[int, ...]], after: dict[str, tuple[int, ...]]
+) -> None:
+    rates = CounterRates(1)
+    rates.update(before, 0.0, notes.append)
+    with pytest.raises(ValueError, match="zip"):
+        rates.update(after, 1.0, notes.append)
+
+
 def test_disappearing_device_never_gives_a_negative_total(notes: list[str]) -> None:
     rates = CounterRates(1)
     rates.update({"sda": (100,), "usb": (10**9,)}, 0.0, notes.append)
@@ -69,7 +104,7 @@ def test_clock_that_does_not_advance_gives_no_rate(notes: list[str]) -> None:
     rates = CounterRates(1)
     rates.update({"a": (1,)}, 5.0, notes.append)
     assert rates.update({"a": (2,)}, 5.0, notes.append) == (None,)
-    assert notes
+    assert notes == ["the clock did not advance between readings: rates skipped"]
 
 
 def test_no_device_at_all_is_unknown_not_zero(notes: list[str]) -> None:

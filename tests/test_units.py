@@ -1,4 +1,4 @@
-"""Numbers for people: units, rounding, durations, thresholds; None is always n/a."""
+"""Numbers for people (perfmon/core/units.py): units, rounding, durations, thresholds; None is n/a."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from perfmon.core import units as humanize
 
 @pytest.mark.parametrize(("value", "text"), [
     (0, "0 B"), (512, "512 B"), (1023, "1023 B"), (1024, "1.00 KiB"), (1536, "1.50 KiB"),
-    (10 * 2**20, "10.0 MiB"), (123.4 * 2**30, "123 GiB"), (2**50, "1.00 PiB"), (2**70, "1024 EiB"),
+    (10 * 2**20, "10.0 MiB"), (99.5 * 2**20, "99.5 MiB"), (100 * 2**20, "100 MiB"),
+    (123.4 * 2**30, "123 GiB"), (2**50, "1.00 PiB"), (2**70, "1024 EiB"),
+    # the unit and the decimals follow the rounded value
+    (1023.6, "1.00 KiB"), (9.996 * 1024, "10.0 KiB"), (99.96 * 1024, "100 KiB"),
+    (1023.6 * 1024, "1.00 MiB"), (-1536, "-1.50 KiB"),
 ])
 def test_sizes_in_binary_units_with_three_figures(value: float, text: str) -> None:
     assert humanize.size(value) == text
@@ -26,7 +30,7 @@ def test_rates_percent_and_missing_values() -> None:
 
 @pytest.mark.parametrize(("seconds", "text"), [
     (0, "0 s"), (45.9, "45 s"), (60, "1 min"), (12 * 60 + 59, "12 min"), (4 * 3600 + 12 * 60, "4 h 12 min"),
-    (3 * 86400 + 4 * 3600 + 59, "3 d 4 h"), (-5, "0 s"),
+    (86400 - 1, "23 h 59 min"), (86400, "1 d 0 h"), (3 * 86400 + 4 * 3600 + 59, "3 d 4 h"), (-5, "0 s"),
 ])
 def test_durations_in_their_two_largest_units(seconds: float, text: str) -> None:
     assert humanize.duration(seconds) == text
@@ -46,3 +50,12 @@ def test_chart_times_are_local_and_round_correctly() -> None:
 ])
 def test_levels_are_inclusive_thresholds(value: float | None, level: str) -> None:
     assert humanize.level(value, 80, 95) == level
+
+
+@pytest.mark.parametrize(("unit", "value", "text"), [
+    ("percent", 12.345, "12.3 %"), ("bytes", 1536, "1.50 KiB"), ("bytes_per_s", 1536, "1.50 KiB/s"),
+    ("load", 0.5, "0.50"), ("seconds", 75, "1 min"), ("count", 65, "65"), ("mhz", 2600.0, "2600.0"),
+    ("percent", None, "n/a"), ("load", None, "n/a"), ("count", None, "n/a"),
+])
+def test_values_are_shown_in_their_schema_unit(unit: str, value: float | None, text: str) -> None:
+    assert humanize.show(unit, value) == text

@@ -12,18 +12,29 @@ BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 
 def size(value: float | None) -> str:
-    """Bytes in binary units with three significant figures: ``512 B``, ``1.50 GiB``, ``23.5 GiB``."""
+    """Bytes in binary units with three significant figures: ``512 B``, ``1.50 GiB``, ``23.5 GiB``.
+
+    The unit is chosen after rounding, so 1023.6 KiB reads ``1.00 MiB``, never ``1024 KiB``.
+    """
     if value is None:
         return NA
     amount = float(value)
-    for unit in BYTE_UNITS:
-        if abs(amount) < 1024 or unit == BYTE_UNITS[-1]:
+    unit, text = BYTE_UNITS[0], f"{amount:.0f}"
+    for bigger in BYTE_UNITS[1:]:
+        if abs(float(text)) < 1024:
             break
         amount /= 1024
-    if unit == "B":
-        return f"{amount:.0f} B"
-    digits = 2 if abs(amount) < 10 else 1 if abs(amount) < 100 else 0
-    return f"{amount:.{digits}f} {unit}"
+        unit, text = bigger, three_figures(amount)
+    return f"{text} {unit}"
+
+
+def three_figures(amount: float) -> str:
+    """``1.50``, ``23.5``, ``512``: decimals chosen by the rounded value (9.996 is ``10.0``)."""
+    for digits in (2, 1):
+        text = f"{amount:.{digits}f}"
+        if abs(float(text)) < 10 ** (3 - digits):
+            return text
+    return f"{amount:.0f}"
 
 
 def rate(value: float | None) -> str:
