@@ -45,7 +45,7 @@ class Monitor:
     def build(cls, config: ServerConfig, **sampler_options: Any) -> Monitor:
         """A hub, the in-memory history and a sampler over psutil (or the ``ps`` etc. given)."""
         hub = Hub(config.interval_seconds, clock=sampler_options.get("clock", time.time))
-        store = RingStore(config.history_size)
+        store = RingStore(config.history_size, config.interval_seconds)
         sampler = Sampler(hub, store.append, process_interval_seconds=config.process_interval_seconds,
                           **sampler_options)
         return cls(config, hub, store, sampler)

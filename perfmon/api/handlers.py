@@ -11,7 +11,7 @@ import time
 from aiohttp import hdrs, web
 
 from perfmon import __version__
-from perfmon.api.errors import ApiError
+from perfmon.api.history import history as history_answer
 from perfmon.api.http import (
     NO_CACHE,
     etag_matches,
@@ -21,44 +21,24 @@ from perfmon.api.http import (
     query_number,
     snapshot_response,
 )
+from perfmon.api.longpoll import starting_error, wait_or_shutdown, wait_seconds
 from perfmon.sampling.collectors import top_by
-from perfmon.sampling.hub import Hub, ShuttingDown
-from perfmon.sampling.snapshot import Snapshot
+from perfmon.sampling.hub import Hub
 from perfmon.store.base import HistoryStore
 
 HUB = web.AppKey("hub", Hub)
 STORE = web.AppKey("store", HistoryStore)
 
-MAX_WAIT_SECONDS = 60.0
-MAX_HISTORY_LIMIT = 3600
 MAX_PROCESS_LIMIT = 100
 PROCESS_SORT_FIELDS = {"cpu": "cpu_percent", "memory": "memory_percent"}
 STALE_AFTER_INTERVALS = 3
 ENDPOINTS = {
     "/api/performance": "latest sample; ETag/If-None-Match -> 304; ?wait=S long-polls",
-    "/api/history": "recent samples by cursor: ?since=SEQ&limit=N (&wait=S)",
+    "/api/history": "recent samples by cursor: ?since=SEQ&limit=N (&wait=S); a time range: "
+                    "?start=T1&end=T2&points=N; &format=csv for a download",
     "/api/processes": "process table: ?sort=cpu|memory&limit=N",
     "/api/health": "liveness and freshness of the sampler",
 }
-
-
-def wait_seconds(request: web.Request) -> float | None:
-    """The long-poll budget asked for with ?wait=S (0 < S <= 60)."""
-    return query_number(request.query, "wait", low=0, high=MAX_WAIT_SECONDS, low_open=True)
-
-
-async def wait_or_shutdown(hub: Hub, after_seq: int | None, timeout: float) -> Snapshot | None:
-    """Long-poll for a newer snapshot; 503 if the server stops meanwhile."""
-    try:
-        return await hub.wait_for_sample(after_seq, timeout)
-    except ShuttingDown:
-        raise ApiError(503, "the server is shutting down", {"Retry-After": "1"}) from None
-
-
-def starting_error() -> ApiError:
-    """503 for a request that arrives before the first sample."""
-    return ApiError(503, "no sample yet: the sampler is starting, retry in a second",
-                    {"Retry-After": "1"})
 
 
 async def performance(request: web.Request) -> web.StreamResponse:
@@ -80,27 +60,8 @@ async def performance(request: web.Request) -> web.StreamResponse:
 
 
 async def history(request: web.Request) -> web.Response:
-    """GET /api/history: columnar samples after a cursor (``since``), oldest first."""
-    hub, store = request.app[HUB], request.app[STORE]
-    query = request.query
-    since = query_number(query, "since", low=0, high=2**63 - 1, integer=True)
-    limit = query_number(query, "limit", low=1, high=MAX_HISTORY_LIMIT, integer=True)
-    wait = wait_seconds(request)
-    if wait and since is not None and (hub.latest is None or hub.latest.seq == since):
-        # Only a cursor at the head waits; one from the future belongs to another instance
-        # and is answered at once, so the client sees the new instance_id and resets.
-        await wait_or_shutdown(hub, int(since), wait)
-    part = store.read(None if since is None else int(since),
-                      MAX_HISTORY_LIMIT if limit is None else int(limit))
-    payload = {
-        "instance_id": hub.instance_id,
-        "latest_seq": store.latest_seq,
-        "first_seq": store.first_seq,
-        "interval_seconds": hub.interval_seconds,
-        "truncated": part.truncated,
-        "series": part.columns(),
-    }
-    return json_response(request, payload, headers={hdrs.CACHE_CONTROL: NO_CACHE})
+    """GET /api/history: the live tail by cursor, or a time range; JSON columns or CSV."""
+    return await history_answer(request, request.app[HUB], request.app[STORE])
 
 
 async def processes(request: web.Request) -> web.StreamResponse:
@@ -145,9 +106,17 @@ async def health(request: web.Request) -> web.Response:
         "interval_seconds": hub.interval_seconds,
         "samples_in_memory": len(store),
         "long_poll_waiters": hub.waiters,
+        "store": store_status(store),
     }
     return json_response(request, payload, 200 if status == "ok" else 503,
                          headers={hdrs.CACHE_CONTROL: NO_CACHE})
+
+
+def store_status(store: HistoryStore) -> dict[str, object]:
+    """Where history is kept, how big it is, since when, and whether writes work."""
+    status = store.status()
+    return {"path": status.path, "size_bytes": status.size_bytes, "oldest_timestamp": status.oldest_timestamp,
+            "status": status.status, "error": status.error}
 
 
 async def index(request: web.Request) -> web.Response:

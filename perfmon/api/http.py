@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
@@ -17,22 +18,36 @@ COMPRESS_MIN_BYTES = 1024
 NO_CACHE = "no-cache"
 
 
+INTEGER = re.compile(r"[0-9]{1,19}")
+DECIMAL = re.compile(r"[0-9]{1,19}(\.[0-9]{1,9})?")  # ASCII digits only: no signs, exponents, "_" or "nan"
+
+
+def single(query: Mapping[str, str], name: str) -> str | None:
+    """The one value of a query parameter, or None; 400 naming it if it is given more than once."""
+    getall = getattr(query, "getall", None)
+    if getall is None:
+        return query.get(name)
+    values = getall(name, [])
+    if len(values) > 1:
+        raise ApiError(400, f"parameter '{name}' is given {len(values)} times: give it once")
+    return values[0] if values else None
+
+
 def query_number(
     query: Mapping[str, str], name: str, *, low: float, high: float,
     integer: bool = False, low_open: bool = False,
 ) -> float | int | None:
-    """An optional numeric query parameter within bounds; 400 naming it otherwise."""
-    raw = query.get(name)
+    """An optional numeric query parameter (ASCII digits) within bounds; 400 naming it otherwise."""
+    raw = single(query, name)
     if raw is None:
         return None
     kind = "a whole number" if integer else "a number"
     low_text, high_text = (str(int(low)), str(int(high))) if integer else (f"{low:g}", f"{high:g}")
     lower = f"greater than {low_text}" if low_open else f"from {low_text}"
-    expected = f"parameter '{name}' must be {kind} {lower} to {high_text}, got {raw!r}"
-    try:
-        value: float | int = int(raw) if integer else float(raw)
-    except ValueError:
-        raise ApiError(400, expected) from None
+    expected = f"parameter '{name}' must be {kind} {lower} to {high_text}, got {raw[:40]!r}"
+    if not (INTEGER if integer else DECIMAL).fullmatch(raw):
+        raise ApiError(400, expected)
+    value: float | int = int(raw) if integer else float(raw)
     if not (low < value if low_open else low <= value) or not value <= high:
         raise ApiError(400, expected)
     return value
@@ -40,10 +55,11 @@ def query_number(
 
 def query_choice(query: Mapping[str, str], name: str, choices: Mapping[str, Any], default: str) -> str:
     """An optional query parameter from a fixed set; 400 listing the choices otherwise."""
-    raw = query.get(name, default)
+    raw = single(query, name)
+    raw = default if raw is None else raw
     if raw not in choices:
         allowed = "|".join(choices)
-        raise ApiError(400, f"parameter '{name}' must be one of {allowed}, got {raw!r}")
+        raise ApiError(400, f"parameter '{name}' must be one of {allowed}, got {raw[:40]!r}")
     return raw
 
 

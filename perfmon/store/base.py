@@ -1,12 +1,29 @@
-"""The history store's contract: append samples, read them back by cursor."""
+"""The history store's contract: append samples; read them back by cursor or by time range."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from perfmon.core.schema import HISTORY_COLUMNS, HistoryRow
+
+Tier = Literal["raw", "minute", "hour"]
+Status = Literal["ok", "memory", "degraded"]
+
+
+class StoreError(Exception):
+    """The store cannot be used (a directory it may not write, a file from a newer perfmon): one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long each tier keeps its points, in seconds, and the cap on the database file's size."""
+
+    raw_seconds: float = 14 * 86400
+    minute_seconds: float = 90 * 86400
+    hour_seconds: float = 730 * 86400
+    max_bytes: int = 2**30
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,20 +41,63 @@ class HistorySlice:
         return {name: list(values) for name, values in zip(HISTORY_COLUMNS, columns, strict=True)}
 
 
+@dataclass(frozen=True, slots=True)
+class RangeResult:
+    """Equal buckets over a time range, from one tier (see ``perfmon.store.buckets``).
+
+    ``series`` has ``timestamp`` (each bucket's start), and for every value column of
+    the history its mean under its own name plus ``<name>_min`` and ``<name>_max``, and
+    ``per_cpu_percent`` (the mean per CPU). A bucket without data is null in every series.
+    """
+
+    start: float
+    end: float
+    tier: Tier
+    resolution_seconds: float
+    series: dict[str, list[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStatus:
+    """What ``/api/health`` says of the store."""
+
+    path: str | None  # None: in memory only
+    size_bytes: int | None
+    oldest_timestamp: float | None
+    status: Status  # "memory" (no database), "ok", or "degraded" (writes failing; ``error`` says why)
+    error: str | None = None
+
+
 class HistoryStore(Protocol):
     """Where published samples are kept for ``/api/history``; seq numbers in it are consecutive."""
 
+    max_limit: int  # the most rows one cursor read may ask for
+
     def append(self, sample: Mapping[str, Any]) -> None:
-        """Keep the newest sample (a dict shaped as ``perfmon.core.schema.Sample``)."""
+        """Keep the newest sample (a dict shaped as ``perfmon.core.schema.Sample``); never blocks."""
         ...
 
     def read(self, since: int | None, limit: int) -> HistorySlice:
-        """Rows with seq > ``since`` (oldest first, at most ``limit``); without it the last ``limit``."""
+        """Rows with seq > ``since`` (oldest first, at most ``limit``); without it the last ``limit``.
+
+        It may read a database: call it in a thread, unless read_cached() answered.
+        """
+        ...
+
+    def read_cached(self, since: int | None, limit: int) -> HistorySlice | None:
+        """read() if memory can answer it at once, else None: then call read() in a thread."""
+        ...
+
+    def read_range(self, start: float, end: float, points: int) -> RangeResult:
+        """At most ``points`` equal buckets over [start, end) from the coarsest tier that has enough.
+
+        It may read a database: call it in a thread.
+        """
         ...
 
     @property
     def first_seq(self) -> int | None:
-        """The oldest seq held."""
+        """The oldest seq held (of this server instance)."""
         ...
 
     @property
@@ -46,9 +106,13 @@ class HistoryStore(Protocol):
         ...
 
     def __len__(self) -> int:
-        """How many samples are held."""
+        """How many samples of this server instance are held."""
+        ...
+
+    def status(self) -> StoreStatus:
+        """Where the store is, how big, since when, and whether it is healthy."""
         ...
 
     def close(self) -> None:
-        """Release what the store holds open."""
+        """Write what is pending and release what the store holds open."""
         ...

@@ -7,15 +7,24 @@ from collections.abc import Mapping
 from itertools import islice
 from typing import Any
 
-from perfmon.core.schema import HistoryRow, history_row
-from perfmon.store.base import HistorySlice
+from perfmon.core.schema import HISTORY_COLUMNS, HistoryRow, history_row
+from perfmon.store.base import HistorySlice, RangeResult, StoreStatus
+from perfmon.store.buckets import TierSpan, bucket_seconds, from_rows
+
+TIMESTAMP = HISTORY_COLUMNS.index("timestamp")
 
 
 class RingStore:
-    """The last ``size`` samples as rows; seq numbers in it are consecutive, so a cursor is an offset."""
+    """The last ``size`` samples as rows; seq numbers in it are consecutive, so a cursor is an offset.
 
-    def __init__(self, size: int) -> None:
+    Alone (``--data-dir none``) it is the whole history, gone at a restart; under the
+    SQLite store it serves the live tail.
+    """
+
+    def __init__(self, size: int, interval_seconds: float = 1.0) -> None:
         self._rows: deque[HistoryRow] = deque(maxlen=size)
+        self.max_limit = size
+        self.interval_seconds = interval_seconds
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -26,6 +35,21 @@ class RingStore:
 
     def close(self) -> None:
         """Nothing to release: the rows live as long as the store."""
+
+    def status(self) -> StoreStatus:
+        """In memory: no file, no size on disk."""
+        oldest = self._rows[0][TIMESTAMP] if self._rows else None
+        return StoreStatus(path=None, size_bytes=None, oldest_timestamp=oldest, status="memory")
+
+    def read_cached(self, since: int | None, limit: int) -> HistorySlice:
+        """The same as read(): everything here is in memory."""
+        return self.read(since, limit)
+
+    def read_range(self, start: float, end: float, points: int) -> RangeResult:
+        """Buckets of the rows in [start, end); safe to call from another thread."""
+        rows = list(self._rows)  # one C-level copy, so appends on the event loop cannot interfere
+        tier = TierSpan("raw", self.interval_seconds, rows[0][TIMESTAMP] if rows else None)
+        return from_rows(rows, start, end, bucket_seconds(tier, start, end, points))
 
     @property
     def first_seq(self) -> int | None:

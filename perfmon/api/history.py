@@ -1,0 +1,126 @@
+"""GET /api/history: the live tail by cursor (``since``, ``limit``) or a time range (``start``,
+``end``, ``points``), as JSON columns or as CSV (``format=csv``)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import hdrs, web
+
+from perfmon.api.errors import ApiError
+from perfmon.api.http import NO_CACHE, json_response, query_choice, query_number
+from perfmon.api.longpoll import wait_or_shutdown, wait_seconds
+from perfmon.sampling.hub import Hub
+from perfmon.store.base import HistorySlice, HistoryStore, RangeResult
+
+TAIL_LIMIT = 3600
+MAX_POINTS = 10_000
+DEFAULT_POINTS = 1_000
+LAST_TIMESTAMP = 4_102_444_800  # 2100-01-01: anything later is a typo, not a time
+FORMATS = {"json": "application/json", "csv": "text/csv"}
+RANGE_ONLY = ("end", "points")
+TAIL_ONLY = ("since", "limit", "wait")
+
+
+def check_combination(query: Mapping[str, str]) -> bool:
+    """True for a range query; 400 when the two forms' parameters are mixed."""
+    ranged = "start" in query
+    if not ranged:
+        for name in RANGE_ONLY:
+            if name in query:
+                raise ApiError(400, f"parameter '{name}' needs 'start': a time range is start to end")
+        return False
+    for name in TAIL_ONLY:
+        if name in query:
+            raise ApiError(400, f"parameter '{name}' cannot go with 'start': '{name}' reads the live tail "
+                                "by cursor, 'start', 'end' and 'points' a time range")
+    return True
+
+
+async def read_tail(request: web.Request, hub: Hub, store: HistoryStore) -> HistorySlice:
+    """The samples after ``since`` (or the last ``limit``), long-polling with ``wait``."""
+    query = request.query
+    since = query_number(query, "since", low=0, high=2**63 - 1, integer=True)
+    most = max(TAIL_LIMIT, store.max_limit)  # 3600 as always, more where the store holds more
+    limit = query_number(query, "limit", low=1, high=most, integer=True)
+    wait = wait_seconds(request)
+    if wait and since is not None and (hub.latest is None or hub.latest.seq == since):
+        # Only a cursor at the head waits; one from the future belongs to another instance
+        # and is answered at once, so the client sees the new instance_id and resets.
+        await wait_or_shutdown(hub, int(since), wait)
+    cursor, count = None if since is None else int(since), int(limit or TAIL_LIMIT)
+    cached = store.read_cached(cursor, count)
+    return cached if cached is not None else await asyncio.to_thread(store.read, cursor, count)
+
+
+def range_bounds(query: Mapping[str, str], now: float) -> tuple[float, float, int]:
+    """start, end (default now) and points of a range query; 400 naming a bad one."""
+    start = query_number(query, "start", low=0, high=LAST_TIMESTAMP)
+    end = query_number(query, "end", low=0, high=LAST_TIMESTAMP)
+    points = query_number(query, "points", low=1, high=MAX_POINTS, integer=True)
+    assert start is not None  # check_combination said it is there
+    end = round(now, 3) if end is None else end
+    if start >= end:
+        raise ApiError(400, f"parameter 'start' must be before 'end' ({end:g}), got {start:g}")
+    return float(start), float(end), DEFAULT_POINTS if points is None else int(points)
+
+
+def range_payload(hub: Hub, store: HistoryStore, result: RangeResult) -> dict[str, Any]:
+    """The JSON answer of a range query."""
+    return {"instance_id": hub.instance_id, "latest_seq": store.latest_seq, "start": result.start,
+            "end": result.end, "resolution_seconds": result.resolution_seconds, "tier": result.tier,
+            "series": result.series}
+
+
+def tail_payload(hub: Hub, store: HistoryStore, part: HistorySlice) -> dict[str, Any]:
+    """The JSON answer of a cursor read."""
+    return {"instance_id": hub.instance_id, "latest_seq": store.latest_seq, "first_seq": store.first_seq,
+            "interval_seconds": hub.interval_seconds, "truncated": part.truncated, "series": part.columns()}
+
+
+def to_csv(series: Mapping[str, list[Any]]) -> str:
+    """Columns as CSV with a header row; a list column becomes one column per element."""
+    names: list[str] = []
+    columns: list[list[Any]] = []
+    for name, values in series.items():
+        width = max((len(v) for v in values if isinstance(v, list)), default=0)
+        if width or any(isinstance(v, list) for v in values):
+            for k in range(width):
+                names.append(f"{name}_{k}")
+                columns.append([v[k] if isinstance(v, list) and k < len(v) else None for v in values])
+        else:
+            names.append(name)
+            columns.append(values)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(names)
+    writer.writerows(["" if v is None else v for v in row] for row in zip(*columns, strict=True))
+    return out.getvalue()
+
+
+def csv_response(series: Mapping[str, list[Any]], filename: str) -> web.Response:
+    """The series as a CSV download."""
+    return web.Response(text=to_csv(series), content_type="text/csv", headers={
+        hdrs.CACHE_CONTROL: NO_CACHE, hdrs.CONTENT_DISPOSITION: f'attachment; filename="{filename}"'})
+
+
+async def history(request: web.Request, hub: Hub, store: HistoryStore) -> web.Response:
+    """Answer either form of /api/history in the format asked for."""
+    query = request.query
+    fmt = query_choice(query, "format", FORMATS, "json")
+    if check_combination(query):
+        start, end, points = range_bounds(query, time.time())
+        result = await asyncio.to_thread(store.read_range, start, end, points)
+        if fmt == "csv":
+            return csv_response(result.series, f"perfmon-{hub.instance_id}-{start:.0f}-{end:.0f}.csv")
+        return json_response(request, range_payload(hub, store, result),
+                             headers={hdrs.CACHE_CONTROL: NO_CACHE})
+    part = await read_tail(request, hub, store)
+    if fmt == "csv":
+        return csv_response(part.columns(), f"perfmon-{hub.instance_id}-tail.csv")
+    return json_response(request, tail_payload(hub, store, part), headers={hdrs.CACHE_CONTROL: NO_CACHE})

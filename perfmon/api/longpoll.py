@@ -1,0 +1,31 @@
+"""Long-polling: the ``wait`` parameter, and waiting on the hub for the next sample."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from perfmon.api.errors import ApiError
+from perfmon.api.http import query_number
+from perfmon.sampling.hub import Hub, ShuttingDown
+from perfmon.sampling.snapshot import Snapshot
+
+MAX_WAIT_SECONDS = 60.0
+
+
+def wait_seconds(request: web.Request) -> float | None:
+    """The long-poll budget asked for with ?wait=S (0 < S <= 60)."""
+    return query_number(request.query, "wait", low=0, high=MAX_WAIT_SECONDS, low_open=True)
+
+
+async def wait_or_shutdown(hub: Hub, after_seq: int | None, timeout: float) -> Snapshot | None:
+    """Long-poll for a newer snapshot; 503 if the server stops meanwhile."""
+    try:
+        return await hub.wait_for_sample(after_seq, timeout)
+    except ShuttingDown:
+        raise ApiError(503, "the server is shutting down", {"Retry-After": "1"}) from None
+
+
+def starting_error() -> ApiError:
+    """503 for a request that arrives before the first sample."""
+    return ApiError(503, "no sample yet: the sampler is starting, retry in a second",
+                    {"Retry-After": "1"})

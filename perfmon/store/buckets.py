@@ -1,0 +1,146 @@
+"""Time buckets: which tier answers a range query, and min/mean/max per bucket.
+
+A range [start, end) asked for at ``points`` points is read from the coarsest tier whose
+resolution still gives that many points (Netdata's rule), then grouped into at most
+``points`` equal buckets. Every store fills a :class:`Buckets` with partial aggregates
+(min, max, sum, count per column) and takes the series from it; a bucket nothing fell
+into is null, never interpolated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from perfmon.core.schema import HISTORY_COLUMNS
+from perfmon.store.base import RangeResult, Tier
+
+CORES = "per_cpu_percent"
+VALUE_COLUMNS: tuple[str, ...] = tuple(c for c in HISTORY_COLUMNS if c not in ("seq", "timestamp", CORES))
+DIGITS = 3  # means are rounded for the wire; min and max are values that were measured
+
+
+@dataclass(frozen=True, slots=True)
+class TierSpan:
+    """One tier a store can read: its name, its resolution, and its oldest point (None: empty)."""
+
+    name: Tier
+    resolution_seconds: float
+    oldest: float | None
+
+
+def choose_tier(tiers: Sequence[TierSpan], start: float, end: float, points: int) -> TierSpan:
+    """The coarsest tier with at least ``points`` points over the range that also reaches ``start``.
+
+    ``tiers`` go from the finest to the coarsest. A fine tier that was trimmed (retention,
+    size cap) after ``start`` gives way to a coarser one that still holds data from then.
+    """
+    span = end - start
+    enough = [t for t in tiers if span / t.resolution_seconds >= points]
+    chosen = enough[-1] if enough else tiers[0]
+    for tier in tiers[tiers.index(chosen):]:
+        if tier.oldest is not None and tier.oldest <= start:
+            return tier
+    return chosen
+
+
+def bucket_seconds(tier: TierSpan, start: float, end: float, points: int) -> float:
+    """The width of a bucket: a whole number of the tier's steps, so at most ``points`` buckets."""
+    steps = max(1, math.ceil((end - start) / points / tier.resolution_seconds - 1e-9))
+    return steps * tier.resolution_seconds
+
+
+@dataclass
+class Buckets:
+    """Partial aggregates per bucket over [start, start + count * width)."""
+
+    start: float
+    width: float
+    count: int
+    mins: dict[str, list[float | None]] = field(default_factory=dict)
+    maxs: dict[str, list[float | None]] = field(default_factory=dict)
+    sums: dict[str, list[float]] = field(default_factory=dict)
+    counts: dict[str, list[int]] = field(default_factory=dict)
+    cores: list[list[float] | None] = field(default_factory=list)
+    core_weights: list[float] = field(default_factory=list)
+
+    @classmethod
+    def over(cls, start: float, end: float, width: float) -> Buckets:
+        """Empty buckets covering [start, end)."""
+        count = max(1, math.ceil((end - start) / width - 1e-9))
+        buckets = cls(start, width, count)
+        for column in VALUE_COLUMNS:
+            buckets.mins[column] = [None] * count
+            buckets.maxs[column] = [None] * count
+            buckets.sums[column] = [0.0] * count
+            buckets.counts[column] = [0] * count
+        buckets.cores = [None] * count
+        buckets.core_weights = [0.0] * count
+        return buckets
+
+    def index(self, timestamp: float) -> int | None:
+        """The bucket a time falls into, or None outside the range."""
+        i = math.floor((timestamp - self.start) / self.width)
+        return i if 0 <= i < self.count else None
+
+    def add(self, i: int, column: str, low: float | None, high: float | None, total: float,
+            n: int) -> None:
+        """Fold ``n`` values (their min, max and sum) of ``column`` into bucket ``i``."""
+        if not n or low is None or high is None:
+            return
+        mins, maxs = self.mins[column], self.maxs[column]
+        current_low, current_high = mins[i], maxs[i]
+        mins[i] = low if current_low is None or low < current_low else current_low
+        maxs[i] = high if current_high is None or high > current_high else current_high
+        self.sums[column][i] += total
+        self.counts[column][i] += n
+
+    def add_value(self, i: int, column: str, value: float | None) -> None:
+        """Fold one measured value (or nothing, if it is null) into bucket ``i``."""
+        if value is not None:
+            self.add(i, column, value, value, value, 1)
+
+    def add_cores(self, i: int, values: Sequence[float | None] | None, weight: float = 1.0) -> None:
+        """Fold one per-CPU reading (or a mean of ``weight`` readings) into bucket ``i``."""
+        if not values or any(v is None for v in values):
+            return
+        current = self.cores[i]
+        if current is None or len(current) != len(values):
+            if current is not None and self.core_weights[i] >= weight:
+                return  # the CPU count changed inside a bucket: keep the better-supported one
+            self.cores[i] = [float(v) * weight for v in values if v is not None]
+            self.core_weights[i] = weight
+            return
+        self.cores[i] = [c + float(v) * weight for c, v in zip(current, values, strict=True) if v is not None]
+        self.core_weights[i] += weight
+
+    def result(self, tier: Tier, end: float) -> RangeResult:
+        """The series of every bucket: null where nothing fell in."""
+        series: dict[str, list[Any]] = {
+            "timestamp": [round(self.start + i * self.width, 3) for i in range(self.count)]}
+        for column in VALUE_COLUMNS:
+            counts, sums = self.counts[column], self.sums[column]
+            series[column] = [round(s / n, DIGITS) if n else None for s, n in zip(sums, counts, strict=True)]
+            series[f"{column}_min"] = list(self.mins[column])
+            series[f"{column}_max"] = list(self.maxs[column])
+        series[CORES] = [None if c is None else [round(v / w, 1) for v in c]
+                         for c, w in zip(self.cores, self.core_weights, strict=True)]
+        return RangeResult(self.start, end, tier, self.width, series)
+
+
+def from_rows(rows: Iterable[Sequence[Any]], start: float, end: float, width: float,
+              tier: Tier = "raw") -> RangeResult:
+    """Buckets of raw history rows (tuples in HISTORY_COLUMNS order), as a memory store has them."""
+    buckets = Buckets.over(start, end, width)
+    positions = {column: HISTORY_COLUMNS.index(column) for column in VALUE_COLUMNS}
+    at_time, at_cores = HISTORY_COLUMNS.index("timestamp"), HISTORY_COLUMNS.index(CORES)
+    for row in rows:
+        i = buckets.index(row[at_time])
+        if i is None:
+            continue
+        for column, position in positions.items():
+            buckets.add_value(i, column, row[position])
+        buckets.add_cores(i, row[at_cores])
+    return buckets.result(tier, end)
