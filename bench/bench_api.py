@@ -10,8 +10,10 @@ result is paired with a baseline measured in the same run, and the ratios are th
 2. The same load with ``If-None-Match`` set to the current ETag (``wrk -H``). The ETag
    changes every second, so most of that run's responses are 200s; a second run with a
    small wrk Lua script that follows the ETag measures the 304 path itself.
-3. Idle cost: a fresh perfmon server (``--interval 1``) and a fresh baseline server, no
-   clients, CPU time over ``--idle-seconds`` as percent of one core, and RSS at the end.
+3. Idle cost: fresh servers side by side, no clients, CPU time over ``--idle-seconds`` as
+   percent of one core, and RSS at the end: perfmon as by default (``--interval 1``, history
+   in SQLite), perfmon with ``--data-dir none`` (the store's cost is the difference), and
+   the baseline.
 
 All traffic goes to 127.0.0.1 on free ports; every server started is stopped on exit.
 
@@ -45,6 +47,7 @@ HOST = "127.0.0.1"
 PATH = "/api/performance"
 WRK_THREADS = 2
 WARMUP_SECONDS = 5.0
+MEMORY_ONLY = "perfmon-memory"
 READY_TIMEOUT_SECONDS = 20.0
 STOP_TIMEOUT_SECONDS = 10.0
 TIME_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
@@ -103,11 +106,16 @@ def spawn(name: str, argv: list[str], workdir: Path, port: int) -> Server:
     return Server(name, proc, port, log)
 
 
-def start_perfmon(workdir: Path, name: str = "perfmon") -> Server:
-    """Start performance_api_server.py on a free port, sampling every second."""
+def start_perfmon(workdir: Path, name: str = "perfmon", store: bool = True) -> Server:
+    """Start performance_api_server.py on a free port, sampling every second.
+
+    With ``store`` it keeps history in SQLite as by default (a fresh database in ``workdir``);
+    without, in memory only (``--data-dir none``).
+    """
     port = free_port()
+    data_dir = str(workdir / f"data-{name}") if store else "none"
     argv = [sys.executable, str(PERFMON_SCRIPT), "--host", HOST, "--port", str(port),
-            "--interval", "1.0", "--log-level", "warning"]
+            "--interval", "1.0", "--log-level", "warning", "--data-dir", data_dir]
     return spawn(name, argv, workdir, port)
 
 
@@ -311,12 +319,19 @@ def cpu_seconds(process: psutil.Process) -> float:
 
 
 def idle_phase(args: argparse.Namespace, workdir: Path, body_file: Path) -> dict[str, IdleResult]:
-    """Phase 3: fresh servers side by side, no clients, CPU time over --idle-seconds."""
-    with running(start_perfmon(workdir)) as (perf,), running(start_baseline(workdir, body_file)) as (base,):
-        wait_ready(perf, "/api/health")
+    """Phase 3: fresh servers side by side, no clients, CPU time over --idle-seconds.
+
+    Three of them: perfmon as by default (history in SQLite), perfmon with ``--data-dir none``,
+    and the bare baseline, so the store's own cost is the difference of the first two.
+    """
+    servers = (start_perfmon(workdir), start_perfmon(workdir, MEMORY_ONLY, store=False),
+               start_baseline(workdir, body_file))
+    with running(*servers) as (perf, memory, base):
+        for server in (perf, memory):
+            wait_ready(server, "/api/health")
         wait_ready(base, PATH)
         time.sleep(WARMUP_SECONDS)
-        processes = {s.name: psutil.Process(s.proc.pid) for s in (perf, base)}
+        processes = {s.name: psutil.Process(s.proc.pid) for s in (perf, memory, base)}
         before = {name: cpu_seconds(p) for name, p in processes.items()}
         started = time.monotonic()
         print(f"idle: measuring {args.idle_seconds:g} s with no clients ...", flush=True)
@@ -327,7 +342,7 @@ def idle_phase(args: argparse.Namespace, workdir: Path, body_file: Path) -> dict
             for name, p in processes.items()
         }
     for name, result in results.items():
-        print(f"  {name:<9} idle CPU {result.cpu_percent_of_core:5.2f} % of one core, "
+        print(f"  {name:<14} idle CPU {result.cpu_percent_of_core:5.2f} % of one core, "
               f"RSS {result.rss_mb:5.1f} MB")
     return results
 
@@ -368,6 +383,10 @@ def table(load: LoadResults, idle: dict[str, IdleResult], rounds: int) -> str:
         ("Idle CPU, % of one core (--interval 1)", f"{idle['baseline'].cpu_percent_of_core:.2f}",
          f"{idle['perfmon'].cpu_percent_of_core:.2f}", ""),
         ("Idle RSS at the end, MB", f"{idle['baseline'].rss_mb:.1f}", f"{idle['perfmon'].rss_mb:.1f}", ""),
+        ("Idle CPU with --data-dir none (history in memory), % of one core", "",
+         f"{idle[MEMORY_ONLY].cpu_percent_of_core:.2f}", ""),
+        ("The SQLite store's own idle CPU (the difference), % of one core", "",
+         f"{idle['perfmon'].cpu_percent_of_core - idle[MEMORY_ONLY].cpu_percent_of_core:+.2f}", ""),
     ]
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)
 

@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, str(ROOT / "performance_api_server.py"), "--port", str(port),
-         "--interval", "1", "--log-level", "warning"],
+         "--interval", "1", "--log-level", "warning", "--data-dir", "none"],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_answering(f"{base}/api/health", server)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import re
 import socket
@@ -95,6 +96,10 @@ class Running:
         """Run ``script`` (a file in the repository, or an installed command such as ``perfmon``)."""
         self.stderr_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in __exit__
         program = [sys.executable, str(ROOT / script)] if (ROOT / script).is_file() else [script]
+        # Each server process gets a history database of its own, never the user's.
+        self.data_dir = tempfile.TemporaryDirectory(prefix="perfmon-test-")
+        env = {**(os.environ if env is None else env)}
+        env.setdefault("PERFMON_DATA_DIR", self.data_dir.name)
         self.proc = subprocess.Popen(
             [*program, *args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True, env=env,
@@ -156,3 +161,4 @@ class Running:
         if self.proc.stdout:
             self.proc.stdout.close()
         self.stderr_file.close()
+        self.data_dir.cleanup()

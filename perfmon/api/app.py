@@ -17,8 +17,10 @@ from perfmon.api.handlers import HUB, STORE
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
 from perfmon.settings import ServerConfig
-from perfmon.store.base import HistoryStore
+from perfmon.store.base import HistoryStore, Retention
+from perfmon.store.lock import DirectoryLock
 from perfmon.store.ring import RingStore
+from perfmon.store.sqlite import SqliteStore
 
 Context = Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]
 
@@ -40,15 +42,38 @@ class Monitor:
     hub: Hub
     store: HistoryStore
     sampler: Sampler
+    lock: DirectoryLock | None = None  # held while a server keeps its history in a directory
 
     @classmethod
     def build(cls, config: ServerConfig, **sampler_options: Any) -> Monitor:
-        """A hub, the in-memory history and a sampler over psutil (or the ``ps`` etc. given)."""
-        hub = Hub(config.interval_seconds, clock=sampler_options.get("clock", time.time))
-        store = RingStore(config.history_size, config.interval_seconds)
+        """A hub, the history store and a sampler over psutil (or the ``ps`` etc. given).
+
+        Raises StoreError (one line) when the history database cannot be used.
+        """
+        clock = sampler_options.get("clock", time.time)
+        hub = Hub(config.interval_seconds, clock=clock)
+        if config.database is None:
+            store: HistoryStore = RingStore(config.history_size, config.interval_seconds)
+            lock = None
+        else:
+            lock = DirectoryLock(config.database).acquire()
+            try:
+                store = open_database(config, hub.instance_id, clock)
+            except BaseException:
+                lock.release()
+                raise
         sampler = Sampler(hub, store.append, process_interval_seconds=config.process_interval_seconds,
                           **sampler_options)
-        return cls(config, hub, store, sampler)
+        return cls(config, hub, store, sampler, lock)
+
+
+def open_database(config: ServerConfig, instance_id: str, clock: Callable[[], float]) -> HistoryStore:
+    """The SQLite store in ``--data-dir``, with the retention and size cap of the settings."""
+    assert config.database is not None
+    retention = Retention(config.retention_raw_seconds, config.retention_minute_seconds,
+                          config.retention_hour_seconds, config.max_db_bytes)
+    return SqliteStore(config.database, instance_id=instance_id, interval_seconds=config.interval_seconds,
+                       history_size=config.history_size, retention=retention, clock=clock)
 
 
 def create_app(config: ServerConfig, *, monitor: Monitor | None = None,
@@ -87,8 +112,11 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await asyncio.get_running_loop().run_in_executor(None, parts.sampler.shutdown_worker)
-            parts.store.close()
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(None, parts.sampler.shutdown_worker)
+            await loop.run_in_executor(None, parts.store.close)  # writes what is pending
+            if parts.lock is not None:
+                parts.lock.release()
 
     return context
 

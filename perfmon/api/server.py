@@ -13,13 +13,18 @@ from aiohttp import web
 
 from perfmon.api.app import create_app
 from perfmon.settings import ServerConfig, configure_logging, parse_server_config
+from perfmon.store.base import StoreError
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_SECONDS = 3.0
 
 
-class PortInUse(Exception):
+class StartupError(Exception):
+    """The server cannot start; ``str()`` is the one line to show the user."""
+
+
+class PortInUse(StartupError):
     """The listening address is taken."""
 
 
@@ -34,7 +39,10 @@ async def start(config: ServerConfig, app: web.Application | None = None,
     access_log = logging.getLogger("aiohttp.access") if config.log_level == "debug" else None
     runner = web.AppRunner(app, handle_signals=False, access_log=access_log,
                            shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
-    await runner.setup()
+    try:
+        await runner.setup()  # makes the Monitor: opens the history database
+    except StoreError as exc:
+        raise StartupError(str(exc)) from None
     site = web.TCPSite(runner, config.host, config.port)
     try:
         await site.start()
@@ -71,7 +79,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     configure_logging(config.log_level)
     try:
         asyncio.run(serve(config))
-    except PortInUse as exc:
+    except StartupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

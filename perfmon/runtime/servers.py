@@ -15,7 +15,7 @@ from aiohttp import web
 from waitress import wasyncore
 from waitress.server import create_server
 
-from perfmon.api.server import PortInUse, start
+from perfmon.api.server import PortInUse, StartupError, start
 from perfmon.settings import DashboardConfig, ServerConfig
 from perfmon.ui.app import create_dash_app
 
@@ -61,7 +61,7 @@ class ApiServerThread(threading.Thread):
     async def _serve(self) -> None:
         try:
             runner, self.url = await start(self.config, self._app, port_flag=self.port_flag)
-        except PortInUse as exc:
+        except StartupError as exc:
             self.error = str(exc)
             return
         finally:

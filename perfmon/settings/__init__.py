@@ -14,6 +14,7 @@ import argparse
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from perfmon.settings.options import (
     ENV_EPILOG,
@@ -26,6 +27,8 @@ from perfmon.settings.options import (
     configure_logging,
     http_url,
 )
+
+DATABASE_NAME = "history.sqlite3"
 
 __all__ = [
     "DashboardConfig", "LauncherConfig", "ServerConfig", "configure_logging", "dashboard_parser",
@@ -44,6 +47,16 @@ class ServerConfig:
     process_interval_seconds: float = 5.0
     history_size: int = 3600
     log_level: str = "info"
+    data_dir: Path | None = None  # None: history in memory only (the command line's default is a directory)
+    retention_raw_seconds: float = 14 * 86400
+    retention_minute_seconds: float = 90 * 86400
+    retention_hour_seconds: float = 730 * 86400
+    max_db_bytes: int = 2**30
+
+    @property
+    def database(self) -> Path | None:
+        """The history database file, if history is kept on disk."""
+        return None if self.data_dir is None else self.data_dir / DATABASE_NAME
 
 
 @dataclass(frozen=True)
@@ -168,7 +181,10 @@ def server_config(args: argparse.Namespace, port: int) -> ServerConfig:
     """The API server's settings from parsed options (of the server or the launcher)."""
     return ServerConfig(host=args.host, port=port, interval_seconds=args.interval,
                         process_interval_seconds=args.process_interval, history_size=args.history_size,
-                        log_level=args.log_level)
+                        log_level=args.log_level, data_dir=args.data_dir,
+                        retention_raw_seconds=args.retention_raw,
+                        retention_minute_seconds=args.retention_minute,
+                        retention_hour_seconds=args.retention_hour, max_db_bytes=args.max_db_size)
 
 
 def dashboard_config(args: argparse.Namespace, api_url: str) -> DashboardConfig:

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import platformdirs
 
 ENV_PREFIX = "PERFMON_"
 LOG_LEVELS = ("debug", "info", "warning", "error")
@@ -54,6 +58,55 @@ def http_url(text: str) -> str:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
     return text.strip().rstrip("/")
+
+
+DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
+SIZE_UNITS = {"": 1, "b": 1, "k": 2**10, "kib": 2**10, "kb": 10**3, "m": 2**20, "mib": 2**20, "mb": 10**6,
+              "g": 2**30, "gib": 2**30, "gb": 10**9, "t": 2**40, "tib": 2**40, "tb": 10**12}
+NUMBER_AND_UNIT = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([a-zA-Z]*)\s*")
+
+
+def duration(low_seconds: float, high_seconds: float) -> Callable[[str], float]:
+    """An argparse type: ``14d``, ``36h``, ``90m``, ``30s``, ``2w``, ``1y`` as seconds within bounds."""
+
+    def parse(text: str) -> float:
+        match = NUMBER_AND_UNIT.fullmatch(text)
+        unit = match.group(2).lower() if match else ""
+        if not match or unit not in DURATION_UNITS:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 14d, 36h, 90m or 30s")
+        seconds = float(match.group(1)) * DURATION_UNITS[unit]
+        if not low_seconds <= seconds <= high_seconds:
+            raise argparse.ArgumentTypeError(
+                f"{text} is outside {low_seconds:g} s..{high_seconds / 86400:g} days")
+        return seconds
+
+    return parse
+
+
+def byte_size(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: ``1GiB``, ``512MiB``, ``500MB``, ``2G`` (K, M, G, T are binary) within bounds."""
+
+    def parse(text: str) -> int:
+        match = NUMBER_AND_UNIT.fullmatch(text)
+        unit = match.group(2).lower() if match else ""
+        if not match or unit not in SIZE_UNITS:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a size such as 1GiB, 512MiB or 500MB")
+        size = int(float(match.group(1)) * SIZE_UNITS[unit])
+        if not low <= size <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low // 2**20} MiB..{high // 2**40} TiB")
+        return size
+
+    return parse
+
+
+def data_dir(text: str) -> Path | None:
+    """An argparse type: a directory for the history database, or ``none`` to keep history in memory."""
+    value = text.strip()
+    if value.lower() == "none":
+        return None
+    if not value:
+        raise argparse.ArgumentTypeError("give a directory, or 'none' to keep history in memory only")
+    return Path(value).expanduser()
 
 
 def boolean(text: str) -> bool:
@@ -118,6 +171,26 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--history-size", type=bounded_int(10, 86400), default=3600,
                         metavar="SAMPLES",
                         help="samples kept in memory for /api/history, 10-86400 (default: %(default)s)")
+    add_store_options(parser)
+
+
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    """Add where history is kept and for how long: the API server's and the launcher's."""
+    parser.add_argument("--data-dir", type=data_dir, default=default_data_dir(), metavar="DIR",
+                        help="directory of the history database, or 'none' for memory only "
+                        "(default: %(default)s)")
+    keep = duration(3600, 20 * DURATION_UNITS["y"])
+    for tier, what, default in (("raw", "every sample", "14d"), ("minute", "per-minute points", "90d"),
+                                ("hour", "per-hour points", "2y")):
+        parser.add_argument(f"--retention-{tier}", type=keep, default=keep(default), metavar="DURATION",
+                            help=f"how long {what} are kept, 1h-20y, e.g. 14d or 36h (default: {default})")
+    parser.add_argument("--max-db-size", type=byte_size(2**20, 2**50), default=2**30, metavar="SIZE",
+                        help="cap on the database file; the oldest samples go first (default: 1GiB)")
+
+
+def default_data_dir() -> Path:
+    """The user's data directory (~/.local/share/perfmon on Linux), as platformdirs says."""
+    return Path(platformdirs.user_data_dir("perfmon", appauthor=False))
 
 
 def add_poll_option(parser: argparse.ArgumentParser) -> None:

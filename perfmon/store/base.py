@@ -8,7 +8,7 @@ from typing import Any, Literal, Protocol
 
 from perfmon.core.schema import HISTORY_COLUMNS, HistoryRow
 
-Tier = Literal["raw", "minute", "hour"]
+Tier = Literal["raw", "minute", "ten_minute", "hour"]
 Status = Literal["ok", "memory", "degraded"]
 
 

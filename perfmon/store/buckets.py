@@ -32,18 +32,28 @@ class TierSpan:
 
 
 def choose_tier(tiers: Sequence[TierSpan], start: float, end: float, points: int) -> TierSpan:
-    """The coarsest tier with at least ``points`` points over the range that also reaches ``start``.
+    """The coarsest tier with at least ``points`` points over the range, or a coarser one that reaches
+    further back.
 
     ``tiers`` go from the finest to the coarsest. A fine tier that was trimmed (retention,
-    size cap) after ``start`` gives way to a coarser one that still holds data from then.
+    size cap) after ``start`` gives way to a coarser one holding whole periods from before
+    the fine tier's oldest point; a range that merely starts before any data stays put.
     """
     span = end - start
-    enough = [t for t in tiers if span / t.resolution_seconds >= points]
-    chosen = enough[-1] if enough else tiers[0]
-    for tier in tiers[tiers.index(chosen):]:
-        if tier.oldest is not None and tier.oldest <= start:
-            return tier
-    return chosen
+    enough = [i for i, t in enumerate(tiers) if span / t.resolution_seconds >= points]
+    index = enough[-1] if enough else 0
+    while index + 1 < len(tiers) and reaches_further_back(tiers[index], tiers[index + 1], start):
+        index += 1
+    return tiers[index]
+
+
+def reaches_further_back(finer: TierSpan, coarser: TierSpan, start: float) -> bool:
+    """Whether ``coarser`` has a whole period from before ``finer``'s oldest point (after ``start``)."""
+    if coarser.oldest is None:
+        return False
+    if finer.oldest is None:
+        return True
+    return finer.oldest > start and coarser.oldest + coarser.resolution_seconds <= finer.oldest
 
 
 def bucket_seconds(tier: TierSpan, start: float, end: float, points: int) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import islice
 from typing import Any
 
@@ -33,6 +33,10 @@ class RingStore:
         """Add the newest sample, dropping the oldest when full."""
         self._rows.append(history_row(sample))
 
+    def append_row(self, row: HistoryRow) -> None:
+        """Add the newest sample as its history row, for a store that made the row already."""
+        self._rows.append(row)
+
     def close(self) -> None:
         """Nothing to release: the rows live as long as the store."""
 
@@ -45,9 +49,13 @@ class RingStore:
         """The same as read(): everything here is in memory."""
         return self.read(since, limit)
 
+    def snapshot(self) -> list[HistoryRow]:
+        """Every row held, oldest first: one C-level copy, so appends on the event loop cannot interfere."""
+        return list(self._rows)
+
     def read_range(self, start: float, end: float, points: int) -> RangeResult:
         """Buckets of the rows in [start, end); safe to call from another thread."""
-        rows = list(self._rows)  # one C-level copy, so appends on the event loop cannot interfere
+        rows = self.snapshot()
         tier = TierSpan("raw", self.interval_seconds, rows[0][TIMESTAMP] if rows else None)
         return from_rows(rows, start, end, bucket_seconds(tier, start, end, points))
 
@@ -63,20 +71,24 @@ class RingStore:
 
     def read(self, since: int | None, limit: int) -> HistorySlice:
         """Rows with seq > ``since`` (oldest first, at most ``limit``); without it the last ``limit``."""
-        rows = self._rows
-        if not rows:
-            return HistorySlice([], truncated=False)
-        first = rows[0][0]
-        if since is None:
-            start = max(0, len(rows) - limit)
-            return HistorySlice(list(islice(rows, start, None)), truncated=False)
-        if since >= rows[-1][0]:
-            return HistorySlice([], truncated=False)
-        truncated = since < first - 1
-        start = 0 if truncated else since - first + 1
-        if start > len(rows) // 2:  # walk from the near end: polls ask for the newest rows
-            tail = len(rows) - start
-            picked = [rows[-i] for i in range(tail, max(0, tail - limit), -1)]
-        else:
-            picked = list(islice(rows, start, start + limit))
-        return HistorySlice(picked, truncated)
+        return slice_rows(self._rows, since, limit)
+
+
+def slice_rows(rows: Sequence[HistoryRow], since: int | None, limit: int) -> HistorySlice:
+    """The cursor read of rows with consecutive seqs (a ring, or a snapshot of one), as RingStore.read."""
+    if not rows:
+        return HistorySlice([], truncated=False)
+    first = rows[0][0]
+    if since is None:
+        start = max(0, len(rows) - limit)
+        return HistorySlice(list(islice(rows, start, None)), truncated=False)
+    if since >= rows[-1][0]:
+        return HistorySlice([], truncated=False)
+    truncated = since < first - 1
+    start = 0 if truncated else since - first + 1
+    if start > len(rows) // 2:  # walk from the near end: polls ask for the newest rows
+        tail = len(rows) - start
+        picked = [rows[-i] for i in range(tail, max(0, tail - limit), -1)]
+    else:
+        picked = list(islice(rows, start, start + limit))
+    return HistorySlice(picked, truncated)

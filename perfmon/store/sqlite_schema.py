@@ -1,0 +1,183 @@
+"""The history database file: its tables, its migrations, and opening it safely.
+
+Opening refuses what it must not touch (a directory it cannot write, a file from a newer
+perfmon) with one line naming what to do, and moves a corrupt file aside rather than
+failing or overwriting it. ``PRAGMA user_version`` is the schema version; version 0 is
+an empty file, and ``MIGRATIONS[n]`` takes a file from version n to n + 1.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+
+from perfmon.store.base import StoreError
+from perfmon.store.buckets import CORES, VALUE_COLUMNS
+
+log = logging.getLogger(__name__)
+
+WAL_LIMIT_BYTES = 1 << 20  # the WAL is cut back to this after a checkpoint
+BUSY_MS = 5000
+# Every commit (one a second) appends the pages it changed to the WAL: with 1 KiB pages that is
+# about 1.2 KiB written per sample instead of 4.2 KiB with 4 KiB pages, for ~1 byte more per row.
+PAGE_SIZE = 1024
+HEADER = b"SQLite format 3\x00"
+
+
+def _raw_table() -> str:
+    values = ", ".join(f"{c} INTEGER" for c in VALUE_COLUMNS)
+    return (f"CREATE TABLE raw (t INTEGER PRIMARY KEY, instance INTEGER NOT NULL, seq INTEGER NOT NULL, "
+            f"{values}, {CORES} BLOB)")
+
+
+def _tier_table(name: str) -> str:
+    values = ", ".join(f"{c}_min INTEGER, {c}_max INTEGER, {c}_sum INTEGER, {c}_n INTEGER"
+                       for c in VALUE_COLUMNS)
+    return (f"CREATE TABLE {name} (t INTEGER PRIMARY KEY, n INTEGER NOT NULL, {values}, "
+            f"{CORES}_sum BLOB, {CORES}_n INTEGER NOT NULL DEFAULT 0)")
+
+
+def _create_v1(conn: sqlite3.Connection) -> None:
+    """Version 1: instances, raw samples (t in ms), minute and hour roll-ups (t in s)."""
+    conn.execute("CREATE TABLE instances (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                 "started_ms INTEGER NOT NULL)")
+    conn.execute(_raw_table())
+    for name in ("minute", "hour"):
+        conn.execute(_tier_table(name))
+
+
+def _add_ten_minutes_v2(conn: sqlite3.Connection) -> None:
+    """Version 2: ten-minute roll-ups for fast week and month reads (the writer fills them from minutes)."""
+    conn.execute(_tier_table("ten_minute"))
+
+
+Migration = Callable[[sqlite3.Connection], None]
+# MIGRATIONS[n]: version n -> n + 1; append, never edit
+MIGRATIONS: list[Migration] = [_create_v1, _add_ten_minutes_v2]
+
+
+def schema_version() -> int:
+    """The version this perfmon writes: every migration applied."""
+    return len(MIGRATIONS)
+
+
+def open_database(path: Path, pragmas: Mapping[str, int] | None = None) -> sqlite3.Connection:
+    """The writer's connection to ``path``, checked, configured and migrated; StoreError if unusable."""
+    directory = path.parent
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        conn = _checked(path)
+        _configure(conn, pragmas or {})
+        migrate(conn)
+    except sqlite3.Error as exc:
+        raise unusable(directory, exc) from exc
+    except OSError as exc:
+        raise unusable(directory, exc.strerror or exc) from exc
+    return conn
+
+
+def unusable(directory: Path, reason: object) -> StoreError:
+    """The one-line refusal for a directory the history cannot live in."""
+    return StoreError(f"cannot keep the history database in {directory}: {reason}; make that directory "
+                      f"writable, or choose another --data-dir (or --data-dir none for memory only)")
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """A connection in autocommit mode (transactions are explicit), usable from the owning thread."""
+    return sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_MS / 1000)
+
+
+def _checked(path: Path) -> sqlite3.Connection:
+    """A connection to a file that is a sound database of a version we read, or to a new one."""
+    problem = _not_sqlite(path)  # before SQLite opens it: it would delete a -wal beside a non-database
+    if problem is not None:
+        move_aside(path, problem)
+    conn = connect(path)
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        problem = None if version == 0 else _quick_check(conn)
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError):
+            conn.close()
+            raise
+        version, problem = 0, str(exc)
+    if problem is None and version > schema_version():
+        conn.close()
+        raise StoreError(f"{path} was written by a newer perfmon (history schema version {version}); this "
+                         f"perfmon reads versions up to {schema_version()}: upgrade perfmon, or choose "
+                         f"another --data-dir")
+    if problem is None:
+        return conn
+    conn.close()
+    move_aside(path, problem)
+    return connect(path)
+
+
+def _not_sqlite(path: Path) -> str | None:
+    """Why ``path`` is not a SQLite database, or None (it is one, or it is empty or absent)."""
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(HEADER))
+    except FileNotFoundError:
+        return None
+    return None if not header or header == HEADER else "file is not a database (no SQLite header)"
+
+
+def _quick_check(conn: sqlite3.Connection) -> str | None:
+    """None if the file is sound, else what is wrong (the first problem quick_check found)."""
+    rows = conn.execute("PRAGMA quick_check(1)").fetchall()
+    first = str(rows[0][0]) if rows else "no answer"
+    return None if first == "ok" else first
+
+
+def move_aside(path: Path, problem: str) -> Path:
+    """Rename a corrupt database (and its -wal and -shm) out of the way, and say so once."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    aside = path.with_name(f"{path.name}.corrupt-{stamp}")
+    for again in range(1, 100):
+        if not aside.exists():
+            break
+        aside = path.with_name(f"{path.name}.corrupt-{stamp}-{again}")
+    for suffix in ("-wal", "-shm", ""):
+        source = Path(f"{path}{suffix}")
+        if source.exists():
+            os.replace(source, f"{aside}{suffix}")
+    log.error("history database %s is corrupt (%s): moved it to %s and started a new one", path, problem,
+              aside)
+    return aside
+
+
+def _configure(conn: sqlite3.Connection, pragmas: Mapping[str, int]) -> None:
+    """WAL with synchronous=NORMAL: a killed process loses no committed transaction."""
+    if conn.execute("PRAGMA page_count").fetchone()[0] == 0:  # only a new file can still take these
+        conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
+        conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
+    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise sqlite3.OperationalError(f"the database cannot use a write-ahead log (journal mode {mode})")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+    for name, value in pragmas.items():
+        if not name.isidentifier():
+            raise ValueError(f"not a PRAGMA name: {name!r}")
+        conn.execute(f"PRAGMA {name}={int(value)}")
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Apply the migrations this file has not had yet, each in its own transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for step in range(version, schema_version()):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[step](conn)
+            conn.execute(f"PRAGMA user_version={step + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        if version:  # a new file is created, not migrated: nothing to say
+            log.info("history database migrated from schema version %d to %d", step, step + 1)
