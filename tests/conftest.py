@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from perfmon.api.app import Monitor
 from perfmon.sampling.collectors import default_collectors
 from perfmon.settings import ServerConfig
+from perfmon.store.sqlite import SqliteStore
 from tests.fakes import FakeClock, FakePsutil
 
 
@@ -38,3 +41,28 @@ def make_monitor(fake_ps: FakePsutil, wall: FakeClock, mono: FakeClock) -> Calla
         return Monitor.build(config, ps=fake_ps, collectors=collectors, clock=clock, monotonic=mono)
 
     return build
+
+
+STORE_T0 = 1_700_002_800.0  # on the hour, so minutes and hours start at STORE_T0 + k * 60
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The wall clock of a SQLite store under test."""
+    return FakeClock(STORE_T0)
+
+
+@pytest.fixture
+def make_store(tmp_path: Path, clock: FakeClock) -> Iterator[Callable[..., SqliteStore]]:
+    """Open SQLite stores on tmp_path/data/history.sqlite3 (new instance ids), closing them all at the end."""
+    opened: list[SqliteStore] = []
+
+    def make(instance_id: str = "first", history_size: int = 3600, **options: Any) -> SqliteStore:
+        store = SqliteStore(tmp_path / "data" / "history.sqlite3", instance_id=instance_id,
+                            interval_seconds=1.0, history_size=history_size, clock=clock, **options)
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        store.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +16,9 @@ from perfmon.core.schema import empty_sample
 from perfmon.store.base import Retention
 from perfmon.store.ring import RingStore
 from perfmon.store.sqlite import SqliteStore
+from tests.conftest import STORE_T0 as T0  # on the hour: minutes and hours start at T0 + k * 60
 from tests.fakes import FakeClock
 
-T0 = 1_700_002_800.0  # on the hour, so minutes and hours start at T0 + k * 60
 MakeStore = Callable[..., SqliteStore]
 
 
@@ -49,27 +49,6 @@ def fill(store: SqliteStore, clock: FakeClock, times: list[float], first_seq: in
 
 def database(store: SqliteStore) -> sqlite3.Connection:
     return sqlite3.connect(store.path)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def make_store(tmp_path: Path, clock: FakeClock) -> Iterator[MakeStore]:
-    """Open stores on tmp_path/history.sqlite3 (new instance ids), closing them all at the end."""
-    opened: list[SqliteStore] = []
-
-    def make(instance_id: str = "first", history_size: int = 3600, **options: Any) -> SqliteStore:
-        store = SqliteStore(tmp_path / "data" / "history.sqlite3", instance_id=instance_id,
-                            interval_seconds=1.0, history_size=history_size, clock=clock, **options)
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
 
 
 def test_a_finished_minute_is_rolled_up_with_min_mean_max_and_per_cpu_means(

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,26 +18,6 @@ from tests.test_sqlite_store import T0, fill, sample
 
 HOUR, DAY = 3600, 86400
 MakeStore = Callable[..., SqliteStore]
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(T0)
-
-
-@pytest.fixture
-def make_store(tmp_path: Path, clock: FakeClock) -> Iterator[MakeStore]:
-    opened: list[SqliteStore] = []
-
-    def make(instance_id: str = "first", **options: Any) -> SqliteStore:
-        store = SqliteStore(tmp_path / "history.sqlite3", instance_id=instance_id, interval_seconds=1.0,
-                            history_size=600, clock=clock, **options)
-        opened.append(store)
-        return store
-
-    yield make
-    for store in opened:
-        store.close()
 
 
 def oldest(path: Path) -> dict[str, float | None]:
