@@ -2,7 +2,8 @@
 
 The API server and the dashboard run as the user runs them (two processes on loopback
 ports); the API samples every 0.2 s and the page polls every 1 s, so each tick brings five
-new points, as at the defaults (1 s and 5 s). Each test opens its own tab, waits with
+new samples, as at the defaults (1 s and 5 s); 5 minutes of them are 1,500 samples, shown
+as 300 buckets of 1 s, a bucket more each tick. Each test opens its own tab, waits with
 Playwright's ``expect`` and ``wait_for_function`` (never a fixed sleep), and leaves the
 servers as it found them, so the tests run in any order; every tab must end with a clean
 console and no failed callback. Without Chromium these tests skip, except under CI
@@ -11,25 +12,30 @@ console and no failed callback. Without Chromium these tests skip, except under 
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.processes import ROOT, Running, free_port, wait_until_healthy
+from perfmon.core.units import chart_time
+from tests.processes import ROOT, Running, free_port, get_json, wait_until_healthy
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--no-first-run"]
 TICK_BUDGET_BYTES = 4096
+SWITCH_BUDGET_BYTES = 150_000
 TIMEOUT_MS = 20_000
 SCREENSHOT = ROOT / "docs" / "dashboard.png"
+UPDATING_SCREENSHOTS = os.environ.get("PERFMON_UPDATE_SCREENSHOT") == "1"  # then wait for full charts
 POLL_PATH = "/_dash-update-component"
 
 
@@ -77,17 +83,43 @@ class Page:
         self.page = page
         self.expect = expect
         self.errors: list[str] = []
-        self.ticks: list[dict[str, int]] = []
+        self.calls: list[dict[str, Any]] = []  # every callback: sizes, status, what triggered it
+        self.leaving = False  # while the tab navigates, the requests it cuts short are no failure
         page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.on("requestfinished", self._finished)
-        page.on("requestfailed", lambda request: self.errors.append(f"failed: {request.url}"))
+        page.on("requestfailed", self._failed)
+
+    def _failed(self, request: Any) -> None:
+        if not (self.leaving and request.failure == "net::ERR_ABORTED"):
+            self.errors.append(f"failed: {request.url} ({request.failure})")
+
+    def navigate(self, url: str | None = None) -> None:
+        """Go to ``url`` (or reload), as a user does: what the page was loading is cut short."""
+        self.leaving = True
+        try:
+            if url is None:
+                self.page.reload()
+            else:
+                self.page.goto(url)
+        finally:
+            self.leaving = False
 
     def _finished(self, request: Any) -> None:
         if POLL_PATH not in request.url:
             return
         response = request.response()
-        self.ticks.append({**request.sizes(), "status": response.status if response else 0})
+        sizes = request.sizes()
+        body = json.loads(request.post_data or "{}")
+        self.calls.append({**sizes, "status": response.status if response else 0,
+                           "total": sum(sizes[key] for key in WIRE_SIZES),
+                           "poll": "view.data" in body.get("output", ""),
+                           "changed": body.get("changedPropIds", [])})
+
+    @property
+    def ticks(self) -> list[dict[str, Any]]:
+        """The poll callbacks a timer tick sent."""
+        return [call for call in self.calls if call["poll"] and call["changed"] == ["tick.n_intervals"]]
 
     def text(self, selector: str) -> str:
         return str(self.page.inner_text(selector))
@@ -106,15 +138,71 @@ class Page:
                                     timeout=TIMEOUT_MS)
         return self.points(graph)
 
+    def filled(self, graph: str = "graph-cpu") -> int:
+        """Points of the chart's last trace (the value, or the mean) that have data."""
+        return int(self.page.evaluate(FILLED_JS, graph))
+
+    def wait_filled(self, at_least: int, graph: str = "graph-cpu", timeout_ms: int = TIMEOUT_MS) -> int:
+        """Wait until the chart has data at ``at_least`` points; return at how many it has."""
+        self.page.wait_for_function(f"([graph, n]) => ({FILLED_JS})(graph) >= n", arg=[graph, at_least],
+                                    timeout=timeout_ms)
+        return self.filled(graph)
+
     def next_tick(self) -> None:
         """Wait for the page's next poll to finish."""
         with self.page.expect_request_finished(lambda request: POLL_PATH in request.url,
                                                timeout=TIMEOUT_MS):
             pass
 
+    def switch(self, action: Any) -> int:
+        """Do ``action`` (a click, a drag) and wait for the charts' rebuild; the bytes it all cost."""
+        first = len(self.calls)
+        with self.page.expect_request_finished(is_rebuild, timeout=TIMEOUT_MS):
+            action()
+        self.page.wait_for_function("() => true")  # let the requestfinished events in
+        return sum(call["total"] for call in self.calls[first:] if call["changed"] != ["tick.n_intervals"])
 
+    def pick(self, label: str) -> int:
+        """Choose a preset range by its label; the bytes the switch cost."""
+        option = self.page.locator("#range label", has_text=re.compile(f"^{re.escape(label)}$"))
+        return self.switch(option.click)
+
+
+def is_rebuild(request: Any) -> bool:
+    """A poll callback sent because the span changed (a switch, a zoom, a link)."""
+    if POLL_PATH not in request.url:
+        return False
+    body = json.loads(request.post_data or "{}")
+    return "view.data" in body.get("output", "") and "span.data" in body.get("changedPropIds", [])
+
+
+WIRE_SIZES = ("requestHeadersSize", "requestBodySize", "responseHeadersSize", "responseBodySize")
 POINTS_JS = ("(graph) => { const plot = document.querySelector('#' + graph + ' .js-plotly-plot');"
-             " return plot && plot.data ? plot.data[0].x.length : 0; }")
+             " return plot && plot.data && plot.data[0].x ? plot.data[0].x.length : 0; }")
+FILLED_JS = ("(graph) => { const plot = document.querySelector('#' + graph + ' .js-plotly-plot');"
+             " if (!plot || !plot.data) return 0; const trace = plot.data[plot.data.length - 1];"
+             " return (trace.y || trace.z).filter((v) => v !== null && !(Array.isArray(v) && v[0] === null))"
+             ".length; }")
+FIRST_JS = ("(graph) => { const plot = document.querySelector('#' + graph + ' .js-plotly-plot');"
+            " if (!plot || !plot.data) return null; const trace = plot.data[plot.data.length - 1];"
+            " const i = trace.y.findIndex((v) => v !== null); return i < 0 ? null : trace.x[i]; }")
+# Every tick label, title and legend entry that sticks out of its chart, or a tick label turned sideways.
+CLIPPED_JS = """() => {
+  const out = [];
+  document.querySelectorAll('.js-plotly-plot').forEach((plot) => {
+    const box = plot.querySelector('.main-svg').getBoundingClientRect();
+    plot.querySelectorAll('.xtick text, .ytick text, .cbaxis text, .gtitle, .legendtext').forEach((text) => {
+      const r = text.getBoundingClientRect();
+      const outside = r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
+                      || r.bottom > box.bottom + 1;
+      const sideways = text.closest('.xtick') && r.height > r.width;
+      if (r.width && (outside || sideways)) out.push(plot.parentElement.id + ': ' + text.textContent);
+    });
+  });
+  return out;
+}"""
+TRACES_JS = ("(graph) => document.querySelector('#' + graph + ' .js-plotly-plot').data"
+             ".map((trace) => trace.name)")
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +239,8 @@ def page(browser: tuple[Any, Any], system: tuple[Api, str]) -> Iterator[Page]:
     yield tab
     context.close()
     assert tab.errors == [], f"console errors: {tab.errors}"
-    assert all(t["status"] == 200 for t in tab.ticks), tab.ticks
+    assert all(call["status"] == 200 for call in tab.calls if call["poll"]), tab.calls
+    assert all(call["status"] in (200, 204) for call in tab.calls), tab.calls  # 204: nothing to change
 
 
 def test_the_page_shows_this_machine_from_the_api(page: Page) -> None:
@@ -167,8 +256,10 @@ def test_the_page_shows_this_machine_from_the_api(page: Page) -> None:
 
 
 def test_values_update_after_a_tick(page: Page) -> None:
-    before = page.wait_points(1)
-    page.wait_points(before + 5)  # 0.2 s sampling: five points a tick; the window keeps 1500
+    assert page.wait_points(1) == 300  # 5 minutes at 0.2 s: 1500 samples, shown as 300 buckets of 1 s
+    page.shows("#resolution", r"^means per 1 s in their min-max band$")
+    before = page.wait_filled(1)
+    page.wait_filled(before + 2)  # a bucket a second, appended once it is whole
     page.shows("#data-age", r"^updated \d+ s ago$")
 
 
@@ -178,8 +269,7 @@ def test_each_tick_stays_within_the_traffic_budget(page: Page) -> None:
     for _ in range(3):
         page.next_tick()
     steady = page.ticks[first:]
-    totals = [t["requestHeadersSize"] + t["requestBodySize"] + t["responseHeadersSize"]
-              + t["responseBodySize"] for t in steady]
+    totals = [t["total"] for t in steady]
     print(f"\nbytes per tick (headers and bodies, both ways): {totals}")
     assert len(steady) >= 3 and all(t["status"] == 200 for t in steady)
     assert max(totals) <= TICK_BUDGET_BYTES, totals
@@ -201,23 +291,30 @@ def test_the_process_table_switches_to_memory_and_back(page: Page) -> None:
 
 
 def test_screenshot_for_the_readme(page: Page, tmp_path_factory: pytest.TempPathFactory) -> None:
+    if UPDATING_SCREENSHOTS:  # the README's picture: five minutes of data (1 s buckets) fill the charts
+        page.wait_filled(285, timeout_ms=330_000)
     page.wait_points(50)
     page.shows("#processes-body", r"\d")
     shot = tmp_path_factory.mktemp("screens") / "dashboard.png"
     page.page.evaluate("() => window.scrollTo(0, 0)")  # the sticky header belongs at the top
     page.page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 20_000
-    if os.environ.get("PERFMON_UPDATE_SCREENSHOT") == "1":  # refresh the README's picture
+    if UPDATING_SCREENSHOTS:  # refresh the README's picture
         SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copy(shot, SCREENSHOT)
 
 
-def test_a_phone_sized_screen_has_no_sideways_scroll(page: Page) -> None:
+def test_a_phone_sized_screen_has_no_sideways_scroll_no_mode_bar_and_no_clipped_labels(page: Page) -> None:
     page.page.set_viewport_size({"width": 390, "height": 844})
     page.page.wait_for_function("() => document.documentElement.clientWidth <= 390", timeout=TIMEOUT_MS)
     page.page.wait_for_function("() => document.documentElement.scrollWidth <= 391", timeout=TIMEOUT_MS)
-    if os.environ.get("PERFMON_UPDATE_SCREENSHOT") == "1":
-        page.wait_points(20)
+    page.wait_points(1, "graph-cores")
+    for graph in ("graph-cpu", "graph-cores", "graph-network"):
+        page.page.hover(f"#{graph}")  # as a tap does: on a wide screen the mode bar would show now
+        page.expect(page.page.locator(f"#{graph} .modebar-container")).to_be_hidden()
+    page.page.wait_for_function(f"() => ({CLIPPED_JS})().length === 0", timeout=TIMEOUT_MS)
+    if UPDATING_SCREENSHOTS:
+        page.wait_filled(285, timeout_ms=330_000)
         page.page.evaluate("() => window.scrollTo(0, 0)")
         page.page.screenshot(path=str(SCREENSHOT.with_name("dashboard-phone.png")), full_page=True)
 
@@ -227,6 +324,7 @@ def test_disconnected_while_the_api_is_down_and_back_after(page: Page, system: t
     page.shows("#kpi-cpu-value", r"%$")
     cpu_before = page.text("#kpi-cpu-value")
     api.stop()
+    restarted = time.time()
     try:
         page.shows("#status", "^Disconnected$")
         page.shows("#status-detail", "connection refused")
@@ -236,4 +334,146 @@ def test_disconnected_while_the_api_is_down_and_back_after(page: Page, system: t
         api.start()  # a new instance: the charts start again from its history
     page.shows("#status", "^Connected$")
     page.expect(page.page.locator("#page")).not_to_have_class(re.compile(r"\bstale\b"))
-    assert 0 < page.wait_points(1) < 60
+    # a new instance: the charts start again from its history, which began after the restart
+    page.page.wait_for_function(f"([graph, after]) => {{ const first = ({FIRST_JS})(graph);"
+                                " return first !== null && first >= after; }",
+                                arg=["graph-cpu", chart_time(restarted)], timeout=TIMEOUT_MS)
+
+
+def test_switching_ranges_costs_at_most_150_kb_each(page: Page) -> None:
+    page.wait_points(1)
+    sizes = {}
+    for label, search in (("1 h", "1h"), ("6 h", "6h"), ("24 h", "24h"), ("7 d", "7d"), ("30 d", "30d"),
+                          ("5 min", "5m")):
+        sizes[label] = page.pick(label)
+        assert page.page.url.endswith(f"?range={search}")
+        page.expect(page.page.locator("#range label.selected, #range label:has(input:checked)")).to_have_text(
+            label)
+        page.shows("#resolution", r"^means per (\d+ (s|min|h)) in their min-max band")
+    print(f"\nbytes per range switch (headers and bodies, both ways): {sizes}")
+    assert max(sizes.values()) <= SWITCH_BUDGET_BYTES, sizes
+
+
+def drag(page: Page, graph: str, start: float, end: float) -> None:
+    """Drag across a chart from ``start`` to ``end`` (shares of its width): plotly's zoom."""
+    box = page.page.locator(f"#{graph} .nsewdrag").bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.page.mouse.move(box["x"] + box["width"] * start, y)
+    page.page.mouse.down()
+    page.page.mouse.move(box["x"] + box["width"] * (start + end) / 2, y, steps=4)
+    page.page.mouse.move(box["x"] + box["width"] * end, y, steps=4)
+    page.page.mouse.up()
+
+
+def test_zooming_a_chart_loads_that_range_and_a_double_click_goes_back(page: Page) -> None:
+    page.wait_filled(10)
+    size = page.switch(lambda: drag(page, "graph-load", 0.6, 0.97))  # any chart: all follow
+    page.page.wait_for_url(re.compile(r"\?start=\d+(\.\d+)?&end=\d+(\.\d+)?$"))
+    page.shows("#range-note", r" to .*double-click a chart or pick a range to go back")
+    page.shows("#resolution", r"^every sample \(0\.2 s\)$")  # 111 s of 5 min: single samples now
+    page.expect(page.page.locator("#range label.selected, #range label:has(input:checked)")).to_have_count(0)
+    assert page.points() > 450 and page.points("graph-cores") == page.points()
+    print(f"\nbytes of a zoom: {size}")
+    assert size <= SWITCH_BUDGET_BYTES
+    page.switch(lambda: page.page.dblclick("#graph-cpu .nsewdrag"))
+    page.page.wait_for_url(re.compile(r"\?range=5m$"))
+    page.shows("#resolution", r"^means per 1 s")
+    page.expect(page.page.locator("#range-note")).to_have_text("")
+
+
+def test_a_shared_link_shows_the_same_view_and_a_reload_keeps_it(page: Page, system: tuple[Api, str]) -> None:
+    for query, resolution in (("?range=6h", r"^means per 1 min"), ("?range=30d", r"^means per 2 h")):
+        page.navigate(system[1] + query)
+        first = len(page.calls)
+        page.shows("#resolution", resolution)
+        page.expect(page.page.locator("#range label:has(input:checked)")).to_have_count(1)
+        rebuilds = [call for call in page.calls[first:] if call["poll"] and "span.data" in call["changed"]]
+        assert len(rebuilds) == 1, page.calls[first:]  # the page loads the linked range, and only it
+    now = time.time()
+    zoom = f"?start={now - 90:.0f}&end={now - 30:.0f}"
+    page.navigate(system[1] + zoom)
+    page.shows("#range-note", re.escape(chart_time(round(now - 90))) + " to ")
+    page.navigate()
+    page.shows("#range-note", re.escape(chart_time(round(now - 90))) + " to ")
+    page.shows("#resolution", r"^every sample")
+    assert page.page.url.endswith(zoom)
+
+
+def test_the_csv_download_holds_the_shown_range(page: Page, tmp_path: Path) -> None:
+    page.wait_filled(3)
+    with page.page.expect_download(timeout=TIMEOUT_MS) as info:
+        page.page.click("#download-button")
+    download = info.value
+    assert re.fullmatch(r"perfmon-[\w.-]+-\d{8}-\d{6}-\d{8}-\d{6}\.csv", download.suggested_filename)
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    header, *rows = path.read_text().splitlines()
+    assert header.startswith("timestamp,cpu_percent,cpu_percent_min,cpu_percent_max,")
+    assert len(rows) == 1500  # five minutes of samples 0.2 s apart: the finest the API has
+    assert re.fullmatch(r"\d+(\.\d+)?", rows[-1].split(",")[1])  # the newest has data
+    assert page.text("#download-note") == ""
+
+
+def test_a_host_without_swap_shows_no_swap(page: Page, system: tuple[Api, str]) -> None:
+    page.wait_points(1, "graph-memory")
+    _, sample = get_json(f"{system[0].url}/api/performance")
+    names = page.page.evaluate(TRACES_JS, "graph-memory")
+    legend = page.page.locator("#graph-memory .legendtext").all_inner_texts()
+    if sample["swap"]["total_bytes"]:
+        assert "swap" in names and "swap" in legend
+    else:  # this machine has none: no trace, no legend, and the title says memory only
+        assert "swap" not in names and legend == []
+        page.shows("#graph-memory .gtitle", "^Memory$")
+
+
+def test_values_fit_their_cards_and_the_mode_bar_covers_no_title_or_legend(page: Page) -> None:
+    page.wait_points(1, "graph-cores")
+    cut = page.page.evaluate("""() => [...document.querySelectorAll('.card-value')].filter((value) => {
+        value.textContent = value.id.includes('network') ? '↓ 1023 MiB/s' : 'R 1023 MiB/s';
+        return value.scrollWidth > value.clientWidth; }).map((value) => value.id)""")
+    assert cut == []  # the widest a rate gets, at 1366 px: seven cards in a row
+    for graph in ("graph-cpu", "graph-network", "graph-cores"):
+        page.page.hover(f"#{graph} .nsewdrag")
+        bar = page.page.locator(f"#{graph} .modebar")
+        page.expect(bar).to_be_visible()
+        covered = page.page.evaluate("""([graph]) => {
+            const plot = document.getElementById(graph);
+            const bar = plot.querySelector('.modebar').getBoundingClientRect();
+            return [...plot.querySelectorAll('.gtitle, .legendtext')].filter((text) => {
+                const r = text.getBoundingClientRect();
+                return r.left < bar.right && bar.left < r.right && r.top < bar.bottom && bar.top < r.bottom;
+            }).map((text) => text.textContent); }""", [graph])
+        assert covered == [], graph
+
+
+AGREEMENT_JS = """() => {
+  window.disagreements = [];
+  new MutationObserver(() => {
+    const badge = document.getElementById('status'), age = document.getElementById('data-age');
+    if (badge && age && badge.textContent === 'Connected' && age.textContent.startsWith('waiting')) {
+      window.disagreements.push(performance.now());
+    }
+  }).observe(document, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_the_badge_and_the_age_agree_from_the_first_sample(page: Page) -> None:
+    page.page.add_init_script(f"({AGREEMENT_JS})()")
+    page.navigate()
+    page.shows("#status", "^Connected$")
+    page.shows("#data-age", r"^updated \d+ s ago$")
+    page.next_tick()
+    assert page.page.evaluate("() => window.disagreements") == []
+
+
+def test_a_view_the_page_never_rendered_has_the_next_tick_send_everything(page: Page) -> None:
+    """Dash keeps a store's newest value only: two views landing while the page is busy render as one."""
+    render = ("(view) => { const perfmon = window.dash_clientside.perfmon;"
+              " const out = perfmon.render(view, ['page.className']);"
+              " return [out[0] !== window.dash_clientside.no_update, out[1]]; }")
+    assert page.page.evaluate(render, {"o": {"0": "page"}, "n": 100, "full": 1}) == [True, {"n": 100}]
+    assert page.page.evaluate(render, {"o": {"0": "page"}, "n": 101}) == [True, {"n": 101}]
+    missed = page.page.evaluate(render, {"o": {"0": "page stale"}, "n": 103})  # 102 never came
+    assert missed == [False, {"lost": True}]  # no deltas on a screen that missed some
+    assert page.page.evaluate(render, {"o": {"0": "page"}, "n": 104}) == [False, {"lost": True}]
+    assert page.page.evaluate(render, {"o": {"0": "page"}, "n": 105, "full": 1}) == [True, {"n": 105}]

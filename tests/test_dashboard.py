@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,10 +12,16 @@ import pytest
 
 from perfmon.api.app import Monitor
 from perfmon.settings import DashboardConfig
-from perfmon.ui import poll
+from perfmon.store.buckets import VALUE_COLUMNS
+from perfmon.ui import ids, poll, ranges
 from perfmon.ui.app import create_dash_app
+from perfmon.ui.client import PerformanceClient
 from perfmon.ui.ids import RENDER_KEYS
 from tests.apiserver import ServedApi, serving
+from tests.fakes import FakeClock, FakePsutil
+
+SWITCH_BUDGET_BYTES = 150_000  # what a range switch may cost on the wire, headers included
+HEADERS_BYTES = 1_000  # a generous allowance for the request's and the response's headers
 
 
 @pytest.fixture
@@ -26,6 +33,7 @@ def api(make_monitor: Callable[..., Monitor]) -> Iterator[ServedApi]:
 
 @pytest.fixture
 def web(api: ServedApi) -> Any:
+    """The dashboard's Flask app, polling every 5 s, over Flask's test client."""
     app = create_dash_app(DashboardConfig(api_url=api.url, poll_interval_seconds=5))
     return app.server.test_client()
 
@@ -45,7 +53,7 @@ def test_the_page_layout_and_assets_are_served(web: Any) -> None:
     dependencies = web.get("/_dash-dependencies").get_json()
     clientside = [d["clientside_function"]["function_name"]
                   for d in dependencies if d.get("clientside_function")]
-    assert sorted(clientside) == ["age", "render"]
+    assert sorted(clientside) == ["age", "render", "zoom"]
     assert web.get("/assets/perfmon.js").status_code == 200
 
 
@@ -53,35 +61,175 @@ def test_a_tick_over_http_returns_indexed_updates_and_the_cursor(web: Any, api: 
     api.sample(2)
     updates, view, cursor = poll.read_response(post(web, poll.request_body(0)).data)
     assert updates["status.children"] == "Connected"
-    assert "graph-cpu.figure" in updates and "x" not in view
+    assert "graph-cpu.figure" in updates and len(view["x"]) == 300  # the figures' one list of times
     assert cursor["seq"] == 2
     api.sample(1)
     updates, view, cursor = poll.read_response(post(web, poll.request_body(1, cursor=cursor)).data)
     assert updates["graph-cpu.extendData"][0]["y"] == [[25.0]]
     assert len(view["x"]) == 1 and cursor["seq"] == 3
+    assert view["n"] == 2 and "full" not in view  # numbered, so the browser notices one it missed
+    lost = poll.request_body(2, cursor=cursor, rendered={"lost": True})  # as perfmon.js says then
+    updates, view, cursor = poll.read_response(post(web, lost).data)
+    assert view["full"] == 1 and "graph-cpu.figure" in updates and updates["status.children"] == "Connected"
 
 
 def test_forged_inputs_fall_back_to_defaults(web: Any, api: ServedApi) -> None:
     api.sample(1)
-    forged = poll.request_body(window="ever", sort="rm -rf", raw="yes")
+    forged = poll.request_body(span={"range": "ever", "start": "now"}, sort="rm -rf", raw="yes")
     updates, _, cursor = poll.read_response(post(web, forged).data)
-    assert cursor["window"] == 300
+    assert cursor["view"] == "5m"
     assert "by cpu" in updates["processes-note.children"]
     assert "raw-json.children" not in updates
 
 
-def test_a_steady_tick_costs_the_same_whatever_the_window(web: Any, api: ServedApi) -> None:
+def test_a_steady_tick_stays_small_in_every_range(web: Any, api: ServedApi, wall: FakeClock,
+                                                  mono: FakeClock) -> None:
     sizes = {}
-    for window in (300, 3600):
+    for preset in ranges.PRESETS:
+        span = {"range": preset}
         api.sample(1)
-        _, _, cursor = poll.read_response(post(web, poll.request_body(window=window)).data)
-        api.sample(5)  # five new points, as at the defaults (sampling 1 s, polling 5 s)
-        payload = poll.request_body(2, window=window, cursor=cursor)
+        _, _, cursor = poll.read_response(post(web, poll.request_body(span=span)).data)
+        for _ in range(5):  # five new points, as at the defaults (sampling 1 s, polling 5 s)
+            wall.advance(1)
+            mono.advance(1)
+            api.sample(1)
+        payload = poll.request_body(2, span=span, cursor=cursor)
         response = post(web, payload)
-        sizes[window] = len(json.dumps(payload)) + len(response.data)
-    # 12 times as many points on screen; only the digits of maxPoints and the window differ
-    assert abs(sizes[300] - sizes[3600]) < 32, sizes
-    assert max(sizes.values()) <= 4096, sizes
+        sizes[preset] = len(json.dumps(payload)) + len(response.data)
+    assert max(sizes.values()) <= 4096 - HEADERS_BYTES, sizes
+
+
+def test_a_cursor_that_went_through_the_browser_still_appends(web: Any, api: ServedApi, wall: FakeClock,
+                                                             mono: FakeClock) -> None:
+    """JSON in the browser writes 1795677000.0 as 1795677000: the cursor comes back with ints."""
+    span = {"range": "24h"}  # buckets of 4 min, on whole seconds
+    api.sample(1)
+    _, _, cursor = poll.read_response(post(web, poll.request_body(span=span)).data)
+    cursor = json.loads(json.dumps(cursor).replace(".0,", ",").replace(".0}", "}"))
+    assert isinstance(cursor["next"], int) and isinstance(cursor["res"], int)
+    for _ in range(240):
+        wall.advance(1)
+        mono.advance(1)
+        api.sample(1)
+    updates, _, cursor = poll.read_response(post(web, poll.request_body(1, span=span, cursor=cursor)).data)
+    assert len(updates["graph-cpu.extendData"][0]["y"][2]) == 1  # the bucket that ended
+
+
+def callback_body(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, Any]],
+                  states: list[tuple[str, str, Any]], changed: str) -> dict[str, Any]:
+    """What the Dash renderer posts for a callback (as poll.request_body does for the tick)."""
+    return {
+        "output": ".." + "...".join(f"{component}.{prop}" for component, prop in outputs) + "..",
+        "outputs": [{"id": component, "property": prop} for component, prop in outputs],
+        "inputs": [{"id": component, "property": prop, "value": value} for component, prop, value in inputs],
+        "changedPropIds": [changed],
+        "state": [{"id": component, "property": prop, "value": value} for component, prop, value in states],
+    }
+
+
+def choose_span(web: Any, changed: str, search: str | None = None, preset: str | None = "5m",
+                zoom: Any = None, current: Any = None) -> dict[str, Any]:
+    """Post the span callback as the page does; its answer, keyed ``component.property``."""
+    outputs = [(ids.SPAN, "data"), (ids.URL, "search"), (ids.RANGE, "value"), (ids.RANGE_NOTE, "children")]
+    body = callback_body(outputs, [(ids.URL, "search", search), (ids.RANGE, "value", preset),
+                                   (ids.ZOOM, "data", zoom)], [(ids.SPAN, "data", current)], changed)
+    response = web.post(poll.URL_PATH, json=body)
+    if response.status_code == 204:  # PreventUpdate: nothing changes
+        return {}
+    assert response.status_code == 200, response.data[:500]
+    answer = json.loads(response.data)["response"]
+    return {f"{component}.{prop}": value
+            for component, props in answer.items() for prop, value in props.items()}
+
+
+def test_the_url_a_preset_and_a_zoom_choose_the_span(web: Any) -> None:
+    shared = choose_span(web, "url.search", search="?range=6h")  # a shared link, or a reload
+    assert shared == {"span.data": {"range": "6h"}, "range.value": "6h", "range-note.children": ""}
+    picked = choose_span(web, "range.value", preset="1h", current={"range": "6h"})
+    assert picked["url.search"] == "?range=1h" and picked["span.data"] == {"range": "1h"}
+    zoom = {"xaxis.range[0]": "2026-11-26 14:00:00", "xaxis.range[1]": "2026-11-26 14:10:00", "at": 1}
+    zoomed = choose_span(web, "zoom.data", zoom=zoom, current={"range": "1h"})
+    start, end = (ranges.parse_chart_time(zoom[f"xaxis.range[{i}]"]) for i in (0, 1))
+    assert zoomed["span.data"] == {"start": start, "end": end, "back": "1h"}
+    assert zoomed["url.search"] == f"?start={start:.0f}&end={end:.0f}"
+    assert zoomed["range.value"] is None and "double-click" in zoomed["range-note.children"]
+    back = choose_span(web, "zoom.data", zoom={"xaxis.autorange": True, "at": 2}, current=zoomed["span.data"])
+    assert back["span.data"] == {"range": "1h"} and back["url.search"] == "?range=1h"
+    assert choose_span(web, "zoom.data", zoom={"autosize": True}, current={"range": "1h"}) == {}
+
+
+def test_the_download_is_the_shown_range_as_csv(web: Any, api: ServedApi, wall: FakeClock,
+                                                mono: FakeClock) -> None:
+    for _ in range(5):
+        wall.advance(1)
+        mono.advance(1)
+        api.sample(1)
+    outputs = [(ids.DOWNLOAD, "data"), (ids.DOWNLOAD_NOTE, "children")]
+    body = callback_body(outputs, [(ids.DOWNLOAD_BUTTON, "n_clicks", 1)],
+                         [(ids.SPAN, "data", {"range": "5m"})], f"{ids.DOWNLOAD_BUTTON}.n_clicks")
+    answer = json.loads(post(web, body).data)["response"]
+    download = answer[ids.DOWNLOAD]["data"]
+    assert download["filename"].startswith("perfmon-") and download["filename"].endswith(".csv")
+    assert download["type"] == "text/csv" and download["base64"] is False
+    header, *rows = download["content"].splitlines()
+    assert header.startswith("timestamp,cpu_percent,cpu_percent_min,cpu_percent_max")
+    assert len(rows) == 300  # a row per second of the five minutes: per sample
+    assert [row.split(",")[1] for row in rows[-5:]] == ["25.0"] * 5
+    assert answer[ids.DOWNLOAD_NOTE]["children"] == ""
+
+
+def test_a_download_without_the_api_says_why(web: Any, api: ServedApi) -> None:
+    api.stop()
+    body = callback_body([(ids.DOWNLOAD, "data"), (ids.DOWNLOAD_NOTE, "children")],
+                         [(ids.DOWNLOAD_BUTTON, "n_clicks", 1)], [(ids.SPAN, "data", {"range": "1h"})],
+                         f"{ids.DOWNLOAD_BUTTON}.n_clicks")
+    answer = json.loads(post(web, body).data)["response"]
+    assert ids.DOWNLOAD not in answer
+    assert "could not download: connection refused" in answer[ids.DOWNLOAD_NOTE]["children"]
+
+
+class FullHistory(PerformanceClient):
+    """Answers a range as if the API had sampled all of it, every value as long as it gets in practice."""
+
+    def history_range(self, start: float, end: float, points: int, timeout: float) -> dict[str, Any]:
+        answer = super().history_range(start, end, points, timeout)
+        count, rng = len(answer["series"]["timestamp"]), random.Random(points)
+        series: dict[str, list[Any]] = {"timestamp": answer["series"]["timestamp"]}
+        for column in VALUE_COLUMNS:
+            low, high = ((10.0, 99.9) if "percent" in column else (10.0, 99.99) if "load" in column
+                         else (1e8, 1e9 - 1))  # a busy host: 100 MB/s to 1 GB/s, nine digits
+            for suffix in ("", "_min", "_max"):
+                series[column + suffix] = [round(rng.uniform(low, high), 3) for _ in range(count)]
+        cores = len(answer["series"]["per_cpu_percent"][-1] or [0, 0])
+        series["per_cpu_percent"] = [[round(rng.uniform(10, 99.9), 1) for _ in range(cores)]
+                                     for _ in range(count)]
+        return {**answer, "series": series}
+
+
+@pytest.mark.parametrize("interval", [1.0, 0.1])
+@pytest.mark.parametrize("cores", [2, 64])
+def test_a_range_switch_stays_within_its_budget_whatever_the_range(
+    make_monitor: Callable[..., Monitor], fake_ps: FakePsutil, interval: float, cores: int,
+) -> None:
+    fake_ps.cpu_per_core = [50.0] * cores
+    api = ServedApi(make_monitor(interval_seconds=interval, process_interval_seconds=1.0)).start()
+    try:
+        api.sample(2)
+        client = FullHistory(api.url)
+        web = create_dash_app(DashboardConfig(api_url=api.url), client=client).server.test_client()
+        _, _, cursor = poll.read_response(post(web, poll.request_body(span={"range": "30d"})).data)
+        sizes = {}
+        for preset in ranges.PRESETS:  # from 30 d to 5 min, then each to the next
+            payload = poll.request_body(2, span={"range": preset}, cursor=cursor)
+            response = post(web, payload)
+            updates, _, cursor = poll.read_response(response.data)
+            assert "graph-cpu.figure" in updates and "graph-cores.figure" in updates
+            sizes[preset] = len(json.dumps(payload)) + len(response.data) + HEADERS_BYTES
+        print(f"\nbytes per switch at {interval} s, {cores} CPUs: {sizes}")
+        assert max(sizes.values()) <= SWITCH_BUDGET_BYTES, sizes
+        client.close()
+    finally:
+        api.close()
 
 
 class AnswersEmptyJson(http.server.BaseHTTPRequestHandler):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 import socket
 import time
@@ -11,11 +12,15 @@ from typing import Any
 import pytest
 
 from perfmon.api.app import Monitor
-from perfmon.ui import figures
+from perfmon.core.units import chart_time
+from perfmon.store.buckets import TierSpan, bucket_seconds, from_rows
+from perfmon.store.ring import RingStore
+from perfmon.ui import figures, resolution
 from perfmon.ui.client import PerformanceClient
+from perfmon.ui.ranges import Span
 from perfmon.ui.tick import Settings, tick
 from tests.apiserver import ServedApi
-from tests.fakes import FakeClock, FakePsutil
+from tests.fakes import FakeClock, FakePsutil, Swap
 
 SETTINGS = Settings(poll_interval_seconds=5.0)
 MakeMonitor = Callable[..., Monitor]
@@ -55,10 +60,11 @@ class Tab:
         self.client, self.wall, self.settings = client, wall, settings
         self.cursor: dict[str, Any] | None = None
 
-    def tick(self, window: int = 300, sort: str = "cpu", raw_open: bool = False,
-             raw_toggled: bool = False) -> Any:
-        view, self.cursor = tick(self.client, self.cursor, self.settings, window_seconds=window, sort=sort,
-                                 raw_open=raw_open, raw_toggled=raw_toggled, now=self.wall)
+    def tick(self, span: Span | str = "5m", sort: str = "cpu", raw_open: bool = False,
+             raw_toggled: bool = False, resync: bool = False) -> Any:
+        span = Span(span) if isinstance(span, str) else span
+        view, self.cursor = tick(self.client, self.cursor, self.settings, span=span, sort=sort,
+                                 raw_open=raw_open, raw_toggled=raw_toggled, resync=resync, now=self.wall)
         return view
 
 
@@ -67,8 +73,8 @@ def tab(client: PerformanceClient, wall: FakeClock) -> Tab:
     return Tab(client, wall)
 
 
-def test_first_tick_builds_the_charts_and_fills_every_card(
-    tab: Tab, publish: Callable[[int], int], api: ServedApi,
+def test_first_tick_builds_the_charts_from_the_history_and_fills_every_card(
+    tab: Tab, publish: Callable[[int], int], api: ServedApi, wall: FakeClock,
 ) -> None:
     publish(3)
     view = tab.tick()
@@ -76,8 +82,12 @@ def test_first_tick_builds_the_charts_and_fills_every_card(
     rebuilt = {key for key in updates if key.endswith(".figure")}
     assert rebuilt == {f"graph-{graph_id}.figure" for graph_id in figures.GRAPH_IDS}
     assert not [key for key in updates if key.endswith(".extendData")]
-    assert updates["graph-cpu.figure"]["data"][0]["y"] == [25.0, 25.0, 25.0]
-    assert updates["graph-cores.figure"]["data"][0]["z"] == [[20.0, 30.0]] * 3
+    cpu = updates["graph-cpu.figure"]["data"]
+    assert len(cpu) == 1  # single samples: no band
+    assert cpu[0]["y"][-3:] == [25.0, 25.0, 25.0] and cpu[0]["y"][:-3] == [None] * 297  # 5 min, 1 s apart
+    assert len(view.x) == 300 and view.x[-1] == chart_time(wall.now)  # a point where its sample was taken
+    assert updates["graph-cores.figure"]["data"][0]["z"][-3:] == [[20.0, 30.0]] * 3
+    assert updates["resolution.children"] == "every sample (1 s)"
     assert updates["kpi-cpu-value.children"] == "25.0 %"
     assert updates["kpi-memory-sub.children"] == "2.00 GiB of 8.00 GiB used"
     assert updates["kpi-swap-value.children"] == "50.0 %"
@@ -93,6 +103,7 @@ def test_first_tick_builds_the_charts_and_fills_every_card(
     assert view.age_seconds == 0.0
     assert tab.cursor is not None
     assert tab.cursor["seq"] == 3 and tab.cursor["instance"] == api.monitor.hub.instance_id
+    assert tab.cursor["mode"] == "raw" and tab.cursor["view"] == "5m" and tab.cursor["max"] == 300
 
 
 def test_a_tick_with_nothing_new_sends_nothing(tab: Tab, publish: Callable[[int], int]) -> None:
@@ -159,20 +170,58 @@ def test_outage_then_recovery_continues_without_gap_or_duplicates(
     assert tab.cursor is not None and tab.cursor["seq"] == 7
 
 
-def test_a_restarted_api_resets_the_charts(
+def test_a_restarted_api_rebuilds_the_charts_from_its_history(
     tab: Tab, api: ServedApi, publish: Callable[[int], int], make_monitor: MakeMonitor,
 ) -> None:
     publish(5)
     tab.tick()
     api.stop()
-    api.start(make_monitor(process_interval_seconds=1.0))
+    api.start(make_monitor(process_interval_seconds=1.0))  # in memory only: the old samples are gone
     publish(2)
     updates = tab.tick().updates
-    assert updates["graph-cpu.figure"]["data"][0]["y"] == [25.0, 25.0]
+    assert updates["graph-cpu.figure"]["data"][0]["y"][-8:] == [None] * 6 + [25.0, 25.0]
     assert not [key for key in updates if key.endswith(".extendData")]
     assert "kpi-cpu-value.children" in updates and "host-name.children" in updates
     assert tab.cursor is not None
     assert tab.cursor["seq"] == 2 and tab.cursor["instance"] == api.monitor.hub.instance_id
+
+
+class KeptStore:
+    """The history a store on disk keeps across a restart: ranges read the old samples and the new."""
+
+    def __init__(self, old: RingStore, new: RingStore) -> None:
+        self.old, self.new = old, new
+
+    def __getattr__(self, name: str) -> Any:  # the live tail (cursor reads, seq) is the new instance's
+        return getattr(self.new, name)
+
+    def __len__(self) -> int:
+        return len(self.new)
+
+    def read_range(self, start: float, end: float, points: int) -> Any:
+        rows = [*self.old.read(None, self.old.max_limit).rows, *self.new.read(None, self.new.max_limit).rows]
+        width = bucket_seconds(TierSpan("raw", self.new.interval_seconds, rows[0][1]), start, end, points)
+        return from_rows(rows, start, end, width)
+
+
+def test_after_a_restart_the_only_gap_is_the_downtime(
+    tab: Tab, api: ServedApi, publish: Callable[[int], int], make_monitor: MakeMonitor,
+    wall: FakeClock, mono: FakeClock, fake_ps: FakePsutil,
+) -> None:
+    publish(5)
+    tab.tick()
+    api.stop()
+    wall.advance(4)  # four seconds without a server: four samples never taken
+    mono.advance(4)
+    new = make_monitor(process_interval_seconds=1.0)
+    old_store = api.monitor.store
+    assert isinstance(old_store, RingStore) and isinstance(new.store, RingStore)
+    api.start(dataclasses.replace(new, store=KeptStore(old_store, new.store)))
+    fake_ps.cpu_total = 60.0
+    publish(2)
+    y = tab.tick().updates["graph-cpu.figure"]["data"][0]["y"]
+    assert y[-12:] == [None] + [25.0] * 5 + [None] * 4 + [60.0, 60.0]  # only the downtime is empty
+    assert tab.cursor is not None and tab.cursor["seq"] == 2  # the new instance's cursor
 
 
 def test_points_lost_from_the_buffer_break_the_line(
@@ -207,12 +256,136 @@ def test_an_outage_longer_than_the_window_rebuilds(
         api.close()
 
 
-def test_changing_the_window_rebuilds_for_that_window(tab: Tab, publish: Callable[[int], int]) -> None:
+def test_a_longer_range_shows_buckets_in_their_band_and_appends_each_once_settled(
+    tab: Tab, publish: Callable[[int], int], fake_ps: FakePsutil, wall: FakeClock,
+) -> None:
+    publish(30)
+    view = tab.tick("1h")  # 3600 samples would be too many to send: 360 buckets of 10 s
+    cpu = view.updates["graph-cpu.figure"]["data"]
+    assert [trace["name"] for trace in cpu] == ["CPU min", "CPU max", "CPU"]
+    assert len(cpu[2]["y"]) == 360 and cpu[2]["y"][-1] == 25.0
+    assert view.updates["resolution.children"] == "means per 10 s in their min-max band"
+    assert tab.cursor is not None and tab.cursor["mode"] == "buckets" and tab.cursor["res"] == 10
+    settled = tab.cursor["next"]
+    assert settled % 10 == 0 and settled <= wall.now - resolution.SETTLE_SECONDS
+    assert settled + 10 > wall.now  # the next bucket needs a sample after it
+    publish(1)
+    assert not [key for key in tab.tick("1h").updates if key.startswith("graph-")]
+    fake_ps.cpu_total = 80.0
+    while wall.now < settled + 20 + resolution.SETTLE_SECONDS:
+        publish(1)
+    view = tab.tick("1h")  # two buckets settled: the first from 25 % to 80 %, the second all 80 %
+    low, high, mean = view.updates["graph-cpu.extendData"][0]["y"]
+    assert view.updates["graph-cpu.extendData"][1:] == [[0, 1, 2], 360]
+    assert (low, high, mean) == ([25.0, 80.0], [80.0, 80.0], [69.0, 80.0])  # two samples at 25 %, eight at 80
+    assert view.x == [chart_time(settled + 5), chart_time(settled + 15)]  # each bucket's middle
+    assert tab.cursor["next"] == settled + 20
+    assert not [key for key in tab.tick("1h").updates if key.startswith("graph-")]  # never twice
+
+
+def test_a_long_range_at_a_fast_interval_asks_for_a_bounded_range(
+    wall: FakeClock, mono: FakeClock, make_monitor: MakeMonitor,
+) -> None:
+    for interval, points in ((0.1, 300), (0.5, 600)):  # at 0.5 s an hour was limit=7200: a 400
+        api = ServedApi(make_monitor(interval_seconds=interval)).start()
+        try:
+            tab = Tab(PerformanceClient(api.url), wall)
+            for _ in range(3):
+                wall.advance(interval)
+                mono.advance(interval)
+                api.sample()
+            for span, expected in (("5m", points), ("1h", 360), ("30d", 360)):
+                updates = tab.tick(span).updates
+                assert len(updates["graph-cpu.figure"]["data"][-1]["y"]) == expected, (interval, span)
+                assert tab.cursor is not None and tab.cursor["link"] == "up"
+            assert tab.cursor["res"] == 7200
+        finally:
+            api.close()
+
+
+def test_a_zoom_at_a_fast_interval_shows_every_sample(wall: FakeClock, mono: FakeClock,
+                                                     make_monitor: MakeMonitor) -> None:
+    api = ServedApi(make_monitor(interval_seconds=0.2)).start()
+    try:
+        tab = Tab(PerformanceClient(api.url), wall)
+        for _ in range(600):
+            wall.advance(0.2)
+            mono.advance(0.2)
+            api.sample()
+        zoom = Span(None, round(wall.now - 111.123, 3), round(wall.now - 0.5, 3))
+        traces = tab.tick(zoom).updates["graph-cpu.figure"]["data"]
+        assert tab.cursor is not None and tab.cursor["mode"] == "fixed"
+        assert tab.cursor["res"] == pytest.approx(0.2)
+        assert len(traces) == 1  # single samples: no band
+        y = traces[0]["y"]
+        assert 553 <= len(y) <= 555 and y == [25.0] * len(y)  # a point per sample, none lost or doubled
+    finally:
+        api.close()
+
+
+def test_changing_the_range_rebuilds_for_that_range(tab: Tab, publish: Callable[[int], int]) -> None:
     publish(2)
     tab.tick()
-    assert "graph-cpu.figure" in tab.tick(window=900).updates
+    assert "graph-cpu.figure" in tab.tick("6h").updates
+    assert "graph-cpu.figure" in tab.tick("5m").updates
     publish(1)
-    assert tab.tick(window=900).updates["graph-cpu.extendData"][2] == 900
+    assert tab.tick().updates["graph-cpu.extendData"][2] == 300
+
+
+def test_a_zoom_stays_as_loaded_until_the_tab_leaves_it(
+    tab: Tab, publish: Callable[[int], int], api: ServedApi, make_monitor: MakeMonitor, wall: FakeClock,
+) -> None:
+    publish(20)
+    zoom = Span(None, wall.now - 15.2, wall.now - 5.3)
+    view = tab.tick(zoom)
+    y = view.updates["graph-cpu.figure"]["data"][0]["y"]
+    assert len(y) == 11 and y == [25.0] * 11  # every sample from the 15th to the 5th last
+    assert view.updates["graph-cpu.figure"]["layout"]["uirevision"] == zoom.key
+    publish(5)
+    assert not [key for key in tab.tick(zoom).updates if key.startswith("graph-")]
+    api.stop()
+    api.start(make_monitor(process_interval_seconds=1.0))
+    publish(1)
+    updates = tab.tick(zoom).updates
+    assert "kpi-cpu-value.children" in updates and "graph-cpu.figure" not in updates  # a restart keeps it
+    assert "graph-cpu.figure" in tab.tick("5m").updates
+
+
+def test_a_host_without_swap_has_no_swap_on_its_chart(
+    tab: Tab, publish: Callable[[int], int], fake_ps: FakePsutil,
+) -> None:
+    fake_ps.swap = Swap(0, 0, 0, 0.0, 0, 0)
+    publish(2)
+    memory = tab.tick().updates["graph-memory.figure"]
+    assert [trace["name"] for trace in memory["data"]] == ["memory"]
+    publish(1)
+    assert len(tab.tick().updates["graph-memory.extendData"][0]["y"]) == 1
+    fake_ps.swap = Swap(2 * 2**30, 2**30, 2**30, 50.0, 0, 0)  # swap switched on: the chart gains it
+    publish(1)
+    memory = tab.tick().updates["graph-memory.figure"]
+    assert [trace["name"] for trace in memory["data"]] == ["memory", "swap"]
+
+
+def test_views_are_numbered_and_a_missed_one_has_the_screen_sent_whole(
+    tab: Tab, publish: Callable[[int], int], api: ServedApi,
+) -> None:
+    publish(2)
+    first = tab.tick()
+    assert (first.n, first.full) == (1, True)
+    publish(1)
+    second = tab.tick()
+    assert (second.n, second.full) == (2, False) and "status.children" not in second.updates
+    publish(1)
+    again = tab.tick(resync=True).updates  # the browser says it missed a view: everything again
+    assert "graph-cpu.figure" in again and "kpi-cpu-value.children" in again
+    assert again["status.children"] == "Connected" and "host-name.children" in again
+    assert again["raw-json.className"] == "raw hidden"
+    assert tab.cursor is not None and tab.cursor["n"] == 3
+    api.stop()
+    for _ in range(3):
+        tab.tick()
+    down = tab.tick(resync=True).updates  # while disconnected: the badge again, the failures still counted
+    assert down["status.children"] == "Disconnected" and tab.cursor["fails"] == 4
 
 
 def test_raw_data_only_while_open(tab: Tab, publish: Callable[[int], int]) -> None:

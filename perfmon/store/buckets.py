@@ -58,7 +58,8 @@ def reaches_further_back(finer: TierSpan, coarser: TierSpan, start: float) -> bo
 
 def bucket_seconds(tier: TierSpan, start: float, end: float, points: int) -> float:
     """The width of a bucket: a whole number of the tier's steps, so at most ``points`` buckets."""
-    steps = max(1, math.ceil((end - start) / points / tier.resolution_seconds - 1e-9))
+    # A relative tolerance: float rounding of a fractional start and end must not add a step.
+    steps = max(1, math.ceil((end - start) / points / tier.resolution_seconds * (1 - 1e-9)))
     return steps * tier.resolution_seconds
 
 
@@ -79,7 +80,7 @@ class Buckets:
     @classmethod
     def over(cls, start: float, end: float, width: float) -> Buckets:
         """Empty buckets covering [start, end)."""
-        count = max(1, math.ceil((end - start) / width - 1e-9))
+        count = max(1, math.ceil((end - start) / width * (1 - 1e-9)))
         buckets = cls(start, width, count)
         for column in VALUE_COLUMNS:
             buckets.mins[column] = [None] * count

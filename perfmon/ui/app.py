@@ -2,7 +2,9 @@
 
 A tick is one small server callback (``poll``) that returns the tab's new cursor and a
 sparse list of screen updates; a clientside callback fans those out to the components,
-and another ages the "updated N s ago" line every second, both without a request.
+and another ages the "updated N s ago" line every second, both without a request. The
+span the charts show comes from the range selector, a zoom or the URL (``choose_span``),
+and the CSV download is a callback of its own.
 """
 
 from __future__ import annotations
@@ -12,24 +14,29 @@ from pathlib import Path
 from typing import Any
 
 import dash
-from dash import ClientsideFunction, Input, Output, State, ctx
+from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from perfmon.settings import DashboardConfig
-from perfmon.ui import figures, ids, layout, poll
-from perfmon.ui.client import PerformanceClient
-from perfmon.ui.tick import Settings, View, tick
+from perfmon.ui import export, ids, layout, poll, ranges
+from perfmon.ui.client import ApiUnavailable, PerformanceClient
+from perfmon.ui.tick import Settings, tick
+from perfmon.ui.view import View
 
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).with_name("assets")
 PROCESS_SORTS = ("cpu", "memory")
 KEY_INDEX = {key: str(index) for index, key in enumerate(ids.RENDER_KEYS)}
+GRAPHS = tuple(ids.graph(name) for name in ids.GRAPH_NAMES)
 
 
 def encode(view: View) -> dict[str, Any]:
     """The view as the browser's render function reads it: updates keyed by output index."""
-    encoded: dict[str, Any] = {"o": {KEY_INDEX[key]: value for key, value in view.updates.items()}}
+    encoded: dict[str, Any] = {"o": {KEY_INDEX[key]: value for key, value in view.updates.items()},
+                               "n": view.n}
+    if view.full:
+        encoded["full"] = 1
     if view.x:
         encoded["x"] = view.x
     if view.age_seconds is not None:
@@ -49,32 +56,80 @@ def create_dash_app(config: DashboardConfig, client: PerformanceClient | None = 
 
 
 def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Settings) -> None:
-    """Wire the tick, the fan-out to the components and the age clock."""
+    """Wire the tick, the span, the download, the fan-out to the components and the age clock."""
+    register_tick(app, client, settings)
+    register_span(app)
+    register_download(app, client)
+    app.clientside_callback(
+        ClientsideFunction(namespace="perfmon", function_name="zoom"),
+        Output(ids.ZOOM, "data"), *(Input(graph, "relayoutData") for graph in GRAPHS),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(  # the last output tells the next tick whether a view went missing
+        ClientsideFunction(namespace="perfmon", function_name="render"),
+        [Output(component, prop) for component, prop in (key.rsplit(".", 1) for key in ids.RENDER_KEYS)]
+        + [Output(ids.RENDERED, "data")],
+        Input(ids.VIEW, "data"), State(ids.RENDER_KEYS_STORE, "data"),
+    )
+    app.clientside_callback(  # also on each view, so the age agrees with the badge at once
+        ClientsideFunction(namespace="perfmon", function_name="age"),
+        Output(ids.DATA_AGE, "children"), Output(ids.DATA_AGE, "className"),
+        Input(ids.CLOCK, "n_intervals"), Input(ids.VIEW, "data"), State(ids.SETTINGS, "data"),
+    )
+
+
+def register_tick(app: dash.Dash, client: PerformanceClient, settings: Settings) -> None:
+    """The poll callback: one tick for one tab."""
 
     @app.callback(
         *(Output(*output) for output in poll.OUTPUTS), *(Input(*input_) for input_ in poll.INPUTS),
         *(State(*state) for state in poll.STATES),
     )
-    def on_tick(_ticks: int | None, window: Any, sort: Any, raw: Any,
-             cursor: dict[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:
-        window_seconds = window if window in figures.WINDOWS_SECONDS else figures.DEFAULT_WINDOW_SECONDS
+    def on_tick(_ticks: int | None, span: Any, sort: Any, raw: Any, cursor: dict[str, Any] | None,
+                rendered: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         raw_open = isinstance(raw, list) and "open" in raw
+        lost = isinstance(rendered, dict) and rendered.get("lost") is True  # the browser missed a view
         try:
-            view, cursor = tick(client, cursor, settings, window_seconds=window_seconds,
-                                sort=sort if sort in PROCESS_SORTS else "cpu", raw_open=raw_open,
-                                raw_toggled=ctx.triggered_id == ids.RAW_OPEN)
+            view, cursor = tick(client, cursor if isinstance(cursor, dict) else None, settings,
+                                span=ranges.from_store(span), sort=sort if sort in PROCESS_SORTS else "cpu",
+                                raw_open=raw_open, raw_toggled=ctx.triggered_id == ids.RAW_OPEN, resync=lost)
         except Exception:  # a bug, not the API (tick reports those): log it, keep the page as it is
             log.exception("a dashboard tick failed")
             raise PreventUpdate from None
         return encode(view), cursor
 
-    app.clientside_callback(
-        ClientsideFunction(namespace="perfmon", function_name="render"),
-        [Output(component, prop) for component, prop in (key.rsplit(".", 1) for key in ids.RENDER_KEYS)],
-        Input(ids.VIEW, "data"), State(ids.RENDER_KEYS_STORE, "data"),
+
+def register_span(app: dash.Dash) -> None:
+    """The span the charts show, from the range selector, a zoom or the URL; and the URL from it."""
+
+    @app.callback(
+        Output(ids.SPAN, "data"), Output(ids.URL, "search"), Output(ids.RANGE, "value"),
+        Output(ids.RANGE_NOTE, "children"),
+        Input(ids.URL, "search"), Input(ids.RANGE, "value"), Input(ids.ZOOM, "data"), State(ids.SPAN, "data"),
     )
-    app.clientside_callback(
-        ClientsideFunction(namespace="perfmon", function_name="age"),
-        Output(ids.DATA_AGE, "children"), Output(ids.DATA_AGE, "className"),
-        Input(ids.CLOCK, "n_intervals"), State(ids.SETTINGS, "data"),
+    def choose_span(search: Any, preset: Any, zoom: Any, current: Any) -> tuple[Any, ...]:
+        trigger = ctx.triggered_id
+        kind = "range" if trigger == ids.RANGE else "graph" if trigger == ids.ZOOM else "url"
+        span = ranges.choose(kind, search, preset, zoom, current)
+        if span is None:
+            raise PreventUpdate
+        search_out = no_update if kind == "url" else span.search()  # the URL already says it
+        return span.store(), search_out, span.preset, span.note()
+
+
+def register_download(app: dash.Dash, client: PerformanceClient) -> None:
+    """The CSV of the shown range, fetched from the API by the dashboard's client."""
+
+    @app.callback(
+        Output(ids.DOWNLOAD, "data"), Output(ids.DOWNLOAD_NOTE, "children"),
+        Input(ids.DOWNLOAD_BUTTON, "n_clicks"), State(ids.SPAN, "data"),
+        prevent_initial_call=True,
     )
+    def download(_clicks: int | None, span: Any) -> tuple[Any, str]:
+        try:
+            return export.csv_download(client, ranges.from_store(span)), ""
+        except ApiUnavailable as exc:
+            return no_update, f"could not download: {exc}"
+        except (KeyError, TypeError, ValueError):
+            log.exception("the API's answer to a download could not be read")
+            return no_update, "could not download: the API's answer could not be read"

@@ -27,6 +27,20 @@ class ApiStarting(ApiUnavailable):
     """The API is up but has no sample yet (503 with Retry-After)."""
 
 
+def range_params(start: float, end: float, points: int) -> dict[str, Any]:
+    """The query of ``points`` equal buckets from ``start`` to ``end`` (Unix seconds).
+
+    The API makes a bucket (end - start) / points wide, rounded up to a whole number of
+    steps of the coarsest tier that has that many points. Whole seconds are exact in floats,
+    so such a range is sent as it is. Else float rounding could round a bucket up by a whole
+    step and halve the points, so the query ends a millisecond early: less than any step.
+    """
+    start, end = float(start), float(end)  # a cursor's times come back from the browser as ints
+    if start.is_integer() and end.is_integer():
+        return {"start": f"{start:.0f}", "end": f"{end:.0f}", "points": points}
+    return {"start": f"{start:.3f}", "end": f"{end - 0.001:.3f}", "points": points}
+
+
 class PerformanceClient:
     """Reads the perfmon API over one keep-alive session; every call has a timeout."""
 
@@ -53,6 +67,21 @@ class PerformanceClient:
         if since is not None:
             params["since"] = since
         return self._get("/api/history", params, timeout)
+
+    def history_range(self, start: float, end: float, points: int, timeout: float) -> dict[str, Any]:
+        """At most ``points`` equal buckets (mean, min, max) over [start, end) from ``/api/history``."""
+        return self._get("/api/history", range_params(start, end, points), timeout)
+
+    def history_csv(self, start: float, end: float, points: int, timeout: float) -> str:
+        """The same range as a CSV document (``format=csv``), for a download."""
+        params = {**range_params(start, end, points), "format": "csv"}
+        try:
+            response = self.session.get(self._url("/api/history", params), timeout=max(0.05, timeout))
+        except requests.RequestException as exc:
+            raise ApiUnavailable(self._failure(exc, timeout)) from None
+        if response.status_code != 200:
+            self._decode(response)  # raises with the API's message
+        return response.text
 
     def processes(self, sort: str, limit: int, timeout: float) -> dict[str, Any]:
         """The latest process scan sorted by ``sort`` (``cpu`` or ``memory``), revalidated."""
@@ -81,19 +110,13 @@ class PerformanceClient:
 
     def _fetch(self, path: str, params: dict[str, Any] | None, timeout: float,
                conditional: bool) -> dict[str, Any]:
-        url = self.base_url + path
-        if params:
-            url += "?" + "&".join(f"{key}={value}" for key, value in params.items())
+        url = self._url(path, params)
         cached = self._cache.get(url) if conditional else None
         headers = {"If-None-Match": cached[0]} if cached else None
         try:
             response = self.session.get(url, headers=headers, timeout=max(0.05, timeout))
-        except requests.Timeout:
-            raise ApiUnavailable(f"no answer from {self.netloc} within {timeout:.1f} s") from None
-        except requests.ConnectionError as exc:
-            raise ApiUnavailable(self._connection_reason(exc)) from None
         except requests.RequestException as exc:
-            raise ApiUnavailable(f"request to {self.netloc} failed: {exc}") from None
+            raise ApiUnavailable(self._failure(exc, timeout)) from None
         if response.status_code == 304 and cached:
             return cached[1]
         body = self._decode(response)
@@ -102,6 +125,20 @@ class PerformanceClient:
             with self._lock:
                 self._cache[url] = (etag, body)
         return body
+
+    def _url(self, path: str, params: dict[str, Any] | None) -> str:
+        url = self.base_url + path
+        if params:
+            url += "?" + "&".join(f"{key}={value}" for key, value in params.items())
+        return url
+
+    def _failure(self, exc: requests.RequestException, timeout: float) -> str:
+        """Why a request failed, in words."""
+        if isinstance(exc, requests.Timeout):
+            return f"no answer from {self.netloc} within {timeout:.1f} s"
+        if isinstance(exc, requests.ConnectionError):
+            return self._connection_reason(exc)
+        return f"request to {self.netloc} failed: {exc}"
 
     def _decode(self, response: requests.Response) -> dict[str, Any]:
         try:

@@ -2,14 +2,17 @@
 
 No Dash imports and no numpy: plotly serialises numpy arrays as base64 ``bdata``, which
 ``extendData`` cannot extend, and plain lists keep a figure's JSON small and predictable.
-A figure is built whole once (page load, window change, API restart); each tick then only
-appends with ``extendData`` payloads made by :func:`extend_payload`, whose ``x`` the
-browser fills in from the one shared list of times (see ``assets/perfmon.js``).
+A figure is built whole when the tab's view changes (page load, range, zoom, API restart);
+ticks then only append with ``extendData`` payloads made by :func:`extend_payload`.
+Traces carry no ``x``: the browser fills it in from the tick's one list of times, for a
+whole figure as for appended points (see ``assets/perfmon.js``), so times travel once.
+
+A chart of buckets (several samples each) draws every column as three traces: the
+minimum (no line), the maximum (filled down to the minimum: the band) and the mean.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,11 +24,11 @@ from perfmon.ui.ids import GRAPH_NAMES
 Series = Mapping[str, Sequence[Any]]
 Figure = dict[str, Any]
 
-WINDOWS_SECONDS = (300, 900, 3600)
-DEFAULT_WINDOW_SECONDS = 300
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 GRID = "#e6e9ef"
 TEXT = "#3b4252"
+DIGITS = {"percent": 1, "load": 2, "bytes_per_s": 0}  # what a chart can show; fewer bytes on the wire
+OPTIONAL = frozenset({"swap_percent"})  # left out on a host without swap
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class LineChart:
     columns: tuple[str, ...]
     names: tuple[str, ...]
     colors: tuple[str, ...]
+    bare_title: str = ""  # the title without the optional columns
 
     @property
     def unit(self) -> str:
@@ -45,11 +49,20 @@ class LineChart:
         return unit
 
 
+@dataclass(frozen=True)
+class Shape:
+    """How a view draws its charts: bands of buckets or single samples, with swap or without."""
+
+    band: bool = False
+    swap: bool = True
+    revision: str = ""  # a new view resets what the user zoomed or hid (plotly's uirevision)
+
+
 LINE_CHARTS = (
     LineChart("cpu", "CPU", ("cpu_percent",), ("CPU",), ("#3b82f6",)),
     LineChart("load", "Load average (1 min)", ("load_1",), ("load",), ("#0ea5e9",)),
     LineChart("memory", "Memory and swap", ("memory_percent", "swap_percent"), ("memory", "swap"),
-              ("#8b5cf6", "#f59e0b")),
+              ("#8b5cf6", "#f59e0b"), bare_title="Memory"),
     LineChart("network", "Network (loopback excluded)", ("net_recv_bytes_per_s", "net_sent_bytes_per_s"),
               ("received", "sent"), ("#10b981", "#f97316")),
     LineChart("diskio", "Disk I/O", ("disk_read_bytes_per_s", "disk_write_bytes_per_s"),
@@ -61,90 +74,141 @@ GRAPH_IDS = GRAPH_NAMES  # page order
 HOVER = {"percent": "%{y:.1f} %", "bytes_per_s": "%{y:.3s}B/s", "load": "%{y:.2f}"}
 
 
-def window_points(window_seconds: float, interval_seconds: float) -> int:
-    """How many samples a chart keeps to span the window (``maxPoints``)."""
-    return max(2, math.ceil(window_seconds / interval_seconds))
+def line_chart(graph_id: str) -> LineChart:
+    """The line chart with this id."""
+    return next(chart for chart in LINE_CHARTS if chart.graph_id == graph_id)
 
 
-def chart_times(series: Series, interval_seconds: float) -> list[str]:
-    """The x values of a history slice: local times, with milliseconds for sub-second sampling."""
-    with_ms = interval_seconds < 1
-    return [chart_time(ts, with_ms) for ts in series.get("timestamp", ())]
+def shown(chart: LineChart, swap: bool) -> list[tuple[str, str, str]]:
+    """(column, name, colour) of each column the chart shows."""
+    return [(column, name, color) for column, name, color in zip(chart.columns, chart.names, chart.colors,
+                                                                   strict=True)
+            if swap or column not in OPTIONAL]
 
 
-def base_layout(title: str) -> dict[str, Any]:
-    """The layout every chart shares: no plotly template (it would add 6.5 KB per figure)."""
+def trace_columns(chart: LineChart, shape: Shape) -> list[str]:
+    """The series behind each trace, in trace order: per column min, max and mean, or the value alone."""
+    return [key for column, _, _ in shown(chart, shape.swap)
+            for key in ((f"{column}_min", f"{column}_max", column) if shape.band else (column,))]
+
+
+def rounded(values: Sequence[Any], unit: str) -> list[Any]:
+    """Values to the digits a chart shows (whole bytes, a tenth of a percent): fewer bytes to send."""
+    digits = DIGITS[unit]
+    if digits == 0:
+        return [None if value is None else round(value) for value in values]
+    return [None if value is None else round(value, digits) for value in values]
+
+
+def chart_times(timestamps: Sequence[float], with_ms: bool) -> list[str]:
+    """The x values of points: local times, with milliseconds for sub-second points."""
+    return [chart_time(ts, with_ms) for ts in timestamps]
+
+
+def base_layout(title: str, revision: str) -> dict[str, Any]:
+    """The layout every chart shares: no plotly template (it would add 6.5 KB per figure).
+
+    Margins start small and grow to fit the tick labels (``automargin``), so no label is
+    clipped on a phone; the legend sits under the title, clear of the mode bar's corner.
+    """
     return {
-        "title": {"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 14}},
+        "title": {"text": title, "x": 0, "xref": "paper", "xanchor": "left", "y": 1, "yref": "container",
+                  "yanchor": "top", "pad": {"t": 6}, "font": {"size": 14}},
         "font": {"family": FONT, "size": 11, "color": TEXT},
-        "height": 240,
-        "margin": {"l": 52, "r": 12, "t": 34, "b": 40},
+        "height": 250,
+        "margin": {"l": 8, "r": 8, "t": 50, "b": 8},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": {"type": "date", "gridcolor": GRID, "linecolor": GRID},
+        "xaxis": {"type": "date", "gridcolor": GRID, "linecolor": GRID, "automargin": True, "nticks": 6,
+                  "tickangle": 0},
         "hovermode": "x unified",
-        "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.12, "yanchor": "bottom"},
-        "uirevision": "keep",  # keep the user's zoom and hidden traces while data streams in
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1, "yanchor": "bottom"},
+        "uirevision": revision,  # keep the user's hidden traces while data streams in
     }
 
 
-def line_figure(chart: LineChart, series: Series, x: Sequence[str]) -> Figure:
-    """A whole line chart from history columns."""
-    hover = HOVER[chart.unit]
-    traces = [
-        {"type": "scatter", "mode": "lines", "name": name, "x": list(x),
-         "y": list(series.get(column, [None] * len(x))), "line": {"color": color, "width": 1.6},
-         "hovertemplate": hover + "<extra>" + name + "</extra>"}
-        for column, name, color in zip(chart.columns, chart.names, chart.colors, strict=True)
-    ]
-    layout = base_layout(chart.title)
-    if chart.unit == "percent":
-        layout["yaxis"] = {"range": [0, 100], "ticksuffix": " %", "gridcolor": GRID, "fixedrange": True}
-    elif chart.unit == "bytes_per_s":
-        layout["yaxis"] = {"rangemode": "tozero", "tickformat": ".2s", "ticksuffix": "B/s",
-                           "gridcolor": GRID, "fixedrange": True}
-    else:
-        layout["yaxis"] = {"rangemode": "tozero", "gridcolor": GRID, "fixedrange": True}
-    if len(traces) == 1:
+def y_axis(unit: str) -> dict[str, Any]:
+    """The value axis of a unit: percentages from 0 to 100, rates and load from zero up."""
+    axis: dict[str, Any] = {"gridcolor": GRID, "fixedrange": True, "automargin": True}
+    if unit == "percent":
+        return axis | {"range": [0, 100], "ticksuffix": " %"}
+    if unit == "bytes_per_s":
+        return axis | {"rangemode": "tozero", "tickformat": ".2s", "ticksuffix": "B/s"}
+    return axis | {"rangemode": "tozero"}
+
+
+def translucent(color: str, alpha: float = 0.18) -> str:
+    """``#3b82f6`` as a light ``rgba()`` for a band."""
+    red, green, blue = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
+def column_traces(column: str, name: str, color: str, unit: str, band: bool) -> list[dict[str, Any]]:
+    """The traces of one column, without their data: the band's edges first, then the mean."""
+    hover = HOVER[unit]
+    mean = {"type": "scatter", "mode": "lines", "name": name, "legendgroup": column,
+            "line": {"color": color, "width": 1.6}, "hovertemplate": f"{hover}<extra>{name}</extra>"}
+    if not band:
+        return [mean]
+    edge = {"type": "scatter", "mode": "lines", "legendgroup": column, "showlegend": False,
+            "line": {"color": color, "width": 0}}
+    low = edge | {"name": f"{name} min", "hovertemplate": f"{hover}<extra>{name} min</extra>"}
+    high = edge | {"name": f"{name} max", "fill": "tonexty", "fillcolor": translucent(color),
+                   "hovertemplate": f"{hover}<extra>{name} max</extra>"}
+    return [low, high, mean]
+
+
+def line_figure(chart: LineChart, series: Series, shape: Shape) -> Figure:
+    """A whole line chart from history columns (a bucket's ``_min`` and ``_max`` for its band)."""
+    count = len(series.get("timestamp", ()))
+    traces = [trace for column, name, color in shown(chart, shape.swap)
+              for trace in column_traces(column, name, color, chart.unit, shape.band)]
+    for trace, key in zip(traces, trace_columns(chart, shape), strict=True):
+        trace["y"] = rounded(series.get(key) or [None] * count, chart.unit)
+    optional = any(column in OPTIONAL for column in chart.columns)
+    layout = base_layout(chart.title if shape.swap or not optional else chart.bare_title, shape.revision)
+    layout["yaxis"] = y_axis(chart.unit)
+    if len(shown(chart, shape.swap)) == 1:
         layout["showlegend"] = False
     return {"data": traces, "layout": layout}
 
 
 def core_rows(series: Series) -> list[list[float | None]]:
-    """Per-CPU percentages per sample; a sample that could not read them is a row of nulls."""
+    """Per-CPU percentages per point; a point that could not read them is a row of nulls."""
     rows = series.get(CORES_COLUMN, ())
     width = max((len(row) for row in rows if row), default=0)
     return [list(row) if row else [None] * width for row in rows]
 
 
-def cores_figure(series: Series, x: Sequence[str]) -> Figure:
-    """A heatmap of per-CPU usage: time across, one row per CPU.
+def cores_figure(series: Series, revision: str = "") -> Figure:
+    """A heatmap of per-CPU usage (per bucket, the mean): time across, one row per CPU.
 
-    ``transpose`` lets ``z`` hold one row per sample, so a tick appends rows like any trace.
+    ``transpose`` lets ``z`` hold one row per point, so a tick appends rows like any trace.
     """
     rows = core_rows(series)
     width = max((len(row) for row in rows), default=0)
     trace = {
-        "type": "heatmap", "transpose": True, "x": list(x), "z": rows,
+        "type": "heatmap", "transpose": True, "z": rows,
         "y": [f"cpu{i}" for i in range(width)], "zmin": 0, "zmax": 100,
         "colorscale": [[0, "#eef2ff"], [0.5, "#60a5fa"], [0.8, "#f59e0b"], [1, "#dc2626"]],
         "colorbar": {"thickness": 8, "ticksuffix": " %", "len": 0.9},
-        "hovertemplate": "%{y}: %{z:.1f} %<extra></extra>",
+        "hovertemplate": "%{y}: %{z:.1f} %<extra></extra>", "hoverongaps": False,
     }
-    layout = base_layout("CPU per core")
-    layout["yaxis"] = {"gridcolor": GRID, "fixedrange": True, "autorange": "reversed"}
+    layout = base_layout("CPU per core", revision)
+    layout["yaxis"] = {"gridcolor": GRID, "fixedrange": True, "autorange": "reversed", "automargin": True}
     return {"data": [trace], "layout": layout}
 
 
-def figures(series: Series, interval_seconds: float) -> dict[str, Figure]:
+def figures(series: Series, shape: Shape | None = None) -> dict[str, Figure]:
     """Every chart, whole, keyed by graph id."""
-    x = chart_times(series, interval_seconds)
-    built = {chart.graph_id: line_figure(chart, series, x) for chart in LINE_CHARTS}
-    built[CORES_GRAPH_ID] = cores_figure(series, x)
+    shape = shape or Shape()
+    built = {chart.graph_id: line_figure(chart, series, shape) for chart in LINE_CHARTS}
+    built[CORES_GRAPH_ID] = cores_figure(series, shape.revision)
     return built
 
 
-def extend_payload(graph_id: str, series: Series, max_points: int, gap: bool = False) -> list[Any]:
+def extend_payload(graph_id: str, series: Series, max_points: int, shape: Shape | None = None,
+                   gap: bool = False) -> list[Any]:
     """The ``extendData`` value appending ``series`` to one chart, without ``x``.
 
     ``gap`` starts with a null point so the line breaks where samples were lost.
@@ -154,8 +218,9 @@ def extend_payload(graph_id: str, series: Series, max_points: int, gap: bool = F
         if gap:
             rows.insert(0, [None] * (len(rows[0]) if rows else 0))
         return [{"z": [rows]}, [0], max_points]
-    chart = next(chart for chart in LINE_CHARTS if chart.graph_id == graph_id)
-    ys = [([None] if gap else []) + list(series[column]) for column in chart.columns]
+    chart = line_chart(graph_id)
+    ys = [([None] if gap else []) + rounded(series[key], chart.unit)
+          for key in trace_columns(chart, shape or Shape())]
     return [{"y": ys}, list(range(len(ys))), max_points]
 
 

@@ -14,15 +14,24 @@ DATA_AGE = "data-age"
 HOST_NAME = "host-name"
 HOST_PLATFORM = "host-platform"
 HOST_UPTIME = "host-uptime"
-WINDOW = "window"
+RANGE = "range"  # the preset selector (5 min ... 30 d); no value while zoomed
+RANGE_NOTE = "range-note"  # what a zoom shows, and how to go back
+RESOLUTION = "resolution"  # what one point of the charts is (a sample, or a bucket's mean)
+DOWNLOAD_BUTTON = "download-button"
+DOWNLOAD_NOTE = "download-note"
 PROCESS_SORT = "process-sort"
 PROCESSES_BODY = "processes-body"
 PROCESSES_NOTE = "processes-note"
 DISKS_BODY = "disks-body"
 RAW_OPEN = "raw-open"
 RAW_JSON = "raw-json"
-# stores and timers
+# stores, timers, the URL and the download
+URL = "url"
+SPAN = "span"  # the range the charts show: a preset that ends now, or a fixed zoom
+ZOOM = "zoom"  # the last zoom or double-click on any chart (relayoutData with an x range)
+DOWNLOAD = "download"
 CURSOR = "cursor"
+RENDERED = "rendered"  # what the browser made of the last view: {"n": its number}, or {"lost": true}
 VIEW = "view"
 RENDER_KEYS_STORE = "render-keys"
 SETTINGS = "settings"
@@ -49,6 +58,7 @@ RENDER_KEYS: tuple[str, ...] = (
     *(f"{kpi(name)}.className" if part == "" else f"{kpi(name, part)}.children"
       for name in KPI_NAMES for part in ("", "-value", "-sub")),
     *(f"{graph(name)}.{prop}" for name in GRAPH_NAMES for prop in ("figure", "extendData")),
+    f"{RESOLUTION}.children",
     f"{PROCESSES_BODY}.children", f"{PROCESSES_NOTE}.children", f"{DISKS_BODY}.children",
     f"{RAW_JSON}.children", f"{RAW_JSON}.className",
 )

@@ -7,15 +7,17 @@ from typing import Any
 
 from dash import dcc, html
 
-from perfmon.ui import figures, ids
+from perfmon.ui import figures, ids, ranges
 from perfmon.ui.cards import CARDS, Card
 from perfmon.ui.tick import Settings
 
 PROCESS_COLUMNS = ("PID", "Name", "User", "CPU", "Memory", "RSS")
 DISK_COLUMNS = ("Mount", "Device", "Type", "Used", "Size", "Usage")
 GRAPH_CONFIG: Any = {  # dcc.Graph's Config, a TypedDict with every plotly option
-   "displaylogo": False, "responsive": True,
-                "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"]}
+    "displaylogo": False, "responsive": True, "displayModeBar": "hover",  # perfmon.css hides it on phones
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines", "zoomIn2d",
+                               "zoomOut2d", "resetScale2d"],  # a double-click goes back
+}
 
 
 def header(api_url: str) -> html.Header:
@@ -48,23 +50,36 @@ def kpi_card(card: Card) -> html.Div:
 
 
 def segmented(component_id: str, options: Sequence[tuple[str, str | int]],
-              value: str | int) -> dcc.RadioItems:
+              value: str | int | None) -> dcc.RadioItems:
     """A row of toggle buttons (radio items styled by perfmon.css)."""
     return dcc.RadioItems(id=component_id, className="segmented", inline=True, value=value,
                           options=[{"label": label, "value": option} for label, option in options])
 
 
 def charts() -> html.Section:
-    """The history charts with their window selector, starting empty."""
-    empty = figures.figures({}, 1.0)
-    windows = [(f"{seconds // 60} min", seconds) for seconds in figures.WINDOWS_SECONDS]
+    """The history charts, starting empty, with the range selector, the zoom and the CSV download."""
+    empty = figures.figures({})
+    presets = [(ranges.LABELS[name], name) for name in ranges.PRESETS]
     return html.Section(className="panel", children=[
         html.Div(className="panel-head", children=[
-            html.H2("History"), segmented(ids.WINDOW, windows, figures.DEFAULT_WINDOW_SECONDS)]),
+            html.Div(className="panel-title", children=[
+                html.H2("History"), html.Span("", id=ids.RESOLUTION, className="muted note")]),
+            html.Div(className="panel-tools", children=[
+                segmented(ids.RANGE, presets, ranges.DEFAULT_PRESET),
+                html.Button("Download CSV", id=ids.DOWNLOAD_BUTTON, className="button", n_clicks=0,
+                            title="the shown range as CSV: min, mean and max per point, "
+                                  "as finely as the API keeps it (up to 10,000 rows)"),
+            ]),
+        ]),
+        html.Div(className="range-notes", children=[
+            html.Span("", id=ids.RANGE_NOTE, className="zoom-note"),
+            html.Span("", id=ids.DOWNLOAD_NOTE, className="muted note"),
+        ]),
         html.Div(className="charts", children=[
             dcc.Graph(id=ids.graph(name), figure=empty[name], config=GRAPH_CONFIG, className="chart")
             for name in ids.GRAPH_NAMES
         ]),
+        dcc.Download(id=ids.DOWNLOAD),
     ])
 
 
@@ -113,7 +128,11 @@ def page(settings: Settings, api_url: str) -> html.Div:
             tables(),
             raw_panel(),
         ]),
+        dcc.Location(id=ids.URL, refresh=False),
+        dcc.Store(id=ids.SPAN, storage_type="memory"),
+        dcc.Store(id=ids.ZOOM, storage_type="memory"),
         dcc.Store(id=ids.CURSOR, storage_type="memory"),
+        dcc.Store(id=ids.RENDERED, storage_type="memory"),
         dcc.Store(id=ids.VIEW, storage_type="memory"),
         dcc.Store(id=ids.RENDER_KEYS_STORE, data=list(ids.RENDER_KEYS)),
         dcc.Store(id=ids.SETTINGS, data={"poll_seconds": settings.poll_interval_seconds}),

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from perfmon.core import units as humanize
-from perfmon.ui import figures, ids
+from perfmon.ui import ids
 from perfmon.ui.cards import Thresholds, kpi_updates, raw_json, show_disks, show_host, show_processes
+from perfmon.ui.charts import update_charts
 from perfmon.ui.client import ApiStarting, ApiUnavailable, PerformanceClient
+from perfmon.ui.ranges import Span
+from perfmon.ui.view import Cursor, Updates, View
 
 log = logging.getLogger(__name__)
-
-Updates = dict[str, Any]
-Cursor = dict[str, Any]
 
 DISCONNECTED_AFTER_FAILURES = 3
 
@@ -48,41 +48,53 @@ class Settings:
         return min(3.0, 0.6 * self.poll_interval_seconds)
 
 
-@dataclass
-class View:
-    """The result of a tick: updates, the x values of appended points, and the data's age."""
+def new_cursor() -> Cursor:
+    """The cursor of a tab that shows nothing yet.
 
-    updates: Updates
-    x: list[str]
-    age_seconds: float | None
-
-
-def new_cursor(window_seconds: int = figures.DEFAULT_WINDOW_SECONDS) -> Cursor:
-    """The cursor of a tab that shows nothing yet."""
+    ``view`` is the span its charts show (``Span.key``), ``mode`` how they follow the API
+    (see ``perfmon.ui.charts``), ``res`` their points' width in seconds and ``max`` how many
+    they hold; ``seq`` is the last sample appended, ``next`` the start of the next bucket.
+    """
     return {"instance": None, "seq": None, "perf": None, "procs": None, "disks": None,
             "host": None, "link": None, "fails": 0, "since": None, "reason": None,
-            "window": window_seconds}
+            "view": None, "mode": None, "res": None, "max": None, "next": None, "swap": None, "n": 0}
+
+
+def begin(cursor: Cursor | None, resync: bool) -> tuple[View, Cursor]:
+    """The tick's view, numbered, and the cursor it starts from.
+
+    ``resync``: the browser missed a view (``assets/perfmon.js`` noticed a gap in the
+    numbers), so nothing the cursor says is on screen can be trusted: start afresh, but
+    keep counting failures, and show the badge again.
+    """
+    fresh = cursor is None or resync
+    if resync and cursor is not None:  # "reason" None: the badge is sent again, whatever it says
+        kept = {key: cursor.get(key) for key in ("n", "fails", "since")}
+        cursor = {**kept, "link": None if cursor.get("link") == "up" else cursor.get("link")}
+    cursor = {**new_cursor(), **(cursor or {})}
+    cursor["n"] = int(cursor["n"] or 0) + 1
+    return View(n=cursor["n"], full=fresh), cursor
 
 
 def tick(client: PerformanceClient, cursor: Cursor | None, settings: Settings, *,
-         window_seconds: int, sort: str, raw_open: bool, raw_toggled: bool = False,
+         span: Span, sort: str, raw_open: bool, raw_toggled: bool = False, resync: bool = False,
          now: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic,
          ) -> tuple[View, Cursor]:
     """Fetch what is new for this tab and say what on its screen must change."""
-    cursor = {**new_cursor(window_seconds), **(cursor or {})}
+    view, cursor = begin(cursor, resync)
+    raw_toggled = raw_toggled or resync
     deadline = monotonic() + settings.budget_seconds
 
     def remaining() -> float:
         return deadline - monotonic()
 
-    view = View({}, [], None)
     if raw_toggled:
         view.updates[f"{ids.RAW_JSON}.className"] = "raw" if raw_open else "raw hidden"
         if not raw_open:
             view.updates[f"{ids.RAW_JSON}.children"] = ""  # nothing kept while closed
     try:
         sample = client.performance(remaining())
-        update_charts(view, cursor, client, sample, window_seconds, remaining)
+        update_charts(view, cursor, client, sample, span, remaining)
         link_up(view.updates, cursor, client.base_url, now())
         show_sample(view, cursor, sample, settings, raw_open, raw_toggled, now())
     except ApiUnavailable as exc:
@@ -111,38 +123,6 @@ def show_sample(view: View, cursor: Cursor, sample: Mapping[str, Any], settings:
         view.updates.update(kpi_updates(sample, settings.thresholds))
         show_host(view.updates, cursor, sample)
         show_disks(view.updates, cursor, sample, settings.thresholds)
-
-
-# --- charts -----------------------------------------------------------------------------
-
-def update_charts(view: View, cursor: Cursor, client: PerformanceClient, sample: Mapping[str, Any],
-                  window_seconds: int, remaining: Callable[[], float]) -> None:
-    """Append the new points to every chart, or rebuild them when appending cannot be right."""
-    interval = sample["interval_seconds"]
-    points = figures.window_points(window_seconds, interval)
-    seq = cursor["seq"]
-    rebuild = (cursor["instance"] != sample["instance_id"] or cursor["window"] != window_seconds
-               or seq is None or seq > sample["seq"] or sample["seq"] - seq > points)
-    history = client.history(None if rebuild else seq, points, remaining())
-    if history["instance_id"] != sample["instance_id"]:
-        raise ApiUnavailable("the API restarted during this poll")
-    series = history["series"]
-    if rebuild:
-        for graph_id, figure in figures.figures(series, interval).items():
-            view.updates[f"{ids.graph(graph_id)}.figure"] = figure
-        cursor.update(instance=sample["instance_id"], window=window_seconds, perf=None, procs=None,
-                      disks=None, host=None)
-    elif series["seq"]:
-        gap = history["truncated"] or series["seq"][0] != seq + 1
-        x = figures.chart_times(series, interval)
-        if gap:
-            x.insert(0, humanize.chart_time(figures.gap_time(series["timestamp"][0], interval), interval < 1))
-        view.x = x
-        for graph_id in figures.GRAPH_IDS:
-            payload = figures.extend_payload(graph_id, series, points, gap)
-            view.updates[f"{ids.graph(graph_id)}.extendData"] = payload
-    if series["seq"]:
-        cursor["seq"] = series["seq"][-1]
 
 
 # --- connection badge --------------------------------------------------------------------

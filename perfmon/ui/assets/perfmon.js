@@ -1,9 +1,13 @@
-/* perfmon dashboard, browser side. No requests of its own: it only spreads what a tick
-   returned over the page (render) and ages the "updated N s ago" line (age). */
+/* perfmon dashboard, browser side. No requests of its own: it spreads what a tick returned
+   over the page (render), ages the "updated N s ago" line (age) and passes on a chart's
+   zoom (zoom). */
 (function () {
   "use strict";
   const NS = "dash_html_components";
-  const state = {age: null};  // [age in seconds when received, Date.now() then]
+  // age: [age in seconds when received, Date.now() then]; last: the number of the last view
+  // rendered; lost: a view went missing (Dash keeps only the newest value of a store, so two
+  // views that land while the page is busy reach render() as one) until a full view comes.
+  const state = {age: null, view: null, last: null, lost: false};
 
   function el(type, props) {
     return {type: type, namespace: NS, props: props};
@@ -31,17 +35,29 @@
     });
   }
 
-  // One update: extendData gets the tick's shared x values; {rows} becomes table rows.
+  // One update: figures and extendData get the tick's shared x values; {rows} becomes table rows.
   function expand(key, value, x) {
     if (key.endsWith(".extendData")) {
       const data = Object.assign({}, value[0]);
       if (!("x" in data)) data.x = value[1].map(function () { return x; });
       return [data, value[1], value[2]];
     }
+    if (key.endsWith(".figure")) {
+      return Object.assign({}, value, {data: value.data.map(function (trace) {
+        return "x" in trace ? trace : Object.assign({x: x.slice()}, trace);
+      })});
+    }
     if (value !== null && typeof value === "object" && !Array.isArray(value) && "rows" in value) {
       return rows(value.rows);
     }
     return value;
+  }
+
+  // Note the data's age once per view, whichever callback sees the view first.
+  function remember(view) {
+    if (!view || view === state.view) return;
+    state.view = view;
+    if (view.age !== undefined) state.age = [view.age, Date.now()];
   }
 
   function ago(seconds) {
@@ -52,17 +68,36 @@
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     perfmon: {
+      // Every update of a view, in the order of keys; then what became of the view, for the
+      // next tick: {n}, or {lost: true} to have the screen sent whole again.
       render: function (view, keys) {
         const skip = window.dash_clientside.no_update;
         const out = keys.map(function () { return skip; });
-        if (!view) return out;
+        if (!view) return out.concat([skip]);
+        remember(view);
+        const gap = !view.full && (state.last === null || view.n !== state.last + 1);
+        state.lost = view.full ? false : state.lost || gap;
+        state.last = view.n;
+        if (state.lost) return out.concat([{lost: true}]);  // deltas on a screen that missed some
         Object.keys(view.o || {}).forEach(function (index) {
           out[Number(index)] = expand(keys[Number(index)], view.o[index], view.x || []);
         });
-        if (view.age !== undefined) state.age = [view.age, Date.now()];
-        return out;
+        return out.concat([{n: view.n}]);
       },
-      age: function (_ticks, settings) {
+      // A chart's relayoutData, passed on only for a zoom, a pan or a double-click (not a resize),
+      // stamped so the same double-click twice is two events.
+      zoom: function () {
+        const triggered = window.dash_clientside.callback_context.triggered || [];
+        for (let i = 0; i < triggered.length; i++) {
+          const r = triggered[i].value;
+          if (r && (r["xaxis.autorange"] === true || "xaxis.range[0]" in r || "xaxis.range" in r)) {
+            return Object.assign({at: Date.now()}, r);
+          }
+        }
+        return window.dash_clientside.no_update;
+      },
+      age: function (_ticks, view, settings) {
+        remember(view);
         if (!state.age) return ["waiting for the first sample", "age"];
         const age = state.age[0] + (Date.now() - state.age[1]) / 1000;
         const stale = age > 2 * settings.poll_seconds + 2;

@@ -1,0 +1,145 @@
+"""The charts' part of a tick: rebuild them for the tab's span, or append what is new.
+
+A rebuild is one range query (``/api/history?start=&end=&points=``) at the resolution
+:func:`perfmon.ui.resolution.plan` picks, so it reads the API's whole history (and after a
+restart shows every sample kept from before it: the only gap is the real downtime). Then
+the charts follow the API in one of three ways, the tab cursor's ``mode``:
+
+- ``raw``: a point per sample; new samples by cursor (``since=seq``), every tick;
+- ``buckets``: a point per bucket of several samples; each bucket once the store holds
+  all of it (a sample after it exists), so a long range changes every few minutes;
+- ``fixed``: a zoom, which stays as it was loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from perfmon.core import units
+from perfmon.ui import figures, ids, resolution
+from perfmon.ui.client import ApiUnavailable, PerformanceClient
+from perfmon.ui.ranges import Span
+from perfmon.ui.view import Cursor, View
+
+Sample = Mapping[str, Any]
+Remaining = Callable[[], float]
+
+
+def has_swap(sample: Sample) -> bool:
+    """False on a host without swap space (a total of 0, or unreadable): the charts leave swap out."""
+    return bool(sample["swap"].get("total_bytes"))
+
+
+def cores_of(sample: Sample) -> int:
+    """How many CPUs the heatmap has rows for."""
+    cpu = sample["cpu"]
+    return int(cpu.get("count_logical") or len(cpu.get("per_cpu_percent") or ()) or 1)
+
+
+def shape_of(cursor: Cursor, interval: float) -> figures.Shape:
+    """How the tab's charts are drawn, as its cursor remembers (a band if a point holds several samples)."""
+    return figures.Shape(band=resolution.banded(float(cursor["res"]), interval), swap=bool(cursor["swap"]),
+                         revision=cursor["view"] or "")
+
+
+def centres(timestamps: list[float], width: float) -> list[str]:
+    """The x of buckets: their middles, so a bucket of one sample sits where the sample was taken."""
+    return figures.chart_times([ts + width / 2 for ts in timestamps], width < 1)
+
+
+def same_instance(answer: Mapping[str, Any], sample: Sample) -> None:
+    """Raise when the history comes from another server instance than the sample."""
+    if answer["instance_id"] != sample["instance_id"]:
+        raise ApiUnavailable("the API restarted during this poll")
+
+
+def update_charts(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample, span: Span,
+                  remaining: Remaining) -> None:
+    """Rebuild every chart when the tab's span, the host or the API changed; else append what is new."""
+    if cursor["instance"] != sample["instance_id"]:
+        # a new server: cards again, and a live view again (from the history it kept); a zoom stays
+        cursor.update(instance=sample["instance_id"], perf=None, procs=None, disks=None, host=None)
+        if span.live:
+            cursor["view"] = None  # stays None until a rebuild succeeds
+    stale = cursor["view"] != span.key or cursor["swap"] != has_swap(sample)
+    if stale or not append(view, cursor, client, sample, remaining):
+        rebuild(view, cursor, client, sample, span, remaining)
+
+
+def rebuild(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample, span: Span,
+            remaining: Remaining) -> None:
+    """Every chart, whole, from one range query; the cursor then says how to follow the API."""
+    interval = sample["interval_seconds"]
+    plan = resolution.plan(span, sample["timestamp"], interval, cores_of(sample))
+    answer = client.history_range(plan.start, plan.end, plan.points, remaining())
+    same_instance(answer, sample)
+    series, width = answer["series"], answer["resolution_seconds"]
+    count = len(series["timestamp"])
+    mode = "raw" if plan.raw and not resolution.banded(width, interval) else "buckets"
+    mode = mode if span.live else "fixed"
+    cursor.update(view=span.key, swap=has_swap(sample), mode=mode, res=width, max=count,
+                  seq=sample["seq"] if mode == "raw" else None,
+                  next=round(answer["start"] + count * width, 3) if mode == "buckets" else None)
+    for graph_id, figure in figures.figures(series, shape_of(cursor, interval)).items():
+        view.updates[f"{ids.graph(graph_id)}.figure"] = figure
+    view.x = centres(series["timestamp"], width)
+    view.updates[f"{ids.RESOLUTION}.children"] = resolution.describe(width, interval, answer["tier"])
+
+
+def append(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample,
+           remaining: Remaining) -> bool:
+    """Append what is new in the tab's mode; False when only a rebuild can be right."""
+    if cursor["mode"] == "raw":
+        return append_samples(view, cursor, client, sample, remaining)
+    if cursor["mode"] == "buckets":
+        return append_buckets(view, cursor, client, sample, remaining)
+    return True  # a zoom stays as it was loaded
+
+
+def append_samples(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample,
+                   remaining: Remaining) -> bool:
+    """The samples after the cursor's seq, a point each; a null point first where some were lost."""
+    seq, points = cursor["seq"], cursor["max"]
+    if seq is None or seq > sample["seq"] or sample["seq"] - seq > points:
+        return False
+    history = client.history(seq, points, remaining())
+    same_instance(history, sample)
+    series = history["series"]
+    if not series["seq"]:
+        return True
+    interval = sample["interval_seconds"]
+    gap = history["truncated"] or series["seq"][0] != seq + 1
+    x = figures.chart_times(series["timestamp"], interval < 1)
+    if gap:
+        x.insert(0, units.chart_time(figures.gap_time(series["timestamp"][0], interval), interval < 1))
+    view.x = x
+    shape = shape_of(cursor, interval)
+    for graph_id in figures.GRAPH_IDS:
+        view.updates[f"{ids.graph(graph_id)}.extendData"] = figures.extend_payload(
+            graph_id, series, points, shape, gap)
+    cursor["seq"] = series["seq"][-1]
+    return True
+
+
+def append_buckets(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample,
+                   remaining: Remaining) -> bool:
+    """The buckets the store now holds all of, a point each (nulls where nothing was sampled)."""
+    start, width = float(cursor["next"]), float(cursor["res"])  # JSON makes whole numbers ints
+    count = resolution.settled_buckets(start, width, sample["timestamp"])
+    if count == 0:
+        return True
+    if count > cursor["max"]:
+        return False  # away longer than the chart spans
+    answer = client.history_range(start, start + count * width, count, remaining())
+    same_instance(answer, sample)
+    series = answer["series"]
+    if abs(answer["resolution_seconds"] - width) > 1e-6 or len(series["timestamp"]) != count:
+        return False  # the store answers on another grid now (a tier was trimmed): start again
+    view.x = centres(series["timestamp"], width)
+    shape = shape_of(cursor, sample["interval_seconds"])
+    for graph_id in figures.GRAPH_IDS:
+        view.updates[f"{ids.graph(graph_id)}.extendData"] = figures.extend_payload(
+            graph_id, series, cursor["max"], shape)
+    cursor["next"] = round(start + count * width, 3)
+    return True
