@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from perfmon.core.schema import HISTORY_COLUMNS
 from perfmon.store.base import RangeResult, Tier
@@ -115,16 +115,17 @@ class Buckets:
 
     def add_cores(self, i: int, values: Sequence[float | None] | None, weight: float = 1.0) -> None:
         """Fold one per-CPU reading (or a mean of ``weight`` readings) into bucket ``i``."""
-        if not values or any(v is None for v in values):
+        if not values or None in values:  # a reading with a CPU missing is left out
             return
+        present = cast(Sequence[float], values)
         current = self.cores[i]
         if current is None or len(current) != len(values):
             if current is not None and self.core_weights[i] >= weight:
                 return  # the CPU count changed inside a bucket: keep the better-supported one
-            self.cores[i] = [float(v) * weight for v in values if v is not None]
+            self.cores[i] = [float(v) * weight for v in present]
             self.core_weights[i] = weight
             return
-        self.cores[i] = [c + float(v) * weight for c, v in zip(current, values, strict=True) if v is not None]
+        self.cores[i] = [c + float(v) * weight for c, v in zip(current, present, strict=True)]
         self.core_weights[i] += weight
 
     def result(self, tier: Tier, end: float) -> RangeResult:
