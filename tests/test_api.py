@@ -385,3 +385,25 @@ async def test_the_real_sampling_task_publishes(
     etag = f'"{first["instance_id"]}-{first["seq"]}"'
     later = await (await client.get("/api/performance?wait=5", headers={"If-None-Match": etag})).json()
     assert later["seq"] > first["seq"]
+
+
+# --- the long-poll cap ---------------------------------------------------------------------
+
+async def test_long_polls_beyond_max_waiters_get_503_with_retry_after(
+    make_monitor: MakeMonitor, aiohttp_client: Callable[[web.Application], Awaitable[Client]]
+) -> None:
+    monitor = make_monitor(clock=time.time, max_waiters=2)
+    client = await aiohttp_client(create_app(monitor.config, monitor=monitor, sample=False))
+    await monitor.sampler.sample_once()
+    etag = (await client.get("/api/performance")).headers["ETag"]
+    polls = [asyncio.create_task(client.get("/api/performance?wait=10", headers={"If-None-Match": etag}))
+             for _ in range(2)]
+    await parked(monitor, 2)
+    refused = await client.get("/api/history?since=1&wait=10")
+    await assert_json_error(refused, 503, "--max-waiters 2")
+    assert refused.headers["Retry-After"] == "1"
+    await monitor.sampler.sample_once()
+    assert [r.status for r in await asyncio.wait_for(asyncio.gather(*polls), 5)] == [200, 200]
+    again = await asyncio.wait_for(client.get("/api/performance?wait=10", headers={"If-None-Match": etag}), 5)
+    assert again.status == 200  # a stale tag is answered at once, never counted
+    monitor.sampler.shutdown_worker()

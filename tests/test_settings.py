@@ -148,6 +148,14 @@ def test_launcher_builds_both_configs_from_one_set_of_flags() -> None:
     assert parse_launcher_config([], {"PERFMON_DASHBOARD_PORT": "8060"}).dashboard.port == 8060
 
 
+def test_max_waiters() -> None:
+    assert parse_server_config([], {}).max_waiters == 10_000
+    assert parse_server_config(["--max-waiters", "50"], {}).max_waiters == 50
+    assert parse_launcher_config([], {"PERFMON_MAX_WAITERS": "7"}).api.max_waiters == 7
+    with pytest.raises(SystemExit):
+        parse_server_config(["--max-waiters", "0"], {})
+
+
 def test_every_api_option_is_a_launcher_option_with_the_same_variable() -> None:
     def options(parser: argparse.ArgumentParser) -> dict[str, str]:
         return {o: a.dest for a in parser._actions for o in a.option_strings if o not in ("-h", "--help")}

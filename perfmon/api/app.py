@@ -51,7 +51,7 @@ class Monitor:
         Raises StoreError (one line) when the history database cannot be used.
         """
         clock = sampler_options.get("clock", time.time)
-        hub = Hub(config.interval_seconds, clock=clock)
+        hub = Hub(config.interval_seconds, clock=clock, max_waiters=config.max_waiters)
         if config.database is None:
             store: HistoryStore = RingStore(config.history_size, config.interval_seconds)
             lock = None

@@ -18,7 +18,10 @@ def wait_seconds(request: web.Request) -> float | None:
 
 
 async def wait_or_shutdown(hub: Hub, after_seq: int | None, timeout: float) -> Snapshot | None:
-    """Long-poll for a newer snapshot; 503 if the server stops meanwhile."""
+    """Long-poll for a newer snapshot; 503 if too many wait already or the server stops meanwhile."""
+    if hub.waiters >= hub.max_waiters:
+        raise ApiError(503, f"{hub.waiters} requests already wait for the next sample (--max-waiters "
+                            f"{hub.max_waiters}): retry in a second", {"Retry-After": "1"})
     try:
         return await hub.wait_for_sample(after_seq, timeout)
     except ShuttingDown:

@@ -23,13 +23,14 @@ class Hub:
     """The latest snapshot and process table of one server instance, and its long-poll waiters."""
 
     def __init__(self, interval_seconds: float, *, clock: Callable[[], float] = time.time,
-                 instance_id: str | None = None) -> None:
+                 instance_id: str | None = None, max_waiters: int = 10_000) -> None:
         self.instance_id = instance_id or uuid.uuid4().hex[:12]
         self.interval_seconds = interval_seconds
         self.started_at = clock()
         self.latest: Snapshot | None = None
         self.processes: ProcessTable | None = None
         self.waiters = 0  # requests parked in wait_for_sample right now
+        self.max_waiters = max_waiters  # the most that may be parked at once (the API refuses more)
         self._changed = asyncio.Event()
         self._closed = False
 

@@ -52,6 +52,7 @@ class ServerConfig:
     retention_minute_seconds: float = 90 * 86400
     retention_hour_seconds: float = 730 * 86400
     max_db_bytes: int = 2**30
+    max_waiters: int = 10_000
 
     @property
     def database(self) -> Path | None:
@@ -184,7 +185,8 @@ def server_config(args: argparse.Namespace, port: int) -> ServerConfig:
                         log_level=args.log_level, data_dir=args.data_dir,
                         retention_raw_seconds=args.retention_raw,
                         retention_minute_seconds=args.retention_minute,
-                        retention_hour_seconds=args.retention_hour, max_db_bytes=args.max_db_size)
+                        retention_hour_seconds=args.retention_hour, max_db_bytes=args.max_db_size,
+                        max_waiters=args.max_waiters)
 
 
 def dashboard_config(args: argparse.Namespace, api_url: str) -> DashboardConfig:

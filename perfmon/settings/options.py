@@ -171,6 +171,9 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--history-size", type=bounded_int(10, 86400), default=3600,
                         metavar="SAMPLES",
                         help="samples kept in memory for /api/history, 10-86400 (default: %(default)s)")
+    parser.add_argument("--max-waiters", type=bounded_int(1, 1_000_000), default=10_000, metavar="N",
+                        help="long-polling requests (?wait=) held at once; more get 503 with Retry-After, "
+                        "1-1000000 (default: %(default)s)")
     add_store_options(parser)
 
 
