@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Serve a live dashboard of a perfmon API in the browser (Dash on waitress): see README.md."""
+"""Serve a live dashboard of a perfmon API in the browser (Dash on uvicorn): see README.md."""
 
 import sys
 

@@ -1,20 +1,25 @@
-"""The Dash app over HTTP (Flask's test client) against a real API server on a socket."""
+"""The dashboard on its real server and socket, over HTTP, against a real API server on a socket."""
 
 from __future__ import annotations
 
 import http.server
+import itertools
 import json
 import random
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
+import requests
 
 from perfmon.api.app import Monitor
+from perfmon.runtime.servers import DashboardServerThread
 from perfmon.settings import DashboardConfig
 from perfmon.store.buckets import VALUE_COLUMNS
 from perfmon.ui import ids, poll, ranges
-from perfmon.ui.app import create_dash_app
+from perfmon.ui.app import create_dashboard
 from perfmon.ui.client import PerformanceClient
 from perfmon.ui.ids import RENDER_KEYS
 from tests.apiserver import ServedApi, serving
@@ -31,87 +36,120 @@ def api(make_monitor: Callable[..., Monitor]) -> Iterator[ServedApi]:
     served.close()
 
 
+def unshared(url: str, wall: FakeClock | None = None) -> PerformanceClient:
+    """A client whose every tick is a poll interval after the last: answers are never reused.
+
+    Here each test's ticks follow each other within milliseconds, each after new samples:
+    sharing (tested in test_client.py) would answer them from the tick before.
+    """
+    ticks = itertools.count(step=60.0)
+    return PerformanceClient(url, 5.0, wall=wall or time.time, monotonic=lambda: float(next(ticks)))
+
+
+class Web:
+    """The dashboard served on a loopback port in a thread, as the launcher serves it."""
+
+    def __init__(self, config: DashboardConfig, client: PerformanceClient) -> None:
+        self.thread = DashboardServerThread(replace(config, port=0), app=create_dashboard(config, client))
+        self.thread.start()
+        self.session = requests.Session()
+
+    def get(self, path: str) -> requests.Response:
+        return self.session.get(self.thread.url.rstrip("/") + path, timeout=10)
+
+    def post(self, path: str, json: Any) -> requests.Response:
+        return self.session.post(self.thread.url.rstrip("/") + path, json=json, timeout=10)
+
+    def __enter__(self) -> Web:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.session.close()
+        self.thread.stop()
+        self.thread.join(10)
+
+
 @pytest.fixture
-def web(api: ServedApi) -> Any:
-    """The dashboard's Flask app, polling every 5 s, over Flask's test client."""
-    app = create_dash_app(DashboardConfig(api_url=api.url, poll_interval_seconds=5))
-    return app.server.test_client()
+def web(api: ServedApi, wall: FakeClock) -> Iterator[Web]:
+    """The dashboard, polling every 5 s, as its server runs it."""
+    with Web(DashboardConfig(api_url=api.url, poll_interval_seconds=5), unshared(api.url, wall)) as web:
+        yield web
 
 
-def post(web: Any, payload: dict[str, Any]) -> Any:
+def post(web: Web, payload: dict[str, Any]) -> Any:
     response = web.post(poll.URL_PATH, json=payload)
-    assert response.status_code == 200, response.data[:500]
+    assert response.status_code == 200, response.content[:500]
     return response
 
 
-def test_the_page_layout_and_assets_are_served(web: Any) -> None:
+def test_the_page_layout_and_assets_are_served(web: Web) -> None:
     page = web.get("/")
-    assert page.status_code == 200 and b"<title>perfmon</title>" in page.data
-    assert b"perfmon.js" in page.data and b"perfmon.css" in page.data
-    layout = json.dumps(web.get("/_dash-layout").get_json())
+    assert page.status_code == 200 and b"<title>perfmon</title>" in page.content
+    assert b"perfmon.js" in page.content and b"perfmon.css" in page.content
+    layout = json.dumps(web.get("/_dash-layout").json())
     assert json.dumps(list(RENDER_KEYS)) in layout
-    dependencies = web.get("/_dash-dependencies").get_json()
+    dependencies = web.get("/_dash-dependencies").json()
     clientside = [d["clientside_function"]["function_name"]
                   for d in dependencies if d.get("clientside_function")]
     assert sorted(clientside) == ["age", "render", "zoom"]
     assert web.get("/assets/perfmon.js").status_code == 200
 
 
-def test_a_tick_over_http_returns_indexed_updates_and_the_cursor(web: Any, api: ServedApi) -> None:
+def test_a_tick_over_http_returns_indexed_updates_and_the_cursor(web: Web, api: ServedApi) -> None:
     api.sample(2)
-    updates, view, cursor = poll.read_response(post(web, poll.request_body(0)).data)
+    updates, view, cursor = poll.read_response(post(web, poll.request_body(0)).content)
     assert updates["status.children"] == "Connected"
     assert "graph-cpu.figure" in updates and len(view["x"]) == 300  # the figures' one list of times
     assert cursor["seq"] == 2
     api.sample(1)
-    updates, view, cursor = poll.read_response(post(web, poll.request_body(1, cursor=cursor)).data)
+    updates, view, cursor = poll.read_response(post(web, poll.request_body(1, cursor=cursor)).content)
     assert updates["graph-cpu.extendData"][0]["y"] == [[25.0]]
     assert len(view["x"]) == 1 and cursor["seq"] == 3
     assert view["n"] == 2 and "full" not in view  # numbered, so the browser notices one it missed
     lost = poll.request_body(2, cursor=cursor, rendered={"lost": True})  # as perfmon.js says then
-    updates, view, cursor = poll.read_response(post(web, lost).data)
+    updates, view, cursor = poll.read_response(post(web, lost).content)
     assert view["full"] == 1 and "graph-cpu.figure" in updates and updates["status.children"] == "Connected"
 
 
-def test_forged_inputs_fall_back_to_defaults(web: Any, api: ServedApi) -> None:
+def test_forged_inputs_fall_back_to_defaults(web: Web, api: ServedApi) -> None:
     api.sample(1)
     forged = poll.request_body(span={"range": "ever", "start": "now"}, sort="rm -rf", raw="yes")
-    updates, _, cursor = poll.read_response(post(web, forged).data)
+    updates, _, cursor = poll.read_response(post(web, forged).content)
     assert cursor["view"] == "5m"
     assert "by cpu" in updates["processes-note.children"]
     assert "raw-json.children" not in updates
 
 
-def test_a_steady_tick_stays_small_in_every_range(web: Any, api: ServedApi, wall: FakeClock,
+def test_a_steady_tick_stays_small_in_every_range(web: Web, api: ServedApi, wall: FakeClock,
                                                   mono: FakeClock) -> None:
     sizes = {}
     for preset in ranges.PRESETS:
         span = {"range": preset}
         api.sample(1)
-        _, _, cursor = poll.read_response(post(web, poll.request_body(span=span)).data)
+        _, _, cursor = poll.read_response(post(web, poll.request_body(span=span)).content)
         for _ in range(5):  # five new points, as at the defaults (sampling 1 s, polling 5 s)
             wall.advance(1)
             mono.advance(1)
             api.sample(1)
         payload = poll.request_body(2, span=span, cursor=cursor)
         response = post(web, payload)
-        sizes[preset] = len(json.dumps(payload)) + len(response.data)
+        sizes[preset] = len(json.dumps(payload)) + len(response.content)
     assert max(sizes.values()) <= 4096 - HEADERS_BYTES, sizes
 
 
-def test_a_cursor_that_went_through_the_browser_still_appends(web: Any, api: ServedApi, wall: FakeClock,
+def test_a_cursor_that_went_through_the_browser_still_appends(web: Web, api: ServedApi, wall: FakeClock,
                                                              mono: FakeClock) -> None:
     """JSON in the browser writes 1795677000.0 as 1795677000: the cursor comes back with ints."""
     span = {"range": "24h"}  # buckets of 4 min, on whole seconds
     api.sample(1)
-    _, _, cursor = poll.read_response(post(web, poll.request_body(span=span)).data)
+    _, _, cursor = poll.read_response(post(web, poll.request_body(span=span)).content)
     cursor = json.loads(json.dumps(cursor).replace(".0,", ",").replace(".0}", "}"))
     assert isinstance(cursor["next"], int) and isinstance(cursor["res"], int)
     for _ in range(240):
         wall.advance(1)
         mono.advance(1)
         api.sample(1)
-    updates, _, cursor = poll.read_response(post(web, poll.request_body(1, span=span, cursor=cursor)).data)
+    updates, _, cursor = poll.read_response(post(web, poll.request_body(1, span=span, cursor=cursor)).content)
     assert len(updates["graph-cpu.extendData"][0]["y"][2]) == 1  # the bucket that ended
 
 
@@ -127,7 +165,7 @@ def callback_body(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, A
     }
 
 
-def choose_span(web: Any, changed: str, search: str | None = None, preset: str | None = "5m",
+def choose_span(web: Web, changed: str, search: str | None = None, preset: str | None = "5m",
                 zoom: Any = None, current: Any = None) -> dict[str, Any]:
     """Post the span callback as the page does; its answer, keyed ``component.property``."""
     outputs = [(ids.SPAN, "data"), (ids.URL, "search"), (ids.RANGE, "value"), (ids.RANGE_NOTE, "children")]
@@ -136,13 +174,13 @@ def choose_span(web: Any, changed: str, search: str | None = None, preset: str |
     response = web.post(poll.URL_PATH, json=body)
     if response.status_code == 204:  # PreventUpdate: nothing changes
         return {}
-    assert response.status_code == 200, response.data[:500]
-    answer = json.loads(response.data)["response"]
+    assert response.status_code == 200, response.content[:500]
+    answer = json.loads(response.content)["response"]
     return {f"{component}.{prop}": value
             for component, props in answer.items() for prop, value in props.items()}
 
 
-def test_the_url_a_preset_and_a_zoom_choose_the_span(web: Any) -> None:
+def test_the_url_a_preset_and_a_zoom_choose_the_span(web: Web) -> None:
     shared = choose_span(web, "url.search", search="?range=6h")  # a shared link, or a reload
     assert shared == {"span.data": {"range": "6h"}, "range.value": "6h", "range-note.children": ""}
     picked = choose_span(web, "range.value", preset="1h", current={"range": "6h"})
@@ -158,7 +196,7 @@ def test_the_url_a_preset_and_a_zoom_choose_the_span(web: Any) -> None:
     assert choose_span(web, "zoom.data", zoom={"autosize": True}, current={"range": "1h"}) == {}
 
 
-def test_the_download_is_the_shown_range_as_csv(web: Any, api: ServedApi, wall: FakeClock,
+def test_the_download_is_the_shown_range_as_csv(web: Web, api: ServedApi, wall: FakeClock,
                                                 mono: FakeClock) -> None:
     for _ in range(5):
         wall.advance(1)
@@ -167,7 +205,7 @@ def test_the_download_is_the_shown_range_as_csv(web: Any, api: ServedApi, wall: 
     outputs = [(ids.DOWNLOAD, "data"), (ids.DOWNLOAD_NOTE, "children")]
     body = callback_body(outputs, [(ids.DOWNLOAD_BUTTON, "n_clicks", 1)],
                          [(ids.SPAN, "data", {"range": "5m"})], f"{ids.DOWNLOAD_BUTTON}.n_clicks")
-    answer = json.loads(post(web, body).data)["response"]
+    answer = json.loads(post(web, body).content)["response"]
     download = answer[ids.DOWNLOAD]["data"]
     assert download["filename"].startswith("perfmon-") and download["filename"].endswith(".csv")
     assert download["type"] == "text/csv" and download["base64"] is False
@@ -178,21 +216,21 @@ def test_the_download_is_the_shown_range_as_csv(web: Any, api: ServedApi, wall: 
     assert answer[ids.DOWNLOAD_NOTE]["children"] == ""
 
 
-def test_a_download_without_the_api_says_why(web: Any, api: ServedApi) -> None:
+def test_a_download_without_the_api_says_why(web: Web, api: ServedApi) -> None:
     api.stop()
     body = callback_body([(ids.DOWNLOAD, "data"), (ids.DOWNLOAD_NOTE, "children")],
                          [(ids.DOWNLOAD_BUTTON, "n_clicks", 1)], [(ids.SPAN, "data", {"range": "1h"})],
                          f"{ids.DOWNLOAD_BUTTON}.n_clicks")
-    answer = json.loads(post(web, body).data)["response"]
+    answer = json.loads(post(web, body).content)["response"]
     assert ids.DOWNLOAD not in answer
     assert "could not download: connection refused" in answer[ids.DOWNLOAD_NOTE]["children"]
 
 
-class FullHistory(PerformanceClient):
+class FullHistory(PerformanceClient):  # answers never shared, as unshared()
     """Answers a range as if the API had sampled all of it, every value as long as it gets in practice."""
 
-    def history_range(self, start: float, end: float, points: int, timeout: float) -> dict[str, Any]:
-        answer = super().history_range(start, end, points, timeout)
+    async def history_range(self, start: float, end: float, points: int, timeout: float) -> dict[str, Any]:
+        answer = await super().history_range(start, end, points, timeout)
         count, rng = len(answer["series"]["timestamp"]), random.Random(points)
         series: dict[str, list[Any]] = {"timestamp": answer["series"]["timestamp"]}
         for column in VALUE_COLUMNS:
@@ -213,23 +251,28 @@ def test_a_range_switch_stays_within_its_budget_whatever_the_range(
 ) -> None:
     fake_ps.cpu_per_core = [50.0] * cores
     api = ServedApi(make_monitor(interval_seconds=interval, process_interval_seconds=1.0)).start()
+    ticks = itertools.count(step=60.0)
     try:
         api.sample(2)
-        client = FullHistory(api.url)
-        web = create_dash_app(DashboardConfig(api_url=api.url), client=client).server.test_client()
-        _, _, cursor = poll.read_response(post(web, poll.request_body(span={"range": "30d"})).data)
-        sizes = {}
-        for preset in ranges.PRESETS:  # from 30 d to 5 min, then each to the next
-            payload = poll.request_body(2, span={"range": preset}, cursor=cursor)
-            response = post(web, payload)
-            updates, _, cursor = poll.read_response(response.data)
-            assert "graph-cpu.figure" in updates and "graph-cores.figure" in updates
-            sizes[preset] = len(json.dumps(payload)) + len(response.data) + HEADERS_BYTES
-        print(f"\nbytes per switch at {interval} s, {cores} CPUs: {sizes}")
-        assert max(sizes.values()) <= SWITCH_BUDGET_BYTES, sizes
-        client.close()
+        full = FullHistory(api.url, 5.0, monotonic=lambda: float(next(ticks)))
+        with Web(DashboardConfig(api_url=api.url), full) as web:
+            switch_every_range(web, interval, cores)
     finally:
         api.close()
+
+
+def switch_every_range(web: Web, interval: float, cores: int) -> None:
+    """From 30 d to 5 min, then each to the next; each switch within the budget."""
+    _, _, cursor = poll.read_response(post(web, poll.request_body(span={"range": "30d"})).content)
+    sizes = {}
+    for preset in ranges.PRESETS:  # from 30 d to 5 min, then each to the next
+        payload = poll.request_body(2, span={"range": preset}, cursor=cursor)
+        response = post(web, payload)
+        updates, _, cursor = poll.read_response(response.content)
+        assert "graph-cpu.figure" in updates and "graph-cores.figure" in updates
+        sizes[preset] = len(json.dumps(payload)) + len(response.content) + HEADERS_BYTES
+    print(f"\nbytes per switch at {interval} s, {cores} CPUs: {sizes}")
+    assert max(sizes.values()) <= SWITCH_BUDGET_BYTES, sizes
 
 
 class AnswersEmptyJson(http.server.BaseHTTPRequestHandler):
@@ -246,9 +289,8 @@ class AnswersEmptyJson(http.server.BaseHTTPRequestHandler):
 
 
 def test_an_api_that_answers_nonsense_is_reported_not_a_500() -> None:
-    with serving(AnswersEmptyJson) as url:
-        app = create_dash_app(DashboardConfig(api_url=url))
-        updates, _, cursor = poll.read_response(post(app.server.test_client(), poll.request_body()).data)
+    with serving(AnswersEmptyJson) as url, Web(DashboardConfig(api_url=url), unshared(url)) as web:
+        updates, _, cursor = poll.read_response(post(web, poll.request_body()).content)
     assert updates["status.children"] == "Reconnecting"
     assert "could not read the API's answer (KeyError)" in updates["status-detail.children"]
     assert cursor["fails"] == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import platform
 import socket
@@ -33,9 +34,44 @@ def api(make_monitor: MakeMonitor) -> Iterator[ServedApi]:
     served.close()
 
 
+class Client:
+    """The dashboard server's client on its own event loop, with ticks a poll interval apart.
+
+    Answers are shared between tabs for most of a poll interval; ``ticks`` is the clock
+    that sharing runs on, moved on by a poll interval before each tick, as a page polls.
+    """
+
+    def __init__(self, url: str, wall: FakeClock, poll_seconds: float = 5.0) -> None:
+        self.runner = asyncio.Runner()
+        self.ticks = FakeClock(0.0)
+        self.client = PerformanceClient(url, poll_seconds, wall=wall, monotonic=self.ticks)
+        self.poll_seconds = poll_seconds
+
+    def run(self, coro: Any) -> Any:
+        return self.runner.run(coro)
+
+    def close(self) -> None:
+        self.run(self.client.close())
+        self.runner.close()
+
+
 @pytest.fixture
-def client(api: ServedApi) -> Iterator[PerformanceClient]:
-    client = PerformanceClient(api.url)
+def new_client(wall: FakeClock) -> Iterator[Callable[[str], Client]]:
+    """Clients for the test's own API servers, closed after it."""
+    made: list[Client] = []
+
+    def new_client(url: str) -> Client:
+        made.append(Client(url, wall))
+        return made[-1]
+
+    yield new_client
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def client(api: ServedApi, wall: FakeClock) -> Iterator[Client]:
+    client = Client(api.url, wall)
     yield client
     client.close()
 
@@ -56,20 +92,22 @@ def publish(api: ServedApi, wall: FakeClock, mono: FakeClock) -> Callable[[int],
 class Tab:
     """One browser tab: its cursor and the screen state its updates built up."""
 
-    def __init__(self, client: PerformanceClient, wall: FakeClock, settings: Settings = SETTINGS) -> None:
+    def __init__(self, client: Client, wall: FakeClock, settings: Settings = SETTINGS) -> None:
         self.client, self.wall, self.settings = client, wall, settings
         self.cursor: dict[str, Any] | None = None
 
     def tick(self, span: Span | str = "5m", sort: str = "cpu", raw_open: bool = False,
              raw_toggled: bool = False, resync: bool = False) -> Any:
         span = Span(span) if isinstance(span, str) else span
-        view, self.cursor = tick(self.client, self.cursor, self.settings, span=span, sort=sort,
-                                 raw_open=raw_open, raw_toggled=raw_toggled, resync=resync, now=self.wall)
+        self.client.ticks.advance(self.settings.poll_interval_seconds)
+        view, self.cursor = self.client.run(tick(
+            self.client.client, self.cursor, self.settings, span=span, sort=sort, raw_open=raw_open,
+            raw_toggled=raw_toggled, resync=resync, now=self.wall))
         return view
 
 
 @pytest.fixture
-def tab(client: PerformanceClient, wall: FakeClock) -> Tab:
+def tab(client: Client, wall: FakeClock) -> Tab:
     return Tab(client, wall)
 
 
@@ -131,7 +169,7 @@ def test_new_samples_are_appended_never_resent(tab: Tab, publish: Callable[[int]
     assert tab.cursor is not None and tab.cursor["seq"] == 4
 
 
-def test_cards_take_the_threshold_colours(client: PerformanceClient, wall: FakeClock,
+def test_cards_take_the_threshold_colours(client: Client, wall: FakeClock,
                                           publish: Callable[[int], int], fake_ps: FakePsutil) -> None:
     tab = Tab(client, wall, Settings(warning_percent=50, critical_percent=90))
     fake_ps.cpu_total = 95.0
@@ -225,11 +263,12 @@ def test_after_a_restart_the_only_gap_is_the_downtime(
 
 
 def test_points_lost_from_the_buffer_break_the_line(
-    client: PerformanceClient, wall: FakeClock, mono: FakeClock, make_monitor: MakeMonitor,
+    client: Client, wall: FakeClock, mono: FakeClock, make_monitor: MakeMonitor,
+    new_client: Callable[[str], Client],
 ) -> None:
     api = ServedApi(make_monitor(history_size=10)).start()
     try:
-        tab = Tab(PerformanceClient(api.url), wall)
+        tab = Tab(new_client(api.url), wall)
         api.sample(2)
         tab.tick()
         api.sample(15)  # 13 more than the buffer keeps after seq 2
@@ -243,10 +282,11 @@ def test_points_lost_from_the_buffer_break_the_line(
 
 def test_an_outage_longer_than_the_window_rebuilds(
     wall: FakeClock, make_monitor: MakeMonitor,
+    new_client: Callable[[str], Client],
 ) -> None:
     api = ServedApi(make_monitor(interval_seconds=60.0)).start()  # a 5-minute window is 5 points
     try:
-        tab = Tab(PerformanceClient(api.url), wall)
+        tab = Tab(new_client(api.url), wall)
         api.sample(2)
         tab.tick()
         api.sample(9)
@@ -285,11 +325,12 @@ def test_a_longer_range_shows_buckets_in_their_band_and_appends_each_once_settle
 
 def test_a_long_range_at_a_fast_interval_asks_for_a_bounded_range(
     wall: FakeClock, mono: FakeClock, make_monitor: MakeMonitor,
+    new_client: Callable[[str], Client],
 ) -> None:
     for interval, points in ((0.1, 300), (0.5, 600)):  # at 0.5 s an hour was limit=7200: a 400
         api = ServedApi(make_monitor(interval_seconds=interval)).start()
         try:
-            tab = Tab(PerformanceClient(api.url), wall)
+            tab = Tab(new_client(api.url), wall)
             for _ in range(3):
                 wall.advance(interval)
                 mono.advance(interval)
@@ -303,11 +344,12 @@ def test_a_long_range_at_a_fast_interval_asks_for_a_bounded_range(
             api.close()
 
 
-def test_a_zoom_at_a_fast_interval_shows_every_sample(wall: FakeClock, mono: FakeClock,
-                                                     make_monitor: MakeMonitor) -> None:
+def test_a_zoom_at_a_fast_interval_shows_every_sample(
+    wall: FakeClock, mono: FakeClock, make_monitor: MakeMonitor, new_client: Callable[[str], Client],
+) -> None:
     api = ServedApi(make_monitor(interval_seconds=0.2)).start()
     try:
-        tab = Tab(PerformanceClient(api.url), wall)
+        tab = Tab(new_client(api.url), wall)
         for _ in range(600):
             wall.advance(0.2)
             mono.advance(0.2)
@@ -433,7 +475,7 @@ def test_a_hung_api_cannot_hold_a_tick_past_its_budget(wall: FakeClock) -> None:
     with socket.socket() as silent:  # accepts connections, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()
-        client = PerformanceClient(f"http://127.0.0.1:{silent.getsockname()[1]}")
+        client = Client(f"http://127.0.0.1:{silent.getsockname()[1]}", wall, 0.5)  # closed below
         tab = Tab(client, wall, Settings(poll_interval_seconds=0.5))
         started = time.monotonic()
         updates = tab.tick().updates

@@ -1,4 +1,4 @@
-"""The two servers, each in its own thread: the API on its own asyncio loop, the dashboard on waitress."""
+"""The two servers, each in its own thread and asyncio loop: the API on aiohttp, the dashboard on uvicorn."""
 
 from __future__ import annotations
 
@@ -11,17 +11,17 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, Protocol, TypeVar
 
+import uvicorn
 from aiohttp import web
-from waitress import wasyncore
-from waitress.server import create_server
 
 from perfmon.api.server import PortInUse, StartupError, start
 from perfmon.settings import DashboardConfig, ServerConfig
-from perfmon.ui.app import create_dash_app
+from perfmon.ui.app import create_dashboard
 
-POLL_SECONDS = 0.2  # how often waitress's loop looks at the stop flag: bounds stop latency
 T = TypeVar("T")
-WAITRESS_DRAIN_SECONDS = 3  # requests in flight get this long; within the launcher's stop budget
+DRAIN_SECONDS = 3  # requests in flight get this long; within the launcher's stop budget
+KEEP_ALIVE_SECONDS = 20  # longer than a 5 s poll, so a tab keeps its connection between ticks
+MAX_HEAD_BYTES = 64 * 1024  # a request line and headers beyond this are a 400
 
 
 class Component(Protocol):
@@ -86,34 +86,37 @@ class ApiServerThread(threading.Thread):
 
 
 class DashboardServerThread(threading.Thread):
-    """The Dash app served by waitress in its own thread, on a socket bound before the thread starts."""
+    """The Dash app served by uvicorn on its own event loop in its own thread.
+
+    The socket is bound before the thread starts, so a taken port is reported at once.
+    uvicorn (asyncio, epoll) holds thousands of idle or slow connections without
+    threads; the h11 parser caps a request's head at 64 KiB.
+    """
 
     def __init__(self, config: DashboardConfig, sock: socket.socket | None = None,
-                 port_flag: str = "--dashboard-port") -> None:
+                 port_flag: str = "--dashboard-port", app: Any = None) -> None:
         super().__init__(name="dashboard", daemon=True)
         self.config = config
-        sock = sock or reserve_port(config.host, config.port, port_flag)
-        host, port = sock.getsockname()[:2]
+        self._sock = sock or reserve_port(config.host, config.port, port_flag)
+        host, port = self._sock.getsockname()[:2]
         self.url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
-        self._map: dict[int, Any] = {}  # ours, so run() can close every socket waitress opened
-        self._server = create_server(create_dash_app(config).server, map=self._map,
-                                              sockets=[sock], ident="perfmon")
-        self._stopping = threading.Event()
+        self._server = uvicorn.Server(uvicorn_config(app or create_dashboard(config)))  # app: a test's
 
     def run(self) -> None:
-        """Serve until stop(), then close every socket and let requests in flight finish."""
-        # waitress's own run() only returns once its socket map is empty, which an open
-        # keep-alive connection prevents; so poll the map ourselves and close it from here.
-        try:
-            while self._map and not self._stopping.is_set():
-                wasyncore.loop(timeout=POLL_SECONDS, map=self._map, count=1)
-        finally:
-            wasyncore.close_all(self._map, ignore_all=True)
-            self._server.task_dispatcher.shutdown(timeout=WAITRESS_DRAIN_SECONDS)
+        """Serve until stop(); requests in flight get a few seconds to finish."""
+        self._server.run(sockets=[self._sock])
 
     def stop(self) -> None:
         """Ask the server to stop; returns at once, join() waits."""
-        self._stopping.set()
+        self._server.should_exit = True
+
+
+def uvicorn_config(app: Any) -> uvicorn.Config:
+    """How the dashboard is served: our logging, no access log, bounded heads and shutdown."""
+    return uvicorn.Config(
+        app, http="h11", loop="asyncio", lifespan="on", log_config=None, access_log=False,
+        server_header=False, timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        timeout_graceful_shutdown=DRAIN_SECONDS, h11_max_incomplete_event_size=MAX_HEAD_BYTES)
 
 
 def reserve_port(host: str, port: int, port_flag: str) -> socket.socket:

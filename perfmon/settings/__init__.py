@@ -103,7 +103,7 @@ def dashboard_parser(prog: str = "performance_dashboard_http_polling.py") -> arg
     """The command-line parser of the dashboard."""
     parser = argparse.ArgumentParser(
         prog=prog,
-        description="Serve a live dashboard of a perfmon API in the browser (Dash, served by waitress).",
+        description="Serve a live dashboard of a perfmon API in the browser (Dash, served by uvicorn).",
         epilog=ENV_EPILOG.format(example="PERFMON_API_URL=http://127.0.0.1:9000"),
     )
     parser.add_argument("--host", default="127.0.0.1",

@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 
 from perfmon.settings import DashboardConfig
 from perfmon.ui import export, ids, layout, poll, ranges
+from perfmon.ui.asgi import DashboardEdge
 from perfmon.ui.client import ApiUnavailable, PerformanceClient
 from perfmon.ui.tick import Settings, tick
 from perfmon.ui.view import View
@@ -47,12 +48,19 @@ def encode(view: View) -> dict[str, Any]:
 def create_dash_app(config: DashboardConfig, client: PerformanceClient | None = None) -> dash.Dash:
     """Build the Dash app for one API; nothing is fetched until a page polls."""
     settings = Settings(config.poll_interval_seconds, config.warning_percent, config.critical_percent)
-    client = client or PerformanceClient(config.api_url)
-    app = dash.Dash(__name__, title="perfmon", update_title="", assets_folder=str(ASSETS),
+    client = client or PerformanceClient(config.api_url, config.poll_interval_seconds)
+    app = dash.Dash(__name__, title="perfmon", update_title="", assets_folder=str(ASSETS), backend="fastapi",
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     app.layout = layout.page(settings, config.api_url)
     register_callbacks(app, client, settings)
     return app
+
+
+def create_dashboard(config: DashboardConfig, client: PerformanceClient | None = None) -> DashboardEdge:
+    """The dashboard as the ASGI app its server runs: the Dash app behind its HTTP edge."""
+    client = client or PerformanceClient(config.api_url, config.poll_interval_seconds)
+    app = create_dash_app(config, client)
+    return DashboardEdge(app.server, lambda: app.callback_map, on_shutdown=client.close)
 
 
 def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Settings) -> None:
@@ -85,12 +93,12 @@ def register_tick(app: dash.Dash, client: PerformanceClient, settings: Settings)
         *(Output(*output) for output in poll.OUTPUTS), *(Input(*input_) for input_ in poll.INPUTS),
         *(State(*state) for state in poll.STATES),
     )
-    def on_tick(_ticks: int | None, span: Any, sort: Any, raw: Any, cursor: dict[str, Any] | None,
+    async def on_tick(_ticks: int | None, span: Any, sort: Any, raw: Any, cursor: dict[str, Any] | None,
                 rendered: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         raw_open = isinstance(raw, list) and "open" in raw
         lost = isinstance(rendered, dict) and rendered.get("lost") is True  # the browser missed a view
         try:
-            view, cursor = tick(client, cursor if isinstance(cursor, dict) else None, settings,
+            view, cursor = await tick(client, cursor if isinstance(cursor, dict) else None, settings,
                                 span=ranges.from_store(span), sort=sort if sort in PROCESS_SORTS else "cpu",
                                 raw_open=raw_open, raw_toggled=ctx.triggered_id == ids.RAW_OPEN, resync=lost)
         except Exception:  # a bug, not the API (tick reports those): log it, keep the page as it is
@@ -125,9 +133,9 @@ def register_download(app: dash.Dash, client: PerformanceClient) -> None:
         Input(ids.DOWNLOAD_BUTTON, "n_clicks"), State(ids.SPAN, "data"),
         prevent_initial_call=True,
     )
-    def download(_clicks: int | None, span: Any) -> tuple[Any, str]:
+    async def download(_clicks: int | None, span: Any) -> tuple[Any, str]:
         try:
-            return export.csv_download(client, ranges.from_store(span)), ""
+            return await export.csv_download(client, ranges.from_store(span)), ""
         except ApiUnavailable as exc:
             return no_update, f"could not download: {exc}"
         except (KeyError, TypeError, ValueError):

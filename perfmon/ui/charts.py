@@ -54,7 +54,7 @@ def same_instance(answer: Mapping[str, Any], sample: Sample) -> None:
         raise ApiUnavailable("the API restarted during this poll")
 
 
-def update_charts(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample, span: Span,
+async def update_charts(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample, span: Span,
                   remaining: Remaining) -> None:
     """Rebuild every chart when the tab's span, the host or the API changed; else append what is new."""
     if cursor["instance"] != sample["instance_id"]:
@@ -63,16 +63,16 @@ def update_charts(view: View, cursor: Cursor, client: PerformanceClient, sample:
         if span.live:
             cursor["view"] = None  # stays None until a rebuild succeeds
     stale = cursor["view"] != span.key or cursor["swap"] != has_swap(sample)
-    if stale or not append(view, cursor, client, sample, remaining):
-        rebuild(view, cursor, client, sample, span, remaining)
+    if stale or not await append(view, cursor, client, sample, remaining):
+        await rebuild(view, cursor, client, sample, span, remaining)
 
 
-def rebuild(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample, span: Span,
+async def rebuild(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample, span: Span,
             remaining: Remaining) -> None:
     """Every chart, whole, from one range query; the cursor then says how to follow the API."""
     interval = sample["interval_seconds"]
     plan = resolution.plan(span, sample["timestamp"], interval, cores_of(sample))
-    answer = client.history_range(plan.start, plan.end, plan.points, remaining())
+    answer = await client.history_range(plan.start, plan.end, plan.points, remaining())
     same_instance(answer, sample)
     series, width = answer["series"], answer["resolution_seconds"]
     count = len(series["timestamp"])
@@ -87,23 +87,24 @@ def rebuild(view: View, cursor: Cursor, client: PerformanceClient, sample: Sampl
     view.updates[f"{ids.RESOLUTION}.children"] = resolution.describe(width, interval, answer["tier"])
 
 
-def append(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample,
+async def append(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample,
            remaining: Remaining) -> bool:
     """Append what is new in the tab's mode; False when only a rebuild can be right."""
     if cursor["mode"] == "raw":
-        return append_samples(view, cursor, client, sample, remaining)
+        return await append_samples(view, cursor, client, sample, remaining)
     if cursor["mode"] == "buckets":
-        return append_buckets(view, cursor, client, sample, remaining)
+        return await append_buckets(view, cursor, client, sample, remaining)
     return True  # a zoom stays as it was loaded
 
 
-def append_samples(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample,
+async def append_samples(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample,
                    remaining: Remaining) -> bool:
     """The samples after the cursor's seq, a point each; a null point first where some were lost."""
     seq, points = cursor["seq"], cursor["max"]
     if seq is None or seq > sample["seq"] or sample["seq"] - seq > points:
         return False
-    history = client.history(seq, points, remaining())
+    history = await client.history(seq, points, remaining(), instance=sample["instance_id"],
+                                   upto=sample["seq"])
     same_instance(history, sample)
     series = history["series"]
     if not series["seq"]:
@@ -122,7 +123,7 @@ def append_samples(view: View, cursor: Cursor, client: PerformanceClient, sample
     return True
 
 
-def append_buckets(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample,
+async def append_buckets(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample,
                    remaining: Remaining) -> bool:
     """The buckets the store now holds all of, a point each (nulls where nothing was sampled)."""
     start, width = float(cursor["next"]), float(cursor["res"])  # JSON makes whole numbers ints
@@ -131,7 +132,7 @@ def append_buckets(view: View, cursor: Cursor, client: PerformanceClient, sample
         return True
     if count > cursor["max"]:
         return False  # away longer than the chart spans
-    answer = client.history_range(start, start + count * width, count, remaining())
+    answer = await client.history_range(start, start + count * width, count, remaining())
     same_instance(answer, sample)
     series = answer["series"]
     if abs(answer["resolution_seconds"] - width) > 1e-6 or len(series["timestamp"]) != count:

@@ -1,30 +1,32 @@
-"""PerformanceClient: the dashboard's side of the API, with keep-alive, timeouts and ETags.
+"""PerformanceClient: the dashboard server's side of the API, shared by every tab.
 
-One client (one ``requests.Session``, so one keep-alive connection pool) serves every
-browser tab. Conditional responses are cached by URL and shared too: the data is the
-same for every tab, only each tab's cursor differs.
+One aiohttp session (one keep-alive pool) on the dashboard server's event loop serves
+every tab, and so do the answers: the latest sample, the process table and range reads
+are asked for once per window however many tabs poll (:mod:`perfmon.ui.shared`), and
+tabs' cursor reads are answered from the rows the server already follows
+(:mod:`perfmon.ui.recent`). Each call has a budget; a failure is said in words.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import Any
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-import requests
+from perfmon.ui.api_http import ApiHttp, ApiStarting, ApiUnavailable
+from perfmon.ui.recent import RecentHistory
+from perfmon.ui.shared import Fetch, SharedAnswers, TimedOut
 
-from perfmon import __version__
+__all__ = ["ApiStarting", "ApiUnavailable", "PerformanceClient", "range_params"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
-
-class ApiUnavailable(Exception):
-    """The API could not be reached or answered unusably; ``str()`` says why, in words."""
-
-
-class ApiStarting(ApiUnavailable):
-    """The API is up but has no sample yet (503 with Retry-After)."""
+TAIL_READ = 3600  # rows per cursor read of the tail: the API's own default
+SHARED_PART = 0.8  # of a poll interval: how long an answer is reused
+NEXT_SAMPLE_MARGIN = 0.05  # ask again this long after a sample is due: it is published by then
 
 
 def range_params(start: float, end: float, points: int) -> dict[str, Any]:
@@ -42,126 +44,124 @@ def range_params(start: float, end: float, points: int) -> dict[str, Any]:
 
 
 class PerformanceClient:
-    """Reads the perfmon API over one keep-alive session; every call has a timeout."""
+    """Reads the perfmon API for every tab at once; an answer is shared for most of a tick.
 
-    def __init__(self, base_url: str, session: requests.Session | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
+    With tabs polling every ``poll_seconds``, an answer (or a failure) is reused for
+    ``SHARED_PART`` of that, so the API is asked at most about once per tick, while one
+    tab alone, whose ticks come a little early or late, still gets a fresh answer each
+    tick. The latest sample is shared only until the next one is due, so sharing never
+    shows a tab an older sample than it would have fetched itself.
+    """
+
+    def __init__(self, base_url: str, poll_seconds: float = 5.0, wall: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.http = ApiHttp(base_url)
+        self.base_url = self.http.base_url
         self.netloc = urlsplit(self.base_url).netloc
-        self.session = session or requests.Session()
-        self.session.headers["User-Agent"] = f"perfmon-dashboard/{__version__}"
-        self._cache: dict[str, tuple[str, dict[str, Any]]] = {}  # url -> (etag, decoded body)
-        self._lock = threading.Lock()
+        self.window_seconds = SHARED_PART * poll_seconds
+        self.shared = SharedAnswers(monotonic)
+        self.recent = RecentHistory()
+        self._wall = wall
         self._reachable: bool | None = None  # for logging changes once, however many tabs poll
 
-    def close(self) -> None:
+    @property
+    def requests(self) -> int:
+        """Requests really sent to the API (shared ones once)."""
+        return self.shared.requests + self.http.direct
+
+    async def close(self) -> None:
         """Close the pooled connections."""
-        self.session.close()
+        await self.http.close()
 
-    def performance(self, timeout: float) -> dict[str, Any]:
+    async def performance(self, timeout: float) -> dict[str, Any]:
         """The latest sample (``GET /api/performance``), revalidated with its ETag."""
-        return self._get("/api/performance", None, timeout, conditional=True)
+        return await self._shared("performance", lambda budget: self.http.get_json(
+            "/api/performance", None, budget, conditional=True), timeout, self._until_next_sample)
 
-    def history(self, since: int | None, limit: int, timeout: float) -> dict[str, Any]:
-        """Columnar samples after ``since`` (or the last ``limit``) from ``/api/history``."""
-        params: dict[str, int] = {"limit": limit}
-        if since is not None:
-            params["since"] = since
-        return self._get("/api/history", params, timeout)
-
-    def history_range(self, start: float, end: float, points: int, timeout: float) -> dict[str, Any]:
-        """At most ``points`` equal buckets (mean, min, max) over [start, end) from ``/api/history``."""
-        return self._get("/api/history", range_params(start, end, points), timeout)
-
-    def history_csv(self, start: float, end: float, points: int, timeout: float) -> str:
-        """The same range as a CSV document (``format=csv``), for a download."""
-        params = {**range_params(start, end, points), "format": "csv"}
-        try:
-            response = self.session.get(self._url("/api/history", params), timeout=max(0.05, timeout))
-        except requests.RequestException as exc:
-            raise ApiUnavailable(self._failure(exc, timeout)) from None
-        if response.status_code != 200:
-            self._decode(response)  # raises with the API's message
-        return response.text
-
-    def processes(self, sort: str, limit: int, timeout: float) -> dict[str, Any]:
+    async def processes(self, sort: str, limit: int, timeout: float) -> dict[str, Any]:
         """The latest process scan sorted by ``sort`` (``cpu`` or ``memory``), revalidated."""
-        return self._get("/api/processes", {"sort": sort, "limit": limit}, timeout, conditional=True)
+        params = {"sort": sort, "limit": limit}
+        return await self._shared(("processes", sort, limit), lambda budget: self.http.get_json(
+            "/api/processes", params, budget, conditional=True), timeout, self._window)
 
-    def _get(self, path: str, params: dict[str, Any] | None, timeout: float,
-             conditional: bool = False) -> dict[str, Any]:
+    async def history_range(self, start: float, end: float, points: int, timeout: float) -> dict[str, Any]:
+        """At most ``points`` equal buckets (mean, min, max) over [start, end) from ``/api/history``."""
+        params = range_params(start, end, points)
+        return await self._shared(("range", *params.values()), lambda budget: self.http.get_json(
+            "/api/history", params, budget), timeout, self._window)
+
+    async def history(self, since: int, limit: int, timeout: float, *, instance: str,
+                      upto: int) -> dict[str, Any]:
+        """The samples after ``since`` (at most ``limit``) up to the sample ``upto`` of ``instance``.
+
+        Answered from the rows the server follows; those are extended by one shared read
+        when a tab needs newer ones. Only a tab whose cursor is older than them is read alone.
+        """
+        if not self.recent.covers(instance, since, upto) and self.recent.can_extend(instance, since):
+            await self._extend(timeout)
+        if self.recent.covers(instance, since, upto):
+            return self.recent.read(since, limit)
+        answer = await self._shared(("tail", since, limit), lambda budget: self.http.get_json(
+            "/api/history", {"since": since, "limit": limit}, budget), timeout, self._window)
+        if answer["instance_id"] != self.recent.instance or self.recent.last is None:
+            self.recent.add(answer, since)  # the first cursor read, or a new API instance
+        return answer
+
+    async def history_csv(self, start: float, end: float, points: int, timeout: float) -> str:
+        """The range as a CSV document (``format=csv``), for a download: asked for alone."""
+        params = {**range_params(start, end, points), "format": "csv"}
+        return await self._noted(self.http.get_text("/api/history", params, timeout))
+
+    async def _extend(self, timeout: float) -> None:
+        since = self.recent.last
+        assert since is not None  # can_extend said so
+
+        async def fetch(budget: float) -> dict[str, Any]:
+            answer = await self.http.get_json("/api/history", {"since": since, "limit": TAIL_READ}, budget)
+            if self.recent.last == since:  # nobody extended it meanwhile
+                self.recent.add(answer, since)
+            return answer
+
+        await self._shared(("extend", since), fetch, timeout, self._window)
+
+    async def _shared(self, key: Any, fetch: Fetch[T], timeout: float, window: Callable[[Any], float]) -> T:
         try:
-            body = self._fetch(path, params, timeout, conditional)
+            return await self._noted(self.shared.get(key, fetch, timeout, window))
+        except TimedOut:
+            reason = f"no answer from {self.netloc} within {max(0.0, timeout):.1f} s"
+            self._note_reachable(False, reason)
+            raise ApiUnavailable(reason) from None
+
+    async def _noted(self, request: Awaitable[T]) -> T:
+        try:
+            answer = await request
         except ApiStarting:
             raise
         except ApiUnavailable as exc:
             self._note_reachable(False, str(exc))
             raise
         self._note_reachable(True)
-        return body
+        return answer
+
+    def _window(self, _outcome: Any) -> float:
+        return self.window_seconds
+
+    def _until_next_sample(self, outcome: Any) -> float:
+        """Share a sample until the next one is due (within one window), a failure for a window."""
+        if not isinstance(outcome, dict):
+            return self.window_seconds
+        try:
+            due = float(outcome["timestamp"]) + float(outcome["interval_seconds"]) - self._wall()
+        except (KeyError, TypeError, ValueError):
+            return self.window_seconds
+        floor = min(self.window_seconds, 0.1)  # a late sample (or skewed clocks): no flood
+        return min(self.window_seconds, max(floor, due + NEXT_SAMPLE_MARGIN))
 
     def _note_reachable(self, reachable: bool, reason: str = "") -> None:
         """Log when the API becomes unavailable and when it is back, once each."""
-        with self._lock:
-            was, self._reachable = self._reachable, reachable
+        was, self._reachable = self._reachable, reachable
         if not reachable and was is not False:
             log.warning("API %s unavailable: %s (pages keep retrying; logged once)", self.base_url, reason)
         elif reachable and was is False:
             log.info("API %s answers again", self.base_url)
 
-    def _fetch(self, path: str, params: dict[str, Any] | None, timeout: float,
-               conditional: bool) -> dict[str, Any]:
-        url = self._url(path, params)
-        cached = self._cache.get(url) if conditional else None
-        headers = {"If-None-Match": cached[0]} if cached else None
-        try:
-            response = self.session.get(url, headers=headers, timeout=max(0.05, timeout))
-        except requests.RequestException as exc:
-            raise ApiUnavailable(self._failure(exc, timeout)) from None
-        if response.status_code == 304 and cached:
-            return cached[1]
-        body = self._decode(response)
-        etag = response.headers.get("ETag")
-        if conditional and etag:
-            with self._lock:
-                self._cache[url] = (etag, body)
-        return body
-
-    def _url(self, path: str, params: dict[str, Any] | None) -> str:
-        url = self.base_url + path
-        if params:
-            url += "?" + "&".join(f"{key}={value}" for key, value in params.items())
-        return url
-
-    def _failure(self, exc: requests.RequestException, timeout: float) -> str:
-        """Why a request failed, in words."""
-        if isinstance(exc, requests.Timeout):
-            return f"no answer from {self.netloc} within {timeout:.1f} s"
-        if isinstance(exc, requests.ConnectionError):
-            return self._connection_reason(exc)
-        return f"request to {self.netloc} failed: {exc}"
-
-    def _decode(self, response: requests.Response) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError:
-            raise ApiUnavailable(
-                f"{self.netloc} answered {response.status_code} without JSON: is it a perfmon API?"
-            ) from None
-        if response.status_code == 200 and isinstance(body, dict):
-            return body
-        if response.status_code == 200:
-            raise ApiUnavailable(f"{self.netloc} answered JSON that is not an object: is it a perfmon API?")
-        message = body.get("error", {}).get("message") if isinstance(body, dict) else None
-        if response.status_code == 503 and "Retry-After" in response.headers:
-            raise ApiStarting(f"the API is not ready: {message or 'starting'}")
-        raise ApiUnavailable(f"the API answered {response.status_code}: {message or response.reason}")
-
-    def _connection_reason(self, exc: requests.ConnectionError) -> str:
-        text = str(exc)
-        if "Connection refused" in text:
-            return f"connection refused by {self.netloc}: is the API server running?"
-        if "Name or service not known" in text or "nodename nor servname" in text:
-            return f"unknown host in {self.base_url}"
-        if "Connection reset" in text or "RemoteDisconnected" in text:
-            return f"{self.netloc} closed the connection"
-        return f"cannot connect to {self.netloc}"

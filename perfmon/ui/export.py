@@ -26,11 +26,11 @@ def filename(hostname: str | None, start: float, end: float) -> str:
     return f"perfmon-{host}-{first}-{last}.csv"
 
 
-def csv_download(client: PerformanceClient, span: Span) -> dict[str, Any]:
+async def csv_download(client: PerformanceClient, span: Span) -> dict[str, Any]:
     """``dcc.Download``'s data for the span: one row per sample where the API can, else per bucket."""
-    sample = client.performance(TIMEOUT_SECONDS)
+    sample = await client.performance(TIMEOUT_SECONDS)
     most = (resolution.CSV_POINTS - 2, resolution.CSV_POINTS)
     plan = resolution.plan(span, sample["timestamp"], sample["interval_seconds"], 1, most=most)
-    text = client.history_csv(plan.start, plan.end, plan.points, TIMEOUT_SECONDS)
+    text = await client.history_csv(plan.start, plan.end, plan.points, TIMEOUT_SECONDS)
     return {"content": text, "filename": filename(sample["host"]["hostname"], plan.start, plan.end),
             "type": "text/csv", "base64": False}

@@ -76,7 +76,7 @@ def begin(cursor: Cursor | None, resync: bool) -> tuple[View, Cursor]:
     return View(n=cursor["n"], full=fresh), cursor
 
 
-def tick(client: PerformanceClient, cursor: Cursor | None, settings: Settings, *,
+async def tick(client: PerformanceClient, cursor: Cursor | None, settings: Settings, *,
          span: Span, sort: str, raw_open: bool, raw_toggled: bool = False, resync: bool = False,
          now: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic,
          ) -> tuple[View, Cursor]:
@@ -93,8 +93,8 @@ def tick(client: PerformanceClient, cursor: Cursor | None, settings: Settings, *
         if not raw_open:
             view.updates[f"{ids.RAW_JSON}.children"] = ""  # nothing kept while closed
     try:
-        sample = client.performance(remaining())
-        update_charts(view, cursor, client, sample, span, remaining)
+        sample = await client.performance(remaining())
+        await update_charts(view, cursor, client, sample, span, remaining)
         link_up(view.updates, cursor, client.base_url, now())
         show_sample(view, cursor, sample, settings, raw_open, raw_toggled, now())
     except ApiUnavailable as exc:
@@ -106,8 +106,8 @@ def tick(client: PerformanceClient, cursor: Cursor | None, settings: Settings, *
                     f"({type(exc).__name__}); see the dashboard's log", settings, now())
         return view, cursor
     with contextlib.suppress(ApiUnavailable):  # the table keeps the last scan; the next tick retries
-        show_processes(view.updates, cursor, client.processes(sort, settings.process_limit, remaining()),
-                       sort)
+        table = await client.processes(sort, settings.process_limit, remaining())
+        show_processes(view.updates, cursor, table, sort)
     return view, cursor
 
 

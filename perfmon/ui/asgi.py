@@ -1,0 +1,240 @@
+"""The dashboard's HTTP edge: bodies capped, callbacks checked, assets compressed once and cached.
+
+Wraps the Dash app (its FastAPI server) as one ASGI app:
+
+- a request body over ``MAX_BODY_BYTES`` is refused (413) before Dash reads it;
+- a callback post that is not JSON naming one of the app's callbacks is a 400 with a
+  JSON body naming what is wrong, not a 500 from inside Dash;
+- the page's JavaScript and CSS are gzip-compressed once, kept in memory and served
+  with an ETag; fingerprinted ones (Dash puts a version and a hash in their names, and
+  an ``?m=`` modification time on ``/assets/``) are ``immutable`` for a year, so a
+  reload transfers almost nothing;
+- other answers (the page, its layout, callback results) are gzip-compressed on the fly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import hashlib
+import json
+import re
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from dash.fingerprint import check_fingerprint
+from starlette.middleware.gzip import GZipMiddleware
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_BODY_BYTES = 1024 * 1024
+CALLBACK_PATH = "/_dash-update-component"
+ASSET_PREFIXES = ("/_dash-component-suites/", "/assets/")
+COMPRESSIBLE = re.compile(r"^(text/|application/(javascript|json|x-javascript)|image/svg)")
+MIN_COMPRESS_BYTES = 1000
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"  # not fingerprinted: kept, but asked about again (a 304 when unchanged)
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One static file as served: its headers, its body, and the body gzip-compressed."""
+
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    gzipped: bytes | None
+    etag: bytes
+
+
+async def send_json(send: Send, status: int, message: str) -> None:
+    """The JSON error every 4xx of the dashboard carries (the API's shape)."""
+    body = json.dumps({"error": {"status": status, "message": message}}).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def header(scope: Scope, name: bytes) -> bytes:
+    """A request header's value (the first), or b""."""
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+def accepts_gzip(scope: Scope) -> bool:
+    """Whether the client takes gzip (and did not refuse it with q=0)."""
+    for part in header(scope, b"accept-encoding").lower().split(b","):
+        coding, _, params = part.strip().partition(b";")
+        if coding.strip() in (b"gzip", b"*"):
+            return params.replace(b" ", b"") not in (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000")
+    return False
+
+
+def fingerprinted(scope: Scope) -> bool:
+    """Whether the URL names one version of the file, so it may be cached for good."""
+    path: str = scope["path"]
+    if path.startswith("/assets/"):
+        return re.search(rb"(^|&)m=[0-9.]+($|&)", scope.get("query_string", b"")) is not None
+    return bool(check_fingerprint(path)[1])
+
+
+class DashboardEdge:
+    """The ASGI app the dashboard's server runs: see the module's docstring."""
+
+    def __init__(self, app: Asgi, callbacks: Callable[[], Any],
+                 on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.app = app
+        self.on_shutdown = on_shutdown
+        self.gzipped = GZipMiddleware(app, minimum_size=MIN_COMPRESS_BYTES)
+        self.callbacks = callbacks  # the app's callback map, looked up per post (it may grow)
+        self.assets: dict[str, Asset] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.lifespan(receive, send)
+            return
+        if scope["type"] != "http":  # Dash's websocket callbacks are not used: nothing else is served
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        if scope["method"] in ("GET", "HEAD") and scope["path"].startswith(ASSET_PREFIXES):
+            await self.asset(scope, receive, send)
+            return
+        body = await read_body(scope, receive)
+        if body is None:
+            await send_json(send, 413, f"request body over {MAX_BODY_BYTES} bytes")
+            return
+        if scope["method"] == "POST" and scope["path"] == CALLBACK_PATH:
+            problem = callback_problem(body, self.callbacks())
+            if problem:
+                await send_json(send, 400, problem)
+                return
+        await self.gzipped(scope, replay(body), send)
+
+    async def lifespan(self, receive: Receive, send: Send) -> None:
+        """Start at once; at shutdown, close what the app holds open (the API client's pool).
+
+        Dash's own lifespan handler is skipped: it only adds a catch-all route serving the
+        page at every path, so an unknown path stays a 404 here.
+        """
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                if self.on_shutdown is not None:
+                    await self.on_shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def asset(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A static file from memory, compressed and cached as its name allows."""
+        key = check_fingerprint(scope["path"])[0]  # one entry per file, whatever the URL's fingerprint
+        asset = self.assets.get(key)
+        if asset is None:
+            asset = await capture(self.app, scope, receive)
+            if asset is None:  # not a file Dash serves: let it answer (a 404)
+                await self.app(scope, receive, send)
+                return
+            self.assets[key] = asset
+        await serve_asset(scope, send, asset)
+
+
+async def read_body(scope: Scope, receive: Receive) -> bytes | None:
+    """The whole request body, or None when it is over the cap (announced or as it arrives)."""
+    length = header(scope, b"content-length")
+    if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        return None
+    chunks: list[bytes] = []
+    size, more = 0, True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break  # the client went away: let the app see an empty body
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def replay(body: bytes) -> Receive:
+    """A ``receive`` that gives the buffered body once, then waits as ASGI servers do."""
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def callback_problem(body: bytes, callbacks: Any) -> str:
+    """Why a callback post cannot be one of this page's callbacks, or "" when it can."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return "the body is not JSON"
+    if not isinstance(payload, dict):
+        return "the body is not a JSON object"
+    output = payload.get("output")
+    if not isinstance(output, str) or output not in callbacks:
+        return "output: not a callback of this page"
+    for name in ("outputs", "inputs", "state"):
+        if not isinstance(payload.get(name, []), (list, dict)):
+            return f"{name}: not a list"
+    if not isinstance(payload.get("changedPropIds", []), list):
+        return "changedPropIds: not a list"
+    return ""
+
+
+async def capture(app: Asgi, scope: Scope, receive: Receive) -> Asset | None:
+    """Run ``app`` for a GET of the asset and keep its answer, or None if it is not a 200."""
+    start: Message = {}
+    chunks: list[bytes] = []
+
+    async def keep(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app({**scope, "method": "GET", "headers": []}, receive, keep)
+    if start.get("status") != 200:
+        return None
+    body = b"".join(chunks)
+    kept = [(k, v) for k, v in start.get("headers", []) if k.lower() in (b"content-type", b"last-modified")]
+    content_type = dict(kept).get(b"content-type", b"").decode("latin-1")
+    worth = COMPRESSIBLE.match(content_type) is not None and len(body) >= MIN_COMPRESS_BYTES
+    gzipped = await asyncio.to_thread(gzip.compress, body, 6, mtime=0) if worth else None  # 0.2 s for plotly
+    etag = b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+    return Asset(kept, body, gzipped, etag)
+
+
+async def serve_asset(scope: Scope, send: Send, asset: Asset) -> None:
+    """The kept file: 304 when the client has it, gzip when it takes it, cached as its URL allows."""
+    headers = [*asset.headers, (b"etag", asset.etag),
+               (b"cache-control", (IMMUTABLE if fingerprinted(scope) else REVALIDATE).encode())]
+    if asset.gzipped is not None:
+        headers.append((b"vary", b"Accept-Encoding"))
+    if asset.etag in (tag.strip() for tag in header(scope, b"if-none-match").split(b",")):
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    body = asset.body
+    if asset.gzipped is not None and accepts_gzip(scope):
+        body = asset.gzipped
+        headers.append((b"content-encoding", b"gzip"))
+    headers.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
