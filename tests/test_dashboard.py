@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import itertools
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -50,6 +51,7 @@ class Web:
     """The dashboard served on a loopback port in a thread, as the launcher serves it."""
 
     def __init__(self, config: DashboardConfig, client: PerformanceClient) -> None:
+        self.client = client
         self.thread = DashboardServerThread(replace(config, port=0), app=create_dashboard(config, client))
         self.thread.start()
         self.session = requests.Session()
@@ -111,13 +113,61 @@ def test_a_tick_over_http_returns_indexed_updates_and_the_cursor(web: Web, api: 
     assert view["full"] == 1 and "graph-cpu.figure" in updates and updates["status.children"] == "Connected"
 
 
-def test_forged_inputs_fall_back_to_defaults(web: Web, api: ServedApi) -> None:
+def test_a_forged_span_falls_back_to_the_default(web: Web, api: ServedApi) -> None:
     api.sample(1)
-    forged = poll.request_body(span={"range": "ever", "start": "now"}, sort="rm -rf", raw="yes")
-    updates, _, cursor = poll.read_response(post(web, forged).content)
-    assert cursor["view"] == "5m"
-    assert "by cpu" in updates["processes-note.children"]
-    assert "raw-json.children" not in updates
+    for span in ({"range": "ever", "start": "now"}, {"range": ["5m"]}, {"start": 10**400, "end": 10**401},
+                 {"start": 1.7e9, "end": 1.7e9 + 60, "back": {}}):
+        _, _, cursor = poll.read_response(post(web, poll.request_body(span=span)).content)
+        assert cursor["view"] in ("5m", "1700000000-1700000060"), span
+
+
+MB = "x" * 1_000_000
+FORGED_POLLS = {  # what no page sends: each dropped with one debug line, before any request
+    "a string cursor": {"cursor": "seq=1"},
+    "a list cursor": {"cursor": [1, 2]},
+    "a query in seq": {"cursor": {"seq": "1&limit=1"}},
+    "a fractional seq": {"cursor": {"seq": 2.5, "mode": "raw", "res": 1, "max": 300}},
+    "a megabyte field": {"cursor": {"reason": MB[:900_000]}},
+    "a sort no table has": {"sort": "rm -rf"},
+    "a raw toggle that is no list": {"raw": "yes"},
+    "a rendered that is neither": {"rendered": "all of it"},
+}
+
+
+@pytest.mark.parametrize("forged", FORGED_POLLS.values(), ids=FORGED_POLLS.keys())
+def test_a_forged_poll_is_dropped_with_one_debug_line_and_no_request(
+    web: Web, api: ServedApi, forged: dict[str, Any], caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="perfmon.ui.app")
+    api.sample(1)
+    before = web.client.requests
+    response = web.post(poll.URL_PATH, json=poll.request_body(**forged))
+    assert response.status_code == 204 and response.content == b""  # nothing changes on the page
+    assert web.client.requests == before
+    lines = [r for r in caplog.records if r.name == "perfmon.ui.app"]
+    assert len(lines) == 1 and lines[0].levelname == "DEBUG" and lines[0].exc_info is None
+    assert lines[0].getMessage().startswith("dropped a poll no page sends: ")
+    assert len(lines[0].getMessage()) < 200  # names the field, never echoes the value
+
+
+BAD_POSTS = {  # not a callback of this page at all: a 4xx with a JSON body saying why
+    "not JSON": (b"{seq", 400, "the body is not JSON"),
+    "not an object": (b"[1]", 400, "the body is not a JSON object"),
+    "no such callback": (b'{"output": "x.y", "inputs": []}', 400, "output: not a callback of this page"),
+    "inputs not a list": (b'{"output": "..view.data...cursor.data..", "inputs": 5}', 400,
+                          "inputs: not a list"),
+    "over a megabyte": (b"[" + b"1," * 600_000 + b"1]", 413, "request body over 1048576 bytes"),
+}
+
+
+@pytest.mark.parametrize(("body", "status", "message"), BAD_POSTS.values(), ids=BAD_POSTS.keys())
+def test_a_post_that_is_no_callback_is_a_4xx_with_json(web: Web, body: bytes, status: int, message: str,
+                                                       caplog: pytest.LogCaptureFixture) -> None:
+    response = web.session.post(web.thread.url.rstrip("/") + poll.URL_PATH, data=body,
+                                headers={"Content-Type": "application/json"}, timeout=10)
+    assert response.status_code == status
+    assert response.json() == {"error": {"status": status, "message": message}}
+    assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING]
 
 
 def test_a_steady_tick_stays_small_in_every_range(web: Web, api: ServedApi, wall: FakeClock,

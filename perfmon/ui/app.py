@@ -18,7 +18,7 @@ from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from perfmon.settings import DashboardConfig
-from perfmon.ui import export, ids, layout, poll, ranges
+from perfmon.ui import export, ids, inputs, layout, poll, ranges
 from perfmon.ui.asgi import DashboardEdge
 from perfmon.ui.client import ApiUnavailable, PerformanceClient
 from perfmon.ui.tick import Settings, tick
@@ -27,7 +27,6 @@ from perfmon.ui.view import View
 log = logging.getLogger(__name__)
 
 ASSETS = Path(__file__).with_name("assets")
-PROCESS_SORTS = ("cpu", "memory")
 KEY_INDEX = {key: str(index) for index, key in enumerate(ids.RENDER_KEYS)}
 GRAPHS = tuple(ids.graph(name) for name in ids.GRAPH_NAMES)
 
@@ -93,18 +92,23 @@ def register_tick(app: dash.Dash, client: PerformanceClient, settings: Settings)
         *(Output(*output) for output in poll.OUTPUTS), *(Input(*input_) for input_ in poll.INPUTS),
         *(State(*state) for state in poll.STATES),
     )
-    async def on_tick(_ticks: int | None, span: Any, sort: Any, raw: Any, cursor: dict[str, Any] | None,
-                rendered: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        raw_open = isinstance(raw, list) and "open" in raw
-        lost = isinstance(rendered, dict) and rendered.get("lost") is True  # the browser missed a view
+    async def on_tick(_ticks: int | None, span: Any, sort: Any, raw: Any, cursor: Any,
+                      rendered: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        try:  # anyone can post anything: what no page sends is dropped before it costs a request
+            tab = inputs.read_cursor(cursor)
+            lost = inputs.read_rendered(rendered)  # the browser missed a view
+            sort_by, raw_open = inputs.read_sort(sort), inputs.read_raw_open(raw)
+        except inputs.Forged as exc:
+            log.debug("dropped a poll no page sends: %s", exc)
+            raise PreventUpdate from None
         try:
-            view, cursor = await tick(client, cursor if isinstance(cursor, dict) else None, settings,
-                                span=ranges.from_store(span), sort=sort if sort in PROCESS_SORTS else "cpu",
-                                raw_open=raw_open, raw_toggled=ctx.triggered_id == ids.RAW_OPEN, resync=lost)
+            toggled = ctx.triggered_id == ids.RAW_OPEN
+            view, tab = await tick(client, tab, settings, span=ranges.from_store(span), sort=sort_by,
+                                   raw_open=raw_open, raw_toggled=toggled, resync=lost)
         except Exception:  # a bug, not the API (tick reports those): log it, keep the page as it is
             log.exception("a dashboard tick failed")
             raise PreventUpdate from None
-        return encode(view), cursor
+        return encode(view), tab
 
 
 def register_span(app: dash.Dash) -> None:

@@ -86,7 +86,22 @@ def preset_covering(seconds: float) -> str:
     return next((name for name, length in PRESETS.items() if length >= seconds), "30d")
 
 
-def fixed(start: float, end: float, back: str | None = None) -> Span | None:
+def is_preset(value: Any) -> bool:
+    """Whether ``value`` names a preset (a forged one may be a list or a dict: no error)."""
+    return isinstance(value, str) and value in PRESETS
+
+
+def as_time(value: Any) -> float | None:
+    """A number a browser sent as a time, as a float; None for anything else (an int too big for one)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:  # JSON carries integers of any size
+        return None
+
+
+def fixed(start: float, end: float, back: Any = None) -> Span | None:
     """A fixed span, widened to a second at least; None if the times make no sense."""
     if not (math.isfinite(start) and math.isfinite(end)) or end <= start:
         return None
@@ -96,17 +111,17 @@ def fixed(start: float, end: float, back: str | None = None) -> Span | None:
     if start < 0 or end > LAST_TIMESTAMP:
         return None
     start, end = round(start, 3), round(end, 3)
-    return Span(None, start, end, back if back in PRESETS else preset_covering(end - start))
+    return Span(None, start, end, back if is_preset(back) else preset_covering(end - start))
 
 
 def from_store(data: Any) -> Span:
     """The span a store holds; the default preset for anything else (a forged request)."""
     if isinstance(data, Mapping):
-        if data.get("range") in PRESETS:
+        if is_preset(data.get("range")):
             return Span(data["range"])
-        start, end = data.get("start"), data.get("end")
-        if isinstance(start, int | float) and isinstance(end, int | float):
-            span = fixed(float(start), float(end), data.get("back"))
+        start, end = as_time(data.get("start")), as_time(data.get("end"))
+        if start is not None and end is not None:
+            span = fixed(start, end, data.get("back"))
             if span is not None:
                 return span
     return Span()
@@ -114,7 +129,7 @@ def from_store(data: Any) -> Span:
 
 def from_search(search: str | None) -> Span:
     """The span a URL query asks for (``?range=1h`` or ``?start=..&end=..``); the default otherwise."""
-    query = parse_qs((search or "").lstrip("?"))
+    query = parse_qs(search.lstrip("?") if isinstance(search, str) else "")
     preset = query.get("range", [""])[0]
     if preset in PRESETS:
         return Span(preset)
@@ -157,7 +172,7 @@ def choose(trigger: str | None, search: str | None, preset: Any, relayout: Any, 
     """
     shown = from_store(current) if current else None
     if trigger == "range":
-        chosen = Span(preset) if preset in PRESETS else None
+        chosen = Span(preset) if is_preset(preset) else None
     elif trigger == "graph":
         zoom = zoom_of(relayout)
         if zoom == "reset":

@@ -20,6 +20,7 @@ from perfmon.ui import ids
 from perfmon.ui.cards import Thresholds, kpi_updates, raw_json, show_disks, show_host, show_processes
 from perfmon.ui.charts import update_charts
 from perfmon.ui.client import ApiStarting, ApiUnavailable, PerformanceClient
+from perfmon.ui.inputs import CURSOR_DEFAULTS, REASON_MAX_CHARS
 from perfmon.ui.ranges import Span
 from perfmon.ui.view import Cursor, Updates, View
 
@@ -55,9 +56,7 @@ def new_cursor() -> Cursor:
     (see ``perfmon.ui.charts``), ``res`` their points' width in seconds and ``max`` how many
     they hold; ``seq`` is the last sample appended, ``next`` the start of the next bucket.
     """
-    return {"instance": None, "seq": None, "perf": None, "procs": None, "disks": None,
-            "host": None, "link": None, "fails": 0, "since": None, "reason": None,
-            "view": None, "mode": None, "res": None, "max": None, "next": None, "swap": None, "n": 0}
+    return dict(CURSOR_DEFAULTS)
 
 
 def begin(cursor: Cursor | None, resync: bool) -> tuple[View, Cursor]:
@@ -141,6 +140,7 @@ def link_up(updates: Updates, cursor: Cursor, base_url: str, now: float) -> None
 def link_failed(updates: Updates, cursor: Cursor, reason: str, settings: Settings, now: float,
                 starting: bool = False) -> None:
     """Count a failed poll; show Reconnecting, then Disconnected, with the reason and since when."""
+    reason = reason[:REASON_MAX_CHARS]  # kept in the cursor, which the next tick checks
     cursor["fails"] += 1
     if cursor["link"] in (None, "up"):
         cursor["since"] = round(now, 1)
