@@ -243,6 +243,50 @@ def page(browser: tuple[Any, Any], system: tuple[Api, str]) -> Iterator[Page]:
     assert all(call["status"] in (200, 204) for call in tab.calls), tab.calls  # 204: nothing to change
 
 
+FIRST_LOAD_BUDGET_BYTES = 2_000_000
+RELOAD_BUDGET_BYTES = 100_000
+
+
+def wire_bytes(requests: list[Any]) -> int:
+    """What requests cost on the wire: headers and (compressed) bodies, both ways."""
+    return sum(sum(request.sizes()[key] for key in WIRE_SIZES) for request in requests)
+
+
+def test_a_first_load_is_under_2_mb_and_a_reload_under_100_kb(browser: tuple[Any, Any],
+                                                             system: tuple[Api, str]) -> None:
+    launched, expect = browser
+    context = launched.new_context(viewport={"width": 1366, "height": 900})  # an empty cache
+    try:
+        tab = Page(context.new_page(), expect)
+        loads: list[list[Any]] = [[]]  # the first load's requests, then the reload's
+        tab.page.on("requestfinished", lambda request: loads[-1].append(request))
+        tab.page.goto(system[1])
+        tab.wait_points(1)  # plotly, loaded last, drew the charts
+        scripts = [r for r in loads[0] if r.resource_type == "script" and "_dash-component-suites" in r.url]
+        assert scripts
+        plain = [r.url for r in scripts if r.response().headers.get("content-encoding") != "gzip"]
+        assert plain == []
+        for request in scripts:  # a versioned name is kept for good; else kept, but asked about again
+            headers = request.response().headers
+            versioned = re.search(r"\.v[\w-]+m[0-9a-f]+\.", request.url) is not None
+            assert headers["cache-control"] == ("public, max-age=31536000, immutable" if versioned
+                                                else "no-cache"), request.url
+            assert "etag" in headers
+        loads.append([])
+        tab.navigate()
+        tab.wait_points(1)
+        first, again = wire_bytes(loads[0]), wire_bytes(loads[1])
+        print(f"\nfirst load {first} bytes in {len(loads[0])} requests; reload {again} bytes "
+              f"in {len(loads[1])} requests")
+        assert first <= FIRST_LOAD_BUDGET_BYTES
+        assert again <= RELOAD_BUDGET_BYTES
+        plotly = [r.response().status for r in loads[1] if r.url.endswith("/plotly.min.js")]
+        assert plotly in ([], [304])  # from the cache, or revalidated: never sent again
+        assert tab.errors == []
+    finally:
+        context.close()
+
+
 def test_the_page_shows_this_machine_from_the_api(page: Page) -> None:
     assert page.text("#host-name") == platform.node()
     page.shows("#kpi-cpu-value", r"^\d+\.\d %$")
