@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from perfmon.api.app import create_app
+from perfmon.api.limits import install_accept_error_limiter, raise_open_files_limit
+from perfmon.api.protocol import ApiRunner
 from perfmon.settings import ServerConfig, configure_logging, parse_server_config
 from perfmon.store.base import StoreError
 
@@ -37,8 +39,10 @@ async def start(config: ServerConfig, app: web.Application | None = None,
     app = app or create_app(config)
     # An access log line per request costs more than the request itself: debug level only.
     access_log = logging.getLogger("aiohttp.access") if config.log_level == "debug" else None
-    runner = web.AppRunner(app, handle_signals=False, access_log=access_log,
-                           shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
+    # Out of descriptors, asyncio would log a traceback per failed accept: one line per 10 s instead.
+    install_accept_error_limiter(asyncio.get_running_loop())
+    runner = ApiRunner(app, handle_signals=False, access_log=access_log,
+                       shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
     try:
         await runner.setup()  # makes the Monitor: opens the history database
     except StoreError as exc:
@@ -77,6 +81,7 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Run the API server; returns the process exit code."""
     config = parse_server_config(argv, prog=prog)
     configure_logging(config.log_level)
+    raise_open_files_limit()  # each idle connection holds a descriptor; 1,024 is a common default
     try:
         asyncio.run(serve(config))
     except StartupError as exc:
