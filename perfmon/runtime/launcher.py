@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
+from perfmon.api.limits import raise_open_files_limit
 from perfmon.api.server import PortInUse
 from perfmon.runtime.servers import ApiServerThread, Component, DashboardServerThread, reserve_port
 from perfmon.runtime.signals import StopSignals, run_until_stopped, stop_all
@@ -126,6 +127,7 @@ def dashboard_main(argv: Sequence[str] | None = None, prog: str | None = None) -
     """Run the dashboard alone against an API that runs elsewhere; returns the exit code."""
     config = parse_dashboard_config(argv, prog=prog)
     configure_logging(config.log_level)
+    raise_open_files_limit()  # each idle connection holds a descriptor; 1,024 is a common default
     return serve_dashboard(config)
 
 
@@ -133,5 +135,6 @@ def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Run the API server and the dashboard until Ctrl-C; returns the process exit code."""
     config = parse_launcher_config(argv, prog=prog)
     configure_logging(config.log_level)
+    raise_open_files_limit()  # both servers share the process's descriptors
     with StopSignals() as stop:  # from the start, so Ctrl-C while starting stops cleanly too
         return launch(config, stop)

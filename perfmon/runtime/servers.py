@@ -6,6 +6,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import errno
+import logging
 import socket
 import threading
 from collections.abc import Coroutine
@@ -14,6 +15,8 @@ from typing import Any, Protocol, TypeVar
 import uvicorn
 from aiohttp import web
 
+from perfmon.api.limits import LogLimiter, install_accept_error_limiter
+from perfmon.api.protocol import MALFORMED_LOG_WINDOW_SECONDS
 from perfmon.api.server import PortInUse, StartupError, start
 from perfmon.settings import DashboardConfig, ServerConfig
 from perfmon.ui.app import create_dashboard
@@ -22,6 +25,7 @@ T = TypeVar("T")
 DRAIN_SECONDS = 3  # requests in flight get this long; within the launcher's stop budget
 KEEP_ALIVE_SECONDS = 20  # longer than a 5 s poll, so a tab keeps its connection between ticks
 MAX_HEAD_BYTES = 64 * 1024  # a request line and headers beyond this are a 400
+BACKLOG = 2048  # connections the kernel queues before the server accepts them (uvicorn's default)
 
 
 class Component(Protocol):
@@ -104,15 +108,49 @@ class DashboardServerThread(threading.Thread):
 
     def run(self) -> None:
         """Serve until stop(); requests in flight get a few seconds to finish."""
-        self._server.run(sockets=[self._sock])
+        with asyncio.Runner(loop_factory=asyncio.new_event_loop) as runner:
+            runner.run(self._serve())
+
+    async def _serve(self) -> None:
+        # Out of descriptors, asyncio would log a traceback per failed accept: one line per 10 s.
+        install_accept_error_limiter(asyncio.get_running_loop())
+        await self._server.serve(sockets=[self._sock])
 
     def stop(self) -> None:
         """Ask the server to stop; returns at once, join() waits."""
         self._server.should_exit = True
 
 
+class MalformedRequests(logging.Filter):
+    """uvicorn logs a WARNING for each request its parser rejects: one line a minute, the rest counted."""
+
+    MESSAGE = "Invalid HTTP request received."  # uvicorn's words (h11 and httptools alike)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.limiter = LogLimiter(MALFORMED_LOG_WINDOW_SECONDS)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() != self.MESSAGE:
+            return True
+        suppressed = self.limiter.admit()
+        if suppressed is None:
+            return False
+        earlier = f"{suppressed} more since the last such line; " if suppressed else ""
+        window = f"further ones for {MALFORMED_LOG_WINDOW_SECONDS:g} s are counted, not logged"
+        record.msg = f"the dashboard rejected a malformed HTTP request with a 400 ({earlier}{window})"
+        record.args = ()
+        return True
+
+
+UVICORN_LOG = logging.getLogger("uvicorn.error")  # uvicorn's server log (its access log is off)
+UVICORN_LOG.addFilter(MalformedRequests())
+
+
 def uvicorn_config(app: Any) -> uvicorn.Config:
     """How the dashboard is served: our logging, no access log, bounded heads and shutdown."""
+    if not UVICORN_LOG.isEnabledFor(logging.DEBUG):  # its start and stop lines: the launcher says those
+        UVICORN_LOG.setLevel(logging.WARNING)
     return uvicorn.Config(
         app, http="h11", loop="asyncio", lifespan="on", log_config=None, access_log=False,
         server_header=False, timeout_keep_alive=KEEP_ALIVE_SECONDS,
@@ -122,8 +160,17 @@ def uvicorn_config(app: Any) -> uvicorn.Config:
 def reserve_port(host: str, port: int, port_flag: str) -> socket.socket:
     """Listen on host:port now, so a taken port is reported before anything starts; raises PortInUse."""
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        return socket.create_server((host, port), family=family)
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             proto=socket.IPPROTO_TCP)[0]
+        sock = socket.socket(family, kind, proto)  # proto TCP: asyncio sets TCP_NODELAY on each connection
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+            sock.listen(BACKLOG)
+        except OSError:
+            sock.close()
+            raise
+        return sock
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise PortInUse(f"port {port} on {host} is already in use: "
