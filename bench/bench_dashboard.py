@@ -2,7 +2,7 @@
 """What the dashboard costs on the wire: a tick, against re-sending whole figures; and a range switch.
 
 One run on one machine. A real API server (real psutil, in a thread on 127.0.0.1) and the
-real dashboard, served by waitress; the dashboard's poll callback is posted over HTTP, as
+real dashboard, served by uvicorn; the dashboard's poll callback is posted over HTTP, as
 the page posts it.
 
 Ticks: the API is given a full hour of samples (3600, published back to back); for a few
@@ -109,7 +109,7 @@ class Api:
 
 
 class Dashboard:
-    """The real dashboard on waitress, for one API; ``post`` sends one poll as the page does."""
+    """The real dashboard on uvicorn, for one API; ``post`` sends one poll as the page does."""
 
     def __init__(self, api: Api) -> None:
         self.thread = DashboardServerThread(DashboardConfig(port=0, api_url=api.url, poll_interval_seconds=5))
