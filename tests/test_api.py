@@ -124,6 +124,48 @@ async def test_long_poll_wakes_on_the_next_sample(client: Client, monitor: Monit
     assert time.monotonic() - started < 5
 
 
+WOKEN_HEADERS = ("Content-Type", "Cache-Control", "Vary", "ETag", "Content-Length", "Content-Encoding")
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "identity"])
+async def test_a_woken_long_poll_is_answered_as_any_poll_and_keeps_its_connection(
+    client: Client, monitor: Monitor, encoding: str,
+) -> None:
+    """Woken answers are prebuilt bytes (perfmon.api.prebuilt): the same headers and body as usual."""
+    headers = {"Accept-Encoding": encoding}
+    await monitor.sampler.sample_once()
+    etag = (await client.get("/api/performance", headers=headers)).headers["ETag"]
+    for seq in (2, 3):  # twice over one kept-alive connection
+        poll = asyncio.create_task(client.get("/api/performance?wait=10",
+                                              headers={**headers, "If-None-Match": etag}))
+        await parked(monitor)
+        await monitor.sampler.sample_once()
+        woken = await asyncio.wait_for(poll, 5)
+        usual = await client.get("/api/performance", headers=headers)
+        assert woken.status == usual.status == 200
+        assert [woken.headers.get(name) for name in WOKEN_HEADERS] == \
+               [usual.headers.get(name) for name in WOKEN_HEADERS]
+        assert "Date" in woken.headers and "Server" in woken.headers
+        assert (await woken.read()) == (await usual.read()) == monitor.hub.latest.body
+        assert (await woken.json())["seq"] == seq
+        etag = woken.headers["ETag"]
+    assert (woken.headers.get("Content-Encoding") == "gzip") == (encoding == "gzip")
+
+
+async def test_a_woken_long_poll_that_closes_its_connection_is_answered_the_usual_way(
+    client: Client, monitor: Monitor,
+) -> None:
+    await monitor.sampler.sample_once()
+    etag = (await client.get("/api/performance")).headers["ETag"]
+    poll = asyncio.create_task(client.get("/api/performance?wait=10",
+                                          headers={"If-None-Match": etag, "Connection": "close"}))
+    await parked(monitor)
+    await monitor.sampler.sample_once()
+    woken = await asyncio.wait_for(poll, 5)
+    assert woken.status == 200 and (await woken.json())["seq"] == 2
+    assert woken.headers.get("Connection", "").lower() == "close"
+
+
 async def test_long_poll_times_out_to_304(client: Client, monitor: Monitor) -> None:
     await monitor.sampler.sample_once()
     etag = (await client.get("/api/performance")).headers["ETag"]

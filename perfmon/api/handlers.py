@@ -22,6 +22,7 @@ from perfmon.api.http import (
     snapshot_response,
 )
 from perfmon.api.longpoll import starting_error, wait_or_shutdown, wait_seconds
+from perfmon.api.prebuilt import woken_response
 from perfmon.sampling.collectors import top_by
 from perfmon.sampling.hub import Hub
 from perfmon.store.base import HistoryStore
@@ -54,7 +55,7 @@ async def performance(request: web.Request) -> web.StreamResponse:
         if wait:
             newer = await wait_or_shutdown(hub, snapshot.seq, wait)
             if newer is not None:
-                return snapshot_response(request, newer)
+                return woken_response(request, newer)
         return not_modified(snapshot.etag)
     return snapshot_response(request, snapshot)
 
