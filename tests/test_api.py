@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
@@ -164,6 +166,27 @@ async def test_a_woken_long_poll_that_closes_its_connection_is_answered_the_usua
     woken = await asyncio.wait_for(poll, 5)
     assert woken.status == 200 and (await woken.json())["seq"] == 2
     assert woken.headers.get("Connection", "").lower() == "close"
+
+
+async def test_a_long_poll_whose_client_left_is_skipped_and_the_others_answered(
+    client: Client, monitor: Monitor, caplog: pytest.LogCaptureFixture,
+) -> None:
+    await monitor.sampler.sample_once()
+    etag = (await client.get("/api/performance")).headers["ETag"]
+    gone = asyncio.create_task(client.get("/api/performance?wait=10", headers={"If-None-Match": etag}))
+    staying = asyncio.create_task(client.get("/api/performance?wait=10", headers={"If-None-Match": etag}))
+    await parked(monitor, 2)
+    gone.cancel()  # the client closes its connection while parked
+    with contextlib.suppress(asyncio.CancelledError):
+        await gone
+    await monitor.sampler.sample_once()
+    woken = await asyncio.wait_for(staying, 5)
+    assert woken.status == 200 and (await woken.json())["seq"] == 2
+    async with asyncio.timeout(5):  # the left one's handler ends too, without an error
+        while monitor.hub.waiters:
+            await asyncio.sleep(0.001)
+    servers = ("aiohttp", "asyncio", "perfmon.api")
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith(servers)] == []
 
 
 async def test_long_poll_times_out_to_304(client: Client, monitor: Monitor) -> None:

@@ -14,6 +14,7 @@ from aiohttp import web
 from perfmon.api import handlers
 from perfmon.api.errors import add_endpoint, add_fallback
 from perfmon.api.handlers import HUB, STORE
+from perfmon.api.prebuilt import PARKED, ParkedPolls
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
 from perfmon.settings import ServerConfig
@@ -102,11 +103,13 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
     @contextlib.asynccontextmanager
     async def context(app: web.Application) -> AsyncIterator[None]:
         parts = monitor or Monitor.build(config)
-        app[HUB], app[STORE] = parts.hub, parts.store
+        app[HUB], app[STORE], app[PARKED] = parts.hub, parts.store, ParkedPolls()
+        parts.hub.on_publish.append(app[PARKED].publish)
         task = asyncio.create_task(parts.sampler.run(), name="perfmon-sampler") if sample else None
         try:
             yield
         finally:
+            parts.hub.on_publish.remove(app[PARKED].publish)
             parts.sampler.close()
             if task is not None:
                 task.cancel()

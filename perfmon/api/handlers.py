@@ -22,7 +22,7 @@ from perfmon.api.http import (
     snapshot_response,
 )
 from perfmon.api.longpoll import starting_error, wait_or_shutdown, wait_seconds
-from perfmon.api.prebuilt import woken_response
+from perfmon.api.prebuilt import wait_parked
 from perfmon.sampling.collectors import top_by
 from perfmon.sampling.hub import Hub
 from perfmon.store.base import HistoryStore
@@ -53,9 +53,9 @@ async def performance(request: web.Request) -> web.StreamResponse:
         raise starting_error()
     if etag_matches(request, snapshot.etag, snapshot.etag_gzip):
         if wait:
-            newer = await wait_or_shutdown(hub, snapshot.seq, wait)
-            if newer is not None:
-                return woken_response(request, newer)
+            answer = await wait_parked(request, hub, snapshot, wait)
+            if answer is not None:
+                return answer
         return not_modified(snapshot.etag)
     return snapshot_response(request, snapshot)
 

@@ -33,12 +33,17 @@ class Hub:
         self.max_waiters = max_waiters  # the most that may be parked at once (the API refuses more)
         self._changed = asyncio.Event()
         self._closed = False
+        # Called with each new snapshot before the waiters wake: the API answers parked
+        # long-polls from here, all at once, rather than one woken task at a time.
+        self.on_publish: list[Callable[[Snapshot], None]] = []
 
     def publish(self, snapshot: Snapshot, table: ProcessTable | None = None) -> None:
         """Make a snapshot (and a new process scan) current and wake everyone waiting."""
         if table is not None:
             self.processes = table
         self.latest = snapshot
+        for listener in self.on_publish:
+            listener(snapshot)
         changed, self._changed = self._changed, asyncio.Event()
         changed.set()
 
