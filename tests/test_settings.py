@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,10 @@ from perfmon.settings import (
     server_parser,
 )
 from perfmon.settings.options import byte_size, default_data_dir
+from perfmon.settings.security import Security, default_allowed_hosts
 
 DAY = 86400
+TOKEN = "0123456789abcdef0123"
 
 
 def test_defaults_are_loopback_and_documented_values() -> None:
@@ -27,6 +30,7 @@ def test_defaults_are_loopback_and_documented_values() -> None:
         history_size=3600, log_level="info", data_dir=default_data_dir(),
         retention_raw_seconds=14 * DAY, retention_minute_seconds=90 * DAY,
         retention_hour_seconds=730 * DAY, max_db_bytes=2**30,
+        security=Security(allowed_hosts=default_allowed_hosts("127.0.0.1")),
     )
     assert str(default_data_dir()).endswith("perfmon")
     assert parse_server_config([], {}).database == default_data_dir() / "history.sqlite3"
@@ -35,8 +39,9 @@ def test_defaults_are_loopback_and_documented_values() -> None:
 def test_flags() -> None:
     config = parse_server_config(
         ["--host", "0.0.0.0", "--port", "9001", "--interval", "0.5", "--process-interval", "10",
-         "--history-size", "100", "--log-level", "DEBUG", "--data-dir", "none"], {})
-    assert config == ServerConfig("0.0.0.0", 9001, 0.5, 10.0, 100, "debug")
+         "--history-size", "100", "--log-level", "DEBUG", "--data-dir", "none"], {"PERFMON_TOKEN": TOKEN})
+    assert replace(config, security=Security()) == ServerConfig("0.0.0.0", 9001, 0.5, 10.0, 100, "debug")
+    assert config.security.token == TOKEN
     assert config.database is None
 
 
@@ -45,7 +50,7 @@ def test_environment_is_used_and_flags_win() -> None:
            "PERFMON_HISTORY_SIZE": "50", "PERFMON_LOG_LEVEL": "warning", "PERFMON_HOST": "::1",
            "PERFMON_DATA_DIR": "None"}
     config = parse_server_config([], env)
-    assert config == ServerConfig("::1", 9100, 2.0, 7.0, 50, "warning")
+    assert replace(config, security=Security()) == ServerConfig("::1", 9100, 2.0, 7.0, 50, "warning")
     assert parse_server_config(["--port", "9200"], env).port == 9200
 
 
@@ -111,7 +116,8 @@ def test_bad_environment_is_a_usage_error_naming_the_variable(capsys: pytest.Cap
 # --- the dashboard and the launcher ---------------------------------------------------------
 
 def test_dashboard_defaults_flags_and_environment() -> None:
-    assert parse_dashboard_config([], {}) == DashboardConfig()
+    assert parse_dashboard_config([], {}) == DashboardConfig(
+        security=Security(allowed_hosts=default_allowed_hosts("127.0.0.1")))
     env = {"PERFMON_DASHBOARD_PORT": "9050", "PERFMON_API_URL": "http://10.0.0.5:9000/",
            "PERFMON_POLL_INTERVAL": "0.5", "PERFMON_WARNING_PERCENT": "70", "PERFMON_PORT": "1234"}
     config = parse_dashboard_config([], env)
@@ -140,10 +146,12 @@ def test_launcher_builds_both_configs_from_one_set_of_flags() -> None:
         ["--host", "127.0.0.2", "--api-port", "0", "--dashboard-port", "0", "--interval", "0.5",
          "--poll-interval", "2", "--critical-percent", "90", "--open", "--data-dir", "none"],
         {"PERFMON_LOG_LEVEL": "debug"})
-    assert config.api == ServerConfig(host="127.0.0.2", port=0, interval_seconds=0.5, log_level="debug")
+    security = Security(allowed_hosts=default_allowed_hosts("127.0.0.2"))
+    assert config.api == ServerConfig(host="127.0.0.2", port=0, interval_seconds=0.5, log_level="debug",
+                                      security=security)
     assert config.dashboard == DashboardConfig(host="127.0.0.2", port=0, api_url="",
                                                poll_interval_seconds=2.0, critical_percent=90.0,
-                                               log_level="debug")
+                                               log_level="debug", security=security)
     assert config.open_browser is True
     assert parse_launcher_config([], {"PERFMON_DASHBOARD_PORT": "8060"}).dashboard.port == 8060
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfmon.settings.options import (
@@ -27,12 +27,21 @@ from perfmon.settings.options import (
     configure_logging,
     http_url,
 )
+from perfmon.settings.security import Security, add_security_options, security_from_args
 
 DATABASE_NAME = "history.sqlite3"
 
 __all__ = [
-    "DashboardConfig", "LauncherConfig", "ServerConfig", "configure_logging", "dashboard_parser",
-    "launcher_parser", "parse_dashboard_config", "parse_launcher_config", "parse_server_config",
+    "DashboardConfig",
+    "LauncherConfig",
+    "Security",
+    "ServerConfig",
+    "configure_logging",
+    "dashboard_parser",
+    "launcher_parser",
+    "parse_dashboard_config",
+    "parse_launcher_config",
+    "parse_server_config",
     "server_parser",
 ]
 
@@ -53,6 +62,7 @@ class ServerConfig:
     retention_hour_seconds: float = 730 * 86400
     max_db_bytes: int = 2**30
     max_waiters: int = 10_000
+    security: Security = field(default_factory=Security)
 
     @property
     def database(self) -> Path | None:
@@ -71,6 +81,8 @@ class DashboardConfig:
     warning_percent: float = 80.0
     critical_percent: float = 95.0
     log_level: str = "info"
+    security: Security = field(default_factory=Security)
+    api_ca_file: Path | None = None  # CAs to verify an HTTPS API with; None: the system's
 
 
 @dataclass(frozen=True)
@@ -95,6 +107,7 @@ def server_parser(prog: str = "performance_api_server.py") -> argparse.ArgumentP
     parser.add_argument("--port", type=bounded_int(0, 65535), default=8000,
                         help="TCP port, 0 for any free port (default: %(default)s)")
     add_sampling_options(parser)
+    add_security_options(parser)
     add_logging_option(parser)
     return parser
 
@@ -117,6 +130,7 @@ def dashboard_parser(prog: str = "performance_dashboard_http_polling.py") -> arg
                         help="base URL of the perfmon API (default: %(default)s)")
     add_poll_option(parser)
     add_threshold_options(parser)
+    add_security_options(parser, cors=False, api_ca=True)
     add_logging_option(parser)
     return parser
 
@@ -139,6 +153,7 @@ def launcher_parser(prog: str = "run_http_polling_system.py") -> argparse.Argume
     add_threshold_options(parser)
     parser.add_argument("--open", action="store_true",
                         help="open the dashboard in the default web browser once it is up")
+    add_security_options(parser, api_ca=True)
     add_logging_option(parser)
     return parser
 
@@ -146,25 +161,34 @@ def launcher_parser(prog: str = "run_http_polling_system.py") -> argparse.Argume
 def parse_server_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
                         prog: str | None = None) -> ServerConfig:
     """Build the server's frozen config; exits 2 with usage on bad input."""
-    args = parse_args(server_parser(*[prog] if prog else []), argv, environ)
-    return server_config(args, port=args.port)
+    parser = server_parser(*[prog] if prog else [])
+    args = parse_args(parser, argv, environ)
+    return server_config(args, args.port, security_from_args(parser, args, env(environ)))
 
 
 def parse_dashboard_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
                            prog: str | None = None) -> DashboardConfig:
     """Build the dashboard's frozen config; exits 2 with usage on bad input."""
-    args = parse_args(dashboard_parser(*[prog] if prog else []), argv, environ)
-    return dashboard_config(args, api_url=args.api_url)
+    parser = dashboard_parser(*[prog] if prog else [])
+    args = parse_args(parser, argv, environ)
+    return dashboard_config(args, args.api_url, security_from_args(parser, args, env(environ)))
 
 
 def parse_launcher_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
                           prog: str | None = None) -> LauncherConfig:
     """Build the launcher's frozen config; exits 2 with usage on bad input."""
-    args = parse_args(launcher_parser(*[prog] if prog else []), argv, environ)
+    parser = launcher_parser(*[prog] if prog else [])
+    args = parse_args(parser, argv, environ)
+    security = security_from_args(parser, args, env(environ))
     # The API's URL is known once it listens (its port may be 0): the launcher fills it in.
-    return LauncherConfig(api=server_config(args, port=args.api_port),
-                          dashboard=dashboard_config(args, api_url=""), open_browser=args.open,
+    return LauncherConfig(api=server_config(args, args.api_port, security),
+                          dashboard=dashboard_config(args, "", security), open_browser=args.open,
                           log_level=args.log_level)
+
+
+def env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    """The environment the settings read: the real one unless a test gives its own."""
+    return os.environ if environ is None else environ
 
 
 def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
@@ -178,7 +202,7 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
     return args
 
 
-def server_config(args: argparse.Namespace, port: int) -> ServerConfig:
+def server_config(args: argparse.Namespace, port: int, security: Security) -> ServerConfig:
     """The API server's settings from parsed options (of the server or the launcher)."""
     return ServerConfig(host=args.host, port=port, interval_seconds=args.interval,
                         process_interval_seconds=args.process_interval, history_size=args.history_size,
@@ -186,11 +210,12 @@ def server_config(args: argparse.Namespace, port: int) -> ServerConfig:
                         retention_raw_seconds=args.retention_raw,
                         retention_minute_seconds=args.retention_minute,
                         retention_hour_seconds=args.retention_hour, max_db_bytes=args.max_db_size,
-                        max_waiters=args.max_waiters)
+                        max_waiters=args.max_waiters, security=security)
 
 
-def dashboard_config(args: argparse.Namespace, api_url: str) -> DashboardConfig:
+def dashboard_config(args: argparse.Namespace, api_url: str, security: Security) -> DashboardConfig:
     """The dashboard's settings from parsed options (of the dashboard or the launcher)."""
     return DashboardConfig(host=args.host, port=args.dashboard_port, api_url=api_url,
                            poll_interval_seconds=args.poll_interval, warning_percent=args.warning_percent,
-                           critical_percent=args.critical_percent, log_level=args.log_level)
+                           critical_percent=args.critical_percent, log_level=args.log_level,
+                           security=security, api_ca_file=args.api_ca_file)

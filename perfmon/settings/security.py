@@ -1,0 +1,173 @@
+"""Who may use a server, under which names, over what: the token, the allowed Host names, TLS.
+
+The token is a secret, so it never comes from a flag (``ps`` shows every process's
+command line): ``PERFMON_TOKEN`` or a file named by ``--token-file``. A server that
+listens beyond loopback without one is refused (exit 2, with how to set one), unless
+``--insecure-no-auth`` says it on purpose.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MIN_TOKEN_CHARS = 16
+TOKEN_VARIABLE = "PERFMON_TOKEN"
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+WILDCARDS = ("0.0.0.0", "::", "")
+
+
+@dataclass(frozen=True)
+class Security:
+    """What a server checks of each request, and how it listens."""
+
+    token: str | None = field(default=None, repr=False)  # None: no authentication (loopback only)
+    allowed_hosts: tuple[str, ...] = LOOPBACK_NAMES  # Host header names (lower case, no port); "*": any
+    cors_origins: tuple[str, ...] = ()  # origins the API answers cross-origin requests of
+    insecure_no_auth: bool = False  # listening beyond loopback without a token, on purpose
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @property
+    def tls(self) -> bool:
+        """Whether the server speaks HTTPS."""
+        return self.tls_cert is not None
+
+    def host_allowed(self, header: str | None) -> bool:
+        """Whether a request's ``Host`` header names this server (DNS rebinding sends another name)."""
+        if "*" in self.allowed_hosts:
+            return True
+        return header is not None and host_name(header) in self.allowed_hosts
+
+
+def host_name(header: str) -> str:
+    """The name in a Host header: no port, no brackets, lower case, no trailing dot."""
+    header = header.strip().lower()
+    if header.startswith("["):  # [::1]:8000
+        return header[1:header.find("]")] if "]" in header else header
+    if header.count(":") == 1:
+        header = header.split(":", 1)[0]
+    return header.rstrip(".")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether listening on ``host`` keeps the server on this machine."""
+    if host in ("localhost",):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_allowed_hosts(host: str) -> tuple[str, ...]:
+    """Loopback names, the listening address and this machine's names (and addresses, on a wildcard)."""
+    names = [*LOOPBACK_NAMES, host_name(host) if host not in WILDCARDS else ""]
+    hostname = socket.gethostname().lower()
+    names += [hostname, socket.getfqdn().lower()]
+    if host in WILDCARDS:
+        names += local_addresses()
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def local_addresses() -> list[str]:
+    """The addresses of this machine's interfaces (a wildcard listener answers on each)."""
+    import psutil  # here: only a wildcard listener needs it
+
+    return [address.address.split("%", 1)[0].lower() for addresses in psutil.net_if_addrs().values()
+            for address in addresses if address.family in (socket.AF_INET, socket.AF_INET6)]
+
+
+def add_security_options(parser: argparse.ArgumentParser, cors: bool = True, api_ca: bool = False) -> None:
+    """Add --token-file, --allowed-hosts, --insecure-no-auth, --tls-cert/--tls-key (and --cors-origin,
+    --api-ca-file where they apply)."""
+    parser.add_argument("--token-file", type=Path, metavar="PATH",
+                        help=f"a file holding the access token (or set {TOKEN_VARIABLE}; never a flag)")
+    parser.add_argument("--allowed-hosts", type=host_list, metavar="NAMES",
+                        help="comma-separated Host names requests may use (default: localhost, "
+                             "127.0.0.1, ::1, the listening address and this machine's names; * for any)")
+    parser.add_argument("--insecure-no-auth", action="store_true",
+                        help="listen beyond loopback without a token (warned at every start)")
+    parser.add_argument("--tls-cert", type=Path, metavar="PATH", help="serve HTTPS with this certificate")
+    parser.add_argument("--tls-key", type=Path, metavar="PATH", help="the certificate's private key")
+    if cors:
+        parser.add_argument("--cors-origin", action=Repeatable, type=origins, default=(), metavar="ORIGIN",
+                            help="an origin (https://host:port) allowed to call the API from a browser; "
+                                 "repeatable, or comma-separated")
+    if api_ca:
+        parser.add_argument("--api-ca-file", type=Path, metavar="PATH",
+                            help="CA certificates to verify an HTTPS API with (a private CA)")
+
+
+class Repeatable(argparse.Action):
+    """A repeatable option whose first use on the command line replaces its default (the variable's)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: object, option_string: str | None = None) -> None:
+        current = getattr(namespace, self.dest, None)
+        if current is None or current is self.default:
+            current = ()
+        setattr(namespace, self.dest, (*current, *values))  # type: ignore[misc]
+
+
+def host_list(text: str) -> tuple[str, ...]:
+    """``a.example,b.example`` as names; at least one."""
+    names = tuple(host_name(name) for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("expected at least one host name")
+    return names
+
+
+def origins(text: str) -> tuple[str, ...]:
+    """Comma-separated origins (the variable's form; the flag may also be repeated)."""
+    return tuple(origin(part) for part in text.split(",") if part.strip())
+
+
+def origin(text: str) -> str:
+    """An origin: scheme, host and optional port, no path; never ``*`` (credentials are sent)."""
+    text = text.strip().rstrip("/")
+    scheme, _, rest = text.partition("://")
+    if scheme not in ("http", "https") or not rest or "/" in rest or "*" in rest:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an origin such as https://host:8443")
+    return text.lower()
+
+
+def security_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                       environ: Mapping[str, str]) -> Security:
+    """The checked settings; a usage error (exit 2) names what is wrong and how to fix it."""
+    token = read_token(parser, args.token_file, environ.get(TOKEN_VARIABLE))
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    for path in (args.tls_cert, args.tls_key, getattr(args, "api_ca_file", None)):
+        if path is not None and not path.is_file():
+            parser.error(f"no such file: {path}")
+    if token is None and not is_loopback(args.host) and not args.insecure_no_auth:
+        parser.error(f"listening on {args.host} without a token would open every endpoint to the "
+                     f"network: put a token in a file and pass --token-file PATH (or set "
+                     f"{TOKEN_VARIABLE}); --insecure-no-auth to do it anyway")
+    return Security(token=token, allowed_hosts=args.allowed_hosts or default_allowed_hosts(args.host),
+                    cors_origins=tuple(dict.fromkeys(getattr(args, "cors_origin", ()))),
+                    insecure_no_auth=args.insecure_no_auth, tls_cert=args.tls_cert, tls_key=args.tls_key)
+
+
+def read_token(parser: argparse.ArgumentParser, path: Path | None, variable: str | None) -> str | None:
+    """The token from its file or its variable (not both); at least 16 characters."""
+    if path is not None and variable:
+        parser.error(f"both --token-file and {TOKEN_VARIABLE} are set: use one")
+    if path is not None:
+        try:
+            variable = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            parser.error(f"cannot read the token file {path}: {getattr(exc, 'strerror', None) or exc}")
+    if variable is None:
+        return None
+    token = variable.strip()
+    if len(token) < MIN_TOKEN_CHARS or any(c.isspace() for c in token):
+        parser.error(f"the token must be at least {MIN_TOKEN_CHARS} characters without spaces "
+                     "(e.g. the output of: openssl rand -hex 32)")
+    return token
+
