@@ -47,7 +47,12 @@ async def start(config: ServerConfig, app: web.Application | None = None,
         await runner.setup()  # makes the Monitor: opens the history database
     except StoreError as exc:
         raise StartupError(str(exc)) from None
-    site = web.TCPSite(runner, config.host, config.port)
+    try:
+        tls = config.security.server_context()
+    except ValueError as exc:
+        await runner.cleanup()
+        raise StartupError(str(exc)) from None
+    site = web.TCPSite(runner, config.host, config.port, ssl_context=tls)
     try:
         await site.start()
     except OSError as exc:
@@ -58,7 +63,7 @@ async def start(config: ServerConfig, app: web.Application | None = None,
         raise PortInUse(f"cannot listen on {config.host}:{config.port}: {exc.strerror or exc}") from None
     host, port = runner.addresses[0][:2]
     shown = f"[{host}]" if ":" in host else host
-    return runner, f"http://{shown}:{port}"
+    return runner, f"{'https' if tls else 'http'}://{shown}:{port}"
 
 
 async def serve(config: ServerConfig) -> None:
@@ -68,6 +73,9 @@ async def serve(config: ServerConfig) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     runner, url = await start(config)
+    warning = config.security.open_warning(config.host, config.port)
+    if warning:
+        log.warning(warning)
     log.info("perfmon API listening on %s (sampling every %g s); Ctrl-C stops it",
              url, config.interval_seconds)
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import sys
 import threading
 import time
@@ -19,10 +20,12 @@ from perfmon.runtime.signals import StopSignals, run_until_stopped, stop_all
 from perfmon.settings import (
     DashboardConfig,
     LauncherConfig,
+    ServerConfig,
     configure_logging,
     parse_dashboard_config,
     parse_launcher_config,
 )
+from perfmon.settings.security import client_context
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +41,22 @@ def reachable(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{loopback}:{parts.port}"))
 
 
-def answers_200(url: str) -> bool:
-    """Whether GET url answers 200 right now."""
+def answers_200(url: str, tls: ssl.SSLContext | None = None) -> bool:
+    """Whether GET url answers 200 right now (after redirects, such as to a login page)."""
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=2, context=tls) as response:
             return bool(response.status == 200)
     except OSError:  # refused, reset or timed out; HTTPError (4xx, 5xx) is one too
         return False
 
 
 def wait_until_answering(urls: Sequence[str], components: Sequence[Component], stop: StopSignals,
-                         timeout: float = STARTUP_SECONDS) -> str:
+                         timeout: float = STARTUP_SECONDS, tls: ssl.SSLContext | None = None) -> str:
     """Poll urls until each answers 200; returns "" or a one-line reason it gave up."""
     deadline = time.monotonic() + timeout
     waiting = list(urls)
     while True:
-        waiting = [url for url in waiting if not answers_200(url)]
+        waiting = [url for url in waiting if not answers_200(url, tls)]
         if not waiting or stop.requested():
             return ""
         dead = [component.name for component in components if not component.is_alive()]
@@ -85,8 +88,9 @@ def launch(config: LauncherConfig, stop: StopSignals) -> int:
     """Start the API, then the dashboard pointed at it; serve until stopped; returns the exit code."""
     # The dashboard's port first: if it is taken, nothing has started that must be stopped.
     try:
+        config.api.security.server_context()  # an unusable certificate: one line before anything starts
         dashboard_socket = reserve_port(config.dashboard.host, config.dashboard.port, "--dashboard-port")
-    except PortInUse as exc:
+    except (PortInUse, ValueError) as exc:
         return fail(str(exc))
     api = ApiServerThread(config.api)
     api.start()
@@ -96,11 +100,14 @@ def launch(config: LauncherConfig, stop: StopSignals) -> int:
     # The dashboard needs the API's real URL (its port may have been 0), at an address it can
     # connect to: a wildcard address (0.0.0.0, ::) listens on loopback too.
     api_url = reachable(api.url)
-    dashboard = DashboardServerThread(replace(config.dashboard, api_url=api_url), dashboard_socket)
+    dashboard = DashboardServerThread(own_api(config.dashboard, api_url), dashboard_socket)
     dashboard.start()
     dashboard_url = reachable(dashboard.url)
     components: list[Component] = [api, dashboard]
-    problem = wait_until_answering([f"{api_url}/api/health", dashboard_url], components, stop)
+    warn_if_open(config.api, config.dashboard)
+    own = own_api(config.dashboard, api_url)
+    tls = client_context(own.api_ca_file, check_hostname=False) if config.api.security.tls else None
+    problem = wait_until_answering([f"{api_url}/api/health", dashboard_url], components, stop, tls=tls)
     if problem:
         return fail(problem, components)
     if not stop.requested():
@@ -111,13 +118,32 @@ def launch(config: LauncherConfig, stop: StopSignals) -> int:
     return run_until_stopped(components, stop)
 
 
+def own_api(config: DashboardConfig, api_url: str) -> DashboardConfig:
+    """The dashboard's settings for the launcher's own API: its URL, and its certificate trusted as is."""
+    if not config.security.tls:
+        return replace(config, api_url=api_url)
+    # On loopback, the certificate's names (the host users reach) do not include 127.0.0.1.
+    return replace(config, api_url=api_url, api_ca_file=config.api_ca_file or config.security.tls_cert,
+                   api_check_hostname=False)
+
+
+def warn_if_open(*configs: ServerConfig | DashboardConfig) -> None:
+    """A WARNING at every start for each server open to the network without a token."""
+    for config in configs:
+        warning = config.security.open_warning(config.host, config.port)
+        if warning:
+            log.warning(warning)
+
+
 def serve_dashboard(config: DashboardConfig) -> int:
     """Serve only the dashboard until SIGINT or SIGTERM; returns the exit code."""
     with StopSignals() as stop:
         try:
+            config.security.server_context()  # an unusable certificate: one line
             dashboard = DashboardServerThread(config, port_flag="--port")
-        except PortInUse as exc:
+        except (PortInUse, ValueError) as exc:
             return fail(str(exc))
+        warn_if_open(config)
         dashboard.start()
         print(f"perfmon dashboard: {dashboard.url} (API: {config.api_url})\nCtrl-C stops it", flush=True)
         return run_until_stopped([dashboard], stop)

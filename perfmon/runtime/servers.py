@@ -103,8 +103,10 @@ class DashboardServerThread(threading.Thread):
         self.config = config
         self._sock = sock or reserve_port(config.host, config.port, port_flag)
         host, port = self._sock.getsockname()[:2]
-        self.url = f"http://{f'[{host}]' if ':' in host else host}:{port}/"
-        self._server = uvicorn.Server(uvicorn_config(app or create_dashboard(config)))  # app: a test's
+        scheme = "https" if config.security.tls else "http"
+        self.url = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}/"
+        app = app or create_dashboard(config)  # a test may bring its own
+        self._server = uvicorn.Server(uvicorn_config(app, config))
 
     def run(self) -> None:
         """Serve until stop(); requests in flight get a few seconds to finish."""
@@ -147,14 +149,15 @@ UVICORN_LOG = logging.getLogger("uvicorn.error")  # uvicorn's server log (its ac
 UVICORN_LOG.addFilter(MalformedRequests())
 
 
-def uvicorn_config(app: Any) -> uvicorn.Config:
+def uvicorn_config(app: Any, config: DashboardConfig) -> uvicorn.Config:
     """How the dashboard is served: our logging, no access log, bounded heads and shutdown."""
     if not UVICORN_LOG.isEnabledFor(logging.DEBUG):  # its start and stop lines: the launcher says those
         UVICORN_LOG.setLevel(logging.WARNING)
     return uvicorn.Config(
         app, http="h11", loop="asyncio", lifespan="on", log_config=None, access_log=False,
         server_header=False, timeout_keep_alive=KEEP_ALIVE_SECONDS,
-        timeout_graceful_shutdown=DRAIN_SECONDS, h11_max_incomplete_event_size=MAX_HEAD_BYTES)
+        timeout_graceful_shutdown=DRAIN_SECONDS, h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        ssl_certfile=config.security.tls_cert, ssl_keyfile=config.security.tls_key)
 
 
 def reserve_port(host: str, port: int, port_flag: str) -> socket.socket:

@@ -83,6 +83,7 @@ class DashboardConfig:
     log_level: str = "info"
     security: Security = field(default_factory=Security)
     api_ca_file: Path | None = None  # CAs to verify an HTTPS API with; None: the system's
+    api_check_hostname: bool = True  # False only for the launcher's hop to its own API (see client_context)
 
 
 @dataclass(frozen=True)

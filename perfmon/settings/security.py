@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import socket
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,11 +38,49 @@ class Security:
         """Whether the server speaks HTTPS."""
         return self.tls_cert is not None
 
+    def server_context(self) -> ssl.SSLContext | None:
+        """The TLS context to listen with (TLS 1.2 at least), or None for plain HTTP.
+
+        Raises ValueError, in one line, when the certificate or key cannot be used.
+        """
+        if self.tls_cert is None:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        try:
+            context.load_cert_chain(self.tls_cert, self.tls_key)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"cannot use the TLS certificate {self.tls_cert} and key {self.tls_key}: "
+                             f"{getattr(exc, 'strerror', None) or exc}") from None
+        return context
+
+    def open_warning(self, host: str, port: int) -> str | None:
+        """The warning to log at every start of a server open to the network without a token."""
+        if self.token is not None or is_loopback(host):
+            return None
+        return (f"listening on {host}:{port} WITHOUT AUTHENTICATION (--insecure-no-auth): anyone who "
+                f"can reach this port can read everything it serves, process names and users included")
+
     def host_allowed(self, header: str | None) -> bool:
         """Whether a request's ``Host`` header names this server (DNS rebinding sends another name)."""
         if "*" in self.allowed_hosts:
             return True
         return header is not None and host_name(header) in self.allowed_hosts
+
+
+def client_context(cafile: Path | None, check_hostname: bool = True) -> ssl.SSLContext:
+    """The TLS context to reach an HTTPS API with: the system's CAs, or ``cafile``'s.
+
+    A certificate in ``cafile`` is trusted as it is, even when it is not a CA's (partial
+    chains), so a server's own certificate can be named. ``check_hostname`` False is for
+    the launcher's hop to its own API on loopback, whose certificate names the host users
+    reach, not 127.0.0.1: the certificate itself is still verified.
+    """
+    context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
+    if cafile:
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+    context.check_hostname = check_hostname
+    return context
 
 
 def host_name(header: str) -> str:
