@@ -6,7 +6,10 @@ result is paired with a baseline measured in the same run, and the ratios are th
 
 1. Throughput and p99 latency of ``GET /api/performance`` with wrk (``-t2 -c50``), the
    perfmon server and a bare aiohttp server (bench/baseline_server.py) that returns the
-   very same bytes, run alternately (baseline, perfmon, baseline, perfmon, ...).
+   very same bytes, run alternately (baseline, perfmon, baseline, perfmon, ...). A third
+   server, the same build started with ``PERFMON_TOKEN``, takes its turn in every round with
+   wrk sending ``Authorization: Bearer <token>``: the ratio with and without a token is the
+   cost of authentication (the two perfmon servers swap places each round).
 2. The same load with ``If-None-Match`` set to the current ETag (``wrk -H``). The ETag
    changes every second, so most of that run's responses are 200s; a second run with a
    small wrk Lua script that follows the ETag measures the 304 path itself.
@@ -23,8 +26,10 @@ All traffic goes to 127.0.0.1 on free ports; every server started is stopped on 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import re
+import secrets
 import shlex
 import signal
 import statistics
@@ -48,6 +53,7 @@ PATH = "/api/performance"
 WRK_THREADS = 2
 WARMUP_SECONDS = 5.0
 MEMORY_ONLY = "perfmon-memory"
+WITH_TOKEN = "perfmon-token"
 READY_TIMEOUT_SECONDS = 20.0
 STOP_TIMEOUT_SECONDS = 10.0
 TIME_UNITS_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3, "h": 3600e3}
@@ -97,26 +103,31 @@ class Server:
         return self.log.read_text(errors="replace")[-limit:]
 
 
-def spawn(name: str, argv: list[str], workdir: Path, port: int) -> Server:
+def spawn(name: str, argv: list[str], workdir: Path, port: int,
+          env: dict[str, str] | None = None) -> Server:
     """Start a server process with its stdout and stderr in a log file in ``workdir``."""
     log = workdir / f"{name}-{port}.log"
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
         proc = subprocess.Popen(argv, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT)
+                                stderr=subprocess.STDOUT, env=env)
     return Server(name, proc, port, log)
 
 
-def start_perfmon(workdir: Path, name: str = "perfmon", store: bool = True) -> Server:
+def start_perfmon(workdir: Path, name: str = "perfmon", store: bool = True,
+                  token: str | None = None) -> Server:
     """Start performance_api_server.py on a free port, sampling every second.
 
     With ``store`` it keeps history in SQLite as by default (a fresh database in ``workdir``);
-    without, in memory only (``--data-dir none``).
+    without, in memory only (``--data-dir none``). With ``token``, it requires it (PERFMON_TOKEN).
     """
     port = free_port()
     data_dir = str(workdir / f"data-{name}") if store else "none"
     argv = [sys.executable, str(PERFMON_SCRIPT), "--host", HOST, "--port", str(port),
             "--interval", "1.0", "--log-level", "warning", "--data-dir", data_dir]
-    return spawn(name, argv, workdir, port)
+    env = {key: value for key, value in os.environ.items() if key != "PERFMON_TOKEN"}
+    if token is not None:
+        env["PERFMON_TOKEN"] = token
+    return spawn(name, argv, workdir, port, env)
 
 
 def start_baseline(workdir: Path, body_file: Path, name: str = "baseline") -> Server:
@@ -177,6 +188,8 @@ class WrkResult:
     non_2xx_3xx: int
     socket_errors: dict[str, int]
     statuses: dict[str, int] = field(default_factory=dict)
+    requests: int = 0
+    server_cpu_us_per_request: float | None = None  # the server's CPU time over the run, per request
 
     @property
     def bytes_per_response(self) -> float:
@@ -212,18 +225,29 @@ def parse_wrk(text: str) -> WrkResult:
         socket_errors=dict(zip(("connect", "read", "write", "timeout"),
                                map(int, sock.groups()) if sock else (0, 0, 0, 0), strict=True)),
         statuses={"304": int(status.group(1)), "other": int(status.group(2))} if status else {},
+        requests=int(count.group(1)) if (count := re.search(r"^\s*(\d+) requests in", text, re.M)) else 0,
     )
 
 
-def run_wrk(label: str, command: list[str], duration: int) -> WrkResult:
-    """Run wrk once and print a one-line summary."""
+def run_wrk(label: str, command: list[str], duration: int, server: Server | None = None) -> WrkResult:
+    """Run wrk once and print a one-line summary; with ``server``, also its CPU time per request.
+
+    CPU time per request is steadier than throughput on a shared machine: a neighbour's burst
+    slows the requests, but hardly changes the CPU each one takes.
+    """
+    process = psutil.Process(server.proc.pid) if server is not None else None
+    cpu_before = cpu_seconds(process) if process is not None else 0.0
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr or done.stdout}")
     result = parse_wrk(done.stdout)
+    cpu = ""
+    if process is not None and result.requests:
+        result.server_cpu_us_per_request = 1e6 * (cpu_seconds(process) - cpu_before) / result.requests
+        cpu = f"  {result.server_cpu_us_per_request:6.1f} us CPU/req"
     note = f"  !! {result.problems()}" if result.problems() else ""
     print(f"  {label:<22} {result.requests_per_second:>10.0f} req/s  p99 {result.p99_ms:7.2f} ms  "
-          f"{result.bytes_per_response:6.0f} B/resp{note}", flush=True)
+          f"{result.bytes_per_response:6.0f} B/resp{cpu}{note}", flush=True)
     return result
 
 
@@ -235,6 +259,7 @@ class LoadResults:
 
     baseline: list[WrkResult]
     perfmon: list[WrkResult]
+    token: list[WrkResult]  # the same build, requiring a token; wrk sends it
     if_none_match: WrkResult
     follow_etag: WrkResult
     body_bytes: int
@@ -252,17 +277,38 @@ def snapshot_body(perfmon: Server, workdir: Path) -> Path:
     return path
 
 
-def alternate(base: Server, perf: Server, args: argparse.Namespace) -> tuple[list[WrkResult], ...]:
-    """Warm both servers up for a second, then run wrk on them alternately, baseline first."""
-    for server in (base, perf):
-        subprocess.run(wrk_command(server.url + PATH, 1, args.connections), capture_output=True,
-                       timeout=60, check=False)
-    results: dict[str, list[WrkResult]] = {"baseline": [], "perfmon": []}
+def auth_args(server: Server, token: str) -> list[str]:
+    """wrk's -H sending the token, for the server that requires it."""
+    return ["-H", f"Authorization: Bearer {token}"] if server.name == WITH_TOKEN else []
+
+
+def check_token(server: Server, token: str) -> None:
+    """The token server refuses a request without the token and answers one with it."""
+    without = http_get(server.url + PATH)[0]
+    with_token = http_get(server.url + PATH, {"Authorization": f"Bearer {token}"})[0]
+    print(f"  check: {WITH_TOKEN} without a token -> HTTP {without} (expected 401), "
+          f"with it -> HTTP {with_token} (expected 200)")
+    if (without, with_token) != (401, 200):
+        raise RuntimeError(f"{WITH_TOKEN} answered {without} without a token and {with_token} with it")
+
+
+def alternate(base: Server, perf: Server, authed: Server, token: str,
+              args: argparse.Namespace) -> tuple[list[WrkResult], ...]:
+    """Warm the servers up for a second, then run wrk on them in turn, baseline first in each round.
+
+    The two perfmon servers swap places every round, so neither always follows the baseline.
+    """
+    for server in (base, perf, authed):
+        subprocess.run(wrk_command(server.url + PATH, 1, args.connections, auth_args(server, token)),
+                       capture_output=True, timeout=60, check=False)
+    results: dict[str, list[WrkResult]] = {"baseline": [], "perfmon": [], WITH_TOKEN: []}
     for number in range(1, args.rounds + 1):
-        for server in (base, perf):
-            command = wrk_command(server.url + PATH, args.duration, args.connections)
-            results[server.name].append(run_wrk(f"round {number} {server.name}", command, args.duration))
-    return results["baseline"], results["perfmon"]
+        for server in (base, perf, authed) if number % 2 else (base, authed, perf):
+            command = wrk_command(server.url + PATH, args.duration, args.connections,
+                                  auth_args(server, token))
+            results[server.name].append(run_wrk(f"round {number} {server.name}", command, args.duration,
+                                                server))
+    return results["baseline"], results["perfmon"], results[WITH_TOKEN]
 
 
 def conditional_runs(perf: Server, args: argparse.Namespace, workdir: Path) -> tuple[WrkResult, ...]:
@@ -284,24 +330,30 @@ def conditional_runs(perf: Server, args: argparse.Namespace, workdir: Path) -> t
 
 
 def load_phase(args: argparse.Namespace, workdir: Path) -> LoadResults:
-    """Phases 1 and 2: both servers up, alternate wrk runs, then the conditional runs."""
-    with running(start_perfmon(workdir)) as (perf,):
+    """Phases 1 and 2: the servers up, alternate wrk runs, then the conditional runs."""
+    token = secrets.token_hex(32)
+    with running(start_perfmon(workdir), start_perfmon(workdir, WITH_TOKEN, token=token)) as (perf, authed):
         wait_ready(perf, "/api/health")
+        wait_ready(authed, "/api/health")  # its status alone answers without the token
+        check_token(authed, token)
         body_file = snapshot_body(perf, workdir)
         with running(start_baseline(workdir, body_file)) as (base,):
             wait_ready(base, PATH)
-            print(f"perfmon {perf.url}, baseline {base.url}, body {body_file.stat().st_size} bytes")
-            baseline, perfmon = alternate(base, perf, args)
+            print(f"perfmon {perf.url}, {WITH_TOKEN} {authed.url}, baseline {base.url}, "
+                  f"body {body_file.stat().st_size} bytes")
+            baseline, perfmon, with_token = alternate(base, perf, authed, token, args)
             fixed, follow = conditional_runs(perf, args, workdir)
             rss = {s.name: psutil.Process(s.proc.pid).memory_info().rss / 2**20 for s in (base, perf)}
     commands = {
         "GET": shlex.join(wrk_command("URL", args.duration, args.connections)),
+        "GET with token": shlex.join(wrk_command("URL", args.duration, args.connections,
+                                                 ["-H", "Authorization: Bearer TOKEN"])),
         "304 fixed": shlex.join(wrk_command("URL", args.duration, args.connections,
                                             ["-H", "If-None-Match: ETAG"])),
         "304 follow": shlex.join(wrk_command("URL", args.duration, args.connections,
                                              ["-s", "follow_etag.lua"])),
     }
-    return LoadResults(baseline, perfmon, fixed, follow, body_file.stat().st_size, rss, commands)
+    return LoadResults(baseline, perfmon, with_token, fixed, follow, body_file.stat().st_size, rss, commands)
 
 
 @dataclass
@@ -359,6 +411,8 @@ def table(load: LoadResults, idle: dict[str, IdleResult], rounds: int) -> str:
     perf_rps = median([r.requests_per_second for r in load.perfmon])
     base_p99 = median([r.p99_ms for r in load.baseline])
     perf_p99 = median([r.p99_ms for r in load.perfmon])
+    token_rps = median([r.requests_per_second for r in load.token])
+    token_p99 = median([r.p99_ms for r in load.token])
     fixed, follow = load.if_none_match, load.follow_etag
     rows = [
         ("Metric", "bare aiohttp", "perfmon", "perfmon / bare"),
@@ -370,6 +424,8 @@ def table(load: LoadResults, idle: dict[str, IdleResult], rounds: int) -> str:
         ("GET, bytes per response (Transfer/sec / Requests/sec)",
          f"{median([r.bytes_per_response for r in load.baseline]):.0f}",
          f"{median([r.bytes_per_response for r in load.perfmon]):.0f}", ""),
+        (f"GET, server CPU per request, us (median of {rounds})", f"{cpu_us(load.baseline):.1f}",
+         f"{cpu_us(load.perfmon):.1f}", f"{cpu_us(load.perfmon) / cpu_us(load.baseline):.2f}"),
         ("If-None-Match stale ETag (wrk -H), req/s", "", f"{fixed.requests_per_second:.0f}",
          f"{fixed.requests_per_second / base_rps:.2f}"),
         ("If-None-Match stale ETag, p99 ms / bytes per response", "",
@@ -388,7 +444,22 @@ def table(load: LoadResults, idle: dict[str, IdleResult], rounds: int) -> str:
         ("The SQLite store's own idle CPU (the difference), % of one core", "",
          f"{idle['perfmon'].cpu_percent_of_core - idle[MEMORY_ONLY].cpu_percent_of_core:+.2f}", ""),
     ]
-    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+    token_cells = {  # the row's metric: (perfmon + token, token / no token)
+        rows[0][0]: ("perfmon + token", "token / no token"),
+        rows[1][0]: ("---:", "---:"),
+        rows[2][0]: (f"{token_rps:.0f}", f"**{token_rps / perf_rps:.2f}**"),
+        rows[3][0]: (f"{token_p99:.2f}", f"{token_p99 / perf_p99:.2f}"),
+        rows[4][0]: (f"{median([r.bytes_per_response for r in load.token]):.0f}", ""),
+        rows[5][0]: (f"{cpu_us(load.token):.1f}", f"{cpu_us(load.token) / cpu_us(load.perfmon):.2f}"),
+    }
+    wide = [(m, bare, perf, token_cells.get(m, ("", ""))[0], ratio, token_cells.get(m, ("", ""))[1])
+            for m, bare, perf, ratio in rows]
+    return "\n".join("| " + " | ".join(row) + " |" for row in wide)
+
+
+def cpu_us(runs: Sequence[WrkResult]) -> float:
+    """The median server CPU time per request of ``runs``, in microseconds."""
+    return median([r.server_cpu_us_per_request or 0.0 for r in runs])
 
 
 def share_304(load: LoadResults) -> float | None:
@@ -404,14 +475,24 @@ def report(args: argparse.Namespace, load: LoadResults, idle: dict[str, IdleResu
     """Print the table, the checks and the exact commands."""
     pairs = zip(load.baseline, load.perfmon, strict=True)
     ratios = [perf.requests_per_second / base.requests_per_second for base, perf in pairs]
+    token_ratios = [authed.requests_per_second / perf.requests_per_second
+                    for perf, authed in zip(load.perfmon, load.token, strict=True)]
     problems = [f"{name} round {i}: {r.problems()}" for name, runs in
-                (("baseline", load.baseline), ("perfmon", load.perfmon)) for i, r in enumerate(runs, 1)
-                if r.problems()]
+                (("baseline", load.baseline), ("perfmon", load.perfmon), (WITH_TOKEN, load.token))
+                for i, r in enumerate(runs, 1) if r.problems()]
     problems += [f"{n}: {r.problems()}" for n, r in (("304 fixed", load.if_none_match),
                                                        ("304 follow", load.follow_etag)) if r.problems()]
     share = share_304(load)
     print("\n" + table(load, idle, args.rounds) + "\n")
     print(f"per-round req/s ratios perfmon/bare: {', '.join(f'{r:.2f}' for r in ratios)}")
+    token_cost = 1 - median([r.requests_per_second for r in load.token]) / median(
+        [r.requests_per_second for r in load.perfmon])
+    print(f"per-round req/s ratios with a token / without: {', '.join(f'{r:.2f}' for r in token_ratios)} "
+          f"(authentication costs {100 * token_cost:+.1f} % of throughput, medians; target: at most 5 %)")
+    cpu_ratios = [(authed.server_cpu_us_per_request or 0.0) / (perf.server_cpu_us_per_request or 1.0)
+                  for perf, authed in zip(load.perfmon, load.token, strict=True)]
+    print(f"per-round server CPU per request with a token / without: "
+          f"{', '.join(f'{r:.2f}' for r in cpu_ratios)} (median {median(cpu_ratios):.3f})")
     print(f"body served by both: {load.body_bytes} bytes")
     if share is not None:
         print(f"fixed-ETag run: about {100 * share:.0f} % of responses were 304 (from bytes per response)")
@@ -440,7 +521,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--idle-seconds", type=float, default=60.0,
                         help="idle CPU measurement window (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="baseline/perfmon pairs of wrk runs, at least 2 (default: %(default)s)")
+                        help="rounds of wrk runs (baseline, perfmon, perfmon with a token), at least 2 "
+                             "(default: %(default)s)")
     args = parser.parse_args(argv)
     if args.rounds < 2 or args.duration < 1 or args.connections < WRK_THREADS or args.idle_seconds <= 0:
         parser.error("need --rounds >= 2, --duration >= 1, --connections >= 2 and --idle-seconds > 0")

@@ -48,7 +48,7 @@ def test_sigterm_during_a_long_poll_still_stops_quickly() -> None:
         etag = http_get(f"{base}/api/performance")[1]["ETag"]
         # the next sample is 30 s away, so this request would be held for up to 60 s
         with socket.create_connection(("127.0.0.1", port)) as conn:
-            conn.sendall(f"GET /api/performance?wait=60 HTTP/1.1\r\nHost: x\r\n"
+            conn.sendall(f"GET /api/performance?wait=60 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                          f"If-None-Match: {etag}\r\n\r\n".encode())
             wait_for(lambda: get_json(f"{base}/api/health")[1]["long_poll_waiters"] == 1, "a parked request")
             started = time.monotonic()

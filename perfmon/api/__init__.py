@@ -1,4 +1,4 @@
-"""The aiohttp API: app factory, routes, handlers, HTTP helpers and errors.
+"""The aiohttp API: app factory, routes, handlers, HTTP helpers, errors, and who may ask (security).
 
 Imports ``core``, ``sampling``, ``store`` and ``settings``.
 """

@@ -12,9 +12,11 @@ from typing import Any
 from aiohttp import web
 
 from perfmon.api import handlers
+from perfmon.api.cors import cors_headers
 from perfmon.api.errors import add_endpoint, add_fallback
 from perfmon.api.handlers import HUB, STORE
 from perfmon.api.prebuilt import PARKED, ParkedPolls
+from perfmon.api.security import GUARD, Guard
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
 from perfmon.settings import ServerConfig
@@ -33,6 +35,7 @@ ROUTES = (
     ("/api/processes", handlers.processes),
     ("/api/health", handlers.health),
 )
+ANONYMOUS = ("/api/health",)  # answered without a token too: its status only, for load balancers
 
 
 @dataclass(frozen=True)
@@ -78,23 +81,29 @@ def open_database(config: ServerConfig, instance_id: str, clock: Callable[[], fl
 
 
 def create_app(config: ServerConfig, *, monitor: Monitor | None = None,
-               sample: bool = True) -> web.Application:
+               sample: bool = True, guard: Guard | None = None) -> web.Application:
     """Build the application; its Monitor is made when it starts, and closed when it stops.
 
-    Tests inject a ``monitor`` over fakes, and with ``sample=False`` publish samples themselves.
+    Tests inject a ``monitor`` over fakes, and with ``sample=False`` publish samples themselves;
+    a ``guard`` over ``config.security`` with a fake clock tests the penalties.
     """
     app = web.Application()
-    setup_routes(app.router)
+    app[GUARD] = guard = guard or Guard(config.security)
+    setup_routes(app.router, guard)
+    origins = guard.security.cors_origins
+    if origins:  # a signal costs every response something: only where CORS is configured
+        app.on_response_prepare.append(cors_headers(origins))
     app.cleanup_ctx.append(monitoring(config, monitor, sample))
     app.on_shutdown.append(release_waiters)
     return app
 
 
-def setup_routes(router: web.UrlDispatcher) -> None:
-    """Every endpoint behind its JSON error boundary, then the JSON 404 for everything else."""
+def setup_routes(router: web.UrlDispatcher, guard: Guard) -> None:
+    """Every endpoint behind its JSON error boundary and the guard's checks, then the JSON 404."""
     for path, handler in ROUTES:
-        add_endpoint(router, path, handler)
-    add_fallback(router)
+        add_endpoint(router, path, handler, guard.check(anonymous=path in ANONYMOUS),
+                     guard.check(preflight=True))
+    add_fallback(router, guard.check())
 
 
 def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> Context:
@@ -103,7 +112,8 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
     @contextlib.asynccontextmanager
     async def context(app: web.Application) -> AsyncIterator[None]:
         parts = monitor or Monitor.build(config)
-        app[HUB], app[STORE], app[PARKED] = parts.hub, parts.store, ParkedPolls()
+        cors = bool(app[GUARD].security.cors_origins)
+        app[HUB], app[STORE], app[PARKED] = parts.hub, parts.store, ParkedPolls(cors=cors)
         parts.hub.on_publish.append(app[PARKED].publish)
         task = asyncio.create_task(parts.sampler.run(), name="perfmon-sampler") if sample else None
         try:

@@ -3,7 +3,8 @@
 The boundary is per handler (a decorator) plus two routes, not a middleware: any
 aiohttp middleware also brings its internal ``_fix_request_current_app`` layer, and
 the two layers cost about 5-10 % of the throughput of ``/api/performance``
-(measured with py-spy and wrk; see BENCHMARKS.md).
+(measured with py-spy and wrk; see BENCHMARKS.md). The same boundary runs each route's
+checks (perfmon.api.security: Host, token) before its handler, for the same reason.
 """
 
 from __future__ import annotations
@@ -15,9 +16,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from aiohttp import hdrs, web
 
+from perfmon.api.headers import secured
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Check = Callable[[web.Request], web.StreamResponse | None]  # a refusal, or None to go on
 
 
 class ApiError(Exception):
@@ -33,15 +37,18 @@ class ApiError(Exception):
 def error_response(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
     """The JSON body every 4xx/5xx carries."""
     body = json.dumps({"error": {"status": status, "message": message}}).encode()
-    return web.Response(body=body, status=status, content_type="application/json", headers=headers)
+    return web.Response(body=body, status=status, content_type="application/json",
+                        headers=secured(headers))
 
 
-def json_errors(handler: Handler) -> Handler:
-    """The error boundary of one handler: ApiError and unexpected exceptions become JSON."""
+def json_errors(handler: Handler, check: Check | None = None) -> Handler:
+    """The error boundary of one handler: ``check`` may refuse first; errors become JSON."""
 
     @functools.wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
         try:
+            if check is not None and (refusal := check(request)) is not None:
+                return refusal
             return await handler(request)
         except ApiError as exc:
             return error_response(exc.status, exc.message, exc.headers)
@@ -70,12 +77,17 @@ def method_not_allowed(allowed: Iterable[str]) -> Handler:
     return refuse
 
 
-def add_endpoint(router: web.UrlDispatcher, path: str, handler: Handler) -> None:
-    """Route GET (and HEAD) to ``handler`` behind the error boundary; other methods get 405."""
-    router.add_get(path, json_errors(handler))
-    router.add_route("*", path, method_not_allowed((hdrs.METH_GET, hdrs.METH_HEAD)))
+def add_endpoint(router: web.UrlDispatcher, path: str, handler: Handler,
+                 check: Check | None = None, check_others: Check | None = None) -> None:
+    """Route GET (and HEAD) to ``handler`` behind the error boundary; other methods get 405.
+
+    ``check`` runs before ``handler``, ``check_others`` before the 405 (which may answer a CORS preflight).
+    """
+    router.add_get(path, json_errors(handler, check))
+    router.add_route("*", path, json_errors(method_not_allowed((hdrs.METH_GET, hdrs.METH_HEAD)),
+                                            check_others))
 
 
-def add_fallback(router: web.UrlDispatcher) -> None:
-    """JSON 404 for every other path; must be added after all endpoints."""
-    router.add_route("*", "/{path:.*}", not_found)
+def add_fallback(router: web.UrlDispatcher, check: Check | None = None) -> None:
+    """JSON 404 for every other path (after ``check``); must be added after all endpoints."""
+    router.add_route("*", "/{path:.*}", json_errors(not_found, check))

@@ -11,6 +11,7 @@ import time
 from aiohttp import hdrs, web
 
 from perfmon import __version__
+from perfmon.api.headers import secured
 from perfmon.api.history import history as history_answer
 from perfmon.api.http import (
     NO_CACHE,
@@ -23,6 +24,7 @@ from perfmon.api.http import (
 )
 from perfmon.api.longpoll import starting_error, wait_or_shutdown, wait_seconds
 from perfmon.api.prebuilt import wait_parked
+from perfmon.api.security import GUARD
 from perfmon.sampling.collectors import top_by
 from perfmon.sampling.hub import Hub
 from perfmon.store.base import HistoryStore
@@ -76,7 +78,7 @@ async def processes(request: web.Request) -> web.StreamResponse:
     etag = f"{hub.instance_id}-p{table.scan_seq}"
     headers = {"ETag": f'"{etag}"', hdrs.CACHE_CONTROL: NO_CACHE}
     if etag_matches(request, etag):
-        return web.Response(status=304, headers=headers)
+        return web.Response(status=304, headers=secured(headers))
     rows = top_by(table.processes, PROCESS_SORT_FIELDS[sort], 10 if limit is None else int(limit))
     payload = {"sampled_at": table.sampled_at, "count": table.count, "sort": sort, "error": table.error,
                "processes": rows}
@@ -93,10 +95,17 @@ def freshness(hub: Hub, now: float) -> tuple[str, float | None]:
 
 
 async def health(request: web.Request) -> web.Response:
-    """GET /api/health: 200 while samples are fresh, 503 while starting or stale."""
+    """GET /api/health: 200 while samples are fresh, 503 while starting or stale.
+
+    Without a token where one is required, the status alone (with the same code): enough for a
+    load balancer, nothing about the host.
+    """
     hub, store = request.app[HUB], request.app[STORE]
     now = time.time()
     status, age = freshness(hub, now)
+    code = 200 if status == "ok" else 503
+    if request.app[GUARD].anonymous(request):
+        return json_response(request, {"status": status}, code, headers={hdrs.CACHE_CONTROL: NO_CACHE})
     payload = {
         "status": status,
         "version": __version__,
@@ -109,8 +118,7 @@ async def health(request: web.Request) -> web.Response:
         "long_poll_waiters": hub.waiters,
         "store": store_status(store),
     }
-    return json_response(request, payload, 200 if status == "ok" else 503,
-                         headers={hdrs.CACHE_CONTROL: NO_CACHE})
+    return json_response(request, payload, code, headers={hdrs.CACHE_CONTROL: NO_CACHE})
 
 
 def store_status(store: HistoryStore) -> dict[str, object]:

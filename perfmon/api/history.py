@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from perfmon.api.errors import ApiError
+from perfmon.api.headers import secured
 from perfmon.api.http import NO_CACHE, json_response, query_choice, query_number
 from perfmon.api.longpoll import wait_or_shutdown, wait_seconds
 from perfmon.sampling.hub import Hub
@@ -105,8 +106,8 @@ def to_csv(series: Mapping[str, list[Any]]) -> str:
 
 def csv_response(series: Mapping[str, list[Any]], filename: str) -> web.Response:
     """The series as a CSV download."""
-    return web.Response(text=to_csv(series), content_type="text/csv", headers={
-        hdrs.CACHE_CONTROL: NO_CACHE, hdrs.CONTENT_DISPOSITION: f'attachment; filename="{filename}"'})
+    return web.Response(text=to_csv(series), content_type="text/csv", headers=secured({
+        hdrs.CACHE_CONTROL: NO_CACHE, hdrs.CONTENT_DISPOSITION: f'attachment; filename="{filename}"'}))
 
 
 async def history(request: web.Request, hub: Hub, store: HistoryStore) -> web.Response:

@@ -12,6 +12,7 @@ from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
 from perfmon.api.errors import ApiError
+from perfmon.api.headers import SECURITY_HEADERS, secured
 from perfmon.sampling.snapshot import Snapshot
 
 COMPRESS_MIN_BYTES = 1024
@@ -102,7 +103,7 @@ def json_response(request: web.Request, payload: Any, status: int = 200,
     """A JSON response, gzip-compressed when the client accepts it and it is worth it."""
     body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
     response = web.Response(body=body, status=status, content_type="application/json",
-                            headers=headers)
+                            headers=secured(headers))
     if len(body) >= COMPRESS_MIN_BYTES and accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")):
         response.enable_compression(web.ContentCoding.gzip)
     return response
@@ -110,10 +111,10 @@ def json_response(request: web.Request, payload: Any, status: int = 200,
 
 @lru_cache(maxsize=8)
 def snapshot_headers(etag: str, encoding: str | None) -> CIMultiDict[str]:
-    """Response headers of one snapshot representation, built once per sample."""
+    """Response headers of one snapshot representation (security ones included), built once per sample."""
     headers = CIMultiDict({
         hdrs.CONTENT_TYPE: "application/json", hdrs.CACHE_CONTROL: NO_CACHE,
-        hdrs.VARY: "Accept-Encoding", "ETag": f'"{etag}"',
+        hdrs.VARY: "Accept-Encoding", "ETag": f'"{etag}"', **SECURITY_HEADERS,
     })
     if encoding:
         headers[hdrs.CONTENT_ENCODING] = encoding

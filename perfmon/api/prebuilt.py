@@ -10,7 +10,9 @@ loop as the sample is published, before any task wakes; each woken handler then 
 bookkeeping (keep-alive, the next request, the access log).
 
 Only the common case parks this way: a GET over HTTP/1.1 that keeps its connection open.
-Anything else (HTTP/1.0, ``Connection: close``, HEAD) is answered the usual way when woken.
+Anything else (HTTP/1.0, ``Connection: close``, HEAD) is answered the usual way when woken, and so
+is a cross-origin request where CORS is configured (its headers depend on its ``Origin``). The
+prebuilt answers carry the headers of every answer (perfmon.api.headers), ``Server`` included.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from dataclasses import dataclass
 from email.utils import formatdate
 
 from aiohttp import hdrs, web
-from aiohttp.http import SERVER_SOFTWARE, HttpVersion11
+from aiohttp.http import HttpVersion11
 
+from perfmon.api.cors import vary_origin
 from perfmon.api.errors import ApiError
 from perfmon.api.http import accepts_gzip, snapshot_headers, snapshot_response
 from perfmon.api.longpoll import wait_or_shutdown
@@ -58,15 +61,21 @@ class Parked:
 
 
 class ParkedPolls:
-    """The parked long-polls of one server, answered from :meth:`publish` (a hub listener)."""
+    """The parked long-polls of one server, answered from :meth:`publish` (a hub listener).
 
-    def __init__(self) -> None:
+    ``cors``: CORS is configured, so answers say ``Vary: Origin`` and cross-origin ones never park.
+    """
+
+    def __init__(self, cors: bool = False) -> None:
         self.parked: set[Parked] = set()
         self._answers: dict[tuple[str, bool], bytes] = {}
+        self.cors = cors
 
     def park(self, request: web.Request, after_seq: int, gzip_allowed: bool) -> Parked | None:
         """Register a long-poll that :meth:`publish` may answer; None if it must be answered as usual."""
         if request.method != hdrs.METH_GET or request.version != HttpVersion11 or not request.keep_alive:
+            return None
+        if self.cors and hdrs.ORIGIN in request.headers:
             return None
         gzip = gzip_allowed and accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, ""))
         entry = Parked(request, after_seq, gzip)
@@ -94,9 +103,11 @@ class ParkedPolls:
         """Status line, headers and body of one representation, as aiohttp would write them."""
         body = snapshot.body_gzip if gzip and snapshot.body_gzip is not None else snapshot.body
         headers = snapshot_headers(snapshot.etag_gzip if gzip else snapshot.etag, "gzip" if gzip else None)
-        lines = [f"{name}: {value}" for name, value in headers.items()]
-        lines += [f"Content-Length: {len(body)}", f"Date: {formatdate(usegmt=True)}",
-                  f"Server: {SERVER_SOFTWARE}"]
+        if self.cors:
+            headers = headers.copy()
+            headers[hdrs.VARY] = vary_origin(headers.get(hdrs.VARY))
+        lines = [f"{name}: {value}" for name, value in headers.items()]  # Server among them
+        lines += [f"Content-Length: {len(body)}", f"Date: {formatdate(usegmt=True)}"]
         raw = ("HTTP/1.1 200 OK\r\n" + "\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
         if len(self._answers) >= KEEP:
             self._answers.pop(next(iter(self._answers)))
