@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 
 from perfmon import __version__
+from perfmon.settings.security import client_context
 
 MIN_TIMEOUT_SECONDS = 0.05
 
@@ -25,9 +28,16 @@ class ApiStarting(ApiUnavailable):
 class ApiHttp:
     """GETs against one API base URL over one keep-alive session on the running loop."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str | None = None, ca_file: Path | None = None,
+                 check_hostname: bool = True) -> None:
         self.base_url = base_url.rstrip("/")
         self.netloc = urlsplit(self.base_url).netloc
+        self.headers = {"User-Agent": f"perfmon-dashboard/{__version__}"}
+        if token is not None:  # the API's; the browser never sees it
+            self.headers["Authorization"] = f"Bearer {token}"
+        # An HTTPS API is verified: against the given CAs (a private CA), else the system's (True).
+        self.ssl: ssl.SSLContext | bool = (
+            client_context(ca_file, check_hostname) if ca_file or not check_hostname else True)
         self.direct = 0  # requests made (for tests and benchmarks)
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None  # the session's
@@ -39,8 +49,8 @@ class ApiHttp:
         if self._session is None or self._session.closed or self._loop is not loop:
             self._loop = loop
             self._session = aiohttp.ClientSession(
-                headers={"User-Agent": f"perfmon-dashboard/{__version__}"},
-                connector=aiohttp.TCPConnector(limit=16, ttl_dns_cache=60))
+                headers=self.headers,
+                connector=aiohttp.TCPConnector(limit=16, ttl_dns_cache=60, ssl=self.ssl))
         return self._session
 
     async def close(self) -> None:

@@ -10,6 +10,8 @@ and the CSV download is a callback of its own.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +20,12 @@ from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from perfmon.settings import DashboardConfig
-from perfmon.ui import export, ids, inputs, layout, poll, ranges
+from perfmon.ui import export, ids, inputs, layout, login, poll, ranges
 from perfmon.ui.asgi import DashboardEdge
 from perfmon.ui.client import ApiUnavailable, PerformanceClient
+from perfmon.ui.gate import Gate
+from perfmon.ui.session import Sessions
+from perfmon.ui.throttle import FailedLogins
 from perfmon.ui.tick import Settings, tick
 from perfmon.ui.view import View
 
@@ -44,22 +49,38 @@ def encode(view: View) -> dict[str, Any]:
     return encoded
 
 
+def api_client(config: DashboardConfig) -> PerformanceClient:
+    """The client of the configured API: the token as a bearer, the API's CA if one is given."""
+    return PerformanceClient(config.api_url, config.poll_interval_seconds, token=config.security.token,
+                             ca_file=config.api_ca_file, check_hostname=config.api_check_hostname)
+
+
 def create_dash_app(config: DashboardConfig, client: PerformanceClient | None = None) -> dash.Dash:
     """Build the Dash app for one API; nothing is fetched until a page polls."""
     settings = Settings(config.poll_interval_seconds, config.warning_percent, config.critical_percent)
-    client = client or PerformanceClient(config.api_url, config.poll_interval_seconds)
+    client = client or api_client(config)
     app = dash.Dash(__name__, title="perfmon", update_title="", assets_folder=str(ASSETS), backend="fastapi",
+                    assets_ignore=login.STYLESHEET.name,  # the login page's, served by the gate
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
-    app.layout = layout.page(settings, config.api_url)
+    app.layout = layout.page(settings, config.api_url, signs_in=config.security.token is not None)
     register_callbacks(app, client, settings)
     return app
 
 
-def create_dashboard(config: DashboardConfig, client: PerformanceClient | None = None) -> DashboardEdge:
-    """The dashboard as the ASGI app its server runs: the Dash app behind its HTTP edge."""
-    client = client or PerformanceClient(config.api_url, config.poll_interval_seconds)
+def create_dashboard(config: DashboardConfig, client: PerformanceClient | None = None, *,
+                     wall: Callable[[], float] = time.time,
+                     monotonic: Callable[[], float] = time.monotonic) -> DashboardEdge:
+    """The dashboard as the ASGI app its server runs: the Dash app behind its gate and HTTP edge.
+
+    ``wall`` dates sessions, ``monotonic`` counts failed sign-ins: a test's clocks.
+    """
+    client = client or api_client(config)
     app = create_dash_app(config, client)
-    return DashboardEdge(app.server, lambda: app.callback_map, on_shutdown=client.close)
+    token = config.security.token
+    sign_in = None if token is None else login.Login(
+        token, Sessions(token, clock=wall), FailedLogins(clock=monotonic), secure=config.security.tls)
+    gate = Gate(config.security, app.csp_hashes(), sign_in)  # after every callback is registered
+    return DashboardEdge(app.server, lambda: app.callback_map, gate, on_shutdown=client.close)
 
 
 def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Settings) -> None:

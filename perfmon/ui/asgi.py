@@ -2,6 +2,8 @@
 
 Wraps the Dash app (its FastAPI server) as one ASGI app:
 
+- every request passes the gate first (:mod:`perfmon.ui.gate`: its Host, its Origin, the
+  session when there is a token), and every answer carries the security headers;
 - a request body over ``MAX_BODY_BYTES`` is refused (413) before Dash reads it;
 - a callback post that is not JSON naming one of the app's callbacks is a 400 with a
   JSON body naming what is wrong, not a 500 from inside Dash;
@@ -19,20 +21,27 @@ import gzip
 import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from dash.fingerprint import check_fingerprint
 from starlette.middleware.gzip import GZipMiddleware
 
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-Asgi = Callable[[Scope, Receive, Send], Awaitable[None]]
+from perfmon.ui.gate import Gate
+from perfmon.ui.wire import (
+    MAX_BODY_BYTES,
+    Asgi,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    header,
+    read_body,
+    replay,
+    send_json,
+)
 
-MAX_BODY_BYTES = 1024 * 1024
 CALLBACK_PATH = "/_dash-update-component"
 ASSET_PREFIXES = ("/_dash-component-suites/", "/assets/")
 COMPRESSIBLE = re.compile(r"^(text/|application/(javascript|json|x-javascript)|image/svg)")
@@ -49,22 +58,6 @@ class Asset:
     body: bytes
     gzipped: bytes | None
     etag: bytes
-
-
-async def send_json(send: Send, status: int, message: str) -> None:
-    """The JSON error every 4xx of the dashboard carries (the API's shape)."""
-    body = json.dumps({"error": {"status": status, "message": message}}).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
-
-
-def header(scope: Scope, name: bytes) -> bytes:
-    """A request header's value (the first), or b""."""
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return bytes(value)
-    return b""
 
 
 def accepts_gzip(scope: Scope) -> bool:
@@ -87,9 +80,10 @@ def fingerprinted(scope: Scope) -> bool:
 class DashboardEdge:
     """The ASGI app the dashboard's server runs: see the module's docstring."""
 
-    def __init__(self, app: Asgi, callbacks: Callable[[], Any],
+    def __init__(self, app: Asgi, callbacks: Callable[[], Any], gate: Gate,
                  on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
         self.app = app
+        self.gate = gate
         self.on_shutdown = on_shutdown
         self.gzipped = GZipMiddleware(app, minimum_size=MIN_COMPRESS_BYTES)
         self.callbacks = callbacks  # the app's callback map, looked up per post (it may grow)
@@ -101,6 +95,9 @@ class DashboardEdge:
             return
         if scope["type"] != "http":  # Dash's websocket callbacks are not used: nothing else is served
             await send({"type": "websocket.close", "code": 1008})
+            return
+        send = self.gate.secured(send)
+        if not await self.gate.admit(scope, receive, send):
             return
         if scope["method"] in ("GET", "HEAD") and scope["path"].startswith(ASSET_PREFIXES):
             await self.asset(scope, receive, send)
@@ -143,40 +140,6 @@ class DashboardEdge:
                 return
             self.assets[key] = asset
         await serve_asset(scope, send, asset)
-
-
-async def read_body(scope: Scope, receive: Receive) -> bytes | None:
-    """The whole request body, or None when it is over the cap (announced or as it arrives)."""
-    length = header(scope, b"content-length")
-    if length.isdigit() and int(length) > MAX_BODY_BYTES:
-        return None
-    chunks: list[bytes] = []
-    size, more = 0, True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break  # the client went away: let the app see an empty body
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
-def replay(body: bytes) -> Receive:
-    """A ``receive`` that gives the buffered body once, then waits as ASGI servers do."""
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return {"type": "http.disconnect"}
-
-    return receive
 
 
 def callback_problem(body: bytes, callbacks: Any) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -54,8 +55,9 @@ class PerformanceClient:
     """
 
     def __init__(self, base_url: str, poll_seconds: float = 5.0, wall: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
-        self.http = ApiHttp(base_url)
+                 monotonic: Callable[[], float] = time.monotonic, *, token: str | None = None,
+                 ca_file: Path | None = None, check_hostname: bool = True) -> None:
+        self.http = ApiHttp(base_url, token=token, ca_file=ca_file, check_hostname=check_hostname)
         self.base_url = self.http.base_url
         self.netloc = urlsplit(self.base_url).netloc
         self.window_seconds = SHARED_PART * poll_seconds

@@ -15,13 +15,14 @@ PROCESS_COLUMNS = ("PID", "Name", "User", "CPU", "Memory", "RSS")
 DISK_COLUMNS = ("Mount", "Device", "Type", "Used", "Size", "Usage")
 GRAPH_CONFIG: Any = {  # dcc.Graph's Config, a TypedDict with every plotly option
     "displaylogo": False, "responsive": True, "displayModeBar": "hover",  # perfmon.css hides it on phones
+    "showSendToCloud": False,  # its "Share chart" button would upload this host's data to Plotly Cloud
     "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines", "zoomIn2d",
                                "zoomOut2d", "resetScale2d"],  # a double-click goes back
 }
 
 
-def header(api_url: str) -> html.Header:
-    """Host identity on the left; connection badge, its reason and the data's age on the right."""
+def header(api_url: str, signs_in: bool = False) -> html.Header:
+    """Host identity on the left; connection badge, its reason, the data's age (and sign-out) on the right."""
     return html.Header(className="topbar", children=[
         html.Div(className="identity", children=[
             html.Span("perfmon", className="logo"),
@@ -33,6 +34,7 @@ def header(api_url: str) -> html.Header:
             html.Span("Connecting", id=ids.STATUS, className="badge retry"),
             html.Span(f"to {api_url}", id=ids.STATUS_DETAIL, className="muted detail"),
             html.Span("waiting for the first sample", id=ids.DATA_AGE, className="age"),
+            *([html.A("Sign out", href="/logout", className="logout")] if signs_in else []),
         ]),
     ])
 
@@ -118,10 +120,10 @@ def raw_panel() -> html.Section:
     ])
 
 
-def page(settings: Settings, api_url: str) -> html.Div:
-    """The whole page, with the tab's cursor and the two timers."""
+def page(settings: Settings, api_url: str, signs_in: bool = False) -> html.Div:
+    """The whole page, with the tab's cursor and the two timers; a sign-out link when there is a token."""
     return html.Div(id=ids.PAGE, className="page", children=[
-        header(api_url),
+        header(api_url, signs_in),
         html.Main(children=[
             html.Div(className="cards", children=[kpi_card(card) for card in CARDS]),
             charts(),

@@ -1,0 +1,141 @@
+"""Signing in to the dashboard with the token: the login page, its form, signing out.
+
+``GET /login`` shows a form with one password field; ``POST /login`` compares what was
+typed with the token in constant time and answers a 303 with the session cookie
+(:mod:`perfmon.ui.session`), or the page again with a 401 saying so. Five failures from one
+address within a minute make its next attempts a 429 with ``Retry-After``
+(:mod:`perfmon.ui.throttle`). The page is plain HTML styled by ``/login.css``: no script.
+"""
+
+from __future__ import annotations
+
+import hmac
+import html
+import logging
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode
+
+from perfmon.ui.session import Sessions, cookie_values, set_cookie
+from perfmon.ui.throttle import FailedLogins, LogLimiter
+from perfmon.ui.wire import Scope, Send, header, redirect, send_answer, send_html
+
+log = logging.getLogger(__name__)
+
+STYLESHEET = Path(__file__).with_name("assets") / "login.css"  # Dash leaves it out of its page
+LOGIN_PATH, LOGOUT_PATH, STYLESHEET_PATH = "/login", "/logout", "/login.css"
+MAX_NEXT_CHARS = 2000
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>perfmon: sign in</title>
+<link rel="stylesheet" href="/login.css">
+</head>
+<body>
+<main class="login">
+<h1>perfmon</h1>
+<form method="post" action="/login">
+<input type="text" name="username" value="perfmon" autocomplete="username" hidden>
+<label for="token">Access token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
+<input type="hidden" name="next" value="{next}">
+{problem}<button type="submit">Sign in</button>
+</form>
+<p class="hint">The token the dashboard was started with (<code>PERFMON_TOKEN</code> or
+<code>--token-file</code>).</p>
+</main>
+</body>
+</html>
+"""
+
+
+def page(next_path: str, problem: str = "") -> str:
+    """The login page; ``problem`` says why the last attempt failed."""
+    shown = f'<p class="problem" role="alert">{html.escape(problem)}</p>\n' if problem else ""
+    return PAGE.format(next=html.escape(next_path, quote=True), problem=shown)
+
+
+def safe_next(value: str) -> str:
+    """Where to go after signing in: a path on this server, else ``/`` (never another site)."""
+    if (not value.startswith("/") or value.startswith(("//", "/\\")) or len(value) > MAX_NEXT_CHARS
+            or not all("!" <= char <= "~" for char in value)):
+        return "/"
+    path = value.split("?", 1)[0]
+    return "/" if path in (LOGIN_PATH, LOGOUT_PATH) else value
+
+
+def login_url(scope: Scope) -> str:
+    """The login page, with the address asked for as where to go next."""
+    target = scope.get("raw_path") or scope["path"].encode()
+    query = scope.get("query_string", b"")
+    target = (target + b"?" + query if query else target).decode("latin-1")
+    return LOGIN_PATH if target == "/" else f"{LOGIN_PATH}?{urlencode({'next': target})}"
+
+
+def form_field(body: bytes, name: str) -> str:
+    """One field of a form-encoded body ("" when absent)."""
+    try:
+        fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+    except ValueError:  # more fields than any form of ours has
+        return ""
+    return fields.get(name, [""])[0]
+
+
+def client_address(scope: Scope) -> str:
+    """The address the request came from (a proxy's, behind one)."""
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+class Login:
+    """The login and logout pages of one dashboard, its sessions and its failure counts."""
+
+    def __init__(self, token: str, sessions: Sessions, failures: FailedLogins, secure: bool) -> None:
+        self._token = token.encode()
+        self.sessions = sessions
+        self.failures = failures
+        self.secure = secure  # HTTPS: the cookie is sent over HTTPS only
+        self.log_limiter = LogLimiter(failures.window_seconds, failures.limit, failures.clock)
+        self.stylesheet = STYLESHEET.read_bytes()
+
+    def signed_in(self, scope: Scope) -> bool:
+        """Whether the request carries a session."""
+        return self.sessions.valid(cookie_values(header(scope, b"cookie")))
+
+    async def show(self, scope: Scope, send: Send) -> None:
+        """The form; someone signed in already goes where they were going."""
+        next_path = safe_next(form_field(scope.get("query_string", b""), "next"))
+        if self.signed_in(scope):
+            await redirect(send, next_path)
+            return
+        await send_html(send, 200, page(next_path))
+
+    async def submit(self, scope: Scope, body: bytes, send: Send) -> None:
+        """Check the token typed: the session cookie, a 401 or (after too many failures) a 429."""
+        address, next_path = client_address(scope), safe_next(form_field(body, "next"))
+        wait = self.failures.retry_after(address)
+        if wait:
+            self.log_limiter.warning(log, "dashboard sign-in from %s refused: too many failures, "
+                                     "%d s to wait", address, wait)
+            await send_html(send, 429, page(next_path, f"Too many failed attempts: try again in {wait} s."),
+                            [(b"retry-after", str(wait).encode())])
+            return
+        if not hmac.compare_digest(form_field(body, "token").strip().encode(), self._token):
+            self.failures.failed(address)
+            self.log_limiter.warning(log, "dashboard sign-in from %s failed: wrong token", address)
+            await send_html(send, 401, page(next_path, "Wrong token."))
+            return
+        self.failures.succeeded(address)
+        cookie = set_cookie(self.sessions.issue(), self.sessions.lifetime_seconds, self.secure)
+        await redirect(send, next_path, [cookie])
+
+    async def logout(self, scope: Scope, send: Send) -> None:
+        """End the session and forget the cookie; back to the login page."""
+        self.sessions.revoke(cookie_values(header(scope, b"cookie")))
+        await redirect(send, LOGIN_PATH, [set_cookie("", 0, self.secure)])
+
+    async def css(self, send: Send) -> None:
+        """The login page's stylesheet (public: the page is shown to everyone)."""
+        await send_answer(send, 200, b"text/css; charset=utf-8", self.stylesheet,
+                          [(b"cache-control", b"public, max-age=3600")])
