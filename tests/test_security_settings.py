@@ -50,6 +50,13 @@ def test_usage_errors_say_what_to_do(capsys: pytest.CaptureFixture[str], argv: l
     assert complaint in usage_error(capsys, argv, env)
 
 
+def test_a_ca_file_without_certificates_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_dashboard_config(["--api-ca-file", "/etc/hostname"], {})
+    assert exit_info.value.code == 2
+    assert "--api-ca-file /etc/hostname: no usable CA certificates" in capsys.readouterr().err
+
+
 def test_listening_openly_takes_a_token_or_insecure_no_auth() -> None:
     assert parse_server_config(["--host", "0.0.0.0"], {"PERFMON_TOKEN": TOKEN}).security.token == TOKEN
     insecure = parse_server_config(["--host", "0.0.0.0", "--insecure-no-auth"], {}).security

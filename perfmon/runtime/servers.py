@@ -133,7 +133,10 @@ class MalformedRequests(logging.Filter):
         self.limiter = LogLimiter(MALFORMED_LOG_WINDOW_SECONDS)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.getMessage() != self.MESSAGE:
+        message = record.getMessage()
+        if message.startswith(UPGRADES):  # Dash's page asks for a WebSocket now and then: answered as HTTP
+            return False
+        if message != self.MESSAGE:
             return True
         suppressed = self.limiter.admit()
         if suppressed is None:
@@ -145,6 +148,7 @@ class MalformedRequests(logging.Filter):
         return True
 
 
+UPGRADES = ("Unsupported upgrade request", "No supported WebSocket library detected")
 UVICORN_LOG = logging.getLogger("uvicorn.error")  # uvicorn's server log (its access log is off)
 UVICORN_LOG.addFilter(MalformedRequests())
 

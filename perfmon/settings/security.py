@@ -184,6 +184,11 @@ def security_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace
     for path in (args.tls_cert, args.tls_key, getattr(args, "api_ca_file", None)):
         if path is not None and not path.is_file():
             parser.error(f"no such file: {path}")
+    if getattr(args, "api_ca_file", None) is not None:
+        try:
+            client_context(args.api_ca_file)
+        except (OSError, ssl.SSLError) as exc:
+            parser.error(f"--api-ca-file {args.api_ca_file}: no usable CA certificates ({exc})")
     if token is None and not is_loopback(args.host) and not args.insecure_no_auth:
         parser.error(f"listening on {args.host} without a token would open every endpoint to the "
                      f"network: put a token in a file and pass --token-file PATH (or set "
