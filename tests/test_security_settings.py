@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from perfmon.settings import parse_dashboard_config, parse_launcher_config, parse_server_config
 from perfmon.settings.security import Security, default_allowed_hosts, host_name, is_loopback
+from tests.processes import ROOT, Running, free_port, wait_for
 
 TOKEN = "s3cret-0123456789abcdef"
 
@@ -99,3 +104,25 @@ def test_helpers() -> None:
     assert host_name("[::1]:8000") == "::1" and host_name("::1") == "::1" and host_name("A.B:1") == "a.b"
     assert is_loopback("127.0.0.2") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("example.com")
+
+
+def test_the_api_refuses_to_listen_openly_without_a_token_in_one_line() -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PERFMON_")}
+    result = subprocess.run([sys.executable, "performance_api_server.py", "--host", "0.0.0.0"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=30, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "performance_api_server.py: error: listening on 0.0.0.0 without a token")
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None, reason="needs unshare (util-linux)")
+def test_insecure_no_auth_warns_at_every_start() -> None:
+    """In a private network namespace (the wildcard address is bound there, never on the host's)."""
+    port = free_port()
+    script = (f"ip link set lo up 2>/dev/null; exec {sys.executable} performance_api_server.py "
+              f"--host 0.0.0.0 --port {port} --insecure-no-auth --data-dir none")
+    with Running("unshare", "-n", "sh", "-c", script) as server:
+        wait_for(lambda: "WITHOUT AUTHENTICATION" in server.stderr() or server.proc.poll() is not None,
+                 "the warning", timeout=20)
+        log = server.stderr()
+    assert f"WARNING perfmon.api.server: listening on 0.0.0.0:{port} WITHOUT AUTHENTICATION" in log, log
