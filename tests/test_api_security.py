@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import pytest
-from aiohttp import web
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
 from perfmon.api.app import ROUTES, Monitor, create_app
@@ -418,6 +418,17 @@ async def test_every_kind_of_answer_carries_the_security_headers(
     await assert_error(await client.get("/api", headers=AUTH), 429)
 
 
+async def woken_poll(client: Client, monitor: Monitor, headers: dict[str, str]) -> ClientResponse:
+    """A long-poll with ``headers``, parked and then woken by the next sample: its answer."""
+    await ready(monitor)
+    etag = (await client.get("/api/performance", headers=headers)).headers["ETag"]
+    poll = asyncio.create_task(client.get("/api/performance?wait=10",
+                                          headers={**headers, "If-None-Match": etag}))
+    await parked(monitor)
+    await monitor.sampler.sample_once()
+    return await asyncio.wait_for(poll, 5)
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "identity"])
 @pytest.mark.parametrize("cors", [(), (ORIGIN,)])
 async def test_a_woken_long_poll_carries_them_too(
@@ -425,14 +436,7 @@ async def test_a_woken_long_poll_carries_them_too(
 ) -> None:
     """Woken long-polls are prebuilt bytes (perfmon.api.prebuilt), written before any handler runs."""
     client = await serve(token=TOKEN, cors_origins=cors)
-    headers = {**AUTH, "Accept-Encoding": encoding}
-    await ready(monitor)
-    etag = (await client.get("/api/performance", headers=headers)).headers["ETag"]
-    poll = asyncio.create_task(client.get("/api/performance?wait=10",
-                                          headers={**headers, "If-None-Match": etag}))
-    await parked(monitor)
-    await monitor.sampler.sample_once()
-    woken = await asyncio.wait_for(poll, 5)
+    woken = await woken_poll(client, monitor, {**AUTH, "Accept-Encoding": encoding})
     assert woken.status == 200 and (await woken.json())["seq"] == 2
     assert_secured(woken)
     assert woken.headers["Vary"] == ("Accept-Encoding, Origin" if cors else "Accept-Encoding")
@@ -442,14 +446,7 @@ async def test_a_cross_origin_long_poll_is_woken_with_its_cors_headers(
     serve: Serve, monitor: Monitor
 ) -> None:
     client = await serve(token=TOKEN, cors_origins=(ORIGIN,))
-    headers = {**AUTH, "Origin": ORIGIN}
-    await ready(monitor)
-    etag = (await client.get("/api/performance", headers=headers)).headers["ETag"]
-    poll = asyncio.create_task(client.get("/api/performance?wait=10",
-                                          headers={**headers, "If-None-Match": etag}))
-    await parked(monitor)
-    await monitor.sampler.sample_once()
-    woken = await asyncio.wait_for(poll, 5)
+    woken = await woken_poll(client, monitor, {**AUTH, "Origin": ORIGIN})
     assert woken.status == 200 and woken.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert_secured(woken)
 
