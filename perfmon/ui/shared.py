@@ -58,10 +58,6 @@ class SharedAnswers:
                 raise TimedOut from None
         return entry.task.result()
 
-    def forget(self, key: Any) -> None:
-        """Drop a key's outcome (a request in flight goes on for those who joined it)."""
-        self._entries.pop(key, None)
-
     def _start(self, key: Any, fetch: Fetch[T], budget: float, window: Window) -> Entry[T]:
         self.requests += 1
         task: asyncio.Future[T] = asyncio.ensure_future(fetch(budget))
