@@ -13,8 +13,11 @@ VirtualMemory = namedtuple("VirtualMemory", "total available percent used free")
 Swap = namedtuple("Swap", "total used free percent sin sout")
 Partition = namedtuple("Partition", "device mountpoint fstype opts")
 Usage = namedtuple("Usage", "total used free percent")
-DiskIO = namedtuple("DiskIO", "read_count write_count read_bytes write_bytes")
-NetIO = namedtuple("NetIO", "bytes_sent bytes_recv packets_sent packets_recv")
+CpuSeconds = namedtuple("CpuSeconds", "user system idle iowait")
+# busy_time None stands for a platform that does not count it (psutil leaves the field out there)
+DiskIO = namedtuple("DiskIO", "read_count write_count read_bytes write_bytes busy_time", defaults=(None,))
+NetIO = namedtuple("NetIO", "bytes_sent bytes_recv packets_sent packets_recv errin errout dropin dropout",
+                   defaults=(0, 0, 0, 0))
 NicStats = namedtuple("NicStats", "isup duplex speed mtu flags")
 Temperature = namedtuple("Temperature", "label current high critical")
 MemInfo = namedtuple("MemInfo", "rss vms")
@@ -39,6 +42,7 @@ class FakePsutil:
         self.cpu_total = 25.0
         self.cpu_per_core = [20.0, 30.0]
         self.times = CpuTimes(15.0, 10.0, 75.0, 0.0)
+        self.seconds = [CpuSeconds(100.25, 50.5, 1000.0, 2.0), CpuSeconds(90.0, 40.0, 1020.125, 1.0)]
         self.physical_cores: int | None = 2
         self.load = (0.5, 0.25, 0.125)
         self.freq: CpuFreq | None = CpuFreq(2600.0, 0.0, 0.0)
@@ -78,6 +82,10 @@ class FakePsutil:
     def cpu_times_percent(self, interval: float | None = None, percpu: bool = False) -> CpuTimes:
         self._call("cpu_times_percent")
         return self.times
+
+    def cpu_times(self, percpu: bool = False) -> list[CpuSeconds]:
+        self._call("cpu_times")
+        return list(self.seconds)
 
     def cpu_count(self, logical: bool = True) -> int | None:
         self._call("cpu_count")

@@ -36,7 +36,16 @@ def test_cpu_fields(fake_ps: FakePsutil, notes: list[str]) -> None:
     assert cpu["per_cpu_percent"] == [20.0, 30.0]
     assert cpu["count_logical"] == 2 and cpu["count_physical"] == 2
     assert cpu["times_percent"] == {"user": 15.0, "system": 10.0, "idle": 75.0, "iowait": 0.0}
+    assert cpu["per_cpu_seconds_total"] == [{"user": 100.25, "system": 50.5, "idle": 1000.0, "iowait": 2.0},
+                                            {"user": 90.0, "system": 40.0, "idle": 1020.12, "iowait": 1.0}]
     assert notes == []
+
+
+def test_cpu_seconds_that_cannot_be_read_are_null_with_reason(fake_ps: FakePsutil, notes: list[str]) -> None:
+    fake_ps.failures["cpu_times"] = OSError("no /proc/stat")
+    cpu = c.CpuCollector(fake_ps).collect(notes.append)
+    assert cpu["per_cpu_seconds_total"] is None and cpu["percent"] == 25.0
+    assert notes == ["per_cpu_seconds_total: OSError: no /proc/stat"]
 
 
 def test_cpu_unknown_physical_count_is_null_with_reason(fake_ps: FakePsutil, notes: list[str]) -> None:
@@ -102,12 +111,16 @@ def test_disk_io_first_reading_is_null_then_rates(fake_ps: FakePsutil, notes: li
     now = [0.0]
     disk_io = c.DiskIOCollector(fake_ps, monotonic=lambda: now[0], whole_disk=lambda _: True)
     first = disk_io.collect(notes.append)
-    assert set(first.values()) == {None}
-    fake_ps.disks = {"sda": DiskIO(300, 60, 3_000_000, 700_000)}
+    assert {v for k, v in first.items() if k != "devices"} == {None}
+    assert first["devices"] == [{"name": "sda", "read_bytes_total": 1_000_000, "write_bytes_total": 500_000,
+                                 "read_ops_total": 100, "write_ops_total": 50, "busy_seconds_total": None}]
+    fake_ps.disks = {"sda": DiskIO(300, 60, 3_000_000, 700_000, busy_time=1500)}
     now[0] = 2.0
     assert disk_io.collect(notes.append) == {
         "read_bytes_per_s": 1_000_000.0, "write_bytes_per_s": 100_000.0,
         "read_ops_per_s": 100.0, "write_ops_per_s": 5.0,
+        "devices": [{"name": "sda", "read_bytes_total": 3_000_000, "write_bytes_total": 700_000,
+                     "read_ops_total": 300, "write_ops_total": 60, "busy_seconds_total": 1.5}],
     }
 
 
@@ -118,7 +131,9 @@ def test_disk_io_ignores_partitions_in_totals(fake_ps: FakePsutil, notes: list[s
     disk_io.collect(notes.append)
     fake_ps.disks = {"sda": DiskIO(0, 0, 1000, 0), "sda1": DiskIO(0, 0, 1000, 0)}
     now[0] = 1.0
-    assert disk_io.collect(notes.append)["read_bytes_per_s"] == 1000.0
+    section = disk_io.collect(notes.append)
+    assert section["read_bytes_per_s"] == 1000.0
+    assert [d["name"] for d in section["devices"]] == ["sda"]  # the partition's counters count twice
 
 
 def test_is_whole_disk_reads_sys_block(tmp_path: Path) -> None:
@@ -136,13 +151,17 @@ def test_network_total_excludes_loopback(fake_ps: FakePsutil, notes: list[str]) 
     first = net.collect(notes.append)
     assert first["sent_bytes_per_s"] is None and first["recv_bytes_per_s"] is None
     assert [i["sent_bytes_per_s"] for i in first["interfaces"]] == [None, None]
-    fake_ps.nics = {"eth0": NetIO(12_000, 26_000, 0, 0), "lo": NetIO(105_000, 105_000, 0, 0)}
+    fake_ps.nics = {"eth0": NetIO(12_000, 26_000, 12, 25, 1, 2, 3, 4), "lo": NetIO(105_000, 105_000, 0, 0)}
     now[0] = 2.0
     second = net.collect(notes.append)
     assert second["sent_bytes_per_s"] == 1000.0 and second["recv_bytes_per_s"] == 3000.0
     eth0, lo = second["interfaces"]
     assert eth0 == {"name": "eth0", "is_up": True, "is_loopback": False,
-                    "sent_bytes_per_s": 1000.0, "recv_bytes_per_s": 3000.0}
+                    "sent_bytes_per_s": 1000.0, "recv_bytes_per_s": 3000.0,
+                    "sent_bytes_total": 12_000, "recv_bytes_total": 26_000,
+                    "sent_packets_total": 12, "recv_packets_total": 25,
+                    "sent_errors_total": 2, "recv_errors_total": 1,
+                    "sent_drops_total": 4, "recv_drops_total": 3}
     assert lo["is_loopback"] and lo["sent_bytes_per_s"] == 50_000.0
 
 

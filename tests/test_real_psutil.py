@@ -66,9 +66,26 @@ def test_rates_are_null_first_then_non_negative(samples: list[dict]) -> None:
         values = [v for k, v in first[section].items() if k.endswith("_per_s")]
         assert values == [None] * len(values)
     network = second["network"]
-    for value in [*second["disk_io"].values(), network["sent_bytes_per_s"], network["recv_bytes_per_s"]]:
+    rates = [v for k, v in second["disk_io"].items() if k.endswith("_per_s")]
+    for value in [*rates, network["sent_bytes_per_s"], network["recv_bytes_per_s"]]:
         assert value is None or value >= 0
     assert second["seq"] == first["seq"] + 1 and second["timestamp"] > first["timestamp"]
+
+
+def test_counters_are_the_kernels_and_never_go_down(samples: list[dict]) -> None:
+    first, second = samples
+    cpus = second["cpu"]["per_cpu_seconds_total"]
+    assert len(cpus) == second["cpu"]["count_logical"] and all(cpu["idle"] > 0 for cpu in cpus)
+    for before, after in zip(first["cpu"]["per_cpu_seconds_total"], cpus, strict=True):
+        assert all(after[mode] >= before[mode] for mode in before)
+    counters = [(a, b) for section, rows in (("disk_io", "devices"), ("network", "interfaces"))
+                for a, b in zip(first[section][rows], second[section][rows], strict=True)]
+    assert counters, "a machine running tests has a disk or an interface"
+    for before, after in counters:
+        assert before["name"] == after["name"]
+        assert all(after[k] >= before[k] for k in before if k.endswith("_total") and before[k] is not None)
+    lo = next(i for i in second["network"]["interfaces"] if i["is_loopback"])
+    assert lo["recv_bytes_total"] > 0 and lo["recv_packets_total"] > 0
 
 
 def test_processes_and_host(samples: list[dict]) -> None:

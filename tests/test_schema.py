@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from perfmon.core import schema
+from perfmon.core import schema, shapes
 from perfmon.core.schema import FIELDS, HISTORY_COLUMNS, empty_sample, field, history_row
 from perfmon.ui import figures, ids
 from perfmon.ui.cards import CARDS
@@ -34,7 +34,7 @@ def typed_paths(cls: Any, prefix: str = "") -> set[str]:
 
 
 def test_the_typed_dicts_spell_exactly_the_table() -> None:
-    assert typed_paths(schema.Sample) == {f.path for f in FIELDS}
+    assert typed_paths(shapes.Sample) == {f.path for f in FIELDS}
 
 
 SUFFIXES = {"bytes": "_bytes", "bytes_per_s": "_bytes_per_s", "ops_per_s": "_ops_per_s",
@@ -43,10 +43,12 @@ SUFFIXES = {"bytes": "_bytes", "bytes_per_s": "_bytes_per_s", "ops_per_s": "_ops
 
 @pytest.mark.parametrize("f", FIELDS, ids=lambda f: f.path)
 def test_every_field_says_what_it_is_and_carries_its_unit_in_its_name(f: schema.Field) -> None:
-    assert f.description and f.kind in ("gauge", "rate", "info")
+    assert f.description and f.kind in ("gauge", "rate", "counter", "info")
     assert f.kind != "rate" or f.unit.endswith("_per_s")
+    name = f.path.removesuffix("_total") if f.kind == "counter" else f.path
+    assert (f.kind == "counter") == f.path.endswith("_total")
     if f.unit in SUFFIXES:
-        assert f.path.endswith(SUFFIXES[f.unit])
+        assert name.endswith(SUFFIXES[f.unit])
 
 
 def test_the_empty_sample_has_every_field_null_and_no_errors() -> None:

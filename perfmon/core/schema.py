@@ -21,7 +21,7 @@ A sample as served by ``GET /api/performance`` (abridged, from this machine)::
 ``fields_description``): where each field sits, its unit, what it means, whether it is a
 level or a rate, and whether ``/api/history`` keeps it as a column. The empty sample,
 the history columns and the dashboard's cards and charts are derived from it; the
-``TypedDict`` classes below spell the same shape for type checkers, and a test holds
+``TypedDict`` classes of ``perfmon.core.shapes`` spell the same shape for type checkers, and a test holds
 the two together. Every field that cannot be read is ``null`` and the reason is in
 ``errors``.
 """
@@ -30,9 +30,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal
 
-Kind = Literal["gauge", "rate", "info"]
+# gauge: a level; rate: per second over the last interval; counter: a cumulative count since boot
+# (what the kernel counts, for Prometheus' rate()); info: a label or a fact that does not move.
+Kind = Literal["gauge", "rate", "counter", "info"]
 Shape = Literal["scalar", "list", "map"]
 Unit = Literal["percent", "bytes", "bytes_per_s", "ops_per_s", "seconds", "unix_seconds", "mhz",
                "celsius", "load", "count", "text", "bool"]
@@ -87,6 +89,9 @@ FIELDS: tuple[Field, ...] = (
     Field("cpu.frequency_mhz", "mhz", "current CPU frequency"),
     Field("cpu.times_percent", "percent", "share of CPU time per mode (user, system, idle, iowait, ...)",
        shape="map"),
+    Field("cpu.per_cpu_seconds_total", "seconds",
+          "CPU time each logical CPU spent in each mode since boot (user, system, idle, iowait, ...)",
+          kind="counter", shape="list"),
     Field("memory.total_bytes", "bytes", "physical memory"),
     Field("memory.available_bytes", "bytes", "memory that can be given to programs without swapping"),
     Field("memory.used_bytes", "bytes", "memory in use"),
@@ -110,6 +115,19 @@ FIELDS: tuple[Field, ...] = (
        history="disk_write_bytes_per_s"),
     Field("disk_io.read_ops_per_s", "ops_per_s", "read operations on whole disks", kind="rate"),
     Field("disk_io.write_ops_per_s", "ops_per_s", "write operations on whole disks", kind="rate"),
+    Field("disk_io.devices[].name", "text", "a whole disk (partitions are left out: they would count twice)",
+          kind="info"),
+    Field("disk_io.devices[].read_bytes_total", "bytes", "bytes read from this disk since boot",
+          kind="counter"),
+    Field("disk_io.devices[].write_bytes_total", "bytes", "bytes written to this disk since boot",
+          kind="counter"),
+    Field("disk_io.devices[].read_ops_total", "count", "read operations completed since boot",
+          kind="counter"),
+    Field("disk_io.devices[].write_ops_total", "count", "write operations completed since boot",
+          kind="counter"),
+    Field("disk_io.devices[].busy_seconds_total", "seconds",
+          "time this disk spent doing I/O since boot (null where the platform does not count it)",
+          kind="counter"),
     Field("network.sent_bytes_per_s", "bytes_per_s", "bytes sent, loopback excluded", kind="rate",
        history="net_sent_bytes_per_s"),
     Field("network.recv_bytes_per_s", "bytes_per_s", "bytes received, loopback excluded", kind="rate",
@@ -121,6 +139,22 @@ FIELDS: tuple[Field, ...] = (
         kind="rate"),
     Field("network.interfaces[].recv_bytes_per_s", "bytes_per_s", "bytes received on this interface",
        kind="rate"),
+    Field("network.interfaces[].sent_bytes_total", "bytes", "bytes sent on this interface since boot",
+          kind="counter"),
+    Field("network.interfaces[].recv_bytes_total", "bytes", "bytes received on this interface since boot",
+          kind="counter"),
+    Field("network.interfaces[].sent_packets_total", "count", "packets sent on this interface since boot",
+          kind="counter"),
+    Field("network.interfaces[].recv_packets_total", "count", "packets received on this interface since boot",
+          kind="counter"),
+    Field("network.interfaces[].sent_errors_total", "count", "errors sending on this interface since boot",
+          kind="counter"),
+    Field("network.interfaces[].recv_errors_total", "count", "errors receiving on this interface since boot",
+          kind="counter"),
+    Field("network.interfaces[].sent_drops_total", "count", "outgoing packets dropped since boot",
+          kind="counter"),
+    Field("network.interfaces[].recv_drops_total", "count", "incoming packets dropped since boot",
+          kind="counter"),
     Field("processes.count", "count", "processes on the host at the last scan"),
     Field("processes.sampled_at", "unix_seconds", "when the process table was scanned", kind="info"),
     Field("processes.top_cpu[].pid", "count", "process id", kind="info"),
@@ -179,115 +213,3 @@ def _value(sample: Mapping[str, Any], f: Field) -> Any:
 def history_row(sample: Mapping[str, Any]) -> HistoryRow:
     """The compact row of a sample that a history store keeps, in HISTORY_COLUMNS order."""
     return tuple(_value(sample, f) for f in HISTORY_FIELDS)
-
-
-# --- the same shape for type checkers (tests/test_schema.py holds it to FIELDS) ---------------
-
-class HostSection(TypedDict):
-    hostname: str | None
-    platform: str | None
-    boot_time: float | None
-    uptime_seconds: float | None
-
-
-class CpuSection(TypedDict):
-    percent: float | None
-    per_cpu_percent: list[float] | None
-    count_logical: int | None
-    count_physical: int | None
-    load_average: list[float] | None
-    frequency_mhz: float | None
-    times_percent: dict[str, float] | None
-
-
-class MemorySection(TypedDict):
-    total_bytes: int | None
-    available_bytes: int | None
-    used_bytes: int | None
-    free_bytes: int | None
-    percent: float | None
-
-
-class SwapSection(TypedDict):
-    total_bytes: int | None
-    used_bytes: int | None
-    free_bytes: int | None
-    percent: float | None
-
-
-class DiskRow(TypedDict):
-    mountpoint: str
-    device: str
-    fstype: str
-    total_bytes: int
-    used_bytes: int
-    free_bytes: int
-    percent: float
-
-
-class DiskIOSection(TypedDict):
-    read_bytes_per_s: float | None
-    write_bytes_per_s: float | None
-    read_ops_per_s: float | None
-    write_ops_per_s: float | None
-
-
-class InterfaceRow(TypedDict):
-    name: str
-    is_up: bool | None
-    is_loopback: bool
-    sent_bytes_per_s: float | None
-    recv_bytes_per_s: float | None
-
-
-class NetworkSection(TypedDict):
-    sent_bytes_per_s: float | None
-    recv_bytes_per_s: float | None
-    interfaces: list[InterfaceRow] | None
-
-
-class TopProcessRow(TypedDict):
-    pid: int
-    name: str | None
-    cpu_percent: float | None
-    memory_percent: float | None
-
-
-class ProcessesSection(TypedDict):
-    count: int | None
-    sampled_at: float | None
-    top_cpu: list[TopProcessRow] | None
-
-
-class TemperatureRow(TypedDict):
-    label: str
-    current_celsius: float | None
-    high_celsius: float | None
-
-
-class SensorsSection(TypedDict):
-    temperatures: list[TemperatureRow] | None
-
-
-class ErrorRow(TypedDict):
-    collector: str
-    message: str
-
-
-class Sample(TypedDict):
-    """One sample, as ``GET /api/performance`` serves it."""
-
-    seq: int
-    timestamp: float
-    interval_seconds: float
-    instance_id: str
-    host: HostSection
-    cpu: CpuSection
-    memory: MemorySection
-    swap: SwapSection
-    disks: list[DiskRow] | None
-    disk_io: DiskIOSection
-    network: NetworkSection
-    processes: ProcessesSection
-    sensors: SensorsSection
-    errors: list[ErrorRow]

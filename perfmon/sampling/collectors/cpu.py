@@ -1,7 +1,8 @@
 """CPU: utilisation (total, per core, per mode), core counts, load and frequency.
 
 ``{"percent": 3.5, "per_cpu_percent": [4.0, 3.0], "count_logical": 2, "count_physical": 2,
-"load_average": [0.15, 0.1, 0.04], "frequency_mhz": 2600.0, "times_percent": {"user": 2.0, ...}}``
+"load_average": [0.15, 0.1, 0.04], "frequency_mhz": 2600.0, "times_percent": {"user": 2.0, ...},
+"per_cpu_seconds_total": [{"user": 5120.31, "idle": 90210.5, ...}, ...]}``
 """
 
 from __future__ import annotations
@@ -43,7 +44,13 @@ class CpuCollector:
             "count_logical": counts[0],
             "count_physical": counts[1],
             "times_percent": None if times is None else dict(times._asdict()),
+            "per_cpu_seconds_total": read_field(note, "per_cpu_seconds_total", self._seconds, ps),
         }
+
+    def _seconds(self) -> list[dict[str, float]]:
+        """CPU seconds per mode of each logical CPU since boot: the kernel's counters, as read."""
+        return [{mode: round(value, 2) for mode, value in times._asdict().items()}
+                for times in self._ps.cpu_times(percpu=True)]
 
     def _counts(self, note: Note) -> tuple[int | None, int | None]:
         """Core counts never change while we run: read once, then repeat the values and reasons."""

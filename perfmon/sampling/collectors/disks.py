@@ -1,7 +1,8 @@
 """Disks: usage per mounted filesystem, and I/O rates summed over whole disks.
 
 ``[{"mountpoint": "/", "device": "/dev/vda", "fstype": "ext4", "percent": 21.3, ...}]`` and
-``{"read_bytes_per_s": 0.0, "write_bytes_per_s": 12288.0, "read_ops_per_s": 0.0, "write_ops_per_s": 3.0}``
+``{"read_bytes_per_s": 0.0, "write_bytes_per_s": 12288.0, "read_ops_per_s": 0.0, "write_ops_per_s": 3.0,
+"devices": [{"name": "vda", "read_bytes_total": 912345088, "write_bytes_total": 5012340736, ...}]}``
 """
 
 from __future__ import annotations
@@ -95,6 +96,16 @@ class DiskIOCollector:
         }
         totals = self._rates.update(counters, now, note)
         names = ("read_bytes_per_s", "write_bytes_per_s", "read_ops_per_s", "write_ops_per_s")
-        return {n: round_or_none(v) for n, v in zip(names, totals, strict=True)}
+        section: dict[str, Any] = {n: round_or_none(v) for n, v in zip(names, totals, strict=True)}
+        section["devices"] = [device_row(name, per_disk[name]) for name in sorted(counters)]
+        return section
+
+
+def device_row(name: str, counters: Any) -> dict[str, Any]:
+    """A whole disk's counters since boot (busy time only where the platform counts it)."""
+    busy_ms = getattr(counters, "busy_time", None)
+    return {"name": name, "read_bytes_total": counters.read_bytes, "write_bytes_total": counters.write_bytes,
+            "read_ops_total": counters.read_count, "write_ops_total": counters.write_count,
+            "busy_seconds_total": None if busy_ms is None else busy_ms / 1000}
 
 

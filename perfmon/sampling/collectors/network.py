@@ -42,12 +42,24 @@ class NetworkCollector:
                 "is_loopback": name in loopback,
                 "sent_bytes_per_s": round_or_none(sent),
                 "recv_bytes_per_s": round_or_none(recv),
+                **counter_fields(per_nic[name]),
             })
         return {
             "sent_bytes_per_s": round_or_none(per_name[0]),
             "recv_bytes_per_s": round_or_none(per_name[1]),
             "interfaces": interfaces,
         }
+
+
+COUNTERS = (("sent_bytes_total", "bytes_sent"), ("recv_bytes_total", "bytes_recv"),
+            ("sent_packets_total", "packets_sent"), ("recv_packets_total", "packets_recv"),
+            ("sent_errors_total", "errout"), ("recv_errors_total", "errin"),
+            ("sent_drops_total", "dropout"), ("recv_drops_total", "dropin"))
+
+
+def counter_fields(counters: Any) -> dict[str, int | None]:
+    """An interface's counters since boot, as the kernel keeps them (null where one is missing)."""
+    return {key: getattr(counters, attribute, None) for key, attribute in COUNTERS}
 
 
 def _is_loopback(name: str, stat: Any) -> bool:
