@@ -142,6 +142,9 @@ def test_is_whole_disk_reads_sys_block(tmp_path: Path) -> None:
     assert c.is_whole_disk("sda", str(tmp_path))
     assert c.is_whole_disk("cciss/c0d0", str(tmp_path))
     assert not c.is_whole_disk("sda1", str(tmp_path))
+    for name in ("loop0", "zram0", "ram1"):  # their I/O is counted elsewhere, or is memory
+        (tmp_path / name).mkdir()
+        assert not c.is_whole_disk(name, str(tmp_path))
     assert c.is_whole_disk("disk0", str(tmp_path / "absent"))  # not Linux: trust psutil
 
 

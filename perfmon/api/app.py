@@ -16,6 +16,7 @@ from perfmon.api.cors import cors_headers
 from perfmon.api.errors import add_endpoint, add_fallback
 from perfmon.api.handlers import HUB, STORE
 from perfmon.api.prebuilt import PARKED, ParkedPolls
+from perfmon.api.prometheus import EXPOSITION, Exposition, metrics
 from perfmon.api.security import GUARD, Guard
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
@@ -34,6 +35,7 @@ ROUTES = (
     ("/api/history", handlers.history),
     ("/api/processes", handlers.processes),
     ("/api/health", handlers.health),
+    ("/metrics", metrics),
 )
 ANONYMOUS = ("/api/health",)  # answered without a token too: its status only, for load balancers
 
@@ -89,6 +91,7 @@ def create_app(config: ServerConfig, *, monitor: Monitor | None = None,
     """
     app = web.Application()
     app[GUARD] = guard = guard or Guard(config.security)
+    app[EXPOSITION] = Exposition()
     setup_routes(app.router, guard)
     origins = guard.security.cors_origins
     if origins:  # a signal costs every response something: only where CORS is configured

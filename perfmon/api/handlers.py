@@ -41,6 +41,7 @@ ENDPOINTS = {
                     "?start=T1&end=T2&points=N; &format=csv for a download",
     "/api/processes": "process table: ?sort=cpu|memory&limit=N",
     "/api/health": "liveness and freshness of the sampler",
+    "/metrics": "the latest sample for Prometheus (text format, or OpenMetrics when asked for)",
 }
 
 

@@ -1,4 +1,4 @@
-"""Disks: usage per mounted filesystem, and I/O rates summed over whole disks.
+"""Disks: usage per mounted filesystem, and I/O counters and rates of whole disks.
 
 ``[{"mountpoint": "/", "device": "/dev/vda", "fstype": "ext4", "percent": 21.3, ...}]`` and
 ``{"read_bytes_per_s": 0.0, "write_bytes_per_s": 12288.0, "read_ops_per_s": 0.0, "write_ops_per_s": 3.0,
@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from types import ModuleType
@@ -60,8 +61,15 @@ class DiskUsageCollector:
         return sorted(chosen.values(), key=lambda p: p.mountpoint)
 
 
+# Not disks of their own (node_exporter leaves the same out): a loop device's I/O is also counted on
+# the disk under its backing file, and RAM disks (zram too) are memory, not storage.
+NOT_A_DISK = re.compile(r"(z?ram|loop|fd)[0-9]+")
+
+
 def is_whole_disk(name: str, sys_block: str = "/sys/block") -> bool:
-    """True unless ``name`` is a partition: totals must not count a partition and its disk."""
+    """True for a whole, real disk: a partition would count twice with its disk, as a loop device would."""
+    if NOT_A_DISK.fullmatch(name):
+        return False
     if not os.path.isdir(sys_block):  # not Linux: psutil lists whole disks only
         return True
     return os.path.exists(os.path.join(sys_block, name.replace("/", "!")))

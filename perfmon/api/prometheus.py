@@ -1,0 +1,147 @@
+"""``GET /metrics``: the latest sample in Prometheus' text format or OpenMetrics, built by prometheus-client.
+
+A scrape never samples the host: a custom collector turns the sample the sampler already
+published into metric families (``perfmon.api.catalogue``), and prometheus-client writes the
+exposition. The bytes are made once per sample and format, on the first scrape that asks
+for them, so an idle server does no work for ``/metrics`` at all and Prometheus' second
+scrape of the same sample (two Prometheus servers, a curl) costs a dictionary look-up.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from aiohttp import hdrs, web
+from multidict import CIMultiDict
+from prometheus_client import exposition, openmetrics
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from perfmon import __version__
+from perfmon.api.catalogue import FAMILIES, Family
+from perfmon.api.handlers import HUB
+from perfmon.api.headers import SECURITY_HEADERS
+from perfmon.api.http import NO_CACHE, accepts_gzip
+from perfmon.api.longpoll import starting_error
+from perfmon.sampling.snapshot import GZIP_LEVEL, Snapshot
+
+TEXT = "text/plain; version=0.0.4; charset=utf-8"  # the classic format, which every scraper reads
+OPENMETRICS = openmetrics.exposition.CONTENT_TYPE_LATEST  # 1.0.0, which Prometheus asks for first
+ERRORS = "perfmon_collector_errors"
+INFO = "perfmon_info"
+
+
+def metric_names() -> frozenset[str]:
+    """Every metric name a scrape can carry, as Prometheus stores it."""
+    return frozenset({f.name for f in FAMILIES} | {ERRORS, INFO})
+
+
+class SampleMetrics(Collector):
+    """A prometheus-client collector over one published sample."""
+
+    def __init__(self, sample: Mapping[str, Any]) -> None:
+        self._sample = sample
+
+    def collect(self) -> Iterator[Metric]:
+        """Every family of the catalogue with the values the sample holds, then errors and info."""
+        for family in FAMILIES:
+            yield self._family(family)
+        errors = GaugeMetricFamily(ERRORS, "fields a collector could not read in the latest sample "
+                                   "(the reasons are in /api/performance's errors)", labels=["collector"])
+        counts: dict[str, int] = {}
+        for error in self._sample.get("errors") or ():
+            counts[error["collector"]] = counts.get(error["collector"], 0) + 1
+        for collector, count in sorted(counts.items()):
+            errors.add_metric([collector], count)
+        yield errors
+        host = self._sample.get("host") or {}
+        yield InfoMetricFamily("perfmon", "the perfmon server's version and the host it watches", value={
+            "version": __version__, "hostname": host.get("hostname") or "",
+            "platform": host.get("platform") or ""})
+
+    def _family(self, family: Family) -> Metric:
+        kind = CounterMetricFamily if family.type == "counter" else GaugeMetricFamily
+        metric = kind(family.name, family.documentation, labels=list(family.labels), unit=family.unit)
+        seen: set[tuple[str, ...]] = set()
+        for labels, value in family.series(self._sample):
+            if labels not in seen:  # two sensors with one label: Prometheus refuses a repeated series
+                seen.add(labels)
+                metric.add_metric(list(labels), value)
+        return metric
+
+
+def render(sample: Mapping[str, Any], *, openmetrics_format: bool) -> bytes:
+    """The exposition of a sample in one of the two formats."""
+    collector = SampleMetrics(sample)
+    if openmetrics_format:
+        return bytes(openmetrics.exposition.generate_latest(collector))  # type: ignore[no-untyped-call]
+    return exposition.generate_latest(collector)
+
+
+def wants_openmetrics(accept: str) -> bool:
+    """True if the scraper lists OpenMetrics (Prometheus does, first, unless told otherwise)."""
+    for item in accept.split(","):
+        media, _, params = item.partition(";")
+        if media.strip().lower() == "application/openmetrics-text":
+            return not any(p.strip().replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+                           for p in params.split(";"))
+    return False
+
+
+class Exposition:
+    """The exposition bytes of the latest sample, made on demand and kept until the next one."""
+
+    def __init__(self) -> None:
+        self._snapshot: Snapshot | None = None
+        self._answers: dict[tuple[bool, bool], tuple[bytes, CIMultiDict[str]]] = {}
+        self.renders = 0  # how many times a body was built (tests count it)
+
+    def answer(self, snapshot: Snapshot, *, openmetrics_format: bool,
+               gzip_ok: bool) -> tuple[bytes, CIMultiDict[str]]:
+        """Body and headers of ``snapshot`` in the format asked for; each built at most once."""
+        if snapshot is not self._snapshot:
+            self._snapshot, self._answers = snapshot, {}
+        answer = self._answers.get((openmetrics_format, gzip_ok))
+        if answer is not None:
+            return answer
+        plain = self._answers.get((openmetrics_format, False))
+        if plain is None:
+            body = render(snapshot.data, openmetrics_format=openmetrics_format)
+            self.renders += 1
+            plain = self._answers[(openmetrics_format, False)] = (body, _headers(openmetrics_format, None))
+        if not gzip_ok:
+            return plain
+        answer = (gzip.compress(plain[0], GZIP_LEVEL, mtime=0), _headers(openmetrics_format, "gzip"))
+        self._answers[(openmetrics_format, True)] = answer
+        return answer
+
+
+def _headers(openmetrics_format: bool, encoding: str | None) -> CIMultiDict[str]:
+    headers = CIMultiDict({hdrs.CONTENT_TYPE: OPENMETRICS if openmetrics_format else TEXT,
+                           hdrs.CACHE_CONTROL: NO_CACHE, hdrs.VARY: "Accept, Accept-Encoding",
+                           **SECURITY_HEADERS})
+    if encoding:
+        headers[hdrs.CONTENT_ENCODING] = encoding
+    return headers
+
+
+EXPOSITION = web.AppKey("exposition", Exposition)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """GET /metrics: the latest sample for Prometheus; OpenMetrics if asked for, gzip if accepted."""
+    snapshot = request.app[HUB].latest
+    if snapshot is None:
+        raise starting_error()
+    headers = request.headers
+    body, answer_headers = request.app[EXPOSITION].answer(
+        snapshot, openmetrics_format=wants_openmetrics(headers.get(hdrs.ACCEPT, "")),
+        gzip_ok=accepts_gzip(headers.get(hdrs.ACCEPT_ENCODING, "")))
+    return web.Response(body=body, headers=answer_headers.copy())
