@@ -93,9 +93,10 @@ class Running:
     """A started entry-point process whose stderr goes to a temporary file."""
 
     def __init__(self, script: str, *args: str, env: dict[str, str] | None = None) -> None:
-        """Run ``script`` (a file in the repository, or an installed command such as ``perfmon``)."""
+        """Run ``script`` (a Python file in the repository, or a command such as ``perfmon`` or a path)."""
         self.stderr_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in __exit__
-        program = [sys.executable, str(ROOT / script)] if (ROOT / script).is_file() else [script]
+        in_repository = not os.path.isabs(script) and (ROOT / script).is_file()
+        program = [sys.executable, str(ROOT / script)] if in_repository else [script]
         # Each server process gets a history database of its own, never the user's.
         self.data_dir = tempfile.TemporaryDirectory(prefix="perfmon-test-")
         env = {**(os.environ if env is None else env)}
