@@ -30,6 +30,7 @@ from typing import Any
 
 from tests.processes import Running, free_port, http_get, wait_for, wait_until_healthy
 
+RULES = Path(__file__).resolve().parent.parent / "deploy" / "prometheus" / "perfmon-rules.yml"
 WINDOW = 20  # seconds: the rate() window, and the number of samples averaged on perfmon's side
 TOLERANCE = 0.12
 CHUNK = 64 * 1024
@@ -97,6 +98,7 @@ def prometheus_config(directory: Path, api_port: int, token: str) -> Path:
     (directory / "token").write_text(token)
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(RULES)],
         "scrape_configs": [{
             "job_name": "perfmon", "scrape_interval": "1s", "scrape_timeout": "900ms",
             "authorization": {"type": "Bearer", "credentials_file": str(directory / "token")},
@@ -181,6 +183,14 @@ def test_a_real_prometheus_scrapes_perfmon_and_its_rates_agree(tmp_path: Path) -
         # The scrapes were all answered with the token, and none went wrong.
         health = promql.query('scrape_samples_scraped{job="perfmon"}')
         assert float(health[0]["value"][1]) > 50
+        # deploy/'s rules evaluate on the real series: every recording rule has a value, no alert fires.
+        for record in ("instance:perfmon_cpu_utilisation:ratio", "instance:perfmon_memory_available:ratio",
+                       "instance:perfmon_disk_written_bytes:rate1m",
+                       "instance_mountpoint:perfmon_filesystem_avail:ratio"):
+            values = [float(r["value"][1]) for r in promql.query(record, at)]
+            assert values and all(v >= 0 for v in values), (record, values)
+        assert 0 <= promql.scalar("instance:perfmon_cpu_utilisation:ratio", at) <= 1
+        assert promql.query('ALERTS{alertname=~"PerfmonHostDown|PerfmonSamplerStalled"}') == []
         assert server.proc.poll() is None and api.proc.poll() is None
         assert "Traceback" not in api.stderr()
         print(f"rate() against /api/performance over {WINDOW} s: loopback {got_lo / expected_lo:.3f}, "
