@@ -13,18 +13,26 @@ from collections.abc import Awaitable, Callable
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from prometheus_client import exposition, openmetrics
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
 from perfmon import __version__
 from perfmon.api.app import Monitor, create_app
 from perfmon.api.catalogue import FAMILIES
-from perfmon.api.prometheus import EXPOSITION, metric_names, render, wants_openmetrics
+from perfmon.api.prometheus import (
+    EXPOSITION,
+    Renderer,
+    SampleMetrics,
+    metric_names,
+    render,
+    wants_openmetrics,
+)
 from perfmon.core.schema import field
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
 from perfmon.settings.security import Security
-from tests.fakes import FakeClock, FakePsutil, NetIO, Temperature
+from tests.fakes import CpuFreq, FakeClock, FakePsutil, NetIO, Temperature
 
 Client = TestClient[web.Request, web.Application]
 TOKEN = "a-long-enough-token-1234"
@@ -200,3 +208,18 @@ async def test_nobody_scraping_costs_nothing(client: Client, monitor: Monitor) -
     for _ in range(3):
         await monitor.sampler.sample_once()
     assert client.app[EXPOSITION].renders == 0
+
+
+async def test_reused_family_bytes_make_the_same_exposition_as_one_fresh_render(
+    monitor: Monitor, fake_ps: FakePsutil, mono: FakeClock
+) -> None:
+    renderers = {om: Renderer(openmetrics_format=om) for om in (False, True)}
+    for step in range(4):  # some families change between samples, most do not
+        fake_ps.nics = {**fake_ps.nics, "eth0": NetIO(10_000 + step, 20_000, 10, 20)}
+        fake_ps.freq = None if step == 2 else CpuFreq(2600.0 + step, 0.0, 0.0)
+        mono.advance(1.0)
+        sample = (await monitor.sampler.sample_once()).data
+        fresh_text = exposition.generate_latest(SampleMetrics(sample))
+        fresh_openmetrics = openmetrics.exposition.generate_latest(SampleMetrics(sample))
+        assert renderers[False].render(sample) == fresh_text
+        assert renderers[True].render(sample) == fresh_openmetrics

@@ -31,71 +31,78 @@ UNITS: Mapping[str, tuple[str, float]] = {
 TOP_PROCESS = {"pid": "pid", "name": "name"}
 FILESYSTEM = {"device": "device", "mountpoint": "mountpoint", "fstype": "fstype"}
 Series = tuple[tuple[str, ...], float]
+# Linux counts guest time inside user and nice already: as node_exporter does, perfmon_cpu_seconds_total
+# leaves the guest modes out, so that summing the modes gives the CPU time and nothing twice.
+GUEST_MODES = frozenset({"guest", "guest_nice"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Family:
-    """One metric family: its exposed name, the field it reads, and the row keys behind its labels."""
+    """One metric family: its exposed name, the field it reads, and the row keys behind its labels.
+
+    Type, unit, HELP text and scale are worked out once from the schema field, not per scrape.
+    """
 
     name: str
     path: str
     labels: Mapping[str, str] = field(default_factory=dict)  # label -> key of the field's row
     index: int | None = None  # one element of a list field (a load average)
     help: str | None = None  # instead of the field's description
+    type: str = field(init=False)  # "counter" for a kernel counter, else "gauge"
+    unit: str = field(init=False)  # the Prometheus unit (the name's suffix), or "" for a plain count
+    documentation: str = field(init=False)  # the HELP text: the schema's description, in the scaled unit
+    scale: float = field(init=False, repr=False)
+    _where: tuple[str, ...] = field(init=False, repr=False)  # keys to the value, or to its list of rows
+    _key: str = field(init=False, repr=False)  # the value's key in each row ("" if not in rows)
+
+    def __post_init__(self) -> None:
+        described = schema_field(self.path)
+        unit, scale = UNITS.get(described.unit, ("", 1.0))
+        text = self.help or described.description
+        if not self.help and described.unit == "percent":
+            text += " (0-1)"
+        rows_path, _, key = self.path.partition("[].")
+        for name, value in (("type", "counter" if described.kind == "counter" else "gauge"), ("unit", unit),
+                            ("documentation", text), ("scale", scale),
+                            ("_where", tuple(rows_path.split("."))), ("_key", key)):
+            object.__setattr__(self, name, value)
 
     @property
     def field(self) -> Field:
         """The schema field the family is read from."""
         return schema_field(self.path)
 
-    @property
-    def type(self) -> str:
-        """``counter`` for a kernel counter, else ``gauge``."""
-        return "counter" if self.field.kind == "counter" else "gauge"
+    def series(self, sample: Mapping[str, Any]) -> tuple[Series, ...]:
+        """Each (label values, value) of the family in ``sample``, in the sample's order.
 
-    @property
-    def unit(self) -> str:
-        """The Prometheus unit (the name's suffix), or empty for a plain count."""
-        return UNITS.get(self.field.unit, ("", 1.0))[0]
-
-    @property
-    def documentation(self) -> str:
-        """The HELP text: the schema's description, in the scaled unit."""
-        if self.help:
-            return self.help
-        text = self.field.description
-        return f"{text} (0-1)" if self.field.unit == "percent" else text
-
-    def series(self, sample: Mapping[str, Any]) -> Iterator[Series]:
-        """Each (label values, value) of the family in ``sample``; unreadable values are left out."""
-        scale = UNITS.get(self.field.unit, ("", 1.0))[1]
+        Unreadable values are left out, and a label set met again is dropped (two sensors with
+        one label): Prometheus refuses a whole scrape that repeats a series.
+        """
+        scale, found, seen = self.scale, [], set()
         for labels, value in self._raw(sample):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                yield labels, value * scale if scale != 1.0 else value
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and labels not in seen:
+                seen.add(labels)
+                found.append((labels, value * scale if scale != 1.0 else value))
+        return tuple(found)
 
     def _raw(self, sample: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], Any]]:
-        rows_path, _, key = self.path.partition("[].")
-        value = _at(sample, rows_path)
-        if key:  # one series per row, labelled from the row's own fields
+        value: Any = sample
+        for key in self._where:
+            value = None if value is None else value[key]
+        if self._key:  # one series per row, labelled from the row's own fields
+            label_keys = tuple(self.labels.values())
             for row in value or ():
-                yield tuple(str(row[k]) for k in self.labels.values()), row.get(key)
+                yield tuple(str(row[k]) for k in label_keys), row.get(self._key)
         elif self.index is not None:
             yield (), value[self.index] if value else None
         elif self.labels:  # a list of maps: the list's index and the map's keys are the two labels
             for i, modes in enumerate(value or ()):
+                cpu = str(i)
                 for mode, seconds in modes.items():
-                    yield (str(i), mode), seconds
+                    if mode not in GUEST_MODES:
+                        yield (cpu, mode), seconds
         else:
             yield (), value
-
-
-def _at(sample: Mapping[str, Any], path: str) -> Any:
-    value: Any = sample
-    for key in path.split("."):
-        if value is None:
-            return None
-        value = value[key]
-    return value
 
 
 def _disk(name: str, key: str) -> Family:

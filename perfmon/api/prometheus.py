@@ -10,7 +10,8 @@ scrape of the same sample (two Prometheus servers, a curl) costs a dictionary lo
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
+from functools import partial
 from typing import Any
 
 from aiohttp import hdrs, web
@@ -25,15 +26,20 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 
 from perfmon import __version__
-from perfmon.api.catalogue import FAMILIES, Family
+from perfmon.api.catalogue import FAMILIES, Family, Series
 from perfmon.api.handlers import HUB
 from perfmon.api.headers import SECURITY_HEADERS
 from perfmon.api.http import NO_CACHE, accepts_gzip
 from perfmon.api.longpoll import starting_error
-from perfmon.sampling.snapshot import GZIP_LEVEL, Snapshot
+from perfmon.sampling.snapshot import Snapshot
 
 TEXT = "text/plain; version=0.0.4; charset=utf-8"  # the classic format, which every scraper reads
 OPENMETRICS = openmetrics.exposition.CONTENT_TYPE_LATEST  # 1.0.0, which Prometheus asks for first
+ALLOW_UTF8 = openmetrics.exposition.ALLOWUTF8
+# Level 1: with a scrape every second each sample is compressed for one answer, and level 1 takes a
+# third of level 6's time for about 10 % more bytes (2.3 KB instead of 2.1 KB of a 10 KB body).
+METRICS_GZIP_LEVEL = 1
+EOF = b"# EOF\n"  # OpenMetrics' last line, once per exposition
 ERRORS = "perfmon_collector_errors"
 INFO = "perfmon_info"
 
@@ -43,46 +49,92 @@ def metric_names() -> frozenset[str]:
     return frozenset({f.name for f in FAMILIES} | {ERRORS, INFO})
 
 
+def parts(sample: Mapping[str, Any]) -> Iterator[tuple[str, Hashable, Callable[[], Metric]]]:
+    """Each family of a sample: its name, what its values are (a key), and how to build it."""
+    for family in FAMILIES:
+        series = family.series(sample)
+        yield family.name, series, partial(_metric, family, series)
+    counts: dict[str, int] = {}
+    for error in sample.get("errors") or ():
+        counts[error["collector"]] = counts.get(error["collector"], 0) + 1
+    errors = tuple(sorted(counts.items()))
+    yield ERRORS, errors, partial(_errors, errors)
+    host = sample.get("host") or {}
+    info = {"version": __version__, "hostname": host.get("hostname") or "",
+            "platform": host.get("platform") or ""}
+    yield INFO, tuple(info.items()), partial(
+        InfoMetricFamily, "perfmon", "the perfmon server's version and the host it watches", value=info)
+
+
+def _metric(family: Family, series: tuple[Series, ...]) -> Metric:
+    kind = CounterMetricFamily if family.type == "counter" else GaugeMetricFamily
+    metric = kind(family.name, family.documentation, labels=list(family.labels), unit=family.unit)
+    for labels, value in series:
+        metric.add_metric(list(labels), value)
+    return metric
+
+
+def _errors(counts: tuple[tuple[str, int], ...]) -> Metric:
+    metric = GaugeMetricFamily(ERRORS, "fields a collector could not read in the latest sample "
+                               "(the reasons are in /api/performance's errors)", labels=["collector"])
+    for collector, count in counts:
+        metric.add_metric([collector], count)
+    return metric
+
+
 class SampleMetrics(Collector):
-    """A prometheus-client collector over one published sample."""
+    """A prometheus-client collector over one published sample: every family, built afresh."""
 
     def __init__(self, sample: Mapping[str, Any]) -> None:
         self._sample = sample
 
     def collect(self) -> Iterator[Metric]:
         """Every family of the catalogue with the values the sample holds, then errors and info."""
-        for family in FAMILIES:
-            yield self._family(family)
-        errors = GaugeMetricFamily(ERRORS, "fields a collector could not read in the latest sample "
-                                   "(the reasons are in /api/performance's errors)", labels=["collector"])
-        counts: dict[str, int] = {}
-        for error in self._sample.get("errors") or ():
-            counts[error["collector"]] = counts.get(error["collector"], 0) + 1
-        for collector, count in sorted(counts.items()):
-            errors.add_metric([collector], count)
-        yield errors
-        host = self._sample.get("host") or {}
-        yield InfoMetricFamily("perfmon", "the perfmon server's version and the host it watches", value={
-            "version": __version__, "hostname": host.get("hostname") or "",
-            "platform": host.get("platform") or ""})
+        for _, _, build in parts(self._sample):
+            yield build()
 
-    def _family(self, family: Family) -> Metric:
-        kind = CounterMetricFamily if family.type == "counter" else GaugeMetricFamily
-        metric = kind(family.name, family.documentation, labels=list(family.labels), unit=family.unit)
-        seen: set[tuple[str, ...]] = set()
-        for labels, value in family.series(self._sample):
-            if labels not in seen:  # two sensors with one label: Prometheus refuses a repeated series
-                seen.add(labels)
-                metric.add_metric(list(labels), value)
-        return metric
+
+class _One(Collector):
+    def __init__(self, metric: Metric) -> None:
+        self._metric = metric
+
+    def collect(self) -> Iterator[Metric]:
+        yield self._metric
+
+
+class Renderer:
+    """Writes samples in one format, each family by prometheus-client, reusing a family's bytes
+    while its values stay the same (core counts, sizes, idle interfaces: most of a scrape)."""
+
+    def __init__(self, *, openmetrics_format: bool) -> None:
+        self.openmetrics_format = openmetrics_format
+        self._done: dict[str, tuple[Hashable, bytes]] = {}
+
+    def render(self, sample: Mapping[str, Any]) -> bytes:
+        """The exposition of ``sample``: the bytes prometheus-client writes for all of it at once."""
+        out = []
+        for name, key, build in parts(sample):
+            done = self._done.get(name)
+            if done is None or done[0] != key:
+                done = self._done[name] = (key, self._encode(build()))
+            out.append(done[1])
+        if self.openmetrics_format:
+            out.append(EOF)
+        return b"".join(out)
+
+    def _encode(self, metric: Metric) -> bytes:
+        # Every name of ours is a classic one (a test holds them to it), so "allow UTF-8" writes the
+        # same bytes as the default, without prometheus-client's character-by-character name check.
+        if self.openmetrics_format:
+            text = openmetrics.exposition.generate_latest(  # type: ignore[no-untyped-call]
+                _One(metric), escaping=ALLOW_UTF8)
+            return bytes(text).removesuffix(EOF)
+        return exposition.generate_latest(_One(metric), escaping=ALLOW_UTF8)
 
 
 def render(sample: Mapping[str, Any], *, openmetrics_format: bool) -> bytes:
-    """The exposition of a sample in one of the two formats."""
-    collector = SampleMetrics(sample)
-    if openmetrics_format:
-        return bytes(openmetrics.exposition.generate_latest(collector))  # type: ignore[no-untyped-call]
-    return exposition.generate_latest(collector)
+    """The exposition of one sample in one of the two formats."""
+    return Renderer(openmetrics_format=openmetrics_format).render(sample)
 
 
 def wants_openmetrics(accept: str) -> bool:
@@ -101,6 +153,7 @@ class Exposition:
     def __init__(self) -> None:
         self._snapshot: Snapshot | None = None
         self._answers: dict[tuple[bool, bool], tuple[bytes, CIMultiDict[str]]] = {}
+        self._renderers = {om: Renderer(openmetrics_format=om) for om in (False, True)}
         self.renders = 0  # how many times a body was built (tests count it)
 
     def answer(self, snapshot: Snapshot, *, openmetrics_format: bool,
@@ -113,12 +166,12 @@ class Exposition:
             return answer
         plain = self._answers.get((openmetrics_format, False))
         if plain is None:
-            body = render(snapshot.data, openmetrics_format=openmetrics_format)
+            body = self._renderers[openmetrics_format].render(snapshot.data)
             self.renders += 1
             plain = self._answers[(openmetrics_format, False)] = (body, _headers(openmetrics_format, None))
         if not gzip_ok:
             return plain
-        answer = (gzip.compress(plain[0], GZIP_LEVEL, mtime=0), _headers(openmetrics_format, "gzip"))
+        answer = (gzip.compress(plain[0], METRICS_GZIP_LEVEL, mtime=0), _headers(openmetrics_format, "gzip"))
         self._answers[(openmetrics_format, True)] = answer
         return answer
 

@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""perfmon's ``/metrics`` against node_exporter's, side by side in one run on one machine.
+
+Both run at once: perfmon's API server as by default (sampling every second, history in
+SQLite in a temporary directory, a token required) and Debian's node_exporter
+(``apt-get install prometheus-node-exporter``) with its default collectors. Every request
+is what Prometheus 2.42 sends: its ``Accept`` (OpenMetrics first), ``Accept-Encoding: gzip``
+and, for perfmon, the Bearer token.
+
+1. Throughput: wrk (``-t2 -c50``) on each ``/metrics`` in alternating rounds: requests per
+   second, p99, bytes per response and the server's CPU time per request. perfmon answers
+   every scrape of one sample from bytes made once; node_exporter reads /proc and /sys on
+   every scrape, which is its design.
+2. Scraped once a second, as Prometheus would at its shortest interval (every perfmon
+   scrape then meets a new sample, so every one renders): each server's CPU over the
+   phase, against a phase of the same length with nobody scraping. The difference per
+   scrape is the server time a scrape costs, HTTP included.
+3. The render alone, in this process: ``perfmon.api.prometheus.render`` of a real sample
+   in both formats, plus gzip; the median of many runs.
+
+All traffic stays on 127.0.0.1; both servers are stopped with SIGTERM at the end.
+
+    python bench/bench_metrics.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+import psutil
+from bench_api import Server, WrkResult, cpu_seconds, run_wrk, running, spawn, start_perfmon, wait_ready
+from common import free_port
+
+from perfmon.api.prometheus import render
+from perfmon.sampling.hub import Hub
+from perfmon.sampling.sampler import Sampler
+from perfmon.sampling.snapshot import GZIP_LEVEL
+
+PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                     "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+HOST = "127.0.0.1"
+
+
+def start_node_exporter(command: str, workdir: Path) -> Server:
+    """node_exporter with its default collectors on a free loopback port."""
+    port = free_port()
+    # Its systemd collector needs a running systemd (none in a container): left out, it would only log.
+    argv = [command, f"--web.listen-address={HOST}:{port}", "--no-collector.systemd"]
+    return spawn("node_exporter", argv, workdir, port)
+
+
+def headers(token: str | None) -> dict[str, str]:
+    """What Prometheus sends with each scrape."""
+    sent = {"Accept": PROMETHEUS_ACCEPT, "Accept-Encoding": "gzip"}
+    return {**sent, "Authorization": f"Bearer {token}"} if token else sent
+
+
+def wrk(url: str, sent: dict[str, str], args: argparse.Namespace) -> list[str]:
+    flags = [part for name, value in sent.items() for part in ("-H", f"{name}: {value}")]
+    return ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency", *flags, url]
+
+
+def sizes(url: str, token: str | None) -> tuple[int, int]:
+    """Bytes of one scrape as Prometheus gets it (gzip) and uncompressed."""
+    request = urllib.request.Request(url, headers=headers(token))
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+        zipped = response.headers.get("Content-Encoding") == "gzip"
+    return len(body), len(gzip.decompress(body)) if zipped else len(body)
+
+
+def scraped_once_a_second(servers: dict[str, tuple[Server, str | None]], seconds: float,
+                          scrape: bool) -> dict[str, float]:
+    """Each server's CPU seconds over ``seconds``, scraped once a second (or left alone)."""
+    processes = {name: psutil.Process(server.proc.pid) for name, (server, _) in servers.items()}
+    before = {name: cpu_seconds(p) for name, p in processes.items()}
+    stop = threading.Event()
+
+    def poll(url: str, token: str | None) -> None:
+        while not stop.wait(1.0):
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers(token)), timeout=5) as r:
+                r.read()
+
+    threads = [threading.Thread(target=poll, args=(server.url + "/metrics", token), daemon=True)
+               for server, token in servers.values()] if scrape else []
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds)
+    stop.set()
+    for thread in threads:
+        thread.join(5)
+    return {name: cpu_seconds(p) - before[name] for name, p in processes.items()}
+
+
+def render_times(runs: int) -> dict[str, float]:
+    """Median milliseconds to render a real sample, per format, and to gzip it."""
+    sampler = Sampler(Hub(1.0), lambda _: None)
+    try:
+        asyncio.run(sampler.sample_once())
+        snapshot = asyncio.run(sampler.sample_once())
+    finally:
+        sampler.shutdown_worker()
+    times: dict[str, list[float]] = {"text": [], "OpenMetrics": [], "OpenMetrics + gzip": []}
+    for _ in range(runs):
+        for label, openmetrics_format in (("text", False), ("OpenMetrics", True)):
+            started = time.perf_counter()
+            body = render(snapshot.data, openmetrics_format=openmetrics_format)
+            times[label].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        gzip.compress(render(snapshot.data, openmetrics_format=True), GZIP_LEVEL, mtime=0)
+        times["OpenMetrics + gzip"].append(time.perf_counter() - started)
+    print(f"  a real sample renders to {len(body)} bytes of OpenMetrics")
+    return {label: statistics.median(values) * 1e3 for label, values in times.items()}
+
+
+def report(results: dict[str, list[WrkResult]], body_sizes: dict[str, tuple[int, int]],
+           cpu: dict[str, tuple[float, float]], renders: dict[str, float], args: argparse.Namespace,
+           version: str) -> None:
+    ours = statistics.median(r.requests_per_second for r in results["perfmon"])
+    print("\n| /metrics of | req/s (median) | ratio perfmon / it | p99 ms | bytes gzip / plain "
+          "| server CPU per request |\n| --- | ---: | ---: | ---: | ---: | ---: |")
+    for name, runs in results.items():
+        rps = statistics.median(r.requests_per_second for r in runs)
+        per_request = statistics.median(r.server_cpu_us_per_request or 0.0 for r in runs)
+        zipped, plain = body_sizes[name]
+        p99 = statistics.median(r.p99_ms for r in runs)
+        print(f"| {name} | {rps:.0f} | {ours / rps:.1f}x | {p99:.2f} | {zipped} / {plain} "
+              f"| {per_request:.0f} µs |")
+    print(f"\nscraped once a second for {args.seconds:g} s, against {args.seconds:g} s with nobody "
+          "scraping:\n\n"
+          "| server | CPU idle, % of a core | CPU scraped, % | server time per scrape |\n"
+          "| --- | ---: | ---: | ---: |")
+    for name, (idle, scraped) in cpu.items():
+        per_scrape = (scraped - idle) / args.seconds * 1e3
+        print(f"| {name} | {idle / args.seconds * 100:.2f} | {scraped / args.seconds * 100:.2f} "
+              f"| {per_scrape:.2f} ms |")
+    print("\nrender of one real sample (median of "
+          f"{args.render_runs}): " + ", ".join(f"{k} {v:.3f} ms" for k, v in renders.items()))
+    print(f"\n{version}, psutil {psutil.__version__}\ncommand: python bench/bench_metrics.py --duration "
+          f"{args.duration} --connections {args.connections} --rounds {args.rounds} "
+          f"--seconds {args.seconds:g}")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--node-exporter", default=shutil.which("prometheus-node-exporter")
+                        or "/usr/bin/prometheus-node-exporter", help="node_exporter's command")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default: 10)")
+    parser.add_argument("--connections", type=int, default=50, help="wrk connections (default: 50)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default: 3)")
+    parser.add_argument("--seconds", type=float, default=60.0,
+                        help="length of the idle and the scraped-once-a-second phases (default: 60)")
+    parser.add_argument("--render-runs", type=int, default=500, help="renders timed (default: 500)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not Path(args.node_exporter).exists():
+        print(f"no node_exporter at {args.node_exporter}: apt-get install prometheus-node-exporter",
+              file=sys.stderr)
+        return 2
+    token = secrets.token_urlsafe(24)
+    said = subprocess.run([args.node_exporter, "--version"], capture_output=True, text=True, check=False)
+    version = (said.stdout + said.stderr).splitlines()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-metrics-") as tmp:
+        workdir = Path(tmp)
+        with running(start_perfmon(workdir, token=token),
+                     start_node_exporter(args.node_exporter, workdir)) as (perfmon, node):
+            wait_ready(perfmon, "/api/health")
+            wait_ready(node, "/metrics")
+            time.sleep(5)  # a few samples taken, the database created
+            servers = {"perfmon": (perfmon, token), "node_exporter": (node, None)}
+            body_sizes = {name: sizes(server.url + "/metrics", secret)
+                          for name, (server, secret) in servers.items()}
+            results: dict[str, list[WrkResult]] = {name: [] for name in servers}
+            for round_number in range(1, args.rounds + 1):
+                for name, (server, tok) in servers.items():
+                    command = wrk(server.url + "/metrics", headers(tok), args)
+                    label = f"round {round_number} {name}"
+                    results[name].append(run_wrk(label, command, args.duration, server))
+            time.sleep(5)  # the load's aftermath settles
+            idle = scraped_once_a_second(servers, args.seconds, scrape=False)
+            scraped = scraped_once_a_second(servers, args.seconds, scrape=True)
+    cpu = {name: (idle[name], scraped[name]) for name in idle}
+    report(results, body_sizes, cpu, render_times(args.render_runs), args, version)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
