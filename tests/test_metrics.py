@@ -223,3 +223,11 @@ async def test_reused_family_bytes_make_the_same_exposition_as_one_fresh_render(
         fresh_openmetrics = openmetrics.exposition.generate_latest(SampleMetrics(sample))
         assert renderers[False].render(sample) == fresh_text
         assert renderers[True].render(sample) == fresh_openmetrics
+
+
+def test_guest_time_is_not_counted_twice() -> None:
+    """Linux counts guest time inside user and nice: the family leaves the guest modes out."""
+    cpu_seconds = next(f for f in FAMILIES if f.name == "perfmon_cpu_seconds_total")
+    modes = {"user": 10.0, "guest": 4.0, "guest_nice": 1.0, "idle": 5.0}
+    sample = {"cpu": {"per_cpu_seconds_total": [modes]}}
+    assert cpu_seconds.series(sample) == ((("0", "user"), 10.0), (("0", "idle"), 5.0))
