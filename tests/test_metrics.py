@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
-import shutil
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
@@ -33,6 +32,7 @@ from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
 from perfmon.settings.security import Security
 from tests.fakes import CpuFreq, FakeClock, FakePsutil, NetIO, Temperature
+from tests.programs import program_or_skip
 
 Client = TestClient[web.Request, web.Application]
 TOKEN = "a-long-enough-token-1234"
@@ -139,8 +139,7 @@ def test_openmetrics_is_served_to_whoever_lists_it(accept: str, expected: bool) 
 
 
 async def test_promtool_finds_nothing_to_say_about_a_real_hosts_scrape() -> None:
-    promtool = shutil.which("promtool")
-    assert promtool, "promtool is missing: CI installs Debian's prometheus package"
+    promtool = program_or_skip("promtool", "prometheus")
     sampler = Sampler(Hub(1.0), lambda _: None)  # the real psutil
     try:
         await sampler.sample_once()

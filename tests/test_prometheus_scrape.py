@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import shutil
 import socket
 import threading
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.processes import Running, free_port, http_get, wait_for, wait_until_healthy
+from tests.programs import program_or_skip
 
 RULES = Path(__file__).resolve().parent.parent / "deploy" / "prometheus" / "perfmon-rules.yml"
 WINDOW = 20  # seconds: the rate() window, and the number of samples averaged on perfmon's side
@@ -154,8 +154,7 @@ def lo_recv(sample: dict[str, Any]) -> float:
 
 
 def test_a_real_prometheus_scrapes_perfmon_and_its_rates_agree(tmp_path: Path) -> None:
-    prometheus = shutil.which("prometheus")
-    assert prometheus, "prometheus is missing: CI installs Debian's prometheus package"
+    prometheus = program_or_skip("prometheus", "prometheus")
     api_port, prometheus_port = free_port(), free_port()
     token = secrets.token_urlsafe(24)
     env = {**os.environ, "PERFMON_TOKEN": token}
