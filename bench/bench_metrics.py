@@ -14,9 +14,12 @@ and, for perfmon, the Bearer token.
 2. Scraped once a second, as Prometheus would at its shortest interval (every perfmon
    scrape then meets a new sample, so every one renders): each server's CPU over the
    phase, against a phase of the same length with nobody scraping. The difference per
-   scrape is the server time a scrape costs, HTTP included.
-3. The render alone, in this process: ``perfmon.api.prometheus.render`` of a real sample
-   in both formats, plus gzip; the median of many runs.
+   scrape is the server time a scrape costs, HTTP included. With ``--before PATH`` (a
+   worktree of a commit before /metrics: ``git worktree add /tmp/perfmon-prev d4ae575``)
+   that perfmon idles alongside: what /metrics and the counters cost a server nobody scrapes.
+3. The render alone, in this process, over real samples taken a second apart: afresh, and
+   one sample after another as the server renders them (a family's bytes reused while its
+   values stay the same), in both formats, plus gzip; the median of many runs.
 
 All traffic stays on 127.0.0.1; both servers are stopped with SIGTERM at the end.
 
@@ -39,15 +42,15 @@ import time
 import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import psutil
 from bench_api import Server, WrkResult, cpu_seconds, run_wrk, running, spawn, start_perfmon, wait_ready
-from common import free_port
+from common import check_checkout, checkout_env, free_port
 
-from perfmon.api.prometheus import render
+from perfmon.api.prometheus import METRICS_GZIP_LEVEL, Renderer, render
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
-from perfmon.sampling.snapshot import GZIP_LEVEL
 
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
                      "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
@@ -60,6 +63,16 @@ def start_node_exporter(command: str, workdir: Path) -> Server:
     # Its systemd collector needs a running systemd (none in a container): left out, it would only log.
     argv = [command, f"--web.listen-address={HOST}:{port}", "--no-collector.systemd"]
     return spawn("node_exporter", argv, workdir, port)
+
+
+def start_before(root: Path, workdir: Path, token: str) -> Server:
+    """perfmon's API server from an older checkout (before /metrics), as start_perfmon starts this one."""
+    check_checkout(root)
+    port = free_port()
+    argv = [sys.executable, str(root / "performance_api_server.py"), "--host", HOST, "--port", str(port),
+            "--interval", "1.0", "--log-level", "warning", "--data-dir", str(workdir / "data-before")]
+    server = spawn("perfmon-before", argv, workdir, port, checkout_env(root, PERFMON_TOKEN=token))
+    return server
 
 
 def headers(token: str | None) -> dict[str, str]:
@@ -105,29 +118,46 @@ def scraped_once_a_second(servers: dict[str, tuple[Server, str | None]], seconds
     return {name: cpu_seconds(p) - before[name] for name, p in processes.items()}
 
 
-def render_times(runs: int) -> dict[str, float]:
-    """Median milliseconds to render a real sample, per format, and to gzip it."""
+async def real_samples(count: int) -> list[dict[str, Any]]:
+    """``count`` samples of this host taken a second apart, as the server takes them."""
     sampler = Sampler(Hub(1.0), lambda _: None)
     try:
-        asyncio.run(sampler.sample_once())
-        snapshot = asyncio.run(sampler.sample_once())
+        samples = []
+        for _ in range(count + 1):
+            samples.append((await sampler.sample_once()).data)
+            await asyncio.sleep(1.0)
+        return samples[1:]  # the first has no rates yet
     finally:
         sampler.shutdown_worker()
-    times: dict[str, list[float]] = {"text": [], "OpenMetrics": [], "OpenMetrics + gzip": []}
-    for _ in range(runs):
-        for label, openmetrics_format in (("text", False), ("OpenMetrics", True)):
+
+
+def render_times(runs: int) -> dict[str, float]:
+    """Median milliseconds to render a real sample: afresh, and as the server does, one sample after
+    another with each family's bytes reused while its values stay the same; and to gzip it."""
+    samples = asyncio.run(real_samples(10))
+    times: dict[str, list[float]] = {}
+    for name, openmetrics_format in (("text", False), ("OpenMetrics", True)):
+        renderer = Renderer(openmetrics_format=openmetrics_format)
+        fresh, reused = times.setdefault(f"{name} afresh", []), times.setdefault(f"{name} next sample", [])
+        for i in range(runs):
+            sample = samples[i % len(samples)]
             started = time.perf_counter()
-            body = render(snapshot.data, openmetrics_format=openmetrics_format)
-            times[label].append(time.perf_counter() - started)
+            body = render(sample, openmetrics_format=openmetrics_format)
+            fresh.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            renderer.render(sample)
+            reused.append(time.perf_counter() - started)
+    zipped = times.setdefault("gzip (level 1)", [])
+    for _ in range(runs):
         started = time.perf_counter()
-        gzip.compress(render(snapshot.data, openmetrics_format=True), GZIP_LEVEL, mtime=0)
-        times["OpenMetrics + gzip"].append(time.perf_counter() - started)
+        gzip.compress(body, METRICS_GZIP_LEVEL, mtime=0)
+        zipped.append(time.perf_counter() - started)
     print(f"  a real sample renders to {len(body)} bytes of OpenMetrics")
     return {label: statistics.median(values) * 1e3 for label, values in times.items()}
 
 
 def report(results: dict[str, list[WrkResult]], body_sizes: dict[str, tuple[int, int]],
-           cpu: dict[str, tuple[float, float]], renders: dict[str, float], args: argparse.Namespace,
+           cpu: dict[str, tuple[float, float | None]], renders: dict[str, float], args: argparse.Namespace,
            version: str) -> None:
     ours = statistics.median(r.requests_per_second for r in results["perfmon"])
     print("\n| /metrics of | req/s (median) | ratio perfmon / it | p99 ms | bytes gzip / plain "
@@ -144,6 +174,9 @@ def report(results: dict[str, list[WrkResult]], body_sizes: dict[str, tuple[int,
           "| server | CPU idle, % of a core | CPU scraped, % | server time per scrape |\n"
           "| --- | ---: | ---: | ---: |")
     for name, (idle, scraped) in cpu.items():
+        if scraped is None:  # the older build: it has no /metrics, it only idles
+            print(f"| {name} | {idle / args.seconds * 100:.2f} | - | - |")
+            continue
         per_scrape = (scraped - idle) / args.seconds * 1e3
         print(f"| {name} | {idle / args.seconds * 100:.2f} | {scraped / args.seconds * 100:.2f} "
               f"| {per_scrape:.2f} ms |")
@@ -151,7 +184,7 @@ def report(results: dict[str, list[WrkResult]], body_sizes: dict[str, tuple[int,
           f"{args.render_runs}): " + ", ".join(f"{k} {v:.3f} ms" for k, v in renders.items()))
     print(f"\n{version}, psutil {psutil.__version__}\ncommand: python bench/bench_metrics.py --duration "
           f"{args.duration} --connections {args.connections} --rounds {args.rounds} "
-          f"--seconds {args.seconds:g}")
+          f"--seconds {args.seconds:g}" + (f" --before {args.before}" if args.before else ""))
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -163,6 +196,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default: 3)")
     parser.add_argument("--seconds", type=float, default=60.0,
                         help="length of the idle and the scraped-once-a-second phases (default: 60)")
+    parser.add_argument("--before", type=Path, default=None,
+                        help="a checkout before /metrics, idling alongside in phase 2 (default: none)")
     parser.add_argument("--render-runs", type=int, default=500, help="renders timed (default: 500)")
     return parser.parse_args(argv)
 
@@ -178,8 +213,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     version = (said.stdout + said.stderr).splitlines()[0]
     with tempfile.TemporaryDirectory(prefix="bench-metrics-") as tmp:
         workdir = Path(tmp)
-        with running(start_perfmon(workdir, token=token),
-                     start_node_exporter(args.node_exporter, workdir)) as (perfmon, node):
+        started = [start_perfmon(workdir, token=token), start_node_exporter(args.node_exporter, workdir)]
+        if args.before is not None:
+            started.append(start_before(args.before, workdir, token))
+        with running(*started) as (perfmon, node, *before):
             wait_ready(perfmon, "/api/health")
             wait_ready(node, "/metrics")
             time.sleep(5)  # a few samples taken, the database created
@@ -193,9 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     label = f"round {round_number} {name}"
                     results[name].append(run_wrk(label, command, args.duration, server))
             time.sleep(5)  # the load's aftermath settles
-            idle = scraped_once_a_second(servers, args.seconds, scrape=False)
+            idle_servers = {**servers, **{b.name: (b, token) for b in before}}
+            idle = scraped_once_a_second(idle_servers, args.seconds, scrape=False)
             scraped = scraped_once_a_second(servers, args.seconds, scrape=True)
-    cpu = {name: (idle[name], scraped[name]) for name in idle}
+    cpu = {name: (idle[name], scraped.get(name)) for name in idle}
     report(results, body_sizes, cpu, render_times(args.render_runs), args, version)
     return 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import re
 import subprocess
 import time
 from collections.abc import Awaitable, Callable
@@ -115,6 +116,9 @@ def test_every_family_names_its_type_and_unit_as_prometheus_wants() -> None:
         assert family.name.removesuffix("_total").endswith(f"_{family.unit}") or not family.unit
         assert family.documentation == family.help or field(family.path).description in family.documentation
         assert not {"percent", "mhz", "milli"} & set(family.name.split("_"))
+        # classic names only: the renderer's faster escaping writes the same bytes for them alone
+        assert re.fullmatch(r"[a-zA-Z_:][a-zA-Z0-9_:]*", family.name)
+        assert all(re.fullmatch(r"[a-zA-Z_][a-zA-Z0-9_]*", label) for label in family.labels)
 
 
 async def test_openmetrics_carries_units_and_parses(

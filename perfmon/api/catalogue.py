@@ -16,7 +16,7 @@ node_exporter cannot answer: *what* was using the CPU when the alert fired.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,31 +78,33 @@ class Family:
         Unreadable values are left out, and a label set met again is dropped (two sensors with
         one label): Prometheus refuses a whole scrape that repeats a series.
         """
-        scale, found, seen = self.scale, [], set()
-        for labels, value in self._raw(sample):
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and labels not in seen:
-                seen.add(labels)
-                found.append((labels, value * scale if scale != 1.0 else value))
-        return tuple(found)
-
-    def _raw(self, sample: Mapping[str, Any]) -> Iterator[tuple[tuple[str, ...], Any]]:
         value: Any = sample
         for key in self._where:
             value = None if value is None else value[key]
+        if value is None:
+            return ()
         if self._key:  # one series per row, labelled from the row's own fields
-            label_keys = tuple(self.labels.values())
-            for row in value or ():
-                yield tuple(str(row[k]) for k in label_keys), row.get(self._key)
+            label_keys, key = tuple(self.labels.values()), self._key
+            raw = [(tuple(str(row[k]) for k in label_keys), row.get(key)) for row in value]
         elif self.index is not None:
-            yield (), value[self.index] if value else None
+            raw = [((), value[self.index] if value else None)]
         elif self.labels:  # a list of maps: the list's index and the map's keys are the two labels
-            for i, modes in enumerate(value or ()):
-                cpu = str(i)
-                for mode, seconds in modes.items():
-                    if mode not in GUEST_MODES:
-                        yield (cpu, mode), seconds
+            raw = [((str(cpu), mode), seconds) for cpu, modes in enumerate(value)
+                   for mode, seconds in modes.items() if mode not in GUEST_MODES]
         else:
-            yield (), value
+            raw = [((), value)]
+        return self._kept(raw)
+
+    def _kept(self, raw: list[tuple[tuple[str, ...], Any]]) -> tuple[Series, ...]:
+        scale, seen, kept = self.scale, set(), []
+        for labels, value in raw:
+            if value.__class__ in NUMBERS and labels not in seen:
+                seen.add(labels)
+                kept.append((labels, value * scale if scale != 1.0 else value))
+        return tuple(kept)
+
+
+NUMBERS = (int, float)  # exactly: a bool is no measurement
 
 
 def _disk(name: str, key: str) -> Family:

@@ -123,13 +123,14 @@ class Renderer:
         return b"".join(out)
 
     def _encode(self, metric: Metric) -> bytes:
-        # Every name of ours is a classic one (a test holds them to it), so "allow UTF-8" writes the
-        # same bytes as the default, without prometheus-client's character-by-character name check.
         if self.openmetrics_format:
+            # Every name of ours is a classic one (a test holds them to it), so "allow UTF-8" writes the
+            # same bytes as the default, without its character-by-character check of each sample's name
+            # (40 % of an OpenMetrics render); the text format checks names by a pattern, cheaper as it is.
             text = openmetrics.exposition.generate_latest(  # type: ignore[no-untyped-call]
                 _One(metric), escaping=ALLOW_UTF8)
             return bytes(text).removesuffix(EOF)
-        return exposition.generate_latest(_One(metric), escaping=ALLOW_UTF8)
+        return exposition.generate_latest(_One(metric))
 
 
 def render(sample: Mapping[str, Any], *, openmetrics_format: bool) -> bytes:
