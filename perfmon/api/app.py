@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from perfmon.api import handlers
+from perfmon.api import handlers, openapi
 from perfmon.api.cors import cors_headers
 from perfmon.api.errors import add_endpoint, add_fallback
 from perfmon.api.handlers import HUB, STORE
@@ -35,6 +35,7 @@ ROUTES = (
     ("/api/history", handlers.history),
     ("/api/processes", handlers.processes),
     ("/api/health", handlers.health),
+    ("/api/openapi.json", openapi.openapi_json),
     ("/metrics", metrics),
 )
 ANONYMOUS = ("/api/health",)  # answered without a token too: its status only, for load balancers

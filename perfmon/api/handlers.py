@@ -13,16 +13,9 @@ from aiohttp import hdrs, web
 from perfmon import __version__
 from perfmon.api.headers import secured
 from perfmon.api.history import history as history_answer
-from perfmon.api.http import (
-    NO_CACHE,
-    etag_matches,
-    json_response,
-    not_modified,
-    query_choice,
-    query_number,
-    snapshot_response,
-)
+from perfmon.api.http import NO_CACHE, etag_matches, json_response, not_modified, snapshot_response
 from perfmon.api.longpoll import starting_error, wait_or_shutdown, wait_seconds
+from perfmon.api.params import Choice, Number, Param
 from perfmon.api.prebuilt import wait_parked
 from perfmon.api.security import GUARD
 from perfmon.sampling.collectors import top_by
@@ -33,7 +26,13 @@ HUB = web.AppKey("hub", Hub)
 STORE = web.AppKey("store", HistoryStore)
 
 MAX_PROCESS_LIMIT = 100
+DEFAULT_PROCESS_LIMIT = 10
 PROCESS_SORT_FIELDS = {"cpu": "cpu_percent", "memory": "memory_percent"}
+PROCESS_SORT = Choice("sort", "what to sort by, highest first (unknown values last): cpu_percent or "
+                              "memory_percent", tuple(PROCESS_SORT_FIELDS), "cpu")
+PROCESS_LIMIT = Number("limit", "the most processes to answer", low=1, high=MAX_PROCESS_LIMIT, integer=True,
+                       default=DEFAULT_PROCESS_LIMIT)
+PROCESS_PARAMETERS: tuple[Param, ...] = (PROCESS_SORT, PROCESS_LIMIT)
 STALE_AFTER_INTERVALS = 3
 ENDPOINTS = {
     "/api/performance": "latest sample; ETag/If-None-Match -> 304; ?wait=S long-polls",
@@ -41,6 +40,7 @@ ENDPOINTS = {
                     "?start=T1&end=T2&points=N; &format=csv for a download",
     "/api/processes": "process table: ?sort=cpu|memory&limit=N",
     "/api/health": "liveness and freshness of the sampler",
+    "/api/openapi.json": "this API described in OpenAPI 3.1 (generated from the routes and the schema)",
     "/metrics": "the latest sample for Prometheus (text format, or OpenMetrics when asked for)",
 }
 
@@ -71,8 +71,8 @@ async def history(request: web.Request) -> web.Response:
 async def processes(request: web.Request) -> web.StreamResponse:
     """GET /api/processes: the latest process scan, sorted descending."""
     hub = request.app[HUB]
-    sort = query_choice(request.query, "sort", PROCESS_SORT_FIELDS, "cpu")
-    limit = query_number(request.query, "limit", low=1, high=MAX_PROCESS_LIMIT, integer=True)
+    sort = PROCESS_SORT.read(request.query)
+    limit = PROCESS_LIMIT.read(request.query)
     table = hub.processes
     if table is None:
         raise starting_error()
@@ -80,7 +80,8 @@ async def processes(request: web.Request) -> web.StreamResponse:
     headers = {"ETag": f'"{etag}"', hdrs.CACHE_CONTROL: NO_CACHE}
     if etag_matches(request, etag):
         return web.Response(status=304, headers=secured(headers))
-    rows = top_by(table.processes, PROCESS_SORT_FIELDS[sort], 10 if limit is None else int(limit))
+    count = DEFAULT_PROCESS_LIMIT if limit is None else int(limit)
+    rows = top_by(table.processes, PROCESS_SORT_FIELDS[sort], count)
     payload = {"sampled_at": table.sampled_at, "count": table.count, "sort": sort, "error": table.error,
                "processes": rows}
     return json_response(request, payload, headers=headers)

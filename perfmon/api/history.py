@@ -14,10 +14,12 @@ from aiohttp import hdrs, web
 
 from perfmon.api.errors import ApiError
 from perfmon.api.headers import secured
-from perfmon.api.http import NO_CACHE, json_response, query_choice, query_number
-from perfmon.api.longpoll import wait_or_shutdown, wait_seconds
+from perfmon.api.http import NO_CACHE, json_response
+from perfmon.api.longpoll import WAIT, wait_or_shutdown, wait_seconds
+from perfmon.api.params import Choice, Number, Param
 from perfmon.sampling.hub import Hub
 from perfmon.store.base import HistorySlice, HistoryStore, RangeResult
+from perfmon.store.sqlite import MAX_LIMIT
 
 TAIL_LIMIT = 3600
 MAX_POINTS = 10_000
@@ -26,6 +28,23 @@ LAST_TIMESTAMP = 4_102_444_800  # 2100-01-01: anything later is a typo, not a ti
 FORMATS = {"json": "application/json", "csv": "text/csv"}
 RANGE_ONLY = ("end", "points")
 TAIL_ONLY = ("since", "limit", "wait")
+TAIL = "the live tail (cannot go with start)"
+RANGE = "a time range (needs start; cannot go with since, limit or wait)"
+
+FORMAT = Choice("format", "json: columns in a JSON object; csv: a download with a header row (a list "
+                          "column becomes one column per element)", tuple(FORMATS), "json")
+SINCE = Number("since", f"{TAIL}: the rows after this seq (a cursor); without it, the last limit rows",
+               low=0, high=2**63 - 1, integer=True)
+LIMIT = Number("limit", f"{TAIL}: the most rows to answer. The largest allowed depends on the server: "
+                        f"{MAX_LIMIT} where it keeps history on disk (the default, --data-dir), else "
+                        f"{TAIL_LIMIT} or its --history-size if larger; above it, 400",
+               low=1, high=max(TAIL_LIMIT, MAX_LIMIT), integer=True, default=TAIL_LIMIT)
+START = Number("start", "a time range (cannot go with since, limit or wait): its start, Unix seconds",
+               low=0, high=LAST_TIMESTAMP)
+END = Number("end", f"{RANGE}: its end, Unix seconds, after start (default: now)", low=0, high=LAST_TIMESTAMP)
+POINTS = Number("points", f"{RANGE}: the most buckets (min, mean and max each) to answer",
+                low=1, high=MAX_POINTS, integer=True, default=DEFAULT_POINTS)
+PARAMETERS: tuple[Param, ...] = (FORMAT, SINCE, LIMIT, WAIT, START, END, POINTS)
 
 
 def check_combination(query: Mapping[str, str]) -> bool:
@@ -46,9 +65,8 @@ def check_combination(query: Mapping[str, str]) -> bool:
 async def read_tail(request: web.Request, hub: Hub, store: HistoryStore) -> HistorySlice:
     """The samples after ``since`` (or the last ``limit``), long-polling with ``wait``."""
     query = request.query
-    since = query_number(query, "since", low=0, high=2**63 - 1, integer=True)
-    most = max(TAIL_LIMIT, store.max_limit)  # 3600 as always, more where the store holds more
-    limit = query_number(query, "limit", low=1, high=most, integer=True)
+    since = SINCE.read(query)
+    limit = LIMIT.read(query, high=max(TAIL_LIMIT, store.max_limit))  # more where the store holds more
     wait = wait_seconds(request)
     if wait and since is not None and (hub.latest is None or hub.latest.seq == since):
         # Only a cursor at the head waits; one from the future belongs to another instance
@@ -61,9 +79,7 @@ async def read_tail(request: web.Request, hub: Hub, store: HistoryStore) -> Hist
 
 def range_bounds(query: Mapping[str, str], now: float) -> tuple[float, float, int]:
     """start, end (default now) and points of a range query; 400 naming a bad one."""
-    start = query_number(query, "start", low=0, high=LAST_TIMESTAMP)
-    end = query_number(query, "end", low=0, high=LAST_TIMESTAMP)
-    points = query_number(query, "points", low=1, high=MAX_POINTS, integer=True)
+    start, end, points = START.read(query), END.read(query), POINTS.read(query)
     assert start is not None  # check_combination said it is there
     end = round(now, 3) if end is None else end
     if start >= end:
@@ -113,7 +129,7 @@ def csv_response(series: Mapping[str, list[Any]], filename: str) -> web.Response
 async def history(request: web.Request, hub: Hub, store: HistoryStore) -> web.Response:
     """Answer either form of /api/history in the format asked for."""
     query = request.query
-    fmt = query_choice(query, "format", FORMATS, "json")
+    fmt = FORMAT.read(query)
     if check_combination(query):
         start, end, points = range_bounds(query, time.time())
         result = await asyncio.to_thread(store.read_range, start, end, points)

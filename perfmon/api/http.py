@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -54,7 +54,7 @@ def query_number(
     return value
 
 
-def query_choice(query: Mapping[str, str], name: str, choices: Mapping[str, Any], default: str) -> str:
+def query_choice(query: Mapping[str, str], name: str, choices: Collection[str], default: str) -> str:
     """An optional query parameter from a fixed set; 400 listing the choices otherwise."""
     raw = single(query, name)
     raw = default if raw is None else raw

@@ -5,16 +5,21 @@ from __future__ import annotations
 from aiohttp import web
 
 from perfmon.api.errors import ApiError
-from perfmon.api.http import query_number
+from perfmon.api.params import Number
 from perfmon.sampling.hub import Hub, ShuttingDown
 from perfmon.sampling.snapshot import Snapshot
 
 MAX_WAIT_SECONDS = 60.0
+WAIT = Number("wait", "long-poll: when the client has the latest sample already (/api/performance: "
+                      "If-None-Match names its ETag; /api/history: since is the latest seq), hold the "
+                      "request up to this many seconds and answer it as soon as the next sample is "
+                      "published; without a new sample by then, the usual answer (304, or no rows)",
+              low=0, high=MAX_WAIT_SECONDS, low_open=True)
 
 
 def wait_seconds(request: web.Request) -> float | None:
     """The long-poll budget asked for with ?wait=S (0 < S <= 60)."""
-    return query_number(request.query, "wait", low=0, high=MAX_WAIT_SECONDS, low_open=True)
+    return WAIT.read(request.query)
 
 
 async def wait_or_shutdown(hub: Hub, after_seq: int | None, timeout: float) -> Snapshot | None:
