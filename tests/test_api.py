@@ -75,7 +75,11 @@ async def test_unchanged_poll_is_304_without_body(client: Client, monitor: Monit
     again = await client.get("/api/performance", headers={"If-None-Match": etag})
     assert again.status == 304
     assert await again.read() == b""
-    assert again.headers["ETag"] == f'"{monitor.hub.instance_id}-1"'
+    assert etag == f'"{monitor.hub.instance_id}-1-gzip"'  # the client accepts gzip: that representation
+    assert again.headers["ETag"] == etag  # a 304 names what a 200 would send (RFC 9110 15.4.5)
+    plain = await client.get("/api/performance",
+                             headers={"If-None-Match": etag, "Accept-Encoding": "identity"})
+    assert plain.status == 304 and plain.headers["ETag"] == f'"{monitor.hub.instance_id}-1"'
     assert again.headers["Cache-Control"] == "no-cache"
     assert "Content-Type" not in again.headers  # no body, so no type: RFC 9110 section 15.4.5
     await monitor.sampler.sample_once()
@@ -335,6 +339,21 @@ async def test_processes_conditional_get(client: Client, monitor: Monitor) -> No
     first = await client.get("/api/processes")
     again = await client.get("/api/processes", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status == 304
+
+
+async def test_a_gzip_answer_has_its_own_etag_and_says_it_varies(
+    client: Client, monitor: Monitor, fake_ps: FakePsutil
+) -> None:
+    fake_ps.procs = [proc_info(i, f"process-{i}", cpu=float(i), mem=1.0) for i in range(1, 40)]
+    await monitor.sampler.sample_once()
+    plain = await client.get("/api/processes?limit=50", headers={"Accept-Encoding": "identity"})
+    zipped = await client.get("/api/processes?limit=50", headers={"Accept-Encoding": "gzip"},
+                              auto_decompress=False)
+    assert zipped.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
+    assert plain.headers["Vary"] == zipped.headers["Vary"] == "Accept-Encoding"
+    assert zipped.headers["ETag"] == plain.headers["ETag"][:-1] + '-gzip"'
+    for etag in (plain.headers["ETag"], zipped.headers["ETag"]):
+        assert (await client.get("/api/processes?limit=50", headers={"If-None-Match": etag})).status == 304
 
 
 @pytest.mark.parametrize(("query", "words"), [

@@ -13,13 +13,21 @@ from aiohttp import hdrs, web
 from perfmon import __version__
 from perfmon.api.headers import secured
 from perfmon.api.history import history as history_answer
-from perfmon.api.http import NO_CACHE, etag_matches, json_response, not_modified, snapshot_response
+from perfmon.api.http import (
+    NO_CACHE,
+    accepts_gzip,
+    etag_matches,
+    json_response,
+    not_modified,
+    snapshot_response,
+)
 from perfmon.api.longpoll import starting_error, wait_or_shutdown, wait_seconds
 from perfmon.api.params import Choice, Number, Param
 from perfmon.api.prebuilt import wait_parked
 from perfmon.api.security import GUARD
 from perfmon.sampling.collectors import top_by
 from perfmon.sampling.hub import Hub
+from perfmon.sampling.snapshot import Snapshot
 from perfmon.store.base import HistoryStore
 
 HUB = web.AppKey("hub", Hub)
@@ -59,8 +67,16 @@ async def performance(request: web.Request) -> web.StreamResponse:
             answer = await wait_parked(request, hub, snapshot, wait)
             if answer is not None:
                 return answer
-        return not_modified(snapshot.etag)
+        return not_modified(representation_etag(request, snapshot))
     return snapshot_response(request, snapshot)
+
+
+def representation_etag(request: web.Request, snapshot: Snapshot) -> str:
+    """The tag of what a 200 would send this client now: a 304 names that one (RFC 9110 15.4.5)."""
+    accept_encoding = request.headers.get(hdrs.ACCEPT_ENCODING)
+    if snapshot.body_gzip is not None and accept_encoding and accepts_gzip(accept_encoding):
+        return snapshot.etag_gzip
+    return snapshot.etag
 
 
 async def history(request: web.Request) -> web.Response:
@@ -78,7 +94,7 @@ async def processes(request: web.Request) -> web.StreamResponse:
         raise starting_error()
     etag = f"{hub.instance_id}-p{table.scan_seq}"
     headers = {"ETag": f'"{etag}"', hdrs.CACHE_CONTROL: NO_CACHE}
-    if etag_matches(request, etag):
+    if etag_matches(request, etag, f"{etag}-gzip"):  # json_response marks a gzip answer's tag
         return web.Response(status=304, headers=secured(headers))
     count = DEFAULT_PROCESS_LIMIT if limit is None else int(limit)
     rows = top_by(table.processes, PROCESS_SORT_FIELDS[sort], count)

@@ -104,8 +104,13 @@ def json_response(request: web.Request, payload: Any, status: int = 200,
     body = json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()
     response = web.Response(body=body, status=status, content_type="application/json",
                             headers=secured(headers))
-    if len(body) >= COMPRESS_MIN_BYTES and accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")):
-        response.enable_compression(web.ContentCoding.gzip)
+    if len(body) >= COMPRESS_MIN_BYTES:  # the answer depends on Accept-Encoding: caches must know
+        response.headers[hdrs.VARY] = "Accept-Encoding"
+        if accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")):
+            response.enable_compression(web.ContentCoding.gzip)
+            etag = response.headers.get(hdrs.ETAG)
+            if etag:  # another representation, another strong validator (RFC 9110 8.8.3)
+                response.headers[hdrs.ETAG] = f'{etag[:-1]}-gzip"'
     return response
 
 
