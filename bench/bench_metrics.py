@@ -11,9 +11,11 @@ and, for perfmon, the Bearer token.
    second, p99, bytes per response and the server's CPU time per request. perfmon answers
    every scrape of one sample from bytes made once; node_exporter reads /proc and /sys on
    every scrape, which is its design.
-2. Scraped once a second, as Prometheus would at its shortest interval (every perfmon
-   scrape then meets a new sample, so every one renders): each server's CPU over the
-   phase, against a phase of the same length with nobody scraping. The difference per
+2. Scraped once a second over a kept-alive connection, as Prometheus would at its shortest
+   interval (every perfmon scrape then meets a new sample, so every one renders): each
+   server's CPU against as long with nobody polling, and each scrape's latency; and, for
+   scale, perfmon's cheapest request (``/api/health``) polled the same way. Three rounds of
+   the three kinds of phase, alternating. The difference per
    scrape is the server time a scrape costs, HTTP included. With ``--before PATH`` (a
    worktree of a commit before /metrics: ``git worktree add /tmp/perfmon-prev d4ae575``)
    that perfmon idles alongside: what /metrics and the counters cost a server nobody scrapes.
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gzip
+import http.client
 import secrets
 import shutil
 import statistics
@@ -41,12 +44,13 @@ import threading
 import time
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
 from bench_api import Server, WrkResult, cpu_seconds, run_wrk, running, spawn, start_perfmon, wait_ready
-from common import check_checkout, checkout_env, free_port
+from common import check_checkout, checkout_env, free_port, percentile
 
 from perfmon.api.prometheus import METRICS_GZIP_LEVEL, Renderer, render
 from perfmon.sampling.hub import Hub
@@ -55,6 +59,7 @@ from perfmon.sampling.sampler import Sampler
 PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
                      "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 HOST = "127.0.0.1"
+PAIRS = 3  # rounds of alternating phases
 
 
 def start_node_exporter(command: str, workdir: Path) -> Server:
@@ -95,27 +100,56 @@ def sizes(url: str, token: str | None) -> tuple[int, int]:
     return len(body), len(gzip.decompress(body)) if zipped else len(body)
 
 
-def scraped_once_a_second(servers: dict[str, tuple[Server, str | None]], seconds: float,
-                          scrape: bool) -> dict[str, float]:
-    """Each server's CPU seconds over ``seconds``, scraped once a second (or left alone)."""
-    processes = {name: psutil.Process(server.proc.pid) for name, (server, _) in servers.items()}
+Polled = dict[str, tuple[Server, str, str | None]]  # name -> (server, path, token)
+
+
+@dataclass
+class Phases:
+    """CPU seconds per server and request latencies, summed over the phases of one kind."""
+
+    cpu: dict[str, float] = field(default_factory=dict)
+    latency: dict[str, list[float]] = field(default_factory=dict)
+
+
+def polled_once_a_second(watched: dict[str, Server], polled: Polled, seconds: float, into: Phases) -> None:
+    """Poll each of ``polled`` once a second over a kept-alive connection (as Prometheus does) for
+    ``seconds``; add every watched server's CPU seconds and each request's latency to ``into``."""
+    processes = {name: psutil.Process(server.proc.pid) for name, server in watched.items()}
     before = {name: cpu_seconds(p) for name, p in processes.items()}
     stop = threading.Event()
 
-    def poll(url: str, token: str | None) -> None:
-        while not stop.wait(1.0):
-            with urllib.request.urlopen(urllib.request.Request(url, headers=headers(token)), timeout=5) as r:
-                r.read()
+    def poll(name: str, server: Server, path: str, token: str | None) -> None:
+        connection = http.client.HTTPConnection(HOST, server.port, timeout=5)
+        took = into.latency.setdefault(name, [])
+        try:
+            while not stop.wait(1.0):
+                started = time.perf_counter()
+                connection.request("GET", path, headers=headers(token))
+                connection.getresponse().read()
+                took.append(time.perf_counter() - started)
+        finally:
+            connection.close()
 
-    threads = [threading.Thread(target=poll, args=(server.url + "/metrics", token), daemon=True)
-               for server, token in servers.values()] if scrape else []
+    threads = [threading.Thread(target=poll, args=(name, *target), daemon=True)
+               for name, target in polled.items()]
     for thread in threads:
         thread.start()
     time.sleep(seconds)
     stop.set()
     for thread in threads:
         thread.join(5)
-    return {name: cpu_seconds(p) - before[name] for name, p in processes.items()}
+    for name, process in processes.items():
+        into.cpu[name] = into.cpu.get(name, 0.0) + cpu_seconds(process) - before[name]
+
+
+def phases(watched: dict[str, Server], kinds: dict[str, Polled], seconds: float) -> dict[str, Phases]:
+    """Each kind of phase (what is polled) for ``seconds`` in all, in PAIRS alternating rounds, so
+    that a drift in the background (the sampler, a neighbour) hits every kind alike."""
+    results = {kind: Phases() for kind in kinds}
+    for _ in range(PAIRS):
+        for kind, polled in kinds.items():
+            polled_once_a_second(watched, polled, seconds / PAIRS, results[kind])
+    return results
 
 
 async def real_samples(count: int) -> list[dict[str, Any]]:
@@ -157,7 +191,7 @@ def render_times(runs: int) -> dict[str, float]:
 
 
 def report(results: dict[str, list[WrkResult]], body_sizes: dict[str, tuple[int, int]],
-           cpu: dict[str, tuple[float, float | None]], renders: dict[str, float], args: argparse.Namespace,
+           measured: dict[str, Phases], renders: dict[str, float], args: argparse.Namespace,
            version: str) -> None:
     ours = statistics.median(r.requests_per_second for r in results["perfmon"])
     print("\n| /metrics of | req/s (median) | ratio perfmon / it | p99 ms | bytes gzip / plain "
@@ -169,17 +203,18 @@ def report(results: dict[str, list[WrkResult]], body_sizes: dict[str, tuple[int,
         p99 = statistics.median(r.p99_ms for r in runs)
         print(f"| {name} | {rps:.0f} | {ours / rps:.1f}x | {p99:.2f} | {zipped} / {plain} "
               f"| {per_request:.0f} µs |")
-    print(f"\nscraped once a second for {args.seconds:g} s, against {args.seconds:g} s with nobody "
-          "scraping:\n\n"
-          "| server | CPU idle, % of a core | CPU scraped, % | server time per scrape |\n"
+    idle, scraped, health = (measured[k] for k in ("idle", "/metrics", "/api/health"))
+    print(f"\neach kind of phase {args.seconds:g} s in all, {PAIRS} alternating rounds: nobody polling, "
+          "/metrics scraped once a second, perfmon's /api/health polled once a second\n\n"
+          "| server, polled | CPU, % of a core | CPU per request over idle | latency median (p90) |\n"
           "| --- | ---: | ---: | ---: |")
-    for name, (idle, scraped) in cpu.items():
-        if scraped is None:  # the older build: it has no /metrics, it only idles
-            print(f"| {name} | {idle / args.seconds * 100:.2f} | - | - |")
-            continue
-        per_scrape = (scraped - idle) / args.seconds * 1e3
-        print(f"| {name} | {idle / args.seconds * 100:.2f} | {scraped / args.seconds * 100:.2f} "
-              f"| {per_scrape:.2f} ms |")
+    for name, used in idle.cpu.items():
+        print(f"| {name}, nobody | {used / args.seconds * 100:.2f} | | |")
+    for label, phase in (("/metrics", scraped), ("/api/health", health)):
+        for name, took in phase.latency.items():
+            extra = (phase.cpu[name] - idle.cpu[name]) / len(took) * 1e3
+            print(f"| {name}, {label} | {phase.cpu[name] / args.seconds * 100:.2f} | {extra:.2f} ms "
+                  f"| {statistics.median(took) * 1e3:.2f} ms ({percentile(took, 0.9) * 1e3:.2f} ms) |")
     print("\nrender of one real sample (median of "
           f"{args.render_runs}): " + ", ".join(f"{k} {v:.3f} ms" for k, v in renders.items()))
     print(f"\n{version}, psutil {psutil.__version__}\ncommand: python bench/bench_metrics.py --duration "
@@ -230,11 +265,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     label = f"round {round_number} {name}"
                     results[name].append(run_wrk(label, command, args.duration, server))
             time.sleep(5)  # the load's aftermath settles
-            idle_servers = {**servers, **{b.name: (b, token) for b in before}}
-            idle = scraped_once_a_second(idle_servers, args.seconds, scrape=False)
-            scraped = scraped_once_a_second(servers, args.seconds, scrape=True)
-    cpu = {name: (idle[name], scraped.get(name)) for name in idle}
-    report(results, body_sizes, cpu, render_times(args.render_runs), args, version)
+            watched = {perfmon.name: perfmon, node.name: node, **{b.name: b for b in before}}
+            measured = phases(watched, {
+                "idle": {},
+                "/metrics": {"perfmon": (perfmon, "/metrics", token),
+                             "node_exporter": (node, "/metrics", None)},
+                "/api/health": {"perfmon": (perfmon, "/api/health", token)},
+            }, args.seconds)
+    report(results, body_sizes, measured, render_times(args.render_runs), args, version)
     return 0
 
 
