@@ -87,7 +87,9 @@ async def test_an_unchanged_sample_is_revalidated_not_resent(api: tuple[CountedA
         assert await client.performance(2) is first
         await counted.sample(1)
         assert (await client.performance(2))["seq"] == 2
-        assert counted.statuses == [200, 304, 200]
+        # the 200 more is the one held read that learns when the API publishes, woken by that sample
+        assert counted.statuses == [200, 304, 200, 200]
+        assert client.planner.knows_phase(counted.monitor.hub.instance_id)
         await client.processes("cpu", 5, 2)
         await client.processes("cpu", 5, 2)
         assert counted.statuses[-2:] == [200, 304]
@@ -106,7 +108,9 @@ async def test_tabs_share_one_request_per_resource(api: tuple[CountedApi, str], 
                                        raw_open=False, now=wall)
 
     await asyncio.gather(*(one(index) for index in range(TABS)))
-    assert counted.counts == {"/api/performance": 1, "/api/history": 1, "/api/processes": 1}
+    # /api/performance twice: the latest sample, and one held read (still parked) learning the phase
+    assert counted.counts == {"/api/performance": 2, "/api/history": 1, "/api/processes": 1}
+    assert counted.monitor.hub.waiters == 1
     assert all(cursor["seq"] == 3 and cursor["link"] == "up" for cursor in cursors)
 
 
@@ -208,3 +212,48 @@ async def test_unavailability_is_logged_once_and_so_is_the_recovery(
                     "is the API server running? (pages keep retrying; logged once)"),
         ("INFO", f"API {url} answers again"),
     ]
+
+
+async def test_one_held_read_learns_when_the_api_publishes_then_ticks_are_timed_by_it(
+    api: tuple[CountedApi, str], client: PerformanceClient, wall: FakeClock,
+) -> None:
+    counted, _ = api
+    await counted.sample(1)
+    first = await client.performance(2)
+    await client.performance(2)  # a second tab: no second learning read
+    async with asyncio.timeout(5):
+        while counted.monitor.hub.waiters < 1:  # the held read is parked at the API
+            await asyncio.sleep(0.001)
+    assert counted.counts["/api/performance"] == 2 and not client.planner.knows_phase(first["instance_id"])
+    assert client.planner.plan(first["instance_id"], first["timestamp"], 1.0).aligned  # a first guess
+    wall.advance(1.0)  # the API's clock: its next sample, a second later
+    published = time.monotonic()
+    await counted.sample(1)  # the API publishes: the held read is answered at once
+    async with asyncio.timeout(5):
+        while not client.planner.knows_phase(first["instance_id"]):
+            await asyncio.sleep(0.001)
+    assert client.planner.offset is not None and counted.monitor.hub.latest is not None
+    estimated = client.planner.offset + counted.monitor.hub.latest.timestamp  # when sample 2 came here
+    assert published <= estimated <= time.monotonic()
+    await client.performance(2)
+    assert counted.counts["/api/performance"] <= 3  # known now: no more learning reads
+
+
+async def test_a_tick_just_before_the_next_sample_is_held_until_it_is_published(
+    api: tuple[CountedApi, str], client: PerformanceClient, wall: FakeClock,
+) -> None:
+    counted, _ = api
+    await counted.sample(1)
+    sample = await client.performance(2)
+    instance = sample["instance_id"]
+    # the API published sample 1 just now: its next is due in a second, by the phase learnt
+    client.planner.observe(instance, sample["timestamp"], received=time.monotonic(), woken=True)
+    client.planner.observe(instance, sample["timestamp"] - 1.0, received=time.monotonic() - 1.9, woken=True)
+    # as if sample 1 had been published 0.9 s ago: sample 2 is due in 0.1 s, so a tick now waits for it
+    waiting = asyncio.ensure_future(client.performance(2))
+    async with asyncio.timeout(5):
+        while counted.monitor.hub.waiters < 1:
+            await asyncio.sleep(0.001)
+    assert not waiting.done()
+    await counted.sample(1)
+    assert (await waiting)["seq"] == 2

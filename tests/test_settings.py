@@ -127,7 +127,7 @@ def test_dashboard_defaults_flags_and_environment() -> None:
 
 
 @pytest.mark.parametrize(("argv", "complaint"), [
-    (["--poll-interval", "0.4"], "--poll-interval"),
+    (["--poll-interval", "0.2"], "--poll-interval"),
     (["--api-url", "127.0.0.1:8000"], "is not an http:// or https:// URL"),
     (["--api-url", "http://host:99999"], "--api-url"),
     (["--warning-percent", "96"], "--warning-percent 96 is above --critical-percent 95"),

@@ -198,8 +198,9 @@ def default_data_dir() -> Path:
 
 def add_poll_option(parser: argparse.ArgumentParser) -> None:
     """Add --poll-interval, shared by the dashboard and the launcher."""
-    parser.add_argument("--poll-interval", type=bounded_float(0.5, 3600), default=5.0, metavar="SECONDS",
-                        help="seconds between the dashboard's polls, 0.5-3600 (default: %(default)s)")
+    parser.add_argument("--poll-interval", type=bounded_float(0.25, 3600), default=5.0, metavar="SECONDS",
+                        help="seconds between the dashboard's polls, 0.25-3600, rounded to whole sampling "
+                             "intervals and timed to come just after a sample (default: %(default)s)")
 
 
 def add_threshold_options(parser: argparse.ArgumentParser) -> None:

@@ -63,12 +63,17 @@ class ApiHttp:
         return self.base_url + path + ("?" + urlencode(params) if params else "")
 
     async def get_json(self, path: str, params: dict[str, Any] | None, timeout: float,
-                       conditional: bool = False) -> dict[str, Any]:
-        """A JSON object from the API; with ``conditional``, revalidated by ETag (304 reuses it)."""
+                       conditional: bool = False, wait: float | None = None) -> dict[str, Any]:
+        """A JSON object from the API; with ``conditional``, revalidated by ETag (304 reuses it).
+
+        ``wait``: a conditional read the API holds until the answer changes, for up to that
+        many seconds (its ``?wait=``), when there is a cached answer to revalidate.
+        """
         url = self.url(path, params)
         cached = self._cache.get(url) if conditional else None
         headers = {"If-None-Match": cached[0]} if cached else {}
-        async with self._request(url, headers, timeout) as response:
+        held = self.url(path, {**(params or {}), "wait": f"{wait:.3f}"}) if cached and wait else url
+        async with self._request(held, headers, timeout) as response:
             if response.status == 304 and cached:
                 return cached[1]
             body = decode(self.netloc, response.status, response.reason, response.headers,

@@ -46,6 +46,8 @@ def encode(view: View) -> dict[str, Any]:
         encoded["x"] = view.x
     if view.age_seconds is not None:
         encoded["age"] = view.age_seconds
+    if view.next_seconds is not None:
+        encoded["next"] = round(view.next_seconds * 1000)  # ms, for the browser's setTimeout
     return encoded
 
 
@@ -97,7 +99,7 @@ def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Sett
         ClientsideFunction(namespace="perfmon", function_name="render"),
         [Output(component, prop) for component, prop in (key.rsplit(".", 1) for key in ids.RENDER_KEYS)]
         + [Output(ids.RENDERED, "data")],
-        Input(ids.VIEW, "data"), State(ids.RENDER_KEYS_STORE, "data"),
+        Input(ids.VIEW, "data"), State(ids.RENDER_KEYS_STORE, "data"), State(ids.SETTINGS, "data"),
     )
     app.clientside_callback(  # also on each view, so the age agrees with the badge at once
         ClientsideFunction(namespace="perfmon", function_name="age"),

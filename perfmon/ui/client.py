@@ -9,6 +9,8 @@ tabs' cursor reads are answered from the rows the server already follows
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -18,6 +20,7 @@ from urllib.parse import urlsplit
 
 from perfmon.ui.api_http import ApiHttp, ApiStarting, ApiUnavailable
 from perfmon.ui.recent import RecentHistory
+from perfmon.ui.schedule import TickPlanner
 from perfmon.ui.shared import Fetch, SharedAnswers, TimedOut
 
 __all__ = ["ApiStarting", "ApiUnavailable", "PerformanceClient", "range_params"]
@@ -28,6 +31,9 @@ T = TypeVar("T")
 TAIL_READ = 3600  # rows per cursor read of the tail: the API's own default
 SHARED_PART = 0.8  # of a poll interval: how long an answer is reused
 NEXT_SAMPLE_MARGIN = 0.05  # ask again this long after a sample is due: it is published by then
+HOLD_RESERVE_SECONDS = 0.1  # of a tick's budget, kept for what it reads after a held read
+MAX_LEARN_SECONDS = 60.0  # the API holds a read this long at most
+LEARN_SLACK_SECONDS = 0.5
 
 
 def range_params(start: float, end: float, points: int) -> dict[str, Any]:
@@ -62,6 +68,8 @@ class PerformanceClient:
         self.netloc = urlsplit(self.base_url).netloc
         self.window_seconds = SHARED_PART * poll_seconds
         self.shared = SharedAnswers(monotonic)
+        self.planner = TickPlanner(poll_seconds, monotonic=monotonic)
+        self._learning: asyncio.Task[None] | None = None  # the held read that learns the phase
         self.recent = RecentHistory()
         self._wall = wall
         self._reachable: bool | None = None  # for logging changes once, however many tabs poll
@@ -76,9 +84,53 @@ class PerformanceClient:
         await self.http.close()
 
     async def performance(self, timeout: float) -> dict[str, Any]:
-        """The latest sample (``GET /api/performance``), revalidated with its ETag."""
-        return await self._shared("performance", lambda budget: self.http.get_json(
-            "/api/performance", None, budget, conditional=True), timeout, self._until_next_sample)
+        """The latest sample (``GET /api/performance``), revalidated with its ETag.
+
+        When the next sample is due within moments (a tick aimed just before it, see
+        :mod:`perfmon.ui.schedule`), the read is held until the API publishes it (``?wait=``),
+        within the budget: one held read per sample for all tabs.
+        """
+        sample = await self._shared("performance", self._latest, timeout, self._until_next_sample)
+        self._learn_phase(sample)
+        try:
+            hold = self.planner.hold(sample["instance_id"], float(sample["timestamp"]),
+                                     float(sample["interval_seconds"]))
+        except (KeyError, TypeError, ValueError):
+            return sample
+        wait = None if hold is None else min(hold, timeout - HOLD_RESERVE_SECONDS)
+        if wait is None or wait <= 0:
+            return sample
+        seq = sample.get("seq")
+        return await self._shared(("held", sample["instance_id"], seq), lambda budget: self._latest(
+            budget, wait, seq), timeout, self._until_next_sample)
+
+    async def _latest(self, budget: float, wait: float | None = None, after: Any = None) -> dict[str, Any]:
+        """The latest sample; with ``wait``, held until one newer than the sample ``after`` (a seq)."""
+        answer = await self.http.get_json("/api/performance", None, budget, conditional=True, wait=wait)
+        with contextlib.suppress(KeyError, TypeError, ValueError):  # read as it arrives: the phase
+            self.planner.observe(str(answer["instance_id"]), float(answer["timestamp"]),
+                                 woken=wait is not None and answer["seq"] != after)
+        return answer
+
+    def _learn_phase(self, sample: dict[str, Any]) -> None:
+        """Until a held read of this API instance was answered at a publication, start one (once):
+        within an interval the ticks of every tab come just after the samples."""
+        instance = sample.get("instance_id")
+        interval = sample.get("interval_seconds")
+        if (self._learning is not None or not isinstance(instance, str) or self.planner.knows_phase(instance)
+                or not isinstance(interval, (int, float)) or not 0 < interval <= MAX_LEARN_SECONDS):
+            return
+        held = self._held_read(float(interval), sample.get("seq"))
+        self._learning = asyncio.get_running_loop().create_task(held)
+
+    async def _held_read(self, interval: float, after: Any) -> None:
+        try:
+            await self._latest(interval + LEARN_SLACK_SECONDS + 1.0, wait=interval + LEARN_SLACK_SECONDS,
+                               after=after)
+        except ApiUnavailable:
+            pass  # the ticks say so; the next tick tries again
+        finally:
+            self._learning = None
 
     async def processes(self, sort: str, limit: int, timeout: float) -> dict[str, Any]:
         """The latest process scan sorted by ``sort`` (``cpu`` or ``memory``), revalidated."""

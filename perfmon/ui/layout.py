@@ -138,6 +138,8 @@ def page(settings: Settings, api_url: str, signs_in: bool = False) -> html.Div:
         dcc.Store(id=ids.VIEW, storage_type="memory"),
         dcc.Store(id=ids.RENDER_KEYS_STORE, data=list(ids.RENDER_KEYS)),
         dcc.Store(id=ids.SETTINGS, data={"poll_seconds": settings.poll_interval_seconds}),
-        dcc.Interval(id=ids.TICK, interval=int(settings.poll_interval_seconds * 1000)),
+        # The poll's input: its own timer is off; assets/perfmon.js counts ticks at the times each
+        # view says (just after the API's next sample), so they follow the sampler, never overlap.
+        dcc.Interval(id=ids.TICK, interval=int(settings.poll_interval_seconds * 1000), disabled=True),
         dcc.Interval(id=ids.CLOCK, interval=1000),
     ])

@@ -45,8 +45,13 @@ class Settings:
 
     @property
     def budget_seconds(self) -> float:
-        """All of a tick's requests must finish well before the next tick (plotly/dash#941)."""
-        return min(3.0, 0.6 * self.poll_interval_seconds)
+        """How long a tick's requests may take in all: a hung API costs a tick no more.
+
+        The browser asks for the next tick only when a view has come (``assets/perfmon.js``), so
+        ticks never overlap (the dropped results of plotly/dash#941); a budget longer than a short
+        poll interval only delays the next tick.
+        """
+        return min(3.0, max(0.5, 0.6 * self.poll_interval_seconds))
 
 
 def new_cursor() -> Cursor:
@@ -96,6 +101,8 @@ async def tick(client: PerformanceClient, cursor: Cursor | None, settings: Setti
         await update_charts(view, cursor, client, sample, span, remaining)
         link_up(view.updates, cursor, client.base_url, now())
         show_sample(view, cursor, sample, settings, raw_open, raw_toggled, now())
+        view.next_seconds = client.planner.plan(sample["instance_id"], sample["timestamp"],
+                                                sample["interval_seconds"]).delay
     except ApiUnavailable as exc:
         link_failed(view.updates, cursor, str(exc), settings, now(), starting=isinstance(exc, ApiStarting))
         return view, cursor

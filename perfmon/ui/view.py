@@ -22,3 +22,4 @@ class View:
     age_seconds: float | None = None
     n: int = 0  # the view's number for this tab: the browser notices one it never got
     full: bool = False  # made from a fresh cursor: it assumes nothing on screen
+    next_seconds: float | None = None  # when the tab should tick again (None: its poll interval)

@@ -1,6 +1,6 @@
 /* perfmon dashboard, browser side. No requests of its own: it spreads what a tick returned
-   over the page (render), ages the "updated N s ago" line (age) and passes on a chart's
-   zoom (zoom). */
+   over the page (render), times the next tick as the server says (schedule), ages the
+   "updated N s ago" line (age) and passes on a chart's zoom (zoom). */
 (function () {
   "use strict";
   const NS = "dash_html_components";
@@ -8,6 +8,33 @@
   // rendered; lost: a view went missing (Dash keeps only the newest value of a store, so two
   // views that land while the page is busy reach render() as one) until a full view comes.
   const state = {age: null, view: null, last: null, lost: false};
+  // The poll's own timer: the server says with each view when to tick next (just after the API's
+  // next sample is due); the next tick is asked for only when a view came, so ticks never
+  // overlap. If none comes (a failed callback), the age clock ticks again after a while.
+  const TICK = "tick";
+  const WATCHDOG_MS = 4000;  // beyond the poll interval: longer than any tick's budget (3 s)
+  const timer = {next: null, ticks: 0, active: Date.now()};
+
+  function fire() {
+    clearTimeout(timer.next);
+    timer.next = null;
+    timer.ticks += 1;
+    timer.active = Date.now();
+    window.dash_clientside.set_props(TICK, {n_intervals: timer.ticks});
+  }
+
+  function schedule(view, settings) {
+    const poll = 1000 * ((settings && settings.poll_seconds) || 5);
+    const delay = typeof view.next === "number" ? view.next : poll;
+    clearTimeout(timer.next);
+    timer.active = Date.now();
+    timer.next = setTimeout(fire, Math.max(0, Math.min(delay, poll + WATCHDOG_MS)));
+  }
+
+  function watchdog(settings) {
+    const poll = 1000 * ((settings && settings.poll_seconds) || 5);
+    if (timer.next === null && Date.now() - timer.active > poll + WATCHDOG_MS) fire();
+  }
 
   function el(type, props) {
     return {type: type, namespace: NS, props: props};
@@ -70,10 +97,11 @@
     perfmon: {
       // Every update of a view, in the order of keys; then what became of the view, for the
       // next tick: {n}, or {lost: true} to have the screen sent whole again.
-      render: function (view, keys) {
+      render: function (view, keys, settings) {
         const skip = window.dash_clientside.no_update;
         const out = keys.map(function () { return skip; });
         if (!view) return out.concat([skip]);
+        if (view !== state.view) schedule(view, settings);
         remember(view);
         const gap = !view.full && (state.last === null || view.n !== state.last + 1);
         state.lost = view.full ? false : state.lost || gap;
@@ -97,6 +125,8 @@
         return window.dash_clientside.no_update;
       },
       age: function (_ticks, view, settings) {
+        watchdog(settings);
+        if (view && view !== state.view) schedule(view, settings);
         remember(view);
         if (!state.age) return ["waiting for the first sample", "age"];
         const age = state.age[0] + (Date.now() - state.age[1]) / 1000;
