@@ -257,3 +257,16 @@ async def test_a_tick_just_before_the_next_sample_is_held_until_it_is_published(
     assert not waiting.done()
     await counted.sample(1)
     assert (await waiting)["seq"] == 2
+
+
+async def test_closing_the_client_stops_a_held_read_learning_the_phase(api: tuple[CountedApi, str]) -> None:
+    counted, url = api
+    client = PerformanceClient(url, poll_seconds=1.0)
+    await counted.sample(1)
+    await client.performance(2)
+    async with asyncio.timeout(5):
+        while counted.monitor.hub.waiters < 1:  # the held read is parked at the API
+            await asyncio.sleep(0.001)
+    learning = client._learning
+    await client.close()
+    assert learning is not None and learning.cancelled() and client._learning is None

@@ -80,7 +80,12 @@ class PerformanceClient:
         return self.shared.requests + self.http.direct
 
     async def close(self) -> None:
-        """Close the pooled connections."""
+        """Stop a held read that is learning the phase, and close the pooled connections."""
+        learning = self._learning
+        if learning is not None:
+            learning.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await learning
         await self.http.close()
 
     async def performance(self, timeout: float) -> dict[str, Any]:
