@@ -119,3 +119,14 @@ def test_no_hold_when_the_next_sample_is_not_due_soon_or_unknown() -> None:
     assert planner.hold("a", API_T0, 1.0) == pytest.approx(0.102 + HOLD_SLACK_SECONDS)
     mono.advance(2.0)
     assert planner.hold("a", API_T0, 1.0) is None  # long overdue: the sampler is late, do not wait
+
+
+def test_samples_further_apart_than_the_poll_keep_the_poll_until_one_is_due_within_it() -> None:
+    mono = FakeClock(100.0)
+    planner = TickPlanner(5.0, monotonic=mono)  # polling every 5 s, sampling every minute
+    published(planner, mono, API_T0)
+    plan = planner.plan("a", API_T0, 60.0)
+    assert (plan.delay, plan.aligned) == (5.0, False)  # the badge and the processes stay fresh
+    mono.advance(54.0)  # the next sample is due in about 6 s: the tick comes just before it
+    plan = planner.plan("a", API_T0, 60.0)
+    assert plan.aligned and plan.delay == pytest.approx(160.002 - early(60.0) - 154.0)

@@ -14,7 +14,9 @@ long-poll, woken as the sample was published), so ``timestamp + offset`` says wh
 became visible here, whatever the API's clock says: skewed by a day, it is just a large offset.
 
 The next tick is due a whole number of sampling intervals after the newest sample, the poll
-interval rounded to them (at least one). It aims a little early, and the server holds a tick
+interval rounded to them (at least one), unless that is more than 1.5 polls (or a second)
+away: with samples far apart (a minute, say), ticks keep the poll interval, for the badge and
+the process table, until the next sample is due within it. It aims a little early, and the server holds a tick
 that finds no new sample yet until the next one is published (``hold``): the answer to that
 held read arrives as the sample is published, the least delayed of all, so the estimate
 settles on the true phase within a few ticks however late the first answers came. A
@@ -34,6 +36,8 @@ OBSERVATIONS = 32  # recent answers whose least delay estimates the offset (drif
 EARLY_SECONDS = 0.1  # ticks aim this long before a sample is due (at most a quarter interval) ...
 HOLD_SLACK_SECONDS = 0.15  # ... and the server holds them until it is published, this much late at most
 MIN_DELAY_SECONDS = 0.05  # never schedule a tick sooner than this after a view
+MAX_STRETCH = 1.5  # an aligned tick may come this many poll intervals after the last, no later ...
+STRETCH_FLOOR_SECONDS = 1.0  # ... or this long: a poll shorter than the sampling rounds up to it
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,8 @@ class TickPlanner:
             return plain
         while due < MIN_DELAY_SECONDS:  # the tab is behind by a sample or so: the next one due
             due += interval
+        if due > max(MAX_STRETCH * self.poll_seconds, STRETCH_FLOOR_SECONDS):  # samples far apart:
+            return plain  # the badge and processes follow the poll, until a sample is due within it
         return Plan(due, aligned=True)
 
     def hold(self, instance_id: str, timestamp: float, interval: float) -> float | None:
