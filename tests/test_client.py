@@ -54,6 +54,12 @@ class CountedApi:
     def hang(self) -> None:
         self.released.clear()
 
+    async def parked(self) -> None:
+        """Return once a request waits at the API for the next sample (the hub counts it)."""
+        async with asyncio.timeout(5):
+            while self.monitor.hub.waiters < 1:
+                await asyncio.sleep(0.001)
+
     async def sample(self, count: int = 1) -> int:
         for _ in range(count):
             snapshot = await self.monitor.sampler.sample_once()
@@ -221,9 +227,7 @@ async def test_one_held_read_learns_when_the_api_publishes_then_ticks_are_timed_
     await counted.sample(1)
     first = await client.performance(2)
     await client.performance(2)  # a second tab: no second learning read
-    async with asyncio.timeout(5):
-        while counted.monitor.hub.waiters < 1:  # the held read is parked at the API
-            await asyncio.sleep(0.001)
+    await counted.parked()  # the held read waits at the API for the next sample
     assert counted.counts["/api/performance"] == 2 and not client.planner.knows_phase(first["instance_id"])
     assert client.planner.plan(first["instance_id"], first["timestamp"], 1.0).aligned  # a first guess
     wall.advance(1.0)  # the API's clock: its next sample, a second later
@@ -251,9 +255,7 @@ async def test_a_tick_just_before_the_next_sample_is_held_until_it_is_published(
     client.planner.observe(instance, sample["timestamp"] - 1.0, received=time.monotonic() - 1.9, woken=True)
     # as if sample 1 had been published 0.9 s ago: sample 2 is due in 0.1 s, so a tick now waits for it
     waiting = asyncio.ensure_future(client.performance(2))
-    async with asyncio.timeout(5):
-        while counted.monitor.hub.waiters < 1:
-            await asyncio.sleep(0.001)
+    await counted.parked()  # the held read waits at the API for the next sample
     assert not waiting.done()
     await counted.sample(1)
     assert (await waiting)["seq"] == 2
@@ -264,9 +266,7 @@ async def test_closing_the_client_stops_a_held_read_learning_the_phase(api: tupl
     client = PerformanceClient(url, poll_seconds=1.0)
     await counted.sample(1)
     await client.performance(2)
-    async with asyncio.timeout(5):
-        while counted.monitor.hub.waiters < 1:  # the held read is parked at the API
-            await asyncio.sleep(0.001)
+    await counted.parked()  # the held read waits at the API for the next sample
     learning = client._learning
     await client.close()
     assert learning is not None and learning.cancelled() and client._learning is None

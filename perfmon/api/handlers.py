@@ -15,10 +15,10 @@ from perfmon.api.headers import secured
 from perfmon.api.history import history as history_answer
 from perfmon.api.http import (
     NO_CACHE,
-    accepts_gzip,
     etag_matches,
     json_response,
     not_modified,
+    sends_gzip,
     snapshot_response,
 )
 from perfmon.api.longpoll import starting_error, wait_or_shutdown, wait_seconds
@@ -27,7 +27,6 @@ from perfmon.api.prebuilt import wait_parked
 from perfmon.api.security import GUARD
 from perfmon.sampling.collectors import top_by
 from perfmon.sampling.hub import Hub
-from perfmon.sampling.snapshot import Snapshot
 from perfmon.store.base import HistoryStore
 
 HUB = web.AppKey("hub", Hub)
@@ -67,16 +66,9 @@ async def performance(request: web.Request) -> web.StreamResponse:
             answer = await wait_parked(request, hub, snapshot, wait)
             if answer is not None:
                 return answer
-        return not_modified(representation_etag(request, snapshot))
+        # a 304 names the tag of what a 200 would send this client now (RFC 9110 15.4.5)
+        return not_modified(snapshot.etag_gzip if sends_gzip(request, snapshot) else snapshot.etag)
     return snapshot_response(request, snapshot)
-
-
-def representation_etag(request: web.Request, snapshot: Snapshot) -> str:
-    """The tag of what a 200 would send this client now: a 304 names that one (RFC 9110 15.4.5)."""
-    accept_encoding = request.headers.get(hdrs.ACCEPT_ENCODING)
-    if snapshot.body_gzip is not None and accept_encoding and accepts_gzip(accept_encoding):
-        return snapshot.etag_gzip
-    return snapshot.etag
 
 
 async def history(request: web.Request) -> web.Response:

@@ -126,10 +126,15 @@ def snapshot_headers(etag: str, encoding: str | None) -> CIMultiDict[str]:
     return headers
 
 
+def sends_gzip(request: web.Request, snapshot: Snapshot) -> bool:
+    """Whether this client gets the snapshot's gzip bytes: it has some, and the client accepts them."""
+    accept_encoding = request.headers.get(hdrs.ACCEPT_ENCODING)
+    return snapshot.body_gzip is not None and bool(accept_encoding) and accepts_gzip(accept_encoding)
+
+
 def snapshot_response(request: web.Request, snapshot: Snapshot) -> web.Response:
     """The snapshot's pre-serialised bytes, gzip ones where accepted."""
-    accept_encoding = request.headers.get(hdrs.ACCEPT_ENCODING)
-    if snapshot.body_gzip is not None and accept_encoding and accepts_gzip(accept_encoding):
+    if sends_gzip(request, snapshot):
         return web.Response(body=snapshot.body_gzip,
                             headers=snapshot_headers(snapshot.etag_gzip, "gzip").copy())
     return web.Response(body=snapshot.body, headers=snapshot_headers(snapshot.etag, None).copy())
