@@ -142,6 +142,8 @@ def test_a_file_that_is_no_token_file_is_refused(capsys: pytest.CaptureFixture[s
     binary.write_bytes(b"\xff" * 40)
     binary.chmod(0o600)
     assert "it is not UTF-8 text" in refusal(capsys, ["--token-file", str(binary)], {})
+    assert f"the token file {tmp_path} is a directory, not a file" in \
+        refusal(capsys, ["--token-file", str(tmp_path)], {})
     missing = tmp_path / "missing"
     assert f"cannot read the token file {missing}: No such file or directory" in \
         refusal(capsys, ["--token-file", str(missing)], {})

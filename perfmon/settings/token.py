@@ -75,14 +75,19 @@ def read_token_file(path: Path, credentials: str | None = None) -> str:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOCTTY)
     except OSError as exc:
         raise TokenError(f"cannot read the token file {path}: {exc.strerror or exc}") from None
-    with os.fdopen(fd, "rb") as file:  # the checks and the read are of the same file
-        problem = file_problem(path, os.fstat(fd), credentials)
+    try:  # the checks and the read are of the same file
+        status = os.fstat(fd)
+        if stat.S_ISDIR(status.st_mode):
+            raise TokenError(f"the token file {path} is a directory, not a file")
+        problem = file_problem(path, status, credentials)
         if problem:
             raise TokenError(problem)
-        try:
+        with os.fdopen(fd, "rb", closefd=False) as file:
             data = file.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            raise TokenError(f"cannot read the token file {path}: {exc.strerror or exc}") from None
+    except OSError as exc:
+        raise TokenError(f"cannot read the token file {path}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
     if len(data) > MAX_FILE_BYTES:
         raise TokenError(f"the token file {path} is over {MAX_FILE_BYTES} bytes: it should hold one token")
     try:
