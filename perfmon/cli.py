@@ -1,8 +1,9 @@
-"""The ``perfmon`` command: ``perfmon run``, ``perfmon api``, ``perfmon dashboard``, ``perfmon --version``.
+"""The ``perfmon`` command: ``perfmon run``, ``api``, ``dashboard``, ``token``, ``perfmon --version``.
 
 Each command takes exactly the options (and PERFMON_* variables) of its script:
 ``run`` is ``run_http_polling_system.py``, ``api`` is ``performance_api_server.py`` and
-``dashboard`` is ``performance_dashboard_http_polling.py``. A command's module is
+``dashboard`` is ``performance_dashboard_http_polling.py``; ``token`` makes an access token
+(:mod:`perfmon.settings.token`). A command's module is
 imported only when it runs, so ``perfmon api`` never loads Dash.
 """
 
@@ -20,6 +21,8 @@ COMMANDS = {  # name: (module, function, summary)
     "api": ("perfmon.api.server", "main", "run the API server alone"),
     "dashboard": ("perfmon.runtime.launcher", "dashboard_main",
                   "run the dashboard alone, for an API that runs elsewhere"),
+    "token": ("perfmon.settings.token", "main",
+              "print a new random access token, or write it to a new file of mode 0600"),
 }
 
 

@@ -55,6 +55,7 @@ def test_the_unit_runs_unprivileged_and_hardened_with_the_token_as_a_credential(
 
 def test_its_command_line_is_one_the_launcher_takes(tmp_path: Path) -> None:
     (tmp_path / "token").write_text("0123456789abcdef0123456789abcdef\n")
+    (tmp_path / "token").chmod(0o600)  # as systemd hands a credential over: private
     [command] = directives(UNIT.read_text())["ExecStart"]
     argv = shlex.split(command.replace("${CREDENTIALS_DIRECTORY}", str(tmp_path)))
     assert argv[:2] == [INSTALLED, "run"]

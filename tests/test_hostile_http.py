@@ -30,7 +30,6 @@ from perfmon.api.limits import (
     ACCEPT_ERROR_MESSAGE,
     MAX_OPEN_FILES,
     AcceptErrorLimiter,
-    LogLimiter,
     install_accept_error_limiter,
     raise_open_files_limit,
 )
@@ -197,38 +196,6 @@ def test_normal_requests_share_a_kept_alive_connection(api: ServedApi) -> None:
             chunk = sock.recv(65_536)
             assert chunk, data
             data += chunk
-
-
-# --- the rate limiter ----------------------------------------------------------------------------
-
-def test_the_log_limiter_admits_one_event_per_window_and_counts_the_rest() -> None:
-    clock = FakeClock(0.0)
-    limiter = LogLimiter(60, clock)
-    assert limiter.admit() == 0
-    for _ in range(5):
-        clock.advance(11.5)
-        assert limiter.admit() is None  # up to t = 57.5
-    clock.advance(2.5)
-    assert limiter.admit() == 5  # t = 60: a new window, naming the five counted in the last one
-    clock.advance(59.75)
-    assert limiter.admit() is None  # the window starts at the line logged, not on a fixed grid
-    clock.advance(3600)
-    assert limiter.admit() == 1
-    clock.advance(60)
-    assert limiter.admit() == 0
-
-
-def test_the_log_limiter_names_the_count_in_its_next_line(caplog: pytest.LogCaptureFixture) -> None:
-    clock = FakeClock()
-    limiter = LogLimiter(60, clock)
-    logger = logging.getLogger("tests.limiter")
-    assert [limiter.warning(logger, "flood from %s", "here") for _ in range(4)] == [True, False, False, False]
-    clock.advance(60)
-    assert limiter.warning(logger, "flood from %s", "there")
-    assert [r.getMessage() for r in caplog.records] == [
-        "flood from here (further ones for 60 s are counted, not logged)",
-        "flood from there (3 more since the last such line; further ones for 60 s are counted, not logged)",
-    ]
 
 
 # --- running out of file descriptors -------------------------------------------------------------

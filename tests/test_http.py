@@ -1,4 +1,5 @@
-"""The API's HTTP helpers: strict query parameters, gzip negotiation, ETag matching, JSON responses."""
+"""The API's HTTP helpers: strict query parameters, gzip as negotiated (tests/test_edge.py has the parser),
+ETag matching, JSON responses."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from aiohttp.test_utils import TestClient, make_mocked_request
 from perfmon.api.errors import ApiError
 from perfmon.api.http import (
     COMPRESS_MIN_BYTES,
-    accepts_gzip,
     etag_matches,
     json_response,
     query_choice,
@@ -21,16 +21,6 @@ from perfmon.api.http import (
 )
 
 Client = TestClient[web.Request, web.Application]
-
-
-@pytest.mark.parametrize(("header", "expected"), [
-    ("gzip", True), ("gzip, deflate, br", True), ("GZIP;Q=0.3", True), ("x-gzip", True), ("*", True),
-    ("*;q=0, gzip", True), ("deflate;q=1, gzip;q=0.5", True),
-    ("gzip;q=0, *", False), ("gzip;q=0.000", False), ("identity", False), ("br", False), ("", False),
-    ("gzip;q=abc", False),
-])
-def test_accepts_gzip(header: str, expected: bool) -> None:
-    assert accepts_gzip(header) is expected
 
 
 def test_integer_bounds_read_as_integers() -> None:

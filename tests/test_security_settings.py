@@ -31,6 +31,7 @@ def test_the_token_comes_from_the_environment_or_a_file_never_a_flag(tmp_path: P
     assert parse_server_config([], {"PERFMON_TOKEN": f" {TOKEN}\n"}).security.token == TOKEN
     path = tmp_path / "token"
     path.write_text(TOKEN + "\n")
+    path.chmod(0o600)  # a token file others may read is refused (tests/test_token.py)
     assert parse_server_config(["--token-file", str(path)], {}).security.token == TOKEN
     assert parse_launcher_config([], {"PERFMON_TOKEN_FILE": str(path)}).dashboard.security.token == TOKEN
     assert TOKEN not in repr(parse_server_config([], {"PERFMON_TOKEN": TOKEN}))  # never in a log line
@@ -41,7 +42,7 @@ def test_the_token_comes_from_the_environment_or_a_file_never_a_flag(tmp_path: P
 @pytest.mark.parametrize(("argv", "env", "complaint"), [
     (["--host", "0.0.0.0"], {}, "listening on 0.0.0.0 without a token would open every endpoint"),
     (["--host", "192.0.2.1"], {}, "--token-file PATH (or set PERFMON_TOKEN); --insecure-no-auth"),
-    ([], {"PERFMON_TOKEN": "short"}, "the token must be at least 16 characters"),
+    ([], {"PERFMON_TOKEN": "short"}, "the token must be at least 22 characters"),
     ([], {"PERFMON_TOKEN": "has a space in it ok"}, "without spaces"),
     (["--token-file", "/nonexistent/token"], {}, "cannot read the token file /nonexistent/token"),
     (["--token-file", "/etc/hostname"], {"PERFMON_TOKEN": TOKEN}, "both --token-file and PERFMON_TOKEN"),

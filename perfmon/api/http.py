@@ -1,4 +1,4 @@
-"""HTTP helpers of the API: strict query parameters, gzip negotiation, ETags, JSON responses."""
+"""HTTP helpers of the API: strict query parameters, gzip (negotiated by perfmon.core.edge), ETags, JSON."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from multidict import CIMultiDict
 
 from perfmon.api.errors import ApiError
 from perfmon.api.headers import SECURITY_HEADERS, secured
+from perfmon.core.edge import accepts_gzip as accepts_gzip  # the API's modules take it from here
 from perfmon.sampling.snapshot import Snapshot
 
 COMPRESS_MIN_BYTES = 1024
@@ -64,27 +65,6 @@ def query_choice(query: Mapping[str, str], name: str, choices: Collection[str], 
     return raw
 
 
-@lru_cache(maxsize=64)
-def accepts_gzip(accept_encoding: str) -> bool:
-    """True if an Accept-Encoding header admits gzip: q > 0 for gzip, or else for ``*``."""
-    qualities: dict[str, float] = {}
-    for item in accept_encoding.lower().split(","):
-        coding, _, params = item.partition(";")
-        quality = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        qualities[coding.strip()] = quality
-    for coding in ("gzip", "x-gzip", "*"):  # an explicit gzip rules over the wildcard
-        if coding in qualities:
-            return qualities[coding] > 0
-    return False
-
-
 def etag_matches(request: web.Request, *tags: str) -> bool:
     """True if If-None-Match names one of ``tags`` (weak comparison, ``*`` included)."""
     raw = request.headers.get(hdrs.IF_NONE_MATCH)
@@ -128,8 +108,7 @@ def snapshot_headers(etag: str, encoding: str | None) -> CIMultiDict[str]:
 
 def sends_gzip(request: web.Request, snapshot: Snapshot) -> bool:
     """Whether this client gets the snapshot's gzip bytes: it has some, and the client accepts them."""
-    accept_encoding = request.headers.get(hdrs.ACCEPT_ENCODING)
-    return snapshot.body_gzip is not None and bool(accept_encoding) and accepts_gzip(accept_encoding)
+    return snapshot.body_gzip is not None and accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING))
 
 
 def snapshot_response(request: web.Request, snapshot: Snapshot) -> web.Response:

@@ -4,17 +4,19 @@ Each idle connection holds a file descriptor, and most Linux sessions start with
 1,024 against a hard limit far above it, so a server raises its own soft limit at startup. When
 descriptors still run out, asyncio logs ``socket.accept() out of system resource`` with a traceback
 on every failed accept (19.9 MB of log in 18 s, measured here); a flood of malformed requests
-would do the same through aiohttp. ``LogLimiter`` turns either into one line per window, with a count.
+would do the same through aiohttp. ``LogLimiter`` (perfmon.core.edge, shared with the dashboard) turns
+either into one line per window, with a count.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Callable
 from typing import Any
+
+from perfmon.core.edge import LogLimiter as LogLimiter  # the API's modules take it from here
 
 log = logging.getLogger(__name__)
 
@@ -23,39 +25,6 @@ ACCEPT_ERROR_WINDOW_SECONDS = 10.0
 ACCEPT_ERROR_MESSAGE = "socket.accept() out of system resource"  # asyncio's context["message"]
 
 ExceptionHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
-
-
-class LogLimiter:
-    """One log line per window: the first event of a window is logged, the rest only counted.
-
-    The next line logged says how many were counted since the line before it.
-    """
-
-    def __init__(self, window_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.window_seconds = window_seconds
-        self._clock = clock
-        self._window_end = -math.inf
-        self._suppressed = 0
-
-    def admit(self) -> int | None:
-        """None if this event falls in the current window (it is counted); else the count of the last one."""
-        now = self._clock()
-        if now < self._window_end:
-            self._suppressed += 1
-            return None
-        suppressed, self._suppressed = self._suppressed, 0
-        self._window_end = now + self.window_seconds
-        return suppressed
-
-    def warning(self, logger: logging.Logger, message: str, *args: object) -> bool:
-        """Log ``message % args`` at WARNING if the window admits it; returns whether it was logged."""
-        suppressed = self.admit()
-        if suppressed is None:
-            return False
-        earlier = f"{suppressed} more since the last such line; " if suppressed else ""
-        logger.warning(f"{message} ({earlier}further ones for %g s are counted, not logged)",
-                       *args, self.window_seconds)
-        return True
 
 
 def raise_open_files_limit(cap: int = MAX_OPEN_FILES) -> tuple[int, int]:

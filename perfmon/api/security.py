@@ -10,9 +10,11 @@ adds a header read and a constant-time comparison. In order:
    in ``Host``. No token is needed to be refused, and this comes before authentication.
 2. ``OPTIONS`` from an origin of ``--cors-origin`` is a preflight: 204 with what it may send.
    Browsers send preflights without credentials, so this comes before authentication.
-3. With a token: an address in a penalty (perfmon.api.failures) gets 429 whatever it sends;
-   then ``Authorization: Bearer <token>`` or 401. ``/api/health`` without any Authorization
-   header answers its status only, for load balancers.
+3. With a token: ``Authorization: Bearer <token>`` is served, always, even from an address in a
+   penalty (wrong tokens from one local process must not cut the dashboard off its API); anything
+   else is a 401, or a 429 without a log line from an address in a penalty (the failure throttle
+   of perfmon.core.edge). ``/api/health`` without any Authorization header answers its status
+   only, for load balancers.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from aiohttp import hdrs, web
 
 from perfmon.api.cors import preflight_response
 from perfmon.api.errors import Check, error_response
-from perfmon.api.failures import Failures
-from perfmon.api.limits import LogLimiter
+from perfmon.core.edge import FailureThrottle, LogLimiter
 from perfmon.settings import Security
+from perfmon.settings.token import MIN_TOKEN_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +45,22 @@ class Guard:
     """The checks of one server's requests, from its Security settings."""
 
     def __init__(self, security: Security, clock: Callable[[], float] = time.monotonic,
-                 failures: Failures | None = None) -> None:
+                 failures: FailureThrottle | None = None) -> None:
         if security.token == "":
-            raise ValueError("an empty token would let anyone in (the settings require 16 characters)")
+            raise ValueError(f"an empty token would let anyone in (the settings require {MIN_TOKEN_CHARS} "
+                             "characters)")
         self.security = security
         self.token_required = security.token is not None
         self._token = (security.token or "").encode("utf-8", "surrogatepass")
         self._expected = b"Bearer " + self._token  # the usual spelling, compared whole first
         self._host_allowed = functools.lru_cache(maxsize=HOST_CACHE_SIZE)(security.host_allowed)
-        self.failures = failures if failures is not None else Failures(clock)
+        self.failures = failures if failures is not None else FailureThrottle(log, "authentication", clock)
         self._host_log = LogLimiter(HOST_LOG_WINDOW_SECONDS, clock)
 
     def check(self, *, anonymous: bool = False, preflight: bool = False) -> Check:
         """The checks of one route: ``anonymous`` lets requests without a token through (the handler
         answers them less), ``preflight`` answers CORS preflights (the 405 route of an endpoint)."""
-        host_allowed, expected, failures = self._host_allowed, self._expected, self.failures
+        host_allowed, expected = self._host_allowed, self._expected
         origins = self.security.cors_origins if preflight else ()
         token_required = self.token_required
         if not token_required and not origins:
@@ -78,8 +81,7 @@ class Guard:
             header = headers.get(hdrs.AUTHORIZATION)
             # compare_digest takes as long wherever the bytes differ (only the lengths show):
             # the answer's timing tells a guesser nothing about how close it came.
-            if header is not None and not failures.blocked and \
-                    hmac.compare_digest(encode(header), expected):
+            if header is not None and hmac.compare_digest(encode(header), expected):
                 return None  # the usual case, in one comparison; the rest is authenticate()'s
             return self.authenticate(request, header, anonymous)
 
@@ -88,16 +90,9 @@ class Guard:
     def authenticate(self, request: web.Request, header: str | None,
                      anonymous: bool = False) -> web.StreamResponse | None:
         """None for the right Bearer token in the Authorization ``header`` (or no header on an
-        ``anonymous`` route); else 429 (a penalty) or 401."""
+        ``anonymous`` route), whatever came before from the address; else 401, or 429 in a penalty."""
         if header is None and anonymous:
             return None
-        failures = self.failures
-        # During a penalty even the right token gets 429: answering it otherwise would tell a
-        # guesser which of its guesses was right (200 against 429), so guessing would go on at
-        # full speed. The token is not even compared.
-        if failures.blocked and (wait := failures.retry_after(request.remote)) is not None:
-            return error_response(429, f"too many failed authentications from this address: retry in "
-                                       f"{wait} s", {hdrs.RETRY_AFTER: str(wait)})
         if header is None:
             reason = "no token"
         else:
@@ -108,6 +103,13 @@ class Guard:
                 return None
             else:
                 reason = "wrong token"
+        failures = self.failures
+        # An address in a penalty is answered without a log line: a guesser costs a lookup. The
+        # right token was served above all the same: 128 bits are not guessed, so the penalty
+        # protects the log and the CPU, not the token, and must not lock its owner out.
+        if (wait := failures.retry_after(request.remote)) is not None:
+            return error_response(429, f"too many failed authentications from this address: retry in "
+                                       f"{wait} s, or send the right token", {hdrs.RETRY_AFTER: str(wait)})
         failures.fail(request.remote, reason, guess=header is not None)
         return unauthorized(reason)
 

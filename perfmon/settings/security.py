@@ -1,7 +1,8 @@
 """Who may use a server, under which names, over what: the token, the allowed Host names, TLS.
 
 The token is a secret, so it never comes from a flag (``ps`` shows every process's
-command line): ``PERFMON_TOKEN`` or a file named by ``--token-file``. A server that
+command line): ``PERFMON_TOKEN`` or a private file named by ``--token-file``, at least 22
+characters (:mod:`perfmon.settings.token` has the rules). A server that
 listens beyond loopback without one is refused (exit 2, with how to set one), unless
 ``--insecure-no-auth`` says it on purpose.
 """
@@ -16,8 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MIN_TOKEN_CHARS = 16
-TOKEN_VARIABLE = "PERFMON_TOKEN"
+from perfmon.settings.token import TOKEN_VARIABLE, read_token
+
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 WILDCARDS = ("0.0.0.0", "::", "")
 
@@ -125,7 +126,8 @@ def add_security_options(parser: argparse.ArgumentParser, cors: bool = True, api
     """Add --token-file, --allowed-hosts, --insecure-no-auth, --tls-cert/--tls-key (and --cors-origin,
     --api-ca-file where they apply)."""
     parser.add_argument("--token-file", type=Path, metavar="PATH",
-                        help=f"a file holding the access token (or set {TOKEN_VARIABLE}; never a flag)")
+                        help=f"a private file (chmod 600) holding the access token, 22 characters or more "
+                             f"(or set {TOKEN_VARIABLE}; never a flag); `perfmon token` makes one")
     parser.add_argument("--allowed-hosts", type=host_list, metavar="NAMES",
                         help="comma-separated Host names requests may use (default: localhost, "
                              "127.0.0.1, ::1, the listening address and this machine's names; * for any)")
@@ -178,7 +180,7 @@ def origin(text: str) -> str:
 def security_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace,
                        environ: Mapping[str, str]) -> Security:
     """The checked settings; a usage error (exit 2) names what is wrong and how to fix it."""
-    token = read_token(parser, args.token_file, environ.get(TOKEN_VARIABLE))
+    token = read_token(parser, args.token_file, environ)
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
     for path in (args.tls_cert, args.tls_key, getattr(args, "api_ca_file", None)):
@@ -196,22 +198,3 @@ def security_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace
     return Security(token=token, allowed_hosts=args.allowed_hosts or default_allowed_hosts(args.host),
                     cors_origins=tuple(dict.fromkeys(getattr(args, "cors_origin", ()))),
                     insecure_no_auth=args.insecure_no_auth, tls_cert=args.tls_cert, tls_key=args.tls_key)
-
-
-def read_token(parser: argparse.ArgumentParser, path: Path | None, variable: str | None) -> str | None:
-    """The token from its file or its variable (not both); at least 16 characters."""
-    if path is not None and variable:
-        parser.error(f"both --token-file and {TOKEN_VARIABLE} are set: use one")
-    if path is not None:
-        try:
-            variable = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            parser.error(f"cannot read the token file {path}: {getattr(exc, 'strerror', None) or exc}")
-    if variable is None:
-        return None
-    token = variable.strip()
-    if len(token) < MIN_TOKEN_CHARS or any(c.isspace() for c in token):
-        parser.error(f"the token must be at least {MIN_TOKEN_CHARS} characters without spaces "
-                     "(e.g. the output of: openssl rand -hex 32)")
-    return token
-

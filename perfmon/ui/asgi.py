@@ -28,6 +28,7 @@ from typing import Any
 from dash.fingerprint import check_fingerprint
 from starlette.middleware.gzip import GZipMiddleware
 
+from perfmon.core.edge import accepts_gzip
 from perfmon.ui.gate import Gate
 from perfmon.ui.wire import (
     MAX_BODY_BYTES,
@@ -60,13 +61,24 @@ class Asset:
     etag: bytes
 
 
-def accepts_gzip(scope: Scope) -> bool:
-    """Whether the client takes gzip (and did not refuse it with q=0)."""
-    for part in header(scope, b"accept-encoding").lower().split(b","):
-        coding, _, params = part.strip().partition(b";")
-        if coding.strip() in (b"gzip", b"*"):
-            return params.replace(b" ", b"") not in (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000")
-    return False
+def takes_gzip(scope: Scope) -> bool:
+    """Whether the client takes gzip (perfmon.core.edge decides: q-values, ``*``, ``gzip;q=0``)."""
+    return accepts_gzip(header(scope, b"accept-encoding").decode("latin-1"))
+
+
+def gzip_where_accepted(app: Asgi) -> Asgi:
+    """Starlette's GZipMiddleware around ``app``, shown perfmon's verdict as the Accept-Encoding.
+
+    It looks for "gzip" anywhere in the header, so by itself it compresses for ``gzip;q=0``.
+    """
+    gzipped = GZipMiddleware(app, minimum_size=MIN_COMPRESS_BYTES)
+
+    async def negotiated(scope: Scope, receive: Receive, send: Send) -> None:
+        verdict = b"gzip" if takes_gzip(scope) else b"identity"
+        headers = [(name, value) for name, value in scope["headers"] if name != b"accept-encoding"]
+        await gzipped({**scope, "headers": [*headers, (b"accept-encoding", verdict)]}, receive, send)
+
+    return negotiated
 
 
 def fingerprinted(scope: Scope) -> bool:
@@ -85,7 +97,7 @@ class DashboardEdge:
         self.app = app
         self.gate = gate
         self.on_shutdown = on_shutdown
-        self.gzipped = GZipMiddleware(app, minimum_size=MIN_COMPRESS_BYTES)
+        self.gzipped = gzip_where_accepted(app)
         self.callbacks = callbacks  # the app's callback map, looked up per post (it may grow)
         self.assets: dict[str, Asset] = {}
 
@@ -195,7 +207,7 @@ async def serve_asset(scope: Scope, send: Send, asset: Asset) -> None:
         await send({"type": "http.response.body", "body": b""})
         return
     body = asset.body
-    if asset.gzipped is not None and accepts_gzip(scope):
+    if asset.gzipped is not None and takes_gzip(scope):
         body = asset.gzipped
         headers.append((b"content-encoding", b"gzip"))
     headers.append((b"content-length", str(len(body)).encode()))

@@ -3,8 +3,9 @@
 ``GET /login`` shows a form with one password field; ``POST /login`` compares what was
 typed with the token in constant time and answers a 303 with the session cookie
 (:mod:`perfmon.ui.session`), or the page again with a 401 saying so. Five failures from one
-address within a minute make its next attempts a 429 with ``Retry-After``
-(:mod:`perfmon.ui.throttle`). The page is plain HTML styled by ``/login.css``: no script.
+address within a minute start a penalty in which its wrong tokens get a 429 with ``Retry-After``
+(:mod:`perfmon.ui.throttle`); the right token always signs in. The page is plain HTML styled by
+``/login.css``: no script.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
 from perfmon.ui.session import Sessions, cookie_values, set_cookie
-from perfmon.ui.throttle import FailedLogins, LogLimiter
+from perfmon.ui.throttle import FailedLogins
 from perfmon.ui.wire import Scope, Send, header, redirect, send_answer, send_html
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,6 @@ class Login:
         self.sessions = sessions
         self.failures = failures
         self.secure = secure  # HTTPS: the cookie is sent over HTTPS only
-        self.log_limiter = LogLimiter(failures.window_seconds, failures.limit, failures.clock)
         self.stylesheet = STYLESHEET.read_bytes()
 
     def signed_in(self, scope: Scope) -> bool:
@@ -112,21 +112,19 @@ class Login:
         await send_html(send, 200, page(next_path))
 
     async def submit(self, scope: Scope, body: bytes, send: Send) -> None:
-        """Check the token typed: the session cookie, a 401 or (after too many failures) a 429."""
+        """Check the token typed: the session cookie, else a 401 (a 429 in the address's penalty)."""
         address, next_path = client_address(scope), safe_next(form_field(body, "next"))
-        wait = self.failures.retry_after(address)
-        if wait:
-            self.log_limiter.warning(log, "dashboard sign-in from %s refused: too many failures, "
-                                     "%d s to wait", address, wait)
-            await send_html(send, 429, page(next_path, f"Too many failed attempts: try again in {wait} s."),
-                            [(b"retry-after", str(wait).encode())])
-            return
         if not hmac.compare_digest(form_field(body, "token").strip().encode(), self._token):
-            self.failures.failed(address)
-            self.log_limiter.warning(log, "dashboard sign-in from %s failed: wrong token", address)
+            wait = self.failures.retry_after(address)
+            if wait is not None:
+                problem = f"Too many failed attempts: try again in {wait} s."
+                await send_html(send, 429, page(next_path, problem), [(b"retry-after", str(wait).encode())])
+                return
+            self.failures.fail(address, "wrong token")
             await send_html(send, 401, page(next_path, "Wrong token."))
             return
-        self.failures.succeeded(address)
+        # Signed in even in a penalty, and the address's failures stay counted: they may be someone
+        # else's at the same address (everyone behind a proxy, a shared host), still guessing.
         cookie = set_cookie(self.sessions.issue(), self.sessions.lifetime_seconds, self.secure)
         await redirect(send, next_path, [cookie])
 
