@@ -12,6 +12,7 @@ of its own (it listens on 0.0.0.0), its token in a credentials directory.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -359,9 +360,42 @@ def test_install_unit_refuses_a_virtual_environment_under_tmp(installed: Install
     assert result.returncode == 2 and "is not in a virtual environment" in result.stderr, result.stderr
 
 
+PROBE = """
+import json, sys, time, urllib.request
+def get(path):
+    headers = {"Authorization": "Bearer " + sys.argv[1]}
+    request = urllib.request.Request("http://127.0.0.1:8000" + path, headers=headers)
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.load(response)
+deadline = time.monotonic() + 30
+while True:
+    try:
+        paths = ("/api/health", "/api/performance", "/api/processes?limit=100")
+        answers = {path: get(path) for path in paths}
+        break
+    except OSError:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(0.2)
+print(json.dumps(answers))
+"""
+
+
+def sandbox_script(state: Path) -> str:
+    """A shell script that builds, in new mount and network namespaces, what the unit asks systemd for,
+    then runs its arguments as the service would be run (ProtectHome, PrivateTmp, ProtectSystem=strict
+    with the StateDirectory writable, the user, NoNewPrivileges)."""
+    return ("ip link set lo up && for hidden in /root /home /run/user; do [ -d $hidden ] && "
+            "mount -t tmpfs -o mode=000 tmpfs $hidden; done; mount -t tmpfs -o mode=1777 tmpfs /tmp && "
+            f"mount -t tmpfs -o mode=1777 tmpfs /var/tmp && mount --bind {state} {state} && "
+            "mount -o remount,bind,ro / && exec setpriv --reuid=65534 --regid=65534 --clear-groups "
+            '--no-new-privs "$@"')
+
+
 def test_the_written_unit_starts_in_the_sandbox_systemd_gives_it(installed: Installed) -> None:
-    """ExecStart as systemd runs it: user nobody, /root and /home hidden, /tmp empty, a credential token."""
-    for tool in ("unshare", "setpriv", "ip"):
+    """ExecStart as systemd runs it, as user nobody in a read-only system with /root and /home hidden, an
+    empty /tmp and the token a credential: it serves samples and processes read from /proc, and exits 0."""
+    for tool in ("unshare", "setpriv", "ip", "nsenter"):
         needed(shutil.which(tool), f"needs {tool} (util-linux, iproute2)")
     if os.geteuid() != 0:
         pytest.skip("mount namespaces and another user need root")
@@ -377,15 +411,24 @@ def test_the_written_unit_starts_in_the_sandbox_systemd_gives_it(installed: Inst
     (credentials / "token").chmod(0o400)
     [exec_start] = directives(output.read_text())["ExecStart"]
     argv = shlex.split(exec_start.replace("${CREDENTIALS_DIRECTORY}", str(credentials)))
-    sandbox = ("ip link set lo up && for hidden in /root /home /run/user; do [ -d $hidden ] && "
-               "mount -t tmpfs -o mode=000 tmpfs $hidden; done; mount -t tmpfs -o mode=1777 tmpfs /tmp && "
-               "mount -t tmpfs -o mode=1777 tmpfs /var/tmp && exec setpriv --reuid=65534 --regid=65534 "
-               '--clear-groups --no-new-privs "$@"')
     env = {"PATH": "/usr/bin:/bin", "PERFMON_DATA_DIR": str(state), "PYTHONUNBUFFERED": "1",
            "CREDENTIALS_DIRECTORY": str(credentials)}
-    with Running("unshare", "--mount", "--net", "sh", "-c", sandbox, "sh", *argv, env=env) as service:
+    with Running("unshare", "--mount", "--net", "sh", "-c", sandbox_script(state), "sh", *argv,
+                 env=env) as service:
         printed = service.read_stdout_until("perfmon dashboard:", timeout=60)
         assert "perfmon API:" in printed, service.stderr()
+        probe = subprocess.run(["nsenter", f"--net=/proc/{service.proc.pid}/ns/net", sys.executable, "-c",
+                                PROBE, token.read_text().strip()],
+                               capture_output=True, text=True, timeout=60, check=False)
+        assert probe.returncode == 0, probe.stderr + service.stderr()
         assert service.stop() == 0, service.stderr()
+        log = service.stderr()
+    answers = json.loads(probe.stdout)
+    assert answers["/api/health"]["store"]["status"] == "ok"
+    assert answers["/api/health"]["store"]["path"] == str(state / "history.sqlite3")
+    assert 0 <= answers["/api/performance"]["cpu"]["percent"] <= 100
+    assert answers["/api/performance"]["memory"]["total_bytes"] > 0
+    assert len(answers["/api/processes?limit=100"]["processes"]) > 1  # other users' processes too
+    assert "Traceback" not in log and " ERROR " not in log, log
     with sqlite3.connect(state / "history.sqlite3") as database:  # it kept history where the unit says
         assert database.execute("select count(*) from sqlite_master").fetchone()[0] > 0
