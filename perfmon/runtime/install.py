@@ -64,8 +64,8 @@ class Installation:
                 if real.is_relative_to(top) and (path in (self.prefix, self.executable) or real.exists()):
                     shown = str(path) if real == path else f"{path} (really {real})"
                     raise Refused(f"{shown} is under {top}, which the service cannot see ({directive}): "
-                                  f"make the virtual environment from a Python outside /root, /home, /tmp "
-                                  f"and /var/tmp: {RECIPE}")
+                                  f"make the virtual environment outside /root, /home, /tmp and /var/tmp, "
+                                  f"from a Python that is not there either: {RECIPE}")
         command = self.prefix / "bin" / "perfmon"
         if not os.access(command, os.X_OK):
             raise Refused(f"no {command}: install perfmon into {self.prefix} ({self.prefix}/bin/pip install "
@@ -84,7 +84,7 @@ def check_secret(path: Path, remedy: str) -> None:
     if status.st_uid != 0:
         raise Refused(f"{path} belongs to uid {status.st_uid}, who could change it: chown root: {path}")
     if status.st_mode & 0o077:
-        raise Refused(f"{path} can be read by others (mode {stat.S_IMODE(status.st_mode):04o}): "
+        raise Refused(f"{path} can be read by group or others (mode {stat.S_IMODE(status.st_mode):04o}): "
                       f"chmod 600 {path}")
 
 
