@@ -1,9 +1,10 @@
-"""The ``perfmon`` command: ``perfmon run``, ``api``, ``dashboard``, ``token``, ``perfmon --version``.
+"""The ``perfmon`` command: ``perfmon run``, ``api``, ``dashboard``, ``token``, ``install-unit``, ``--version``.
 
 Each command takes exactly the options (and PERFMON_* variables) of its script:
 ``run`` is ``run_http_polling_system.py``, ``api`` is ``performance_api_server.py`` and
 ``dashboard`` is ``performance_dashboard_http_polling.py``; ``token`` makes an access token
-(:mod:`perfmon.settings.token`). A command's module is
+(:mod:`perfmon.settings.token`) and ``install-unit`` writes the systemd unit that runs ``run`` as a
+service (``perfmon/runtime/install.py``). A command's module is
 imported only when it runs, so ``perfmon api`` never loads Dash.
 """
 
@@ -23,12 +24,14 @@ COMMANDS = {  # name: (module, function, summary)
                   "run the dashboard alone, for an API that runs elsewhere"),
     "token": ("perfmon.settings.token", "main",
               "print a new random access token, or write it to a new file of mode 0600"),
+    "install-unit": ("perfmon.runtime.install", "main",
+                     "write a systemd unit that runs this installation as a service"),
 }
 
 
 def parser() -> argparse.ArgumentParser:
     """The top-level parser: a command, or --version."""
-    summaries = "\n".join(f"  {name:<10} {summary}" for name, (_, _, summary) in COMMANDS.items())
+    summaries = "\n".join(f"  {name:<13}{summary}" for name, (_, _, summary) in COMMANDS.items())
     top = argparse.ArgumentParser(
         prog="perfmon", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="A host performance monitor served over plain HTTP polling.",

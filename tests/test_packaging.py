@@ -39,6 +39,7 @@ def test_the_wheel_holds_the_package_and_its_assets_only(wheel: zipfile.ZipFile)
     names = wheel.namelist()
     assert "perfmon/cli.py" in names and "perfmon/core/schema.py" in names
     assert "perfmon/ui/assets/perfmon.js" in names and "perfmon/ui/assets/perfmon.css" in names
+    assert "perfmon/runtime/perfmon.service" in names  # the template of `perfmon install-unit`
     assert not [n for n in names if n.startswith(("bench/", "tests/", "deploy/", "docs/"))]
     assert not [n for n in names if n.endswith(".py") and not n.startswith("perfmon/")]
 
