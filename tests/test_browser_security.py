@@ -120,7 +120,12 @@ def test_a_signed_out_cookie_stays_out_after_a_restart_and_everywhere_ends_every
     def dashboard() -> Running:  # one data directory across restarts, as a service has
         running = Running("performance_dashboard_http_polling.py", "--port", str(port), "--api-url",
                           f"http://127.0.0.1:{api_port}", env={**env, "PERFMON_DATA_DIR": str(tmp_path)})
-        wait_for(lambda: answers(url + "login"), "login page")
+        try:  # a start on a loaded machine can take a while; one that ended says why
+            wait_for(lambda: running.proc.poll() is not None or answers(url + "login"), "login page", 30)
+            assert running.proc.poll() is None, running.stderr()
+        except AssertionError:
+            running.__exit__()
+            raise
         return running
 
     with Running("performance_api_server.py", "--port", str(api_port), env=env) as api, \
