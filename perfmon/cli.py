@@ -1,4 +1,4 @@
-"""The ``perfmon`` command: ``perfmon run``, ``api``, ``dashboard``, ``token``, ``install-unit``, ``--version``.
+"""The ``perfmon`` command: ``run``, ``api``, ``dashboard``, ``token``, ``install-unit``, ``--version``.
 
 Each command takes exactly the options (and PERFMON_* variables) of its script:
 ``run`` is ``run_http_polling_system.py``, ``api`` is ``performance_api_server.py`` and

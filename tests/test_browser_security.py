@@ -2,7 +2,8 @@
 
 The API server and the dashboard run as the user runs them, two processes sharing a token
 through ``PERFMON_TOKEN``. The browser signs in through the form, watches the dashboard for
-a few ticks and signs out. Any CSP violation fails the test: Chromium reports each as a
+a few ticks and signs out; another test restarts the dashboard and offers the signed-out
+cookie again, and signs out everywhere. Any CSP violation fails the test: Chromium reports each as a
 console error, and a ``securitypolicyviolation`` listener added before the page's own scripts
 records it as well. Waits use Playwright's ``expect`` and request events, never a fixed sleep.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -93,9 +95,62 @@ def test_sign_in_watch_the_dashboard_without_csp_violations_and_sign_out(tab: An
     errors = [text for kind, text in messages if kind == "error"]
     assert errors == [], errors
     assert not [text for _, text in messages if "Content Security Policy" in text]
-    page.click("a.logout")
+    page.click("form.logout button[value=this]")  # a POST from the page, under its CSP
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page.locator("#token")).to_be_visible()
     page.goto(dashboard_url)  # the session is over: back to the form
     expect(page).to_have_url(re.compile(r"/login$"))
     assert [text for kind, text in messages if kind == "error"] == []
+
+
+def sign_in(page: Any, expect: Any, url: str) -> None:
+    page.goto(url)
+    page.fill("#token", TOKEN)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(url)
+    expect(page.locator("#status")).to_have_text("Connected")
+
+
+def test_a_signed_out_cookie_stays_out_after_a_restart_and_everywhere_ends_every_tab(tmp_path: Path) -> None:
+    sync_api = playwright_or_skip()
+    env = {**os.environ, "PERFMON_TOKEN": TOKEN}
+    api_port, port = free_port(), free_port()
+    url = f"http://127.0.0.1:{port}/"
+
+    def dashboard() -> Running:  # one data directory across restarts, as a service has
+        running = Running("performance_dashboard_http_polling.py", "--port", str(port), "--api-url",
+                          f"http://127.0.0.1:{api_port}", env={**env, "PERFMON_DATA_DIR": str(tmp_path)})
+        try:  # a start on a loaded machine can take a while; one that ended says why
+            wait_for(lambda: running.proc.poll() is not None or answers(url + "login"), "login page", 30)
+            assert running.proc.poll() is None, running.stderr()
+        except AssertionError:
+            running.__exit__()
+            raise
+        return running
+
+    with Running("performance_api_server.py", "--port", str(api_port), env=env) as api, \
+            sync_api.sync_playwright() as playwright:
+        wait_until_healthy(f"http://127.0.0.1:{api_port}/api/health", api.proc)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page, other = browser.new_context().new_page(), browser.new_context().new_page()
+        expect = sync_api.expect
+        with dashboard() as first:
+            sign_in(page, expect, url)
+            sign_in(other, expect, url)
+            saved = page.context.cookies()
+            page.click("form.logout button[value=this]")
+            expect(page).to_have_url(re.compile(r"/login$"))
+            assert first.stop() == 0, first.stderr()
+        with dashboard() as second:
+            page.context.add_cookies(saved)  # the signed-out cookie, offered again
+            page.goto(url)
+            expect(page).to_have_url(re.compile(r"/login$"))
+            other.goto(url)  # the other browser never signed out: still in
+            expect(other.locator("#status")).to_have_text("Connected")
+            sign_in(page, expect, url)
+            other.click("form.logout button[value=everywhere]")
+            expect(other).to_have_url(re.compile(r"/login$"))
+            page.goto(url)  # its session ended too
+            expect(page).to_have_url(re.compile(r"/login$"))
+            assert second.stop() == 0, second.stderr()
+        browser.close()

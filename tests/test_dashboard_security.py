@@ -33,11 +33,12 @@ from perfmon.ui.api_http import ApiHttp, ApiStarting, ApiUnavailable
 from perfmon.ui.app import create_dashboard
 from perfmon.ui.client import PerformanceClient
 from perfmon.ui.login import safe_next
-from perfmon.ui.session import COOKIE_NAME, LIFETIME_SECONDS, Sessions
+from perfmon.ui.session import COOKIE_NAME, LIFETIME_SECONDS, MAX_REVOKED, Sessions
 from tests.apiserver import ServedApi, serving
 from tests.fakes import FakeClock
 
 TOKEN = "correct-horse-battery-staple-42"
+OWN_PAGE = {"Origin": "null", "Sec-Fetch-Site": "same-origin"}  # a form of the page, under no-referrer
 SECURED = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer", "x-frame-options": "DENY"}
 ASSET = "/_dash-component-suites/dash/deps/react@18.v4_4_1m1795674342.3.1.min.js"
 PROTECTED = {  # without a session: pages go to the login page, Dash's data and files are a 401
@@ -198,7 +199,7 @@ def test_the_right_token_signs_in_with_an_http_only_strict_cookie(dash: Dashboar
     assert TOKEN not in cookie["value"]
     assert dash.request("GET", "/", cookie["value"]).status_code == 200
     layout = json.dumps(dash.request("GET", "/_dash-layout", cookie["value"]).json())
-    assert '"children": "Sign out", "className": "logout", "href": "/logout"' in layout
+    assert '"action": "/logout", "className": "logout", "method": "post"' in layout  # a form: a POST
     updates, _, _ = poll.read_response(dash.tick(cookie["value"]).content)
     assert updates["status.children"] == "Connected"
     assert dash.request("GET", ASSET, cookie["value"]).status_code == 200
@@ -298,36 +299,45 @@ def test_a_tampered_or_foreign_cookie_is_no_session(dash: Dashboard) -> None:
         assert dash.tick(value).status_code == 401, name
 
 
-def test_a_new_token_ends_every_session() -> None:
+def test_a_new_token_ends_every_session(tmp_path: Path) -> None:
     wall = FakeClock(1_700_000_000.0)
-    before = Sessions("first-token-of-16+chars", clock=wall)
+    before = Sessions("first-token-of-16+chars", tmp_path, clock=wall)
     value = before.issue()
     assert before.check(value) is not None
-    assert Sessions("first-token-of-16+chars", clock=wall).check(value) is not None  # a restart keeps it
-    assert Sessions("second-token-of-16+chars", clock=wall).check(value) is None
+    before.close()
+    again = Sessions("first-token-of-16+chars", tmp_path, clock=wall)
+    assert again.check(value) is not None  # a restart keeps it
+    again.close()
+    assert Sessions("second-token-of-16+chars", tmp_path, clock=wall).check(value) is None
 
 
-def test_signing_out_forgets_the_cookie_and_ends_the_session(dash: Dashboard) -> None:
+def test_signing_out_is_a_post_that_forgets_the_cookie_and_ends_the_session(dash: Dashboard) -> None:
     cookie = dash.session()
-    response = dash.request("GET", "/logout", cookie)
+    response = dash.request("POST", "/logout", cookie, headers=OWN_PAGE, data={"scope": "this"})
     assert response.status_code == 303 and response.headers["location"] == "/login"
     cleared = set_cookie(response)
     assert cleared["value"] == "" and cleared["max-age"] == "0"
     assert_secured(response)
     assert dash.request("GET", "/_dash-layout", cookie).status_code == 401  # a copy of it is no use
-    assert dash.request("POST", "/logout").status_code == 303  # without a session too
+    without = dash.request("POST", "/logout", headers=OWN_PAGE)  # without a session: nothing to clear
+    assert without.status_code == 303 and "set-cookie" not in without.headers
     assert dash.request("GET", "/_dash-layout", dash.session()).status_code == 200
 
 
-def test_revoked_sessions_are_bounded() -> None:
+def test_revoked_sessions_are_bounded_and_beyond_the_bound_every_session_ends() -> None:
     wall = FakeClock(1_700_000_000.0)
     sessions = Sessions(TOKEN, clock=wall)
     values = [sessions.issue() for _ in range(3)]
     sessions.revoke(values[:2])
     assert [sessions.check(value) is None for value in values] == [True, True, False]
-    wall.advance(LIFETIME_SECONDS)
-    sessions.revoke([sessions.issue() for _ in range(10_001)])
-    assert len(sessions._revoked) == 10_000  # the expired ones went first
+    wall.advance(LIFETIME_SECONDS)  # those two expire: their revocations go
+    many = [sessions.issue() for _ in range(MAX_REVOKED + 1)]
+    assert sessions.revoke(many[:MAX_REVOKED])
+    assert len(sessions._state.revoked) == MAX_REVOKED
+    assert sessions.check(many[-1]) is not None
+    assert sessions.revoke([many[-1]])  # one more: no sign-out is forgotten, every session ends instead
+    assert sessions._state.revoked == {} and sessions.check(many[-1]) is None
+    assert all(sessions.check(value) is None for value in many)
 
 
 def test_safe_next_keeps_paths_of_this_server() -> None:

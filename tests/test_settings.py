@@ -11,6 +11,7 @@ import pytest
 from perfmon.settings import (
     DashboardConfig,
     ServerConfig,
+    dashboard_parser,
     launcher_parser,
     parse_dashboard_config,
     parse_launcher_config,
@@ -117,13 +118,21 @@ def test_bad_environment_is_a_usage_error_naming_the_variable(capsys: pytest.Cap
 
 def test_dashboard_defaults_flags_and_environment() -> None:
     assert parse_dashboard_config([], {}) == DashboardConfig(
-        security=Security(allowed_hosts=default_allowed_hosts("127.0.0.1")))
+        security=Security(allowed_hosts=default_allowed_hosts("127.0.0.1")), data_dir=default_data_dir())
     env = {"PERFMON_DASHBOARD_PORT": "9050", "PERFMON_API_URL": "http://10.0.0.5:9000/",
            "PERFMON_POLL_INTERVAL": "0.5", "PERFMON_WARNING_PERCENT": "70", "PERFMON_PORT": "1234"}
     config = parse_dashboard_config([], env)
     assert (config.port, config.api_url, config.poll_interval_seconds, config.warning_percent) == (
         9050, "http://10.0.0.5:9000", 0.5, 70.0)  # PERFMON_PORT is the API server's, not the dashboard's
     assert parse_dashboard_config(["--port", "9051"], env).port == 9051
+
+
+def test_the_dashboard_keeps_its_sessions_in_the_same_data_dir_as_the_api(tmp_path: Path) -> None:
+    assert parse_dashboard_config(["--data-dir", str(tmp_path)], {}).data_dir == tmp_path
+    assert parse_dashboard_config([], {"PERFMON_DATA_DIR": "none"}).data_dir is None
+    launcher = parse_launcher_config([], {"PERFMON_DATA_DIR": str(tmp_path)})
+    assert launcher.api.data_dir == launcher.dashboard.data_dir == tmp_path
+    assert "sessions" in dashboard_parser().format_help()
 
 
 @pytest.mark.parametrize(("argv", "complaint"), [

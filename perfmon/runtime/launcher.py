@@ -100,7 +100,11 @@ def launch(config: LauncherConfig, stop: StopSignals) -> int:
     # The dashboard needs the API's real URL (its port may have been 0), at an address it can
     # connect to: a wildcard address (0.0.0.0, ::) listens on loopback too.
     api_url = reachable(api.url)
-    dashboard = DashboardServerThread(own_api(config.dashboard, api_url), dashboard_socket)
+    try:
+        dashboard = DashboardServerThread(own_api(config.dashboard, api_url), dashboard_socket)
+    except ValueError as exc:  # its sessions cannot be kept in the data directory: one line
+        dashboard_socket.close()
+        return fail(str(exc), [api])
     dashboard.start()
     dashboard_url = reachable(dashboard.url)
     components: list[Component] = [api, dashboard]

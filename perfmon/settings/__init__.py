@@ -18,6 +18,7 @@ from pathlib import Path
 
 from perfmon.settings.options import (
     ENV_EPILOG,
+    add_data_dir_option,
     add_logging_option,
     add_poll_option,
     add_sampling_options,
@@ -84,6 +85,7 @@ class DashboardConfig:
     security: Security = field(default_factory=Security)
     api_ca_file: Path | None = None  # CAs to verify an HTTPS API with; None: the system's
     api_check_hostname: bool = True  # False only for the launcher's hop to its own API (see client_context)
+    data_dir: Path | None = None  # sessions kept there; None: in memory (the command line gives a directory)
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def dashboard_parser(prog: str = "performance_dashboard_http_polling.py") -> arg
                         help="base URL of the perfmon API (default: %(default)s)")
     add_poll_option(parser)
     add_threshold_options(parser)
+    add_data_dir_option(parser)
     add_security_options(parser, cors=False, api_ca=True)
     add_logging_option(parser)
     return parser
@@ -219,4 +222,4 @@ def dashboard_config(args: argparse.Namespace, api_url: str, security: Security)
     return DashboardConfig(host=args.host, port=args.dashboard_port, api_url=api_url,
                            poll_interval_seconds=args.poll_interval, warning_percent=args.warning_percent,
                            critical_percent=args.critical_percent, log_level=args.log_level,
-                           security=security, api_ca_file=args.api_ca_file)
+                           security=security, api_ca_file=args.api_ca_file, data_dir=args.data_dir)

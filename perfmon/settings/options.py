@@ -100,12 +100,12 @@ def byte_size(low: int, high: int) -> Callable[[str], int]:
 
 
 def data_dir(text: str) -> Path | None:
-    """An argparse type: a directory for the history database, or ``none`` to keep history in memory."""
+    """An argparse type: a directory of perfmon's state, or ``none`` to keep it in memory."""
     value = text.strip()
     if value.lower() == "none":
         return None
     if not value:
-        raise argparse.ArgumentTypeError("give a directory, or 'none' to keep history in memory only")
+        raise argparse.ArgumentTypeError("give a directory, or 'none' to keep everything in memory only")
     return Path(value).expanduser()
 
 
@@ -179,9 +179,7 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
     """Add where history is kept and for how long: the API server's and the launcher's."""
-    parser.add_argument("--data-dir", type=data_dir, default=default_data_dir(), metavar="DIR",
-                        help="directory of the history database, or 'none' for memory only "
-                        "(default: %(default)s)")
+    add_data_dir_option(parser)
     keep = duration(3600, 20 * DURATION_UNITS["y"])
     for tier, what, default in (("raw", "every sample", "14d"), ("minute", "per-minute points", "90d"),
                                 ("hour", "per-hour points", "2y")):
@@ -189,6 +187,13 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
                             help=f"how long {what} are kept, 1h-20y, e.g. 14d or 36h (default: {default})")
     parser.add_argument("--max-db-size", type=byte_size(2**20, 2**50), default=2**30, metavar="SIZE",
                         help="cap on the database file; the oldest samples go first (default: 1GiB)")
+
+
+def add_data_dir_option(parser: argparse.ArgumentParser) -> None:
+    """Add --data-dir, perfmon's state: the API's history, the dashboard's sessions (every entry point)."""
+    parser.add_argument("--data-dir", type=data_dir, default=default_data_dir(), metavar="DIR",
+                        help="directory of perfmon's state (the API's history database, the dashboard's "
+                        "sessions), or 'none' to keep it in memory only (default: %(default)s)")
 
 
 def default_data_dir() -> Path:

@@ -74,15 +74,23 @@ def create_dashboard(config: DashboardConfig, client: PerformanceClient | None =
                      monotonic: Callable[[], float] = time.monotonic) -> DashboardEdge:
     """The dashboard as the ASGI app its server runs: the Dash app behind its gate and HTTP edge.
 
-    ``wall`` dates sessions, ``monotonic`` counts failed sign-ins: a test's clocks.
+    ``wall`` dates sessions, ``monotonic`` counts failed sign-ins: a test's clocks. Raises
+    SessionFileError (one line) when the data directory cannot keep the sessions.
     """
+    token = config.security.token  # the sessions first: an unusable data directory is SessionFileError
+    sessions = None if token is None else Sessions(token, config.data_dir, clock=wall)
     client = client or api_client(config)
     app = create_dash_app(config, client)
-    token = config.security.token
-    sign_in = None if token is None else login.Login(
-        token, Sessions(token, clock=wall), FailedLogins(clock=monotonic), secure=config.security.tls)
+    sign_in = None if token is None or sessions is None else login.Login(
+        token, sessions, FailedLogins(clock=monotonic), secure=config.security.tls)
     gate = Gate(config.security, app.csp_hashes(), sign_in)  # after every callback is registered
-    return DashboardEdge(app.server, lambda: app.callback_map, gate, on_shutdown=client.close)
+
+    async def shut_down() -> None:
+        await client.close()
+        if sessions is not None:
+            sessions.close()
+
+    return DashboardEdge(app.server, lambda: app.callback_map, gate, on_shutdown=shut_down)
 
 
 def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Settings) -> None:

@@ -8,6 +8,8 @@ Checked before anything else on every request, in this order:
   ``Origin`` (curl, the benchmarks) passes;
 - with a token, ``/login``, ``/logout`` and ``/login.css`` are answered here; anything else
   needs the session cookie: a page is a 303 to the login page, Dash's data and files a 401.
+  Signing out is a POST only, and one without an ``Origin`` is a 403 too: every browser
+  sends one with a form's POST, so no other site's page, link or script signs anyone out.
 
 Every answer, whoever makes it, carries the headers of :func:`security_headers`.
 """
@@ -73,19 +75,30 @@ def security_headers(script_hashes: Sequence[str]) -> list[tuple[bytes, bytes]]:
 
 def routes(login: Login) -> dict[tuple[str, str], Route]:
     """What the gate answers itself: the login page, its form, its stylesheet, signing out."""
-    async def submit(scope: Scope, receive: Receive, send: Send) -> None:
+    async def body_of(scope: Scope, receive: Receive, send: Send,
+                      then: Callable[[Scope, bytes, Send], Awaitable[None]]) -> None:
         body = await read_body(scope, receive)
         if body is None:
             await send_json(send, 413, f"request body over {MAX_BODY_BYTES} bytes")
         else:
-            await login.submit(scope, body, send)
+            await then(scope, body, send)
+
+    async def submit(scope: Scope, receive: Receive, send: Send) -> None:
+        await body_of(scope, receive, send, login.submit)
+
+    async def logout(scope: Scope, receive: Receive, send: Send) -> None:
+        if not header(scope, b"origin"):  # every browser sends one with a form's POST
+            await send_json(send, 403, "sign out with the form on the dashboard's page (a POST from it)")
+        else:
+            await body_of(scope, receive, send, login.logout)
 
     return {
         ("GET", LOGIN_PATH): lambda scope, _, send: login.show(scope, send),
         ("HEAD", LOGIN_PATH): lambda scope, _, send: login.show(scope, send),
         ("POST", LOGIN_PATH): submit,
-        ("GET", LOGOUT_PATH): lambda scope, _, send: login.logout(scope, send),
-        ("POST", LOGOUT_PATH): lambda scope, _, send: login.logout(scope, send),
+        ("GET", LOGOUT_PATH): lambda scope, _, send: login.show_logout(scope, send),
+        ("HEAD", LOGOUT_PATH): lambda scope, _, send: login.show_logout(scope, send),
+        ("POST", LOGOUT_PATH): logout,
         ("GET", STYLESHEET_PATH): lambda _, __, send: login.css(send),
         ("HEAD", STYLESHEET_PATH): lambda _, __, send: login.css(send),
     }

@@ -34,8 +34,17 @@ def header(api_url: str, signs_in: bool = False) -> html.Header:
             html.Span("Connecting", id=ids.STATUS, className="badge retry"),
             html.Span(f"to {api_url}", id=ids.STATUS_DETAIL, className="muted detail"),
             html.Span("waiting for the first sample", id=ids.DATA_AGE, className="age"),
-            *([html.A("Sign out", href="/logout", className="logout")] if signs_in else []),
+            *([sign_out()] if signs_in else []),
         ]),
+    ])
+
+
+def sign_out() -> html.Form:
+    """Signing out: a form posting to /logout (no script), for this browser or for every one."""
+    return html.Form(method="post", action="/logout", className="logout", children=[
+        html.Button("Sign out", type="submit", name="scope", value="this"),
+        html.Button("everywhere", type="submit", name="scope", value="everywhere",
+                    title="Sign out every browser signed in to this dashboard"),
     ])
 
 

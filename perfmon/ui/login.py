@@ -4,12 +4,16 @@
 typed with the token in constant time and answers a 303 with the session cookie
 (:mod:`perfmon.ui.session`), or the page again with a 401 saying so. Five failures from one
 address within a minute start a penalty in which its wrong tokens get a 429 with ``Retry-After``
-(:mod:`perfmon.ui.throttle`); the right token always signs in. The page is plain HTML styled by
+(:mod:`perfmon.ui.throttle`); the right token always signs in. Signing out is ``POST /logout`` (the
+header's form, checked by the gate to come from the dashboard's own page), for this browser or, with
+``scope=everywhere``, for every browser; ``GET /logout`` only shows those two buttons, so no
+link or page of another site signs anyone out. The pages are plain HTML styled by
 ``/login.css``: no script.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import html
 import logging
@@ -45,6 +49,30 @@ PAGE = """<!DOCTYPE html>
 </form>
 <p class="hint">The token the dashboard was started with (<code>PERFMON_TOKEN</code> or
 <code>--token-file</code>).</p>
+</main>
+</body>
+</html>
+"""
+
+
+LOGOUT_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>perfmon: sign out</title>
+<link rel="stylesheet" href="/login.css">
+</head>
+<body>
+<main class="login">
+<h1>perfmon</h1>
+<form method="post" action="/logout">
+<p class="hint">Sign out of this browser, or end every session of this dashboard: every browser
+signed in to it signs in again.</p>
+<button type="submit" name="scope" value="this">Sign out</button>
+<button type="submit" name="scope" value="everywhere" class="secondary">Sign out everywhere</button>
+</form>
+<p class="hint"><a href="/">Back to the dashboard</a></p>
 </main>
 </body>
 </html>
@@ -128,10 +156,23 @@ class Login:
         cookie = set_cookie(self.sessions.issue(), self.sessions.lifetime_seconds, self.secure)
         await redirect(send, next_path, [cookie])
 
-    async def logout(self, scope: Scope, send: Send) -> None:
-        """End the session and forget the cookie; back to the login page."""
-        self.sessions.revoke(cookie_values(header(scope, b"cookie")))
-        await redirect(send, LOGIN_PATH, [set_cookie("", 0, self.secure)])
+    async def show_logout(self, scope: Scope, send: Send) -> None:
+        """The sign-out buttons (a GET changes nothing); someone not signed in goes to the login page."""
+        if not self.signed_in(scope):
+            await redirect(send, LOGIN_PATH)
+            return
+        await send_html(send, 200, LOGOUT_PAGE)
+
+    async def logout(self, scope: Scope, body: bytes, send: Send) -> None:
+        """End this session, or every one (``scope=everywhere``), and forget the cookie; to the login page."""
+        values = cookie_values(header(scope, b"cookie"))
+        # In a thread: the change is saved to disk first (about 20 ms here), and other tabs tick meanwhile.
+        if form_field(body, "scope") == "everywhere" and self.sessions.valid(values):
+            await asyncio.to_thread(self.sessions.end_all)
+        else:
+            await asyncio.to_thread(self.sessions.revoke, values)
+        # Only a request that carries the cookie may clear it: another site's never does (SameSite).
+        await redirect(send, LOGIN_PATH, [set_cookie("", 0, self.secure)] if values else [])
 
     async def css(self, send: Send) -> None:
         """The login page's stylesheet (public: the page is shown to everyone)."""

@@ -1,9 +1,11 @@
-"""The dashboard's session cookie: an expiry and a random id, signed with a key derived from the token.
+"""The dashboard's session cookie: an expiry and a random id, signed with a random key; sign-out is final.
 
-A value looks like ``1700043200.q3Xb0f9rWm1hYvQd2kC1Ug.<HMAC-SHA256, base64url>``. Nothing is
-kept per session on the server, so a restart keeps everyone signed in; a new token is a new
-key, which ends every session at once. Signing out forgets the cookie in the browser and
-revokes its id here until it would have expired anyway.
+A value looks like ``1700043200.q3Xb0f9rWm1hYvQd2kC1Ug.<HMAC-SHA256, base64url>``. The key is
+random, never derived from the token, and lives with the revoked ids in the data directory
+(:mod:`perfmon.ui.session_file`), or only in memory with ``--data-dir none``, where a restart
+signs everyone out. So a session ends for good when it expires, when its browser signs out
+(its id is revoked until its expiry), when anyone signs out everywhere (a new key), and when
+the dashboard starts with another token (a new key too), across restarts alike.
 """
 
 from __future__ import annotations
@@ -11,33 +13,37 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
+import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+from perfmon.ui.session_file import SessionFile, SessionState, fresh_state
+
+log = logging.getLogger(__name__)
 
 COOKIE_NAME = "perfmon_session"
 LIFETIME_SECONDS = 12 * 3600
-KEY_PURPOSE = b"perfmon-session-v1"  # a new purpose (v2) would end every v1 session
-MAX_REVOKED = 10_000  # revoked ids kept (each until its expiry); beyond that the soonest to expire go
-
-
-def derive_key(token: str) -> bytes:
-    """The signing key: HMAC(token, purpose), so the token itself never signs anything."""
-    return hmac.new(token.encode(), KEY_PURPOSE, hashlib.sha256).digest()
+MAX_REVOKED = 10_000  # unexpired sign-outs kept; one more ends every session instead (still final)
 
 
 class Sessions:
-    """Issues and checks session values; ``clock`` (Unix seconds) is a test's to set."""
+    """Issues, checks and ends sessions; ``directory`` None keeps them in memory, ``clock`` is a test's."""
 
-    def __init__(self, token: str, clock: Callable[[], float] = time.time,
+    def __init__(self, token: str, directory: Path | None = None, *, clock: Callable[[], float] = time.time,
                  lifetime_seconds: int = LIFETIME_SECONDS) -> None:
-        self._key = derive_key(token)
         self._clock = clock
         self.lifetime_seconds = lifetime_seconds
-        self._revoked: dict[str, int] = {}  # id -> expiry
+        self._token = token  # only to fingerprint it under a new key; never written anywhere
+        self._file = None if directory is None else SessionFile(directory)
+        self._changing = threading.Lock()  # sign-outs run in threads (a save waits for the disk)
+        self._state: SessionState = (fresh_state(token) if self._file is None
+                                     else self._file.open(token, clock()))
 
     def _mac(self, payload: str) -> str:
-        digest = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()
+        digest = hmac.new(self._state.key, payload.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
     def issue(self) -> str:
@@ -46,14 +52,14 @@ class Sessions:
         return f"{payload}.{self._mac(payload)}"
 
     def check(self, value: str) -> tuple[str, int] | None:
-        """The session's id and expiry if ``value`` is one this key signed, unexpired and not revoked."""
+        """The session's id and expiry if ``value`` is one the key signed, unexpired and not revoked."""
         expires, _, rest = value.partition(".")
         session_id, _, mac = rest.partition(".")
         if not (expires.isascii() and expires.isdigit() and session_id and mac):
             return None
         if not hmac.compare_digest(mac.encode(), self._mac(f"{expires}.{session_id}").encode()):
             return None
-        if int(expires) <= self._clock() or session_id in self._revoked:
+        if int(expires) <= self._clock() or session_id in self._state.revoked:
             return None
         return session_id, int(expires)
 
@@ -61,14 +67,44 @@ class Sessions:
         """Whether any of the request's cookie values is a session."""
         return any(self.check(value) is not None for value in values)
 
-    def revoke(self, values: list[str]) -> None:
-        """End the sessions these values carry (signing out), keeping at most MAX_REVOKED ids."""
-        now = self._clock()
-        for session in filter(None, map(self.check, values)):
-            self._revoked[session[0]] = session[1]
-        if len(self._revoked) > MAX_REVOKED:
-            live = sorted((expiry, id_) for id_, expiry in self._revoked.items() if expiry > now)
-            self._revoked = {id_: expiry for expiry, id_ in live[-MAX_REVOKED:]}
+    def revoke(self, values: list[str]) -> bool:
+        """End the sessions these values carry (signing out); whether there was one."""
+        sessions = [session for session in map(self.check, values) if session is not None]
+        if not sessions:
+            return False
+        with self._changing:
+            now = self._clock()
+            revoked = {id_: expiry for id_, expiry in self._state.revoked.items() if expiry > now}
+            revoked.update(sessions)
+            if len(revoked) <= MAX_REVOKED:
+                self._state.revoked = revoked  # a new dict: checks on the loop read the old or the new
+                self._save("a sign-out")
+                return True
+        log.warning("over %d dashboard sessions signed out within %d h: ended every session instead",
+                    MAX_REVOKED, self.lifetime_seconds // 3600)
+        self.end_all()
+        return True
+
+    def end_all(self) -> None:
+        """End every session (signing out everywhere): a new key, under which no earlier cookie is valid."""
+        with self._changing:
+            self._state = fresh_state(self._token)
+            self._save("signing out everywhere")
+        log.info("every dashboard session was ended (signed out everywhere)")
+
+    def _save(self, what: str) -> None:
+        if self._file is None:
+            return
+        try:
+            self._file.save(self._state)
+        except OSError as exc:  # it holds in memory; the next change that saves keeps it too
+            log.error("dashboard sessions file %s could not be written (%s): %s holds only until the "
+                      "dashboard restarts", self._file.path, exc.strerror or exc, what)
+
+    def close(self) -> None:
+        """Let another dashboard keep its sessions in the same directory."""
+        if self._file is not None:
+            self._file.close()
 
 
 def cookie_values(cookie_header: bytes) -> list[str]:
