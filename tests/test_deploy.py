@@ -128,7 +128,8 @@ def acl_granting_read(path: Path, uid: int) -> None:
 
 
 @pytest.mark.parametrize("shape", ["owned by the service's user, 0400", "root's, 0400, an ACL for the user"])
-def test_the_launcher_takes_the_token_as_systemd_hands_it_over(tmp_path: Path, shape: str) -> None:
+def test_the_launcher_takes_the_token_as_systemd_hands_it_over(tmp_path: Path, shape: str,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """systemd writes each credential 0400 and lets the service's user read it with an ACL entry, or,
     where the file system has none (ramfs), by giving it the file (src/core/exec-credential.c,
     write_credential). ``stat`` shows an ACL's mask as the group bits: 0440, yet no group can read it."""
@@ -138,10 +139,13 @@ def test_the_launcher_takes_the_token_as_systemd_hands_it_over(tmp_path: Path, s
     if shape.startswith("owned"):
         os.chown(token, SERVICE_UID, SERVICE_UID)
         assert stat.S_IMODE(token.stat().st_mode) == 0o400
+        monkeypatch.setattr(os, "geteuid", lambda: SERVICE_UID)  # read as the service's user reads it
     else:
         acl_granting_read(token, SERVICE_UID)
         assert stat.S_IMODE(token.stat().st_mode) == 0o440 and token.stat().st_uid == 0
-    config = parse_launcher_config(["--host", "0.0.0.0", "--token-file", str(token)], {})
+    # systemd names the directory it hands credentials over in (the group bit is its ACL's mask only there)
+    config = parse_launcher_config(["--host", "0.0.0.0", "--token-file", str(token)],
+                                   {"CREDENTIALS_DIRECTORY": str(tmp_path)})
     assert config.api.security.token == TOKEN
 
 
