@@ -196,7 +196,7 @@ def test_the_health_wait_says_a_421_at_once_with_the_flag_that_fixes_it() -> Non
     try:
         with StopSignals() as stop:
             started = time.monotonic()
-            problem = wait_until_answering([f"{api.url}/api/health"], [api], stop)
+            problem = wait_until_answering({f"{api.url}/api/health": None}, [api], stop)
         assert time.monotonic() - started < 10  # not the 30 s startup budget
         assert problem.startswith(f"{api.url}/api/health answered 421 (misdirected request: Host 127.0.0.1:")
         assert problem.endswith(": add 127.0.0.1 to its --allowed-hosts")
@@ -208,7 +208,7 @@ def test_the_health_wait_says_a_421_at_once_with_the_flag_that_fixes_it() -> Non
 def test_the_health_wait_gives_up_with_the_cause() -> None:
     url = f"http://127.0.0.1:{free_port()}/api/health"
     with StopSignals() as stop:
-        problem = wait_until_answering([url], [], stop, timeout=0.5)
+        problem = wait_until_answering({url: None}, [], stop, timeout=0.5)
     assert problem == (f"{url} did not come up within 0.5 s: connection refused by "
                        f"{url.split('/')[2]}: is the server running there?")
 
@@ -234,13 +234,19 @@ def get_by_name(name: str, port: int, path: str, ca_file: Path) -> bytes:
         return b"".join(iter(lambda: tls.recv(65536), b""))
 
 
-def test_over_tls_the_printed_urls_carry_a_name_of_the_certificate(tmp_path: Path) -> None:
+def monitor_example_certificate(folder: Path) -> tuple[Path, Path, Path]:
+    """A certificate for monitor.example only (not 127.0.0.1, where the servers listen), its key, its CA."""
     ca = trustme.CA()
-    server = ca.issue_cert("monitor.example")  # not 127.0.0.1, where the launcher itself listens
-    cert, key, ca_file = tmp_path / "cert.pem", tmp_path / "key.pem", tmp_path / "ca.pem"
+    server = ca.issue_cert("monitor.example")
+    cert, key, ca_file = folder / "cert.pem", folder / "key.pem", folder / "ca.pem"
     server.cert_chain_pems[0].write_to_path(str(cert))
     server.private_key_pem.write_to_path(str(key))
     ca.cert_pem.write_to_path(str(ca_file))
+    return cert, key, ca_file
+
+
+def test_over_tls_the_printed_urls_carry_a_name_of_the_certificate(tmp_path: Path) -> None:
+    cert, key, ca_file = monitor_example_certificate(tmp_path)
     tls = ("--tls-cert", str(cert), "--tls-key", str(key), "--allowed-hosts", "monitor.example")
     with Running(SCRIPT, "--api-port", "0", "--dashboard-port", "0", "--interval", "0.5", *tls) as system:
         urls = printed_urls(system.read_stdout_until(READY))
@@ -251,6 +257,19 @@ def test_over_tls_the_printed_urls_carry_a_name_of_the_certificate(tmp_path: Pat
         page = get_by_name("monitor.example", port_of(urls["dashboard"]), "/", ca_file)
         assert page.startswith(b"HTTP/1.1 200")
         assert system.stop() == 0
+
+
+def test_the_dashboard_alone_over_tls_prints_a_name_of_the_certificate(tmp_path: Path) -> None:
+    cert, key, ca_file = monitor_example_certificate(tmp_path)
+    api_url = f"http://127.0.0.1:{free_port()}"
+    with Running("performance_dashboard_http_polling.py", "--port", "0", "--api-url", api_url, "--tls-cert",
+                 str(cert), "--tls-key", str(key), "--allowed-hosts", "monitor.example") as dashboard:
+        out = dashboard.read_stdout_until("Ctrl-C stops it")
+        shown = rf"^perfmon dashboard: https://monitor\.example:(\d+)/ \(API: {api_url}\)$"
+        match = re.search(shown, out, re.MULTILINE)
+        assert match, out
+        assert get_by_name("monitor.example", int(match[1]), "/", ca_file).startswith(b"HTTP/1.1 200")
+        assert dashboard.stop() == 0
 
 
 def test_perfmon_dashboard_warns_at_start_when_its_api_does_not_answer() -> None:

@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 import webbrowser
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
@@ -43,14 +43,13 @@ def reachable(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{loopback}:{parts.port}"))
 
 
-def wait_until_answering(urls: Sequence[str], components: Sequence[Component], stop: StopSignals,
-                         timeout: float = STARTUP_SECONDS, tls: ssl.SSLContext | None = None,
-                         token: str | None = None) -> str:
-    """Poll urls until each answers 200; returns "" or a one-line reason it gave up, with its cause."""
+def wait_until_answering(urls: Mapping[str, str | None], components: Sequence[Component], stop: StopSignals,
+                         timeout: float = STARTUP_SECONDS, tls: ssl.SSLContext | None = None) -> str:
+    """Poll each url (with its token) until it answers 200; returns "" or why it gave up, with the cause."""
     deadline = time.monotonic() + timeout
     waiting = {url: Answer(None) for url in urls}
     while True:
-        waiting = {url: answer for url in waiting if (answer := ask(url, tls, token)).status != 200}
+        waiting = {url: answer for url in waiting if (answer := ask(url, tls, urls[url])).status != 200}
         if not waiting or stop.requested():
             return ""
         dead = [component.name for component in components if not component.is_alive()]
@@ -116,8 +115,9 @@ def launch(config: LauncherConfig, stop: StopSignals) -> int:
     warn_if_open(config.api, config.dashboard)
     own = own_api(config.dashboard, api_url)
     tls = client_context(own.api_ca_file, check_hostname=False) if config.api.security.tls else None
-    problem = wait_until_answering([f"{api_url}/api/health", dashboard_url], components, stop, tls=tls,
-                                   token=config.api.security.token)
+    # The API's health with the token, as the dashboard asks it; the dashboard's page without.
+    targets = {f"{api_url}/api/health": config.api.security.token, dashboard_url: None}
+    problem = wait_until_answering(targets, components, stop, tls=tls)
     if problem:
         return fail(problem, components)
     if not stop.requested():
