@@ -100,9 +100,9 @@ class Launched:
 
 @pytest.fixture
 def namespaces() -> None:
-    """unshare, nsenter, curl and openssl, and the right to make a network namespace (root)."""
-    for program, package in (("unshare", "util-linux"), ("nsenter", "util-linux"), ("curl", "curl"),
-                             ("openssl", "openssl")):
+    """unshare, nsenter, ip, curl and openssl, and the right to make a network namespace (root)."""
+    for program, package in (("unshare", "util-linux"), ("nsenter", "util-linux"), ("ip", "iproute2"),
+                             ("curl", "curl"), ("openssl", "openssl")):
         program_or_skip(program, package)
     if subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False).returncode != 0:
         if os.environ.get("CI") == "true":
