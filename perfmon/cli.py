@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from perfmon import __version__
+from perfmon.settings.options import Parser
 
 COMMANDS = {  # name: (module, function, summary)
     "run": ("perfmon.runtime.launcher", "main", "run the API server and the dashboard together"),
@@ -32,7 +33,7 @@ COMMANDS = {  # name: (module, function, summary)
 def parser() -> argparse.ArgumentParser:
     """The top-level parser: a command, or --version."""
     summaries = "\n".join(f"  {name:<13}{summary}" for name, (_, _, summary) in COMMANDS.items())
-    top = argparse.ArgumentParser(
+    top = Parser(
         prog="perfmon", formatter_class=argparse.RawDescriptionHelpFormatter,
         description="A host performance monitor served over plain HTTP polling.",
         epilog=f"commands:\n{summaries}\n\n'perfmon COMMAND --help' lists a command's options.",

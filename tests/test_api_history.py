@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -110,6 +111,16 @@ async def test_the_live_tail_as_csv(client: Client, monitor: Monitor, wall: Fake
 ])
 async def test_bad_range_parameters_are_400_naming_them(client: Client, query: str, name: str) -> None:
     assert f"'{name}'" in await error(await client.get(f"/api/history?{query}"))
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("start=abc", r"parameter 'start' must be a number from 0 to 4102444800, got 'abc'"),
+    ("start=1700000000.123456&end=1700000000.1",
+     r"parameter 'start' must be before 'end' \(1700000000\.1\), got 1700000000\.123456"),
+    ("start=4000000000", r"parameter 'start' must be before 'end' \(\d{10}(\.\d+)?\), got 4000000000"),  # now
+])
+async def test_numbers_in_messages_are_as_typed(client: Client, query: str, message: str) -> None:
+    assert re.fullmatch(message, await error(await client.get(f"/api/history?{query}")))
 
 
 @pytest.mark.parametrize("query", [

@@ -68,8 +68,40 @@ def test_no_or_an_unknown_command_is_a_usage_error(args: list[str]) -> None:
 
 def test_a_bad_option_is_a_usage_error_of_that_command() -> None:
     result = perfmon("api", "--interval", "0")
-    assert result.returncode == 2
-    assert result.stderr.startswith("usage: perfmon api") and "--interval" in result.stderr
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == ("perfmon api: error: argument --interval: 0 is outside 0.1..3600 "
+                             "(try 'perfmon api --help')\n")  # one line, not the usage before it
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["run", "--api-port", "38000", "--dashboard-port", "38000"],
+     "perfmon run: error: the API and the dashboard would both listen on port 38000: give --api-port and "
+     "--dashboard-port different ports (or 0 for any free one) (try 'perfmon run --help')"),
+    (["run", "--no-such-flag"],
+     "perfmon run: error: unrecognized arguments: --no-such-flag (try 'perfmon run --help')"),
+    (["dashboard", "--warning-percent", "96.5"],
+     "perfmon dashboard: error: --warning-percent 96.5 is above --critical-percent 95 "
+     "(try 'perfmon dashboard --help')"),
+    (["api", "--data-dir", "/etc/hostname"],
+     "perfmon api: error: argument --data-dir: /etc/hostname is a file, not a directory "
+     "(try 'perfmon api --help')"),
+])
+def test_each_usage_error_is_its_one_line(args: list[str], line: str) -> None:
+    result = perfmon(*args)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", line + "\n")
+
+
+def test_an_unknown_variable_is_one_warning_and_the_command_runs() -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PERFMON_")}
+    env.update({"PERFMON_PORT": "9000", "PERFMON_INTERVALL": "2", "PERFMON_DATA_DIR": "none"})
+    with Running(str(PERFMON), "run", "--api-port", "0", "--dashboard-port", "0", env=env) as system:
+        system.read_stdout_until("Ctrl-C stops both")
+        warnings = [line for line in system.stderr().splitlines() if "PERFMON_" in line]
+        assert warnings == [
+            "perfmon run: warning: PERFMON_INTERVALL is not a perfmon variable; "
+            "did you mean PERFMON_INTERVAL?",
+            "perfmon run: warning: PERFMON_PORT is not read by perfmon run; did you mean PERFMON_API_PORT?"]
+        assert system.stop() == 0
 
 
 def test_a_bad_variable_is_a_usage_error_naming_it() -> None:

@@ -60,13 +60,12 @@ def test_history_survives_kill_9_and_a_restart_shows_the_real_gap(tmp_path: Path
 
 
 def test_an_unwritable_data_dir_is_one_line_and_exit_1(tmp_path: Path) -> None:
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a directory")
-    with serve(blocker / "perfmon", free_port()) as server:
+    unwritable = Path("/sys") / f"perfmon-{tmp_path.name}"  # even root may not make a directory in sysfs
+    with serve(unwritable, free_port()) as server:
         assert server.proc.wait(20) == 1
         lines = [line for line in server.stderr().splitlines() if line.strip()]
         errors = [line for line in lines if line.startswith("error:")]
-        assert len(errors) == 1 and str(blocker) in errors[0], lines
+        assert len(errors) == 1 and str(unwritable) in errors[0], lines
         assert "Traceback" not in server.stderr()
 
 
@@ -80,13 +79,12 @@ def test_a_database_from_a_newer_perfmon_is_refused_with_exit_1(tmp_path: Path) 
 
 
 def test_the_launcher_keeps_history_too_and_reports_a_bad_data_dir(tmp_path: Path) -> None:
-    blocker = tmp_path / "a-file"
-    blocker.write_text("x")
-    env = {**os.environ, "PERFMON_DATA_DIR": str(blocker / "sub")}
+    unwritable = Path("/sys") / f"perfmon-{tmp_path.name}"  # even root may not make a directory in sysfs
+    env = {**os.environ, "PERFMON_DATA_DIR": str(unwritable)}
     with Running("run_http_polling_system.py", "--api-port", "0", "--dashboard-port", "0", env=env) as run:
         assert run.proc.wait(30) == 1
         errors = [line for line in run.stderr().splitlines() if line.startswith("error:")]
-        assert len(errors) == 1 and str(blocker) in errors[0], run.stderr()
+        assert len(errors) == 1 and str(unwritable) in errors[0], run.stderr()
 
 
 def test_a_second_server_on_the_same_data_dir_is_refused(tmp_path: Path) -> None:

@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import trustme
 
-from perfmon.runtime.launcher import serve_dashboard
+from perfmon.runtime.launcher import check_api, serve_dashboard, shown_url, wait_until_answering
 from perfmon.runtime.servers import ApiServerThread, DashboardServerThread
 from perfmon.runtime.signals import StopSignals, run_until_stopped
-from perfmon.settings import DashboardConfig, ServerConfig
+from perfmon.settings import DashboardConfig, Security, ServerConfig
 from tests.processes import Running, free_port, get_json, http_get, is_listening, printed_urls, wait_for
 
 SCRIPT = "run_http_polling_system.py"
 READY = "Ctrl-C stops both"
+TOKEN = "launcher-test-token-0123456789"
 
 
 @pytest.fixture
@@ -81,8 +85,8 @@ def test_a_port_in_use_is_one_line_and_starts_nothing(taken_flag: str, taken_por
 def test_bad_flag_is_usage_error_exit_2() -> None:
     with Running(SCRIPT, "--no-such-flag") as system:
         assert system.proc.wait(15) == 2
-        assert "usage: run_http_polling_system.py" in system.stderr()
-        assert "--no-such-flag" in system.stderr()
+        assert error_lines(system) == ["run_http_polling_system.py: error: unrecognized arguments: "
+                                       "--no-such-flag (try 'run_http_polling_system.py --help')"]
 
 
 def start_both() -> tuple[ApiServerThread, DashboardServerThread]:
@@ -179,3 +183,126 @@ def test_open_shows_the_dashboard_in_the_default_browser(tmp_path: Path) -> None
         wait_for(opened.exists, "file written by the browser")
         assert opened.read_text().strip() == urls["dashboard"]
         assert system.stop() == 0
+
+
+# --- the health wait, the printed names, and the dashboard's own check ------------------------
+
+def test_the_health_wait_says_a_421_at_once_with_the_flag_that_fixes_it() -> None:
+    # Not reachable from the command line any more (the own names stay allowed): a hand-made setting.
+    api = ApiServerThread(ServerConfig(port=0, interval_seconds=0.2,
+                                       security=Security(allowed_hosts=("monitor.example",))))
+    api.start()
+    assert api.wait_listening(20), api.error
+    try:
+        with StopSignals() as stop:
+            started = time.monotonic()
+            problem = wait_until_answering({f"{api.url}/api/health": None}, [api], stop)
+        assert time.monotonic() - started < 10  # not the 30 s startup budget
+        assert problem.startswith(f"{api.url}/api/health answered 421 (misdirected request: Host 127.0.0.1:")
+        assert problem.endswith(": add 127.0.0.1 to its --allowed-hosts")
+    finally:
+        api.stop()
+        api.join(10)
+
+
+def test_the_health_wait_gives_up_with_the_cause() -> None:
+    url = f"http://127.0.0.1:{free_port()}/api/health"
+    with StopSignals() as stop:
+        problem = wait_until_answering({url: None}, [], stop, timeout=0.5)
+    assert problem == (f"{url} did not come up within 0.5 s: connection refused by "
+                       f"{url.split('/')[2]}: is the server running there?")
+
+
+@pytest.mark.parametrize(("url", "names", "allowed", "shown"), [
+    ("https://127.0.0.1:8000", ["monitor.example", "127.0.0.1"], ("*",), "https://127.0.0.1:8000"),
+    ("https://127.0.0.1:8000", ["monitor.example", "192.0.2.10"], ("*",), "https://monitor.example:8000"),
+    ("https://127.0.0.1:8050/", ["a.example", "b.example"], ("b.example",), "https://b.example:8050/"),
+    ("https://127.0.0.1:8050/", ["2001:db8::1"], ("*",), "https://[2001:db8::1]:8050/"),
+    ("https://127.0.0.1:8050/", [], ("*",), "https://127.0.0.1:8050/"),
+])
+def test_a_shown_url_carries_a_name_of_the_certificate(url: str, names: list[str], allowed: tuple[str, ...],
+                                                       shown: str) -> None:
+    assert shown_url(url, names, Security(allowed_hosts=allowed)) == shown
+
+
+def get_by_name(name: str, port: int, path: str, ca_file: Path) -> bytes:
+    """GET over TLS from 127.0.0.1:port as a browser that resolved ``name`` would: SNI, checks and Host."""
+    context = ssl.create_default_context(cafile=str(ca_file))
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname=name) as tls:
+        tls.sendall(f"GET {path} HTTP/1.1\r\nHost: {name}:{port}\r\nConnection: close\r\n\r\n".encode())
+        return b"".join(iter(lambda: tls.recv(65536), b""))
+
+
+def monitor_example_certificate(folder: Path) -> tuple[Path, Path, Path]:
+    """A certificate for monitor.example only (not 127.0.0.1, where the servers listen), its key, its CA."""
+    ca = trustme.CA()
+    server = ca.issue_cert("monitor.example")
+    cert, key, ca_file = folder / "cert.pem", folder / "key.pem", folder / "ca.pem"
+    server.cert_chain_pems[0].write_to_path(str(cert))
+    server.private_key_pem.write_to_path(str(key))
+    ca.cert_pem.write_to_path(str(ca_file))
+    return cert, key, ca_file
+
+
+def test_over_tls_the_printed_urls_carry_a_name_of_the_certificate(tmp_path: Path) -> None:
+    cert, key, ca_file = monitor_example_certificate(tmp_path)
+    tls = ("--tls-cert", str(cert), "--tls-key", str(key), "--allowed-hosts", "monitor.example")
+    with Running(SCRIPT, "--api-port", "0", "--dashboard-port", "0", "--interval", "0.5", *tls) as system:
+        urls = printed_urls(system.read_stdout_until(READY))
+        assert re.fullmatch(r"https://monitor\.example:\d+/api/performance", urls["API"]), urls
+        assert re.fullmatch(r"https://monitor\.example:\d+/", urls["dashboard"]), urls
+        api_port = port_of(urls["API"].removesuffix("/api/performance"))
+        assert get_by_name("monitor.example", api_port, "/api/health", ca_file).startswith(b"HTTP/1.1 200")
+        page = get_by_name("monitor.example", port_of(urls["dashboard"]), "/", ca_file)
+        assert page.startswith(b"HTTP/1.1 200")
+        assert system.stop() == 0
+
+
+def test_the_dashboard_alone_over_tls_prints_a_name_of_the_certificate(tmp_path: Path) -> None:
+    cert, key, ca_file = monitor_example_certificate(tmp_path)
+    api_url = f"http://127.0.0.1:{free_port()}"
+    with Running("performance_dashboard_http_polling.py", "--port", "0", "--api-url", api_url, "--tls-cert",
+                 str(cert), "--tls-key", str(key), "--allowed-hosts", "monitor.example") as dashboard:
+        out = dashboard.read_stdout_until("Ctrl-C stops it")
+        shown = rf"^perfmon dashboard: https://monitor\.example:(\d+)/ \(API: {api_url}\)$"
+        match = re.search(shown, out, re.MULTILINE)
+        assert match, out
+        assert get_by_name("monitor.example", int(match[1]), "/", ca_file).startswith(b"HTTP/1.1 200")
+        assert dashboard.stop() == 0
+
+
+def test_perfmon_dashboard_warns_at_start_when_its_api_does_not_answer() -> None:
+    api_url = f"http://127.0.0.1:{free_port()}"
+    with Running("performance_dashboard_http_polling.py", "--port", "0", "--api-url", api_url) as dashboard:
+        dashboard.read_stdout_until("Ctrl-C stops it")
+        wait_for(lambda: "cannot use the API" in dashboard.stderr(), "warning about the API")
+        [warning] = [line for line in dashboard.stderr().splitlines() if "cannot use the API" in line]
+        assert warning.endswith(f" WARNING perfmon.runtime.launcher: cannot use the API at {api_url}: "
+                                f"connection refused by {api_url[7:]}: is the server running there? "
+                                "(the dashboard serves anyway and keeps asking)")
+        assert dashboard.proc.poll() is None  # it serves on
+        assert dashboard.stop() == 0
+
+
+@pytest.mark.parametrize(("token", "warned"), [
+    (None, "it wants a token"), ("a-wrong-token-0123456789", "the token is not the server's"), (TOKEN, ""),
+])
+def test_the_dashboards_check_of_its_api_says_what_is_wrong(token: str | None, warned: str,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    api = ApiServerThread(ServerConfig(port=0, interval_seconds=0.2, security=Security(token=TOKEN)))
+    api.start()
+    assert api.wait_listening(20), api.error
+    try:
+        with caplog.at_level(logging.WARNING, logger="perfmon.runtime.launcher"):
+            check_api(DashboardConfig(api_url=api.url, security=Security(token=token))).join(10)
+        messages = [r.getMessage() for r in caplog.records if r.name == "perfmon.runtime.launcher"]
+        if warned:
+            [message] = messages
+            assert message.startswith(f"cannot use the API at {api.url}: answered 401 (")
+            assert warned in message
+        else:
+            assert messages == []
+    finally:
+        api.stop()
+        api.join(10)

@@ -75,7 +75,8 @@ def test_listening_openly_takes_a_token_or_insecure_no_auth() -> None:
 
 def test_allowed_hosts_and_cors_origins() -> None:
     named = parse_server_config(["--allowed-hosts", "Monitor.Example., 10.0.0.5"], {}).security
-    assert named.allowed_hosts == ("monitor.example", "10.0.0.5")
+    # The server's own names stay allowed besides those named.
+    assert named.allowed_hosts == ("localhost", "127.0.0.1", "::1", "monitor.example", "10.0.0.5")
     cors = parse_server_config(["--cors-origin", "https://A.example:8443", "--cors-origin", "http://b.example"],
                                {"PERFMON_CORS_ORIGIN": "https://c.example"}).security
     assert cors.cors_origins == ("https://a.example:8443", "http://b.example")  # the flags win

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from perfmon.settings import (
     parse_server_config,
     server_parser,
 )
-from perfmon.settings.options import byte_size, default_data_dir
+from perfmon.settings.environment import Environment, option_variables, unread_variables
+from perfmon.settings.options import apply_env_defaults, byte_size, default_data_dir, shown
 from perfmon.settings.security import Security, default_allowed_hosts
 
 DAY = 86400
@@ -102,9 +104,14 @@ def test_bad_flags_are_usage_errors(argv: list[str], capsys: pytest.CaptureFixtu
     with pytest.raises(SystemExit) as exit_info:
         parse_server_config(argv, {})
     assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith("usage: performance_api_server.py")
-    assert "error:" in err
+    assert_one_error_line(capsys.readouterr().err, "performance_api_server.py", argv[0])
+
+
+def assert_one_error_line(err: str, prog: str, complaint: str) -> None:
+    """A usage error is its one line naming the problem and where help is, never the whole usage."""
+    assert err.count("\n") == 1 and "usage:" not in err, err
+    assert err.startswith(f"{prog}: error: ") and complaint in err
+    assert err.endswith(f" (try '{prog} --help')\n")
 
 
 def test_bad_environment_is_a_usage_error_naming_the_variable(capsys: pytest.CaptureFixture[str]) -> None:
@@ -146,8 +153,7 @@ def test_dashboard_usage_errors(argv: list[str], complaint: str, capsys: pytest.
     with pytest.raises(SystemExit) as exit_info:
         parse_dashboard_config(argv, {})
     assert exit_info.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith("usage: performance_dashboard_http_polling.py") and complaint in err
+    assert_one_error_line(capsys.readouterr().err, "performance_dashboard_http_polling.py", complaint)
 
 
 def test_launcher_builds_both_configs_from_one_set_of_flags() -> None:
@@ -196,3 +202,131 @@ def test_a_bad_switch_value_is_a_usage_error(capsys: pytest.CaptureFixture[str])
         parse_launcher_config([], {"PERFMON_OPEN": "maybe"})
     assert exit_info.value.code == 2
     assert "PERFMON_OPEN='maybe'" in capsys.readouterr().err
+
+
+# --- what the command line says ---------------------------------------------------------------
+
+def usage_error(capsys: pytest.CaptureFixture[str], parse: Callable[..., object], argv: list[str],
+                env: dict[str, str] | None = None) -> str:
+    """The one line a usage error prints (it must exit 2)."""
+    with pytest.raises(SystemExit) as exit_info:
+        parse(argv, env or {})
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    return err
+
+
+def warnings_of(capsys: pytest.CaptureFixture[str], parse: Callable[..., object], env: dict[str, str],
+                **options: str) -> list[str]:
+    """The warning lines parsing prints (it must succeed)."""
+    parse([], env, **options)
+    return capsys.readouterr().err.splitlines()
+
+
+def test_a_misspelt_variable_gets_one_warning_naming_the_closest(capsys: pytest.CaptureFixture[str]) -> None:
+    assert warnings_of(capsys, parse_server_config, {"PERFMON_INTERVALL": "2"}) == [
+        "performance_api_server.py: warning: PERFMON_INTERVALL is not a perfmon variable; "
+        "did you mean PERFMON_INTERVAL?"]
+    assert warnings_of(capsys, parse_launcher_config, {"PERFMON_DASHBOARD_PROT": "1"}) == [
+        "run_http_polling_system.py: warning: PERFMON_DASHBOARD_PROT is not a perfmon variable; "
+        "did you mean PERFMON_DASHBOARD_PORT?"]
+
+
+def test_a_variable_of_another_entry_point_says_it_is_not_read(capsys: pytest.CaptureFixture[str]) -> None:
+    assert warnings_of(capsys, parse_launcher_config, {"PERFMON_PORT": "9000"}, prog="perfmon run") == [
+        "perfmon run: warning: PERFMON_PORT is not read by perfmon run; did you mean PERFMON_API_PORT?"]
+    [warning] = warnings_of(capsys, parse_dashboard_config, {"PERFMON_RETENTION_RAW": "2d"})
+    assert warning.startswith("performance_dashboard_http_polling.py: warning: PERFMON_RETENTION_RAW is not "
+                              "read by performance_dashboard_http_polling.py; ")
+
+
+def test_a_variable_like_no_other_points_to_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert warnings_of(capsys, parse_server_config, {"PERFMON_XYZZY": "1"}) == [
+        "performance_api_server.py: warning: PERFMON_XYZZY is not a perfmon variable; "
+        "'performance_api_server.py --help' lists the options"]
+
+
+@pytest.mark.parametrize("make", [server_parser, dashboard_parser, launcher_parser])
+def test_every_option_variable_is_read(make: Callable[[], argparse.ArgumentParser]) -> None:
+    parser, environ = make(), Environment({})
+    apply_env_defaults(parser, environ)
+    assert option_variables(parser) <= environ.looked_up
+    assert {"PERFMON_LOG_LEVEL", "PERFMON_TOKEN_FILE", "PERFMON_ALLOWED_HOSTS"} <= environ.looked_up
+
+
+@pytest.mark.parametrize("parse", [parse_server_config, parse_dashboard_config, parse_launcher_config])
+def test_variables_an_entry_point_reads_are_silent(parse: Callable[..., object], tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    token = tmp_path / "token"
+    token.write_text(TOKEN)
+    token.chmod(0o600)
+    env = {"PERFMON_LOG_LEVEL": "info", "PERFMON_HOST": "127.0.0.1", "PERFMON_TOKEN": TOKEN, "HOME": "/x"}
+    assert warnings_of(capsys, parse, env) == []
+    assert warnings_of(capsys, parse, {"PERFMON_TOKEN_FILE": str(token)}) == []
+
+
+def test_which_variables_were_read_is_recorded_not_listed() -> None:
+    environ = Environment({"PERFMON_NEW_OPTION": "1", "PERFMON_NEW_OPTIONS": "2", "PERFMON_ELSEWHERE": "3",
+                           "HOME": "/root"})
+    assert environ.get("PERFMON_NEW_OPTION") == "1"  # as a new option's variable would be read
+    assert unread_variables(environ, {"PERFMON_ELSEWHERE"}, "prog") == [
+        "PERFMON_ELSEWHERE is not read by prog; 'prog --help' lists the options",
+        "PERFMON_NEW_OPTIONS is not a perfmon variable; did you mean PERFMON_NEW_OPTION?"]
+
+
+def test_the_same_port_for_both_servers_is_said_as_such(capsys: pytest.CaptureFixture[str]) -> None:
+    expected = ("run_http_polling_system.py: error: the API and the dashboard would both listen on port "
+                "38000: give --api-port and --dashboard-port different ports (or 0 for any free one)")
+    assert usage_error(capsys, parse_launcher_config, ["--api-port", "38000", "--dashboard-port", "38000"]
+                       ).startswith(expected)
+    assert "port 8050" in usage_error(capsys, parse_launcher_config, [], {"PERFMON_API_PORT": "8050"})
+    assert parse_launcher_config(["--api-port", "0", "--dashboard-port", "0"], {}).api.port == 0
+
+
+def test_numbers_in_messages_are_as_typed(capsys: pytest.CaptureFixture[str]) -> None:
+    err = usage_error(capsys, parse_dashboard_config,
+                      ["--warning-percent", "80.123456789", "--critical-percent", "80.1"])
+    assert "--warning-percent 80.123456789 is above --critical-percent 80.1 " in err
+    assert "4102444800" in shown(4_102_444_800.0) and shown(0.1) == "0.1" and shown(96.0) == "96"
+
+
+@pytest.mark.parametrize("below", ["", "sub/dir"])
+def test_a_data_dir_that_is_a_file_is_said_as_such(tmp_path: Path, below: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    data_dir = blocker / below if below else blocker
+    err = usage_error(capsys, parse_server_config, ["--data-dir", str(data_dir)])
+    assert f"argument --data-dir: {blocker} is a file, not a directory" in err
+    err = usage_error(capsys, parse_launcher_config, [], {"PERFMON_DATA_DIR": str(data_dir)})
+    assert f"PERFMON_DATA_DIR='{data_dir}': {blocker} is a file, not a directory" in err
+    fresh = tmp_path / "new" / "dir"
+    assert parse_server_config(["--data-dir", str(fresh)], {}).data_dir == fresh
+
+
+def test_a_default_data_dir_under_a_file_is_said_as_such(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "share"
+    blocker.write_text("x")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocker))  # where platformdirs puts user data on Linux
+    err = usage_error(capsys, parse_server_config, [])
+    assert f"the default --data-dir {blocker / 'perfmon'}: {blocker} is a file, not a directory" in err
+
+
+def test_the_help_says_how_long_each_tier_is_kept() -> None:
+    text = " ".join(server_parser().format_help().split())
+    assert "how long every sample is kept" in text and "how long per-minute points are kept" in text
+
+
+def test_allowed_hosts_add_to_the_servers_own_names() -> None:
+    security = parse_server_config(["--host", "0.0.0.0", "--allowed-hosts", "monitor.example,192.0.2.10"],
+                                   {"PERFMON_TOKEN": TOKEN}).security
+    assert security.allowed_hosts == ("localhost", "127.0.0.1", "::1", "monitor.example", "192.0.2.10")
+    for own in ("127.0.0.1:8000", "localhost:8050", "[::1]:8000", "monitor.example:8050", "192.0.2.10"):
+        assert security.host_allowed(own), own
+    for rebound in ("evil.example", "monitor.example.evil.example", "0.0.0.0", "192.0.2.11"):
+        assert not security.host_allowed(rebound), rebound  # a rebinding page sends its own name
+    bound = parse_server_config(["--host", "10.0.0.5", "--allowed-hosts", "m.example"],
+                                {"PERFMON_TOKEN": TOKEN})
+    assert bound.security.allowed_hosts == ("localhost", "127.0.0.1", "::1", "10.0.0.5", "m.example")

@@ -83,7 +83,8 @@ def range_bounds(query: Mapping[str, str], now: float) -> tuple[float, float, in
     assert start is not None  # check_combination said it is there
     end = round(now, 3) if end is None else end
     if start >= end:
-        raise ApiError(400, f"parameter 'start' must be before 'end' ({end:g}), got {start:g}")
+        given_end = query.get("end") or f"{end:.15g}"  # as typed, or now in full: never 1.7e+09
+        raise ApiError(400, f"parameter 'start' must be before 'end' ({given_end}), got {query.get('start')}")
     return float(start), float(end), DEFAULT_POINTS if points is None else int(points)
 
 

@@ -44,7 +44,8 @@ def query_number(
     if raw is None:
         return None
     kind = "a whole number" if integer else "a number"
-    low_text, high_text = (str(int(low)), str(int(high))) if integer else (f"{low:g}", f"{high:g}")
+    # .15g: every digit of a bound such as 4102444800 (2100-01-01), where :g wrote 4.10244e+09
+    low_text, high_text = (str(int(low)), str(int(high))) if integer else (f"{low:.15g}", f"{high:.15g}")
     lower = f"greater than {low_text}" if low_open else f"from {low_text}"
     expected = f"parameter '{name}' must be {kind} {lower} to {high_text}, got {raw[:40]!r}"
     if not (INTEGER if integer else DECIMAL).fullmatch(raw):

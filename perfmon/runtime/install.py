@@ -11,7 +11,6 @@ from where systemd will read them.
 
 from __future__ import annotations
 
-import argparse
 import os
 import stat
 import sys
@@ -19,11 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from perfmon.runtime.unit import DEFAULT_HOST, DEFAULT_TOKEN_FILE, Unit
+from perfmon.runtime.unit import Unit
 from perfmon.settings import parse_launcher_config
-from perfmon.settings.options import ENV_EPILOG, apply_env_defaults
+from perfmon.settings.options import apply_env_defaults
+from perfmon.settings.unit_options import DEFAULT_OUTPUT, install_unit_parser
 
-DEFAULT_OUTPUT = Path("/etc/systemd/system/perfmon.service")
 HIDDEN = (("/root", "ProtectHome=yes"), ("/home", "ProtectHome=yes"), ("/run/user", "ProtectHome=yes"),
           ("/tmp", "PrivateTmp=yes"), ("/var/tmp", "PrivateTmp=yes"))
 NOT_IN_A_UNIT = {"--data-dir": "the unit keeps history in /var/lib/perfmon (StateDirectory=perfmon)",
@@ -116,26 +115,6 @@ def service_environment(unit: Unit) -> dict[str, str]:
     return dict(setting.split("=", 1) for setting in settings)
 
 
-def parser(prog: str) -> argparse.ArgumentParser:
-    """install-unit's own options; every other option is perfmon run's, for ExecStart."""
-    parser = argparse.ArgumentParser(
-        prog=prog, allow_abbrev=False,
-        description="Write a systemd unit that runs this installation's perfmon (perfmon run) as a "
-                    "hardened service, its secrets handed over as credentials.",
-        epilog="Any other option is perfmon run's and goes on ExecStart ('perfmon run --help' lists them). "
-               + ENV_EPILOG.format(example="PERFMON_TOKEN_FILE=/etc/perfmon/token"))
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, metavar="PATH",
-                        help="the unit file to write (default: %(default)s)")
-    parser.add_argument("--stdout", action="store_true", help="print the unit instead of writing it")
-    parser.add_argument("--host", default=DEFAULT_HOST,
-                        help="address the service listens on (default: %(default)s, behind the token)")
-    parser.add_argument("--token-file", type=Path, default=DEFAULT_TOKEN_FILE, metavar="PATH",
-                        help="the token, root's and mode 0600; systemd hands it over at every start "
-                             "(default: %(default)s)")
-    parser.add_argument("--tls-cert", type=Path, metavar="PATH", help="serve HTTPS with this certificate")
-    parser.add_argument("--tls-key", type=Path, metavar="PATH",
-                        help="the certificate's private key, root's and mode 0600")
-    return parser
 
 
 def write(path: Path, text: str) -> None:
@@ -157,7 +136,7 @@ def next_steps(path: Path, replaced: bool) -> str:
 
 def main(argv: Sequence[str], prog: str = "perfmon install-unit") -> int:
     """Check, then write (or print) the unit; exit 2 with one line when it would not work."""
-    options = parser(prog)
+    options = install_unit_parser(prog)
     apply_env_defaults(options, os.environ)
     args, run_options = options.parse_known_args(argv)
     if bool(args.tls_cert) != bool(args.tls_key):

@@ -7,24 +7,26 @@ import ssl
 import sys
 import threading
 import time
-import urllib.request
 import webbrowser
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
 from perfmon.api.limits import raise_open_files_limit
 from perfmon.api.server import PortInUse
+from perfmon.runtime.probe import Answer, ask, certificate_names
 from perfmon.runtime.servers import ApiServerThread, Component, DashboardServerThread, reserve_port
 from perfmon.runtime.signals import StopSignals, run_until_stopped, stop_all
 from perfmon.settings import (
     DashboardConfig,
     LauncherConfig,
+    Security,
     ServerConfig,
     configure_logging,
     parse_dashboard_config,
     parse_launcher_config,
 )
+from perfmon.settings.options import shown
 from perfmon.settings.security import client_context
 
 log = logging.getLogger(__name__)
@@ -41,30 +43,36 @@ def reachable(url: str) -> str:
     return urlunsplit(parts._replace(netloc=f"{loopback}:{parts.port}"))
 
 
-def answers_200(url: str, tls: ssl.SSLContext | None = None) -> bool:
-    """Whether GET url answers 200 right now (after redirects, such as to a login page)."""
-    try:
-        with urllib.request.urlopen(url, timeout=2, context=tls) as response:
-            return bool(response.status == 200)
-    except OSError:  # refused, reset or timed out; HTTPError (4xx, 5xx) is one too
-        return False
-
-
-def wait_until_answering(urls: Sequence[str], components: Sequence[Component], stop: StopSignals,
+def wait_until_answering(urls: Mapping[str, str | None], components: Sequence[Component], stop: StopSignals,
                          timeout: float = STARTUP_SECONDS, tls: ssl.SSLContext | None = None) -> str:
-    """Poll urls until each answers 200; returns "" or a one-line reason it gave up."""
+    """Poll each url (with its token) until it answers 200; returns "" or why it gave up, with the cause."""
     deadline = time.monotonic() + timeout
-    waiting = list(urls)
+    waiting = {url: Answer(None) for url in urls}
     while True:
-        waiting = [url for url in waiting if not answers_200(url, tls)]
+        waiting = {url: answer for url in waiting if (answer := ask(url, tls, urls[url])).status != 200}
         if not waiting or stop.requested():
             return ""
         dead = [component.name for component in components if not component.is_alive()]
         if dead:
             return f"the {dead[0]} stopped while starting"
+        url, answer = next(iter(waiting.items()))
+        if answer.permanent:  # a setting is wrong: waiting would only hide it
+            return f"{url} {answer.problem}"
         if time.monotonic() > deadline:
-            return f"no answer from {waiting[0]} after {timeout:g} s"
+            return f"{url} did not come up within {shown(timeout)} s: {answer.problem}"
         stop.wait(0.05)
+
+
+def shown_url(url: str, names: Sequence[str], security: Security) -> str:
+    """url with a host that its certificate's ``names`` carry (the one a browser checks), if it has none."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not names or host in names:
+        return url
+    allowed = [name for name in names if security.host_allowed(name)]
+    chosen = (allowed or list(names))[0]
+    netloc = f"[{chosen}]" if ":" in chosen else chosen
+    return urlunsplit(parts._replace(netloc=f"{netloc}:{parts.port}" if parts.port else netloc))
 
 
 def fail(message: str, components: Sequence[Component] = ()) -> int:
@@ -111,15 +119,24 @@ def launch(config: LauncherConfig, stop: StopSignals) -> int:
     warn_if_open(config.api, config.dashboard)
     own = own_api(config.dashboard, api_url)
     tls = client_context(own.api_ca_file, check_hostname=False) if config.api.security.tls else None
-    problem = wait_until_answering([f"{api_url}/api/health", dashboard_url], components, stop, tls=tls)
+    # The API's health with the token, as the dashboard asks it; the dashboard's page without.
+    targets = {f"{api_url}/api/health": config.api.security.token, dashboard_url: None}
+    problem = wait_until_answering(targets, components, stop, tls=tls)
     if problem:
         return fail(problem, components)
     if not stop.requested():
-        print(f"perfmon API:       {api_url}/api/performance\n"
-              f"perfmon dashboard: {dashboard_url}\nCtrl-C stops both", flush=True)
-        if config.open_browser:
-            open_in_browser(dashboard_url)
+        announce(config, api_url, dashboard_url, tls)
     return run_until_stopped(components, stop)
+
+
+def announce(config: LauncherConfig, api_url: str, dashboard_url: str, tls: ssl.SSLContext | None) -> None:
+    """Print where both servers answer, by a name their certificate carries; open the browser if asked."""
+    names = certificate_names(api_url, tls) if tls else []  # both servers serve the same certificate
+    api_url, dashboard_url = (shown_url(url, names, config.api.security) for url in (api_url, dashboard_url))
+    print(f"perfmon API:       {api_url}/api/performance\n"
+          f"perfmon dashboard: {dashboard_url}\nCtrl-C stops both", flush=True)
+    if config.open_browser:
+        open_in_browser(dashboard_url)
 
 
 def own_api(config: DashboardConfig, api_url: str) -> DashboardConfig:
@@ -149,8 +166,28 @@ def serve_dashboard(config: DashboardConfig) -> int:
             return fail(str(exc))
         warn_if_open(config)
         dashboard.start()
-        print(f"perfmon dashboard: {dashboard.url} (API: {config.api_url})\nCtrl-C stops it", flush=True)
+        check_api(config)
+        url = reachable(dashboard.url)
+        if config.security.tls:
+            own = client_context(config.security.tls_cert, check_hostname=False)
+            url = shown_url(url, certificate_names(url, own, timeout=STARTUP_SECONDS / 6), config.security)
+        print(f"perfmon dashboard: {url} (API: {config.api_url})\nCtrl-C stops it", flush=True)
         return run_until_stopped([dashboard], stop)
+
+
+def check_api(config: DashboardConfig) -> threading.Thread:
+    """Ask the API once, in a thread: a WARNING saying why if it does not answer (the dashboard serves on)."""
+
+    def run() -> None:
+        tls = client_context(config.api_ca_file, config.api_check_hostname)
+        answer = ask(f"{config.api_url}/api/performance", tls, config.security.token)
+        if answer.status not in (200, 503):  # 503: up, without a first sample yet
+            log.warning("cannot use the API at %s: %s (the dashboard serves anyway and keeps asking)",
+                        config.api_url, answer.problem)
+
+    thread = threading.Thread(target=run, name="API check", daemon=True)
+    thread.start()
+    return thread
 
 
 def dashboard_main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 
+from perfmon.settings.unit_options import DEFAULT_HOST, DEFAULT_TOKEN_FILE
+
 TEMPLATE = "perfmon.service"
 DEFAULT_COMMAND = Path("/opt/perfmon/bin/perfmon")
-DEFAULT_TOKEN_FILE = Path("/etc/perfmon/token")
-DEFAULT_HOST = "0.0.0.0"
 CREDENTIALS_DIRECTORY = "${CREDENTIALS_DIRECTORY}"
 PLAIN_WORD = re.compile(r"[A-Za-z0-9_@%+=:,./-]+")  # needs no quoting on a systemd command line
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perfmon.settings.environment import Environment, option_variables, unread_variables
 from perfmon.settings.options import (
     ENV_EPILOG,
+    Parser,
     add_data_dir_option,
     add_logging_option,
     add_poll_option,
@@ -27,8 +30,12 @@ from perfmon.settings.options import (
     bounded_int,
     configure_logging,
     http_url,
+    not_a_directory,
+    shown,
 )
 from perfmon.settings.security import Security, add_security_options, security_from_args
+from perfmon.settings.token import parser as token_parser
+from perfmon.settings.unit_options import install_unit_parser
 
 DATABASE_NAME = "history.sqlite3"
 
@@ -100,7 +107,7 @@ class LauncherConfig:
 
 def server_parser(prog: str = "performance_api_server.py") -> argparse.ArgumentParser:
     """The command-line parser of the API server."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=prog,
         description="Serve host performance metrics sampled with psutil as JSON over HTTP.",
         epilog=ENV_EPILOG.format(example="PERFMON_PORT=9000"),
@@ -117,7 +124,7 @@ def server_parser(prog: str = "performance_api_server.py") -> argparse.ArgumentP
 
 def dashboard_parser(prog: str = "performance_dashboard_http_polling.py") -> argparse.ArgumentParser:
     """The command-line parser of the dashboard."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=prog,
         description="Serve a live dashboard of a perfmon API in the browser (Dash, served by uvicorn).",
         epilog=ENV_EPILOG.format(example="PERFMON_API_URL=http://127.0.0.1:9000"),
@@ -141,7 +148,7 @@ def dashboard_parser(prog: str = "performance_dashboard_http_polling.py") -> arg
 
 def launcher_parser(prog: str = "run_http_polling_system.py") -> argparse.ArgumentParser:
     """The command-line parser of the launcher: every API option and every dashboard option."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog=prog,
         description="Run the perfmon API server and its dashboard together; Ctrl-C stops both.",
         epilog=ENV_EPILOG.format(example="PERFMON_DASHBOARD_PORT=8060"),
@@ -164,26 +171,34 @@ def launcher_parser(prog: str = "run_http_polling_system.py") -> argparse.Argume
 
 def parse_server_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
                         prog: str | None = None) -> ServerConfig:
-    """Build the server's frozen config; exits 2 with usage on bad input."""
-    parser = server_parser(*[prog] if prog else [])
-    args = parse_args(parser, argv, environ)
-    return server_config(args, args.port, security_from_args(parser, args, env(environ)))
+    """Build the server's frozen config; exits 2 with one line on bad input."""
+    parser, variables = server_parser(*[prog] if prog else []), Environment(env(environ))
+    args = parse_args(parser, argv, variables)
+    config = server_config(args, args.port, security_from_args(parser, args, variables))
+    warn_unread(parser, variables)
+    return config
 
 
 def parse_dashboard_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
                            prog: str | None = None) -> DashboardConfig:
-    """Build the dashboard's frozen config; exits 2 with usage on bad input."""
-    parser = dashboard_parser(*[prog] if prog else [])
-    args = parse_args(parser, argv, environ)
-    return dashboard_config(args, args.api_url, security_from_args(parser, args, env(environ)))
+    """Build the dashboard's frozen config; exits 2 with one line on bad input."""
+    parser, variables = dashboard_parser(*[prog] if prog else []), Environment(env(environ))
+    args = parse_args(parser, argv, variables)
+    config = dashboard_config(args, args.api_url, security_from_args(parser, args, variables))
+    warn_unread(parser, variables)
+    return config
 
 
 def parse_launcher_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
                           prog: str | None = None) -> LauncherConfig:
-    """Build the launcher's frozen config; exits 2 with usage on bad input."""
-    parser = launcher_parser(*[prog] if prog else [])
-    args = parse_args(parser, argv, environ)
-    security = security_from_args(parser, args, env(environ))
+    """Build the launcher's frozen config; exits 2 with one line on bad input."""
+    parser, variables = launcher_parser(*[prog] if prog else []), Environment(env(environ))
+    args = parse_args(parser, argv, variables)
+    if args.api_port == args.dashboard_port != 0:  # both servers listen on --host
+        parser.error(f"the API and the dashboard would both listen on port {args.api_port}: give "
+                     "--api-port and --dashboard-port different ports (or 0 for any free one)")
+    security = security_from_args(parser, args, variables)
+    warn_unread(parser, variables)
     # The API's URL is known once it listens (its port may be 0): the launcher fills it in.
     return LauncherConfig(api=server_config(args, args.api_port, security),
                           dashboard=dashboard_config(args, "", security), open_browser=args.open,
@@ -196,14 +211,24 @@ def env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
 
 
 def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
-               environ: Mapping[str, str] | None) -> argparse.Namespace:
+               environ: Mapping[str, str]) -> argparse.Namespace:
     """Parse the command line over PERFMON_* defaults; check what single options cannot."""
-    apply_env_defaults(parser, os.environ if environ is None else environ)
+    apply_env_defaults(parser, environ)
     args = parser.parse_args(argv)
+    blocker = not_a_directory(args.data_dir) if getattr(args, "data_dir", None) else None
+    if blocker is not None:  # the default's (a value given is checked as it is parsed)
+        parser.error(f"the default --data-dir {args.data_dir}: {blocker} is a file, not a directory")
     if getattr(args, "warning_percent", 0) > getattr(args, "critical_percent", 100):
-        parser.error(f"--warning-percent {args.warning_percent:g} is above "
-                     f"--critical-percent {args.critical_percent:g}")
+        parser.error(f"--warning-percent {shown(args.warning_percent)} is above "
+                     f"--critical-percent {shown(args.critical_percent)}")
     return args
+
+
+def warn_unread(parser: argparse.ArgumentParser, variables: Environment) -> None:
+    """One warning line on stderr for each PERFMON_* variable this entry point did not read."""
+    elsewhere = set().union(*(option_variables(make()) for make in PARSERS))
+    for warning in unread_variables(variables, elsewhere, parser.prog):
+        print(f"{parser.prog}: warning: {warning}", file=sys.stderr, flush=True)
 
 
 def server_config(args: argparse.Namespace, port: int, security: Security) -> ServerConfig:
@@ -223,3 +248,7 @@ def dashboard_config(args: argparse.Namespace, api_url: str, security: Security)
                            poll_interval_seconds=args.poll_interval, warning_percent=args.warning_percent,
                            critical_percent=args.critical_percent, log_level=args.log_level,
                            security=security, api_ca_file=args.api_ca_file, data_dir=args.data_dir)
+
+
+# Every entry point's options (perfmon token's and install-unit's too), so each knows the others' variables.
+PARSERS = (server_parser, dashboard_parser, launcher_parser, token_parser, install_unit_parser)

@@ -7,7 +7,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -16,6 +16,21 @@ ENV_PREFIX = "PERFMON_"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 ENV_EPILOG = ("Every option can also be set as PERFMON_<OPTION>, e.g. {example}; "
               "options on the command line win.")
+
+
+class Parser(argparse.ArgumentParser):
+    """An argparse parser whose usage error is one line that ends with where help is, not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        """Exit 2 with ``PROG: error: MESSAGE (try 'PROG --help')`` on stderr."""
+        self.exit(2, f"{self.prog}: error: {message} (try '{self.prog} --help')\n")
+
+
+def shown(value: float) -> str:
+    """A number as a person writes it: 4102444800, 0.1, 96.5 (never 4.10244e+09)."""
+    if float(value).is_integer() and abs(value) < 1e16:
+        return str(int(value))
+    return repr(float(value))
 
 
 def bounded_float(low: float, high: float) -> Callable[[str], float]:
@@ -27,7 +42,7 @@ def bounded_float(low: float, high: float) -> Callable[[str], float]:
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
         if not low <= value <= high:  # also rejects nan
-            raise argparse.ArgumentTypeError(f"{text} is outside {low:g}..{high:g}")
+            raise argparse.ArgumentTypeError(f"{text} is outside {shown(low)}..{shown(high)}")
         return value
 
     return parse
@@ -77,7 +92,7 @@ def duration(low_seconds: float, high_seconds: float) -> Callable[[str], float]:
         seconds = float(match.group(1)) * DURATION_UNITS[unit]
         if not low_seconds <= seconds <= high_seconds:
             raise argparse.ArgumentTypeError(
-                f"{text} is outside {low_seconds:g} s..{high_seconds / 86400:g} days")
+                f"{text} is outside {shown(low_seconds)} s..{shown(high_seconds / 86400)} days")
         return seconds
 
     return parse
@@ -106,7 +121,22 @@ def data_dir(text: str) -> Path | None:
         return None
     if not value:
         raise argparse.ArgumentTypeError("give a directory, or 'none' to keep everything in memory only")
-    return Path(value).expanduser()
+    path = Path(value).expanduser()
+    blocker = not_a_directory(path)
+    if blocker is not None:
+        raise argparse.ArgumentTypeError(f"{blocker} is a file, not a directory")
+    return path
+
+
+def not_a_directory(path: Path) -> Path | None:
+    """The part of ``path`` that exists but is not a directory (so no directory can be made there)."""
+    for part in (path, *path.parents):  # the nearest part that exists decides
+        try:
+            if part.exists():
+                return None if part.is_dir() else part
+        except OSError:  # not ours to look at: the store says so when it tries
+            return None
+    return None
 
 
 def boolean(text: str) -> bool:
@@ -181,10 +211,10 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     """Add where history is kept and for how long: the API server's and the launcher's."""
     add_data_dir_option(parser)
     keep = duration(3600, 20 * DURATION_UNITS["y"])
-    for tier, what, default in (("raw", "every sample", "14d"), ("minute", "per-minute points", "90d"),
-                                ("hour", "per-hour points", "2y")):
+    for tier, what, default in (("raw", "every sample is", "14d"), ("minute", "per-minute points are", "90d"),
+                                ("hour", "per-hour points are", "2y")):
         parser.add_argument(f"--retention-{tier}", type=keep, default=keep(default), metavar="DURATION",
-                            help=f"how long {what} are kept, 1h-20y, e.g. 14d or 36h (default: {default})")
+                            help=f"how long {what} kept, 1h-20y, e.g. 14d or 36h (default: {default})")
     parser.add_argument("--max-db-size", type=byte_size(2**20, 2**50), default=2**30, metavar="SIZE",
                         help="cap on the database file; the oldest samples go first (default: 1GiB)")
 

@@ -104,9 +104,26 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def allowed_hosts(host: str, named: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The server's own names (loopback, the listening address), then those named, else this machine's.
+
+    The own names stay allowed whatever ``--allowed-hosts`` says: the launcher reaches its API,
+    and a user on the machine reaches both, through them. DNS rebinding gains nothing from
+    it, since a rebinding page's requests carry the page's own name in ``Host``.
+    """
+    if not named:
+        return default_allowed_hosts(host)
+    return tuple(dict.fromkeys((*own_names(host), *named)))
+
+
+def own_names(host: str) -> tuple[str, ...]:
+    """Loopback names, and the listening address unless it is a wildcard."""
+    return tuple(name for name in (*LOOPBACK_NAMES, host_name(host) if host not in WILDCARDS else "") if name)
+
+
 def default_allowed_hosts(host: str) -> tuple[str, ...]:
     """Loopback names, the listening address and this machine's names (and addresses, on a wildcard)."""
-    names = [*LOOPBACK_NAMES, host_name(host) if host not in WILDCARDS else ""]
+    names = list(own_names(host))
     hostname = socket.gethostname().lower()
     names += [hostname, socket.getfqdn().lower()]
     if host in WILDCARDS:
@@ -129,8 +146,9 @@ def add_security_options(parser: argparse.ArgumentParser, cors: bool = True, api
                         help=f"a private file (chmod 600) holding the access token, 22 characters or more "
                              f"(or set {TOKEN_VARIABLE}; never a flag); `perfmon token` makes one")
     parser.add_argument("--allowed-hosts", type=host_list, metavar="NAMES",
-                        help="comma-separated Host names requests may use (default: localhost, "
-                             "127.0.0.1, ::1, the listening address and this machine's names; * for any)")
+                        help="comma-separated Host names requests may use besides localhost, "
+                             "127.0.0.1, ::1 and the listening address, which are always allowed "
+                             "(default: this machine's names; * for any)")
     parser.add_argument("--insecure-no-auth", action="store_true",
                         help="listen beyond loopback without a token (warned at every start)")
     parser.add_argument("--tls-cert", type=Path, metavar="PATH", help="serve HTTPS with this certificate")
@@ -195,6 +213,6 @@ def security_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace
         parser.error(f"listening on {args.host} without a token would open every endpoint to the "
                      f"network: put a token in a file and pass --token-file PATH (or set "
                      f"{TOKEN_VARIABLE}); --insecure-no-auth to do it anyway")
-    return Security(token=token, allowed_hosts=args.allowed_hosts or default_allowed_hosts(args.host),
+    return Security(token=token, allowed_hosts=allowed_hosts(args.host, args.allowed_hosts),
                     cors_origins=tuple(dict.fromkeys(getattr(args, "cors_origin", ()))),
                     insecure_no_auth=args.insecure_no_auth, tls_cert=args.tls_cert, tls_key=args.tls_key)

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from perfmon.settings.options import apply_env_defaults
+from perfmon.settings.options import Parser, apply_env_defaults
 
 MIN_TOKEN_CHARS = 22  # 128 bits in URL-safe base64 (6 bits a character)
 TOKEN_BYTES = 32  # what `perfmon token` draws: 256 bits, 43 characters
@@ -128,9 +128,9 @@ def print_token(token: str) -> None:
     sys.stdout.flush()
 
 
-def parser(prog: str) -> argparse.ArgumentParser:
+def parser(prog: str = "perfmon token") -> argparse.ArgumentParser:
     """The options of ``perfmon token``."""
-    made = argparse.ArgumentParser(
+    made = Parser(
         prog=prog, description="Make a new random access token (256 bits, URL-safe) and print it, or "
                                "write it to a new file that only you can read (mode 0600).",
         epilog=f"`{prog} > FILE` makes FILE mode 0600 before writing to it. The servers take the file "
