@@ -267,7 +267,8 @@ def test_the_dashboard_process_with_an_unusable_data_dir_is_one_line_and_exit_1(
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert result.returncode == 1, result
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("error: cannot keep the dashboard's sessions in ") and str(blocker) in line
+    assert line.startswith("performance_dashboard_http_polling.py: error: cannot keep perfmon's state in "
+                           f"--data-dir {blocker}: {blocker} is a file, not a directory"), line
 
 
 def test_the_launcher_stops_with_one_line_when_another_dashboard_keeps_the_sessions(tmp_path: Path) -> None:

@@ -291,16 +291,27 @@ def test_numbers_in_messages_are_as_typed(capsys: pytest.CaptureFixture[str]) ->
     assert "4102444800" in shown(4_102_444_800.0) and shown(0.1) == "0.1" and shown(96.0) == "96"
 
 
+def unusable_data_dir(capsys: pytest.CaptureFixture[str], parse: Callable[..., object], argv: list[str],
+                      env: dict[str, str] | None = None) -> str:
+    """The one line an unusable data directory prints: a runtime failure (exit 1), said before any start."""
+    with pytest.raises(SystemExit) as exit_info:
+        parse(argv, env or {})
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--help" not in err, err
+    return err
+
+
 @pytest.mark.parametrize("below", ["", "sub/dir"])
 def test_a_data_dir_that_is_a_file_is_said_as_such(tmp_path: Path, below: str,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     data_dir = blocker / below if below else blocker
-    err = usage_error(capsys, parse_server_config, ["--data-dir", str(data_dir)])
-    assert f"argument --data-dir: {blocker} is a file, not a directory" in err
-    err = usage_error(capsys, parse_launcher_config, [], {"PERFMON_DATA_DIR": str(data_dir)})
-    assert f"PERFMON_DATA_DIR='{data_dir}': {blocker} is a file, not a directory" in err
+    said = f"cannot keep perfmon's state in --data-dir {data_dir}: {blocker} is a file, not a directory; "
+    for parse in (parse_server_config, parse_dashboard_config):
+        assert said in unusable_data_dir(capsys, parse, ["--data-dir", str(data_dir)])
+    assert said in unusable_data_dir(capsys, parse_launcher_config, [], {"PERFMON_DATA_DIR": str(data_dir)})
     fresh = tmp_path / "new" / "dir"
     assert parse_server_config(["--data-dir", str(fresh)], {}).data_dir == fresh
 
@@ -310,8 +321,8 @@ def test_a_default_data_dir_under_a_file_is_said_as_such(tmp_path: Path, monkeyp
     blocker = tmp_path / "share"
     blocker.write_text("x")
     monkeypatch.setenv("XDG_DATA_HOME", str(blocker))  # where platformdirs puts user data on Linux
-    err = usage_error(capsys, parse_server_config, [])
-    assert f"the default --data-dir {blocker / 'perfmon'}: {blocker} is a file, not a directory" in err
+    err = unusable_data_dir(capsys, parse_server_config, [])
+    assert f"--data-dir {blocker / 'perfmon'}: {blocker} is a file, not a directory" in err
 
 
 def test_the_help_says_how_long_each_tier_is_kept() -> None:

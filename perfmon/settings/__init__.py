@@ -31,6 +31,7 @@ from perfmon.settings.options import (
     configure_logging,
     http_url,
     not_a_directory,
+    refuse,
     shown,
 )
 from perfmon.settings.security import Security, add_security_options, security_from_args
@@ -216,8 +217,10 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
     apply_env_defaults(parser, environ)
     args = parser.parse_args(argv)
     blocker = not_a_directory(args.data_dir) if getattr(args, "data_dir", None) else None
-    if blocker is not None:  # the default's (a value given is checked as it is parsed)
-        parser.error(f"the default --data-dir {args.data_dir}: {blocker} is a file, not a directory")
+    if blocker is not None:  # an unusable data directory is a runtime failure (exit 1), said before any start
+        refuse(parser, f"cannot keep perfmon's state in --data-dir {args.data_dir}: {blocker} is a file, "
+                       "not a directory; choose another --data-dir (or --data-dir none for memory only)",
+               status=1)
     if getattr(args, "warning_percent", 0) > getattr(args, "critical_percent", 100):
         parser.error(f"--warning-percent {shown(args.warning_percent)} is above "
                      f"--critical-percent {shown(args.critical_percent)}")

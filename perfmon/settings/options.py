@@ -26,6 +26,11 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (try '{self.prog} --help')\n")
 
 
+def refuse(parser: argparse.ArgumentParser, message: str, status: int = 2) -> NoReturn:
+    """Stop with one line that says what to do (no pointer to --help), whatever the parser."""
+    parser.exit(status, f"{parser.prog}: error: {message}\n")
+
+
 def shown(value: float) -> str:
     """A number as a person writes it: 4102444800, 0.1, 96.5 (never 4.10244e+09)."""
     if float(value).is_integer() and abs(value) < 1e16:
@@ -121,11 +126,7 @@ def data_dir(text: str) -> Path | None:
         return None
     if not value:
         raise argparse.ArgumentTypeError("give a directory, or 'none' to keep everything in memory only")
-    path = Path(value).expanduser()
-    blocker = not_a_directory(path)
-    if blocker is not None:
-        raise argparse.ArgumentTypeError(f"{blocker} is a file, not a directory")
-    return path
+    return Path(value).expanduser()  # one that cannot be a directory: exit 1 (parse_args)
 
 
 def not_a_directory(path: Path) -> Path | None:

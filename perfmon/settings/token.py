@@ -24,7 +24,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from perfmon.settings.options import Parser, apply_env_defaults
+from perfmon.settings.options import Parser, apply_env_defaults, refuse
 
 MIN_TOKEN_CHARS = 22  # 128 bits in URL-safe base64 (6 bits a character)
 TOKEN_BYTES = 32  # what `perfmon token` draws: 256 bits, 43 characters
@@ -106,8 +106,8 @@ def read_token(parser: argparse.ArgumentParser, path: Path | None,
         if path is not None:
             return checked(read_token_file(path, environ.get(CREDENTIALS_VARIABLE)))
         return None if variable is None else checked(variable)
-    except TokenError as exc:
-        parser.error(str(exc))
+    except TokenError as exc:  # the line says what to run: no pointer to --help after it
+        refuse(parser, str(exc))
 
 
 def write_token_file(path: Path, token: str) -> None:
