@@ -57,11 +57,11 @@ def test_an_empty_version_0_file_is_migrated(tmp_path: Path) -> None:
     sqlite3.connect(path).close()  # an empty file: version 0
     assert path.exists() and path.stat().st_size == 0
     open_store(path).close()
-    assert pragma(path, "user_version") == sqlite_schema.schema_version() == 2
+    assert pragma(path, "user_version") == sqlite_schema.schema_version() == 3
     assert pragma(path, "auto_vacuum") == 2 and pragma(path, "page_size") == sqlite_schema.PAGE_SIZE
     with sqlite3.connect(path) as conn:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"instances", "raw", "minute", "ten_minute", "hour"}
+    assert tables == {"instances", "raw", "minute", "ten_minute", "hour", "salvages"}
 
 
 def test_an_older_file_takes_the_missing_migrations_in_order(
@@ -80,10 +80,10 @@ def test_an_older_file_takes_the_missing_migrations_in_order(
     store = open_store(path, clock, "after")
     assert store.read_range(T0, T0 + 5, 5).series["cpu_percent"] == [0.0, 1.0, 2.0, 3.0, 4.0]
     store.close()
-    assert pragma(path, "user_version") == 3
+    assert pragma(path, "user_version") == 4
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT * FROM notes").fetchall() == []
-    assert "migrated from schema version 2 to 3" in caplog.text
+    assert "migrated from schema version 3 to 4" in caplog.text
 
 
 def test_a_version_1_file_gets_ten_minute_points_from_its_minutes(tmp_path: Path) -> None:
@@ -93,8 +93,9 @@ def test_a_version_1_file_gets_ten_minute_points_from_its_minutes(tmp_path: Path
     fill(store, clock, [T0 + k * 30 for k in range(50)])  # 25 minutes: 2 whole ten-minute periods
     assert store.flush()
     store.close()
-    with sqlite3.connect(path) as conn:  # what version 1 wrote: no ten-minute table
+    with sqlite3.connect(path) as conn:  # what version 1 wrote: no ten-minute table, no salvages
         conn.execute("DROP TABLE ten_minute")
+        conn.execute("DROP TABLE salvages")
         conn.execute("PRAGMA user_version = 1")
     store = open_store(path, clock, "after")
     assert store.flush()
@@ -103,7 +104,7 @@ def test_a_version_1_file_gets_ten_minute_points_from_its_minutes(tmp_path: Path
                             "ORDER BY t").fetchall()
     assert rows[:2] == [(T0, 20, 0, 190), (T0 + 600, 20, 200, 390)]  # cpu k at T0 + 30 k, x10
     store.close()
-    assert pragma(path, "user_version") == 2
+    assert pragma(path, "user_version") == sqlite_schema.schema_version()
 
 
 def error_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
