@@ -58,7 +58,7 @@ class SqliteStore:
         self._ring = RingStore(history_size, interval_seconds)
         self._clock = clock
         self._damaged: str | None = None  # what a read found wrong with the file while running
-        conn = open_database(self.path, pragmas)
+        conn = open_database(self.path, pragmas, clock)
         try:
             self._salvage = last_salvage(conn)
             self._instance = int(conn.execute(

@@ -13,11 +13,14 @@ with no SQLite header is not a database: it is moved aside and a new one started
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import sqlite3
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from urllib.request import pathname2url
 
 from perfmon.store.base import StoreError
 from perfmon.store.buckets import CORES, VALUE_COLUMNS
@@ -82,12 +85,14 @@ def schema_version() -> int:
     return len(MIGRATIONS)
 
 
-def open_database(path: Path, pragmas: Mapping[str, int] | None = None) -> sqlite3.Connection:
-    """The writer's connection to ``path``, checked, configured and migrated; StoreError if unusable."""
+def open_database(path: Path, pragmas: Mapping[str, int] | None = None,
+                  clock: Callable[[], float] = time.time) -> sqlite3.Connection:
+    """The writer's connection to ``path``, checked (salvaged if damaged, at ``clock``'s time), configured
+    and migrated; StoreError if unusable."""
     directory = path.parent
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        conn = _checked(path)
+        conn = _checked(path, clock)
         _configure(conn, pragmas or {})
         migrate(conn)
     except sqlite3.Error as exc:
@@ -100,12 +105,13 @@ def open_database(path: Path, pragmas: Mapping[str, int] | None = None) -> sqlit
 def unusable(directory: Path, exc: sqlite3.Error | OSError) -> StoreError:
     """The one-line refusal for a directory the history cannot live in; the hint fits the cause."""
     if isinstance(exc, OSError):
-        denied, reason = exc.errno in DENIED_ERRNOS, exc.strerror or str(exc)
+        denied, reason, hint = exc.errno in DENIED_ERRNOS, exc.strerror or str(exc), ""
     else:
-        denied, reason = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF in DENIED_CODES, str(exc)
-    hint = "make that directory writable" if denied else "check the disk and the file system"
-    return StoreError(f"cannot keep the history database in {directory}: {reason}; {hint}, or choose "
-                      f"another --data-dir (or --data-dir none for memory only)")
+        code = (getattr(exc, "sqlite_errorcode", 0) or 0) & 0xFF
+        denied, reason, hint = code in DENIED_CODES, str(exc), "check the disk, or "
+    hint = "make that directory writable, or " if denied else hint
+    return StoreError(f"cannot keep the history database in {directory}: {reason}; {hint}choose another "
+                      f"--data-dir (or --data-dir none for memory only)")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -113,33 +119,38 @@ def connect(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_MS / 1000)
 
 
-def _checked(path: Path) -> sqlite3.Connection:
+def _checked(path: Path, clock: Callable[[], float]) -> sqlite3.Connection:
     """A connection to a file that is a sound database of a version we read, or to a new one."""
     problem = _not_sqlite(path)  # before SQLite opens it: it would delete a -wal beside a non-database
     if problem is not None:
         aside = set_aside(path)
         log.error("history database %s is not a database (%s): moved it to %s and started a new, empty one",
                   path, problem, aside)
-    conn = connect(path)
-    try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        fresh = version == 0 and conn.execute("PRAGMA page_count").fetchone()[0] == 0
-        problem = None if fresh or version > schema_version() else _quick_check(conn)
-    except sqlite3.DatabaseError as exc:
-        if not is_damage(exc):
-            conn.close()
-            raise
-        version, problem = 0, str(exc)
-    if version > schema_version():
-        conn.close()
-        raise StoreError(f"{path} was written by a newer perfmon (history schema version {version}); this "
-                         f"perfmon reads versions up to {schema_version()}: upgrade perfmon, or choose "
-                         f"another --data-dir")
-    if problem is None:
-        return conn
-    conn.close()
-    salvage(path, problem, _build)
+    elif path.exists() and path.stat().st_size:
+        problem, version = _inspect(path)
+        if version > schema_version():
+            raise StoreError(f"{path} was written by a newer perfmon (history schema version {version}); "
+                             f"this perfmon reads versions up to {schema_version()}: upgrade perfmon, or "
+                             f"choose another --data-dir")
+        if problem is not None:
+            salvage(path, problem, _build, clock)
     return connect(path)
+
+
+def _inspect(path: Path) -> tuple[str | None, int]:
+    """What is wrong with a file (None: it is sound) and its schema version, read without writing to it.
+
+    Read-only, so that a damaged file and the -wal a crash left beside it stay as they were (a
+    connection that writes would check the -wal into the damaged file when it closes).
+    """
+    with contextlib.closing(sqlite3.connect(f"file:{pathname2url(str(path))}?mode=ro", uri=True)) as conn:
+        try:
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            return (None if version > schema_version() else _quick_check(conn)), version
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            return one_line(str(exc)), 0
 
 
 def _build(conn: sqlite3.Connection) -> None:
