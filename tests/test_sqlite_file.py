@@ -152,7 +152,7 @@ def test_a_database_whose_schema_pages_are_damaged_is_moved_aside(tmp_path: Path
     (record,) = error_records(caplog)  # the schema itself spans pages 1 and 9-12: nothing can be found
     assert "nothing could be read" in record.getMessage()
     report = status.salvaged
-    assert report is not None and report.kept_rows == 0 and report.lost_rows is None
+    assert report is not None and report.kept_rows == 0 and not report.lost_rows_exact
 
 
 # --- salvage ----------------------------------------------------------------------------------------
@@ -216,6 +216,7 @@ def test_garbage_three_quarters_into_a_database_loses_only_the_rows_it_hit(
     assert pragma(path, "integrity_check") == "ok"
     kept = table_keys(path, "raw")
     assert len(kept) >= 49_500 and report.lost_rows == before - report.kept_rows == len(keys) - len(kept)
+    assert report.lost_rows_exact
     ((last_read, first_after),) = report.lost_spans  # one place was hit: only the rows between are gone
     assert [k for k in keys if not last_read * 1000 < k < first_after * 1000] == kept
     assert table_keys(path, "minute") == minutes  # the roll-ups were not hit
@@ -236,6 +237,21 @@ def test_garbage_three_quarters_into_a_database_loses_only_the_rows_it_hit(
     assert again.status().salvaged == report and again.status().status == "ok"
     again.close()
     assert len(error_records(caplog)) == 1
+
+
+def test_a_leaf_whose_header_is_damaged_is_counted_from_the_sample_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    keys = bulk_database(path, 20_000)
+    with sqlite3.connect(path) as conn:  # a leaf of raw in the middle: its header says how many cells
+        leaves = [row[0] for row in conn.execute("SELECT pageno FROM dbstat WHERE name = 'raw' AND "
+                                                 "pagetype = 'leaf' ORDER BY pageno")]
+    damage(path, (leaves[len(leaves) // 2] - 1) * sqlite_schema.PAGE_SIZE, 8)
+    store = open_store(path, FakeClock(T0 + 30_000), "after")
+    report = store.status().salvaged
+    store.close()
+    kept = table_keys(path, "raw")
+    assert report is not None and not report.lost_rows_exact  # count(*) cannot read that leaf either
+    assert 0 < report.lost_rows == len(keys) - len(kept) < 100  # yet the sample numbers tell exactly
 
 
 def test_a_salvage_keeps_the_rows_of_a_write_ahead_log_left_by_a_crash(tmp_path: Path) -> None:

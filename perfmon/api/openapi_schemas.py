@@ -216,6 +216,7 @@ def range_schema() -> Schema:
 # --- the other answers -------------------------------------------------------------------------
 
 NUMBER, INTEGER, STRING = {"type": "number"}, {"type": "integer"}, {"type": "string"}
+BOOLEAN = {"type": "boolean"}
 
 
 def processes_schema(sorts: tuple[str, ...]) -> Schema:
@@ -235,8 +236,10 @@ def salvage_schema() -> Schema:
     """The last salvage of a damaged history file (perfmon.store.base.SalvageReport)."""
     when = nullable(NUMBER)
     return obj({"at": NUMBER, "damaged_file": STRING, "problem": STRING, "kept_rows": INTEGER,
-                "lost_rows": {**nullable(INTEGER), "description": "rows the damaged file held that could not "
-                                                                  "be read; null: unknown"},
+                "lost_rows": {**INTEGER, "description": "at least this many rows of the damaged file could "
+                                                        "not be read"},
+                "lost_rows_exact": {**BOOLEAN, "description": "lost_rows is exact: the damaged file could "
+                                                              "still count its rows (else a lower bound)"},
                 "lost_spans": {**array({"type": "array", "prefixItems": [when, when], "minItems": 2,
                                         "maxItems": 2}),
                                "description": "[last time read before, first time read after] around each "

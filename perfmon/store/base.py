@@ -66,13 +66,15 @@ class SalvageReport:
     damaged_file: str  # where the damaged file was moved
     problem: str  # what SQLite found wrong
     kept_rows: int  # rows copied into the new file, all tables
-    lost_rows: int | None  # rows the damaged file held that could not be read; None: unknown
+    lost_rows: int  # at least this many rows of the damaged file could not be read
+    lost_rows_exact: bool  # lost_rows is exact (the damaged file could still count its rows)
     lost_spans: tuple[tuple[float | None, float | None], ...]  # Unix s: last time read before, first after
 
     def as_json(self) -> dict[str, object]:
         """The report as ``/api/health`` gives it."""
         return {"at": self.at, "damaged_file": self.damaged_file, "problem": self.problem,
                 "kept_rows": self.kept_rows, "lost_rows": self.lost_rows,
+                "lost_rows_exact": self.lost_rows_exact,
                 "lost_spans": [list(span) for span in self.lost_spans]}
 
 

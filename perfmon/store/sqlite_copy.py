@@ -14,8 +14,9 @@ leaves too, but needs a system package, and on the issue's case it kept no more 
 (bench/bench_salvage.py compares them).
 
 What was lost is counted honestly: each table's ``count(*)`` (which reads only the B-tree's cell
-counts and usually works on a damaged file) minus the rows kept; when that count cannot be read
-either, ``lost_rows`` is None (unknown) and the unreadable key spans are still reported.
+counts and works on a damaged file unless a page header is hit) minus the rows kept. When that
+count cannot be read, the loss is a lower bound: for raw samples the gaps in their per-instance
+sequence numbers across each unreadable span, for roll-ups nothing (a gap there may be downtime).
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ class TableCopy:
 
     name: str
     kept: int
-    lost: int | None  # None: how many is unknown (the damaged file cannot count its rows)
+    lost: int  # at least this many rows could not be read
+    exact: bool  # lost is exact: the damaged file could still count its rows
     spans: tuple[Span, ...]
 
 
@@ -100,8 +102,23 @@ class TableCopier:
                     raise
                 start = self._around(here)
         claimed = count_rows(self.conn, self.table)
-        lost = None if claimed is None else max(0, claimed - self.kept)
-        return TableCopy(self.table, self.kept, lost, tuple(self.spans))
+        if claimed is not None:
+            return TableCopy(self.table, self.kept, max(0, claimed - self.kept), True, tuple(self.spans))
+        return TableCopy(self.table, self.kept, self.lower_bound(), False, tuple(self.spans))
+
+    def lower_bound(self) -> int:
+        """Rows surely lost when the file cannot count them: raw samples are numbered (seq) per instance."""
+        if self.table != "raw":
+            return 0
+        lost = 0
+        for before, after in self.spans:
+            if before is None or after is None:
+                continue
+            rows = self.conn.execute("SELECT instance, seq FROM main.raw WHERE t IN (?, ?) ORDER BY t",
+                                     (before, after)).fetchall()
+            if len(rows) == 2 and rows[0][0] == rows[1][0]:
+                lost += max(0, rows[1][1] - rows[0][1] - 1)
+        return lost
 
     def _chunk(self, start: Key) -> Key | None:
         """Copy up to CHUNK_ROWS rows from ``start`` in one statement; where to go on (None: the end)."""

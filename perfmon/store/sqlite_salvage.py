@@ -127,9 +127,8 @@ def rebuild_roll_ups(conn: sqlite3.Connection, copies: Sequence[TableCopy]) -> d
 
 def make_report(aside: Path, problem: str, copies: Sequence[TableCopy], now: float) -> SalvageReport:
     """The counts over all tables, and the time spans that could not be read, merged."""
-    kept = sum(copy.kept for copy in copies)
-    losses = [copy.lost for copy in copies]
-    lost = None if not copies or None in losses else sum(loss or 0 for loss in losses)
+    kept, lost = sum(copy.kept for copy in copies), sum(copy.lost for copy in copies)
+    exact = bool(copies) and all(copy.exact for copy in copies)  # nothing read: how much is unknown
     spans = sorted((seconds(span, TIME_UNITS[copy.name]) for copy in copies if copy.name in TIME_UNITS
                     for span in copy.spans), key=lambda span: -math.inf if span[0] is None else span[0])
     merged: list[tuple[float | None, float | None]] = []
@@ -139,7 +138,7 @@ def make_report(aside: Path, problem: str, copies: Sequence[TableCopy], now: flo
             merged[-1] = (merged[-1][0], None if end is None or span[1] is None else max(end, span[1]))
         else:
             merged.append(span)
-    return SalvageReport(now, str(aside), one_line(problem), kept, lost, tuple(merged))
+    return SalvageReport(now, str(aside), one_line(problem), kept, lost, exact, tuple(merged))
 
 
 def seconds(span: Span, unit: int) -> tuple[float | None, float | None]:
@@ -150,19 +149,20 @@ def seconds(span: Span, unit: int) -> tuple[float | None, float | None]:
 def record(conn: sqlite3.Connection, report: SalvageReport) -> None:
     """Keep the report in the new file, so /api/health can give it after later restarts too."""
     conn.execute("INSERT OR REPLACE INTO salvages (at_ms, damaged_file, problem, kept_rows, lost_rows, "
-                 "lost_spans) VALUES (?, ?, ?, ?, ?, ?)",
+                 "lost_rows_exact, lost_spans) VALUES (?, ?, ?, ?, ?, ?, ?)",
                  (round(report.at * 1000), report.damaged_file, report.problem, report.kept_rows,
-                  report.lost_rows, json.dumps([list(span) for span in report.lost_spans])))
+                  report.lost_rows, int(report.lost_rows_exact),
+                  json.dumps([list(span) for span in report.lost_spans])))
 
 
 def last_salvage(conn: sqlite3.Connection) -> SalvageReport | None:
     """The newest salvage report kept in the file, or None."""
-    row = conn.execute("SELECT at_ms, damaged_file, problem, kept_rows, lost_rows, lost_spans FROM salvages "
-                       "ORDER BY at_ms DESC LIMIT 1").fetchone()
+    row = conn.execute("SELECT at_ms, damaged_file, problem, kept_rows, lost_rows, lost_rows_exact, "
+                       "lost_spans FROM salvages ORDER BY at_ms DESC LIMIT 1").fetchone()
     if row is None:
         return None
-    spans = tuple((a, b) for a, b in json.loads(row[5]))
-    return SalvageReport(row[0] / 1000, row[1], row[2], row[3], row[4], spans)
+    spans = tuple((a, b) for a, b in json.loads(row[6]))
+    return SalvageReport(row[0] / 1000, row[1], row[2], row[3], row[4], bool(row[5]), spans)
 
 
 def swap(path: Path, fresh: Path, aside: Path) -> Path:
@@ -188,7 +188,7 @@ def describe(copies: Sequence[TableCopy], rebuilt: dict[str, int]) -> str:
     parts = []
     for copy in copies:
         if copy.lost or copy.spans:
-            lost = "an unknown number of" if copy.lost is None else f"{copy.lost:,}"
+            lost = f"{copy.lost:,}" if copy.exact else f"at least {copy.lost:,}"
             parts.append(f"{copy.name} lost {lost} rows{when(copy)}")
     made = "".join(f"; {n:,} {name} points made again from finer ones" for name, n in rebuilt.items() if n)
     return f"kept {kept:,} rows in a new file, {', '.join(parts) or 'lost none'}{made}"

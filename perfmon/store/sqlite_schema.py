@@ -71,8 +71,8 @@ def _add_ten_minutes_v2(conn: sqlite3.Connection) -> None:
 def _add_salvages_v3(conn: sqlite3.Connection) -> None:
     """Version 3: the reports of salvages of a damaged file (sqlite_salvage), for /api/health."""
     conn.execute("CREATE TABLE salvages (at_ms INTEGER PRIMARY KEY, damaged_file TEXT NOT NULL, "
-                 "problem TEXT NOT NULL, kept_rows INTEGER NOT NULL, lost_rows INTEGER, "
-                 "lost_spans TEXT NOT NULL)")
+                 "problem TEXT NOT NULL, kept_rows INTEGER NOT NULL, lost_rows INTEGER NOT NULL, "
+                 "lost_rows_exact INTEGER NOT NULL, lost_spans TEXT NOT NULL)")
 
 
 Migration = Callable[[sqlite3.Connection], None]
