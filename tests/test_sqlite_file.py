@@ -254,6 +254,22 @@ def test_a_leaf_whose_header_is_damaged_is_counted_from_the_sample_numbers(tmp_p
     assert 0 < report.lost_rows == len(keys) - len(kept) < 100  # yet the sample numbers tell exactly
 
 
+def test_minute_points_lost_between_kept_ones_are_made_again_from_raw_samples(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "history.sqlite3"
+    bulk_database(path, 20_000)
+    with sqlite3.connect(path) as conn:
+        minutes = conn.execute("SELECT * FROM minute ORDER BY t").fetchall()
+        leaves = [row[0] for row in conn.execute("SELECT pageno FROM dbstat WHERE name = 'minute' AND "
+                                                 "pagetype = 'leaf' ORDER BY pageno")]
+    damage(path, (leaves[len(leaves) // 2] - 1) * sqlite_schema.PAGE_SIZE, sqlite_schema.PAGE_SIZE)
+    open_store(path, FakeClock(T0 + 30_000), "after").close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT * FROM minute ORDER BY t").fetchall() == minutes  # the same points
+    (record,) = error_records(caplog)
+    assert "minute lost" in record.getMessage() and "minute points made again" in record.getMessage()
+
+
 def test_a_salvage_keeps_the_rows_of_a_write_ahead_log_left_by_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     keys = bulk_database(path, 20_000)

@@ -7,8 +7,8 @@ with no SQLite header is not a database: it is moved aside and a new one started
 ``PRAGMA user_version`` is the schema version; version 0 is an empty file, and
 ``MIGRATIONS[n]`` takes a file from version n to n + 1.
 
-``PRAGMA quick_check`` at every open reads every page: about 60 ms for a 7.8 MB file here
-(2 days at 1 s), so about 8 s at the default 1 GiB cap.
+``PRAGMA quick_check`` at every open reads every page: 50-110 ms for a 7.8 MiB file here
+(2 days at 1 s), so several seconds at the default 1 GiB cap.
 """
 
 from __future__ import annotations
