@@ -239,6 +239,24 @@ def test_garbage_three_quarters_into_a_database_loses_only_the_rows_it_hit(
     assert len(error_records(caplog)) == 1
 
 
+def test_rows_that_parse_but_cannot_be_true_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "history.sqlite3"
+    keys = bulk_database(path, 5000)
+    with sqlite3.connect(path) as conn:  # what a damaged cell can read as: a random key, a wrong type
+        conn.execute("INSERT INTO raw (t, instance, seq) VALUES (?, 1, 1)", (2**60,))
+        conn.execute("INSERT INTO raw (t, instance, seq) VALUES (-5, 1, 2)")
+        conn.execute("UPDATE raw SET cpu_percent = 'garbage' WHERE t = ?", (keys[100],))
+    damage(path, path.stat().st_size * 3 // 4)
+    store = open_store(path, FakeClock(T0 + 6000), "after")
+    report = store.status().salvaged
+    store.close()
+    kept = table_keys(path, "raw")
+    assert kept[0] == keys[0] and kept[-1] == keys[-1] and keys[100] not in kept
+    assert report is not None
+    lost = len(keys) + 2 - len(kept)  # the refused ones too, when the damaged file can count its rows
+    assert report.lost_rows == lost if report.lost_rows_exact else 0 < report.lost_rows <= lost
+
+
 def test_a_leaf_whose_header_is_damaged_is_counted_from_the_sample_numbers(tmp_path: Path) -> None:
     path = tmp_path / "history.sqlite3"
     keys = bulk_database(path, 20_000)

@@ -4,7 +4,8 @@ Moving the whole file aside when one page is damaged threw away every good row (
 with 200 bytes of garbage three quarters in lost all 172,800 samples). Instead each table is
 copied forward by its key (every table is keyed by its INTEGER PRIMARY KEY, the rowid) in chunks
 of ``CHUNK_ROWS`` by ``INSERT ... SELECT`` from the damaged file attached read-only, keeping only
-rows whose values have the fresh file's column types (garbage that happens to parse is refused).
+rows whose values have the fresh file's column types and whose key is plausible (garbage that
+happens to parse is refused: a damaged key is random, and would make the next chunk skip ahead).
 A chunk that raises SQLITE_CORRUPT is undone and read again row by row up to the damage; the
 first readable key after it is found by galloping, then halving, over start keys. So the rows on
 the pages around the damage are kept, and the bulk is copied in C: the issue's salvage takes 0.8 s
@@ -79,13 +80,16 @@ def soundness(columns: Sequence[tuple[str, str, bool]]) -> str:
 class TableCopier:
     """Copies one table from the attached damaged file into the fresh one, around what cannot be read."""
 
-    def __init__(self, conn: sqlite3.Connection, table: str) -> None:
+    def __init__(self, conn: sqlite3.Connection, table: str,
+                 keys: tuple[Key, Key] = (MIN_KEY, MAX_KEY)) -> None:
+        """``keys``: the plausible keys, both included; a cell whose key is damaged is refused by it."""
         present = {name for name, _, _ in columns_of(conn, table, SOURCE)}
         columns = [c for c in columns_of(conn, table) if c[0] in present]  # older files: the rest stay null
         self.conn, self.table, self.key = conn, table, columns[0][0]
         names = ", ".join(name for name, _, _ in columns)
-        self.select = (f"SELECT {names} FROM {SOURCE}.{table} WHERE {self.key} >= ? AND {soundness(columns)} "
-                       f"ORDER BY {self.key}")
+        self.first = keys[0]
+        self.select = (f"SELECT {names} FROM {SOURCE}.{table} WHERE {self.key} >= ? "
+                       f"AND {self.key} <= {keys[1]} AND {soundness(columns)} ORDER BY {self.key}")
         self.insert = f"INSERT OR IGNORE INTO main.{table} ({names}) "
         self.values = f"VALUES ({', '.join('?' * len(columns))})"
         self.kept = 0
@@ -93,7 +97,7 @@ class TableCopier:
 
     def run(self) -> TableCopy:
         """Copy every readable, sound row; then count what the damaged file says was there."""
-        start: Key | None = MIN_KEY
+        start: Key | None = self.first
         while start is not None:
             here = start
             try:

@@ -24,13 +24,14 @@ from pathlib import Path
 from urllib.request import pathname2url
 
 from perfmon.store.base import SalvageReport
-from perfmon.store.sqlite_copy import SOURCE, Span, TableCopier, TableCopy, is_damage
+from perfmon.store.sqlite_copy import MAX_KEY, MIN_KEY, SOURCE, Span, TableCopier, TableCopy, is_damage
 from perfmon.store.tiers import LEVELS, roll_up
 
 log = logging.getLogger(__name__)
 
 TABLES = ("instances", "raw", "minute", "ten_minute", "hour", "salvages")  # copied in this order
 TIME_UNITS = {"raw": 1000, "minute": 1, "ten_minute": 1, "hour": 1}  # keys per second of the time tables
+EARLIEST = 946_684_800  # 2000-01-01: no sample of a time table is older
 
 
 def aside_name(path: Path) -> Path:
@@ -73,7 +74,7 @@ def salvage(path: Path, problem: str, build: Callable[[sqlite3.Connection], None
         build(target)
         target.execute("PRAGMA journal_mode=MEMORY")  # a crash while building leaves a file nobody uses
         target.execute("PRAGMA synchronous=OFF")  # synced once, before the swap
-        copies = copy_tables(path, target)
+        copies = copy_tables(path, target, clock())
         target.execute("BEGIN")
         rebuilt = rebuild_roll_ups(target, copies)
         target.execute("INSERT OR IGNORE INTO instances (id, name, started_ms) SELECT instance, "
@@ -89,7 +90,15 @@ def salvage(path: Path, problem: str, build: Callable[[sqlite3.Connection], None
     return report
 
 
-def copy_tables(path: Path, target: sqlite3.Connection) -> list[TableCopy]:
+def plausible_keys(table: str, now: float) -> tuple[int, int]:
+    """The keys a table of time can hold: 2000 to a day from now (a damaged cell's key is random)."""
+    unit = TIME_UNITS.get(table)
+    if unit is None:
+        return MIN_KEY, MAX_KEY
+    return EARLIEST * unit, int(now + 86400) * unit
+
+
+def copy_tables(path: Path, target: sqlite3.Connection, now: float) -> list[TableCopy]:
     """Every table of the fresh file that the damaged one has, copied; [] if its schema is unreadable."""
     try:
         target.execute(f"ATTACH DATABASE ? AS {SOURCE}", (f"file:{pathname2url(str(path))}?mode=ro",))
@@ -98,7 +107,8 @@ def copy_tables(path: Path, target: sqlite3.Connection) -> list[TableCopy]:
     try:
         present = {row[0] for row in target.execute(f"SELECT name FROM {SOURCE}.sqlite_master "
                                                     "WHERE type = 'table'")}
-        return [TableCopier(target, table).run() for table in TABLES if table in present]
+        return [TableCopier(target, table, plausible_keys(table, now)).run() for table in TABLES
+                if table in present]
     except sqlite3.DatabaseError as exc:
         if not is_damage(exc):
             raise
