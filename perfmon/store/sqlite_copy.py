@@ -2,18 +2,18 @@
 
 Moving the whole file aside when one page is damaged threw away every good row (a 7.8 MB file
 with 200 bytes of garbage three quarters in lost all 172,800 samples). Instead each table is
-copied forward by its key (every table is keyed by its INTEGER PRIMARY KEY, the rowid) in chunks
-of ``CHUNK_ROWS`` by ``INSERT ... SELECT`` from the damaged file attached read-only, keeping only
-rows whose values have the fresh file's column types and whose key is plausible (garbage that
-happens to parse is refused: a damaged key is random, and would make the next chunk skip ahead).
-A chunk that raises SQLITE_CORRUPT is undone and read again row by row up to the damage; the
-first readable key after it is found by galloping, then halving, over start keys. So the rows on
-the pages around the damage are kept, and the bulk is copied in C: the issue's salvage takes 0.8 s
-here (1.7-2.2 s with the machine's two cores busy), against 4.6 s with rows checked and inserted one
-by one in Python. A damaged interior page loses the rows under it
-(about 2,000 raw samples with 1 KiB pages). The sqlite3 CLI's ``.recover`` would read such orphaned
-leaves too, but it needs a system package and the sqlite_dbpage table, which Debian 12's sqlite3
-3.40 lacks: there it fails even on a sound file (bench/bench_salvage.py runs it alongside).
+copied forward by its key (every table is keyed by its INTEGER PRIMARY KEY, the rowid) in ranges
+of keys of about ``CHUNK_ROWS`` rows, each by one ``INSERT ... SELECT`` from the damaged file
+attached read-only, keeping only rows whose values have the fresh file's column types and whose
+key is plausible (garbage that happens to parse is refused: a damaged key is random). A chunk
+that raises SQLITE_CORRUPT is undone and read again row by row up to the damage; the first
+readable key after it is found by galloping, then halving, over start keys. So the rows on the
+pages around the damage are kept, and the bulk is copied in C: the issue's salvage takes about
+1 s here (2-3 s with the machine's two cores busy), against 4.6 s with rows checked and inserted
+one by one in Python. A damaged interior page loses the rows under it (about 2,000 raw samples
+with 1 KiB pages). The sqlite3 CLI's ``.recover`` would read such orphaned leaves too, but it
+needs a system package and the sqlite_dbpage table, which Debian 12's sqlite3 3.40 lacks: there
+it fails even on a sound file (bench/bench_salvage.py runs it alongside).
 
 What was lost is counted honestly: each table's ``count(*)`` (which reads only the B-tree's cell
 counts and works on a damaged file unless a page header is hit) minus the rows kept. When that
@@ -81,15 +81,16 @@ class TableCopier:
     """Copies one table from the attached damaged file into the fresh one, around what cannot be read."""
 
     def __init__(self, conn: sqlite3.Connection, table: str,
-                 keys: tuple[Key, Key] = (MIN_KEY, MAX_KEY)) -> None:
-        """``keys``: the plausible keys, both included; a cell whose key is damaged is refused by it."""
+                 keys: tuple[Key, Key] = (MIN_KEY, MAX_KEY), step: int = 1) -> None:
+        """``keys``: the plausible keys, both included (a cell whose key is damaged is refused by them);
+        ``step``: about how far apart keys are, so that a chunk of keys holds about CHUNK_ROWS rows."""
         present = {name for name, _, _ in columns_of(conn, table, SOURCE)}
         columns = [c for c in columns_of(conn, table) if c[0] in present]  # older files: the rest stay null
         self.conn, self.table, self.key = conn, table, columns[0][0]
         names = ", ".join(name for name, _, _ in columns)
-        self.first = keys[0]
-        self.select = (f"SELECT {names} FROM {SOURCE}.{table} WHERE {self.key} >= ? "
-                       f"AND {self.key} <= {keys[1]} AND {soundness(columns)} ORDER BY {self.key}")
+        self.first, self.last, self.width = keys[0], keys[1], CHUNK_ROWS * step
+        self.select = (f"SELECT {names} FROM {SOURCE}.{table} WHERE {self.key} >= ? AND {self.key} <= ? "
+                       f"AND {soundness(columns)} ORDER BY {self.key}")
         self.insert = f"INSERT OR IGNORE INTO main.{table} ({names}) "
         self.values = f"VALUES ({', '.join('?' * len(columns))})"
         self.kept = 0
@@ -99,17 +100,32 @@ class TableCopier:
         """Copy every readable, sound row; then count what the damaged file says was there."""
         start: Key | None = self.first
         while start is not None:
-            here = start
-            try:
-                start = self._chunk(here)
-            except sqlite3.DatabaseError as exc:
-                if not is_damage(exc):
-                    raise
-                start = self._around(here)
+            start = self._step(start)
         claimed = count_rows(self.conn, self.table)
         if claimed is not None:
             return TableCopy(self.table, self.kept, max(0, claimed - self.kept), True, tuple(self.spans))
         return TableCopy(self.table, self.kept, self.lower_bound(), False, tuple(self.spans))
+
+    def _step(self, start: Key) -> Key | None:
+        """Copy the chunk of keys from the first at ``start`` on, in one statement; where to go on.
+
+        Chunks are ranges of keys, not counts of rows: a damaged key that reads as plausible but
+        wrong ends a range early and loses the rest of its page, never a run of pages after it.
+        """
+        works, row = self._probe(start, self.last)
+        if not works:
+            return self._around(start, self.last)
+        if row is None:
+            return None  # the end of the table
+        first = int(row[0])
+        end = min(self.last, first + self.width - 1)
+        try:
+            self.kept += self.conn.execute(f"{self.insert} {self.select}", (first, end)).rowcount
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            return self._around(first, end)
+        return end + 1 if end < self.last else None
 
     def lower_bound(self) -> int:
         """Rows surely lost when the file cannot count them: raw samples are numbered (seq) per instance."""
@@ -125,35 +141,24 @@ class TableCopier:
                 lost += max(0, rows[1][1] - rows[0][1] - 1)
         return lost
 
-    def _chunk(self, start: Key) -> Key | None:
-        """Copy up to CHUNK_ROWS rows from ``start`` in one statement; where to go on (None: the end)."""
-        copied = self.conn.execute(f"{self.insert} {self.select} LIMIT {CHUNK_ROWS}", (start,)).rowcount
-        self.kept += copied
-        if copied < CHUNK_ROWS:
-            return None
-        newest = self.conn.execute(f"SELECT max({self.key}) FROM main.{self.table}").fetchone()[0]
-        return None if newest >= MAX_KEY else int(newest) + 1
-
-    def _around(self, start: Key) -> Key | None:
-        """Copy row by row from ``start`` up to the damage, then find where reading works again.
+    def _around(self, start: Key, end: Key) -> Key | None:
+        """Copy row by row from ``start`` up to the damage (or ``end``), then find where reading works.
 
         Row by row means one ``LIMIT 1`` read per row: a cursor that is iterated reads the row after
         the one it returns first, so the last row before the damage would be lost with the error.
         """
         rows: list[Row] = []
         key = start
-        while len(rows) <= CHUNK_ROWS:
-            works, row = self._probe(key)
+        while True:
+            works, row = self._probe(key, end)
             if works and row is None:
                 self._keep(rows)
-                return None  # the end of the table
+                return end + 1 if end < self.last else None  # this chunk is done, without damage
             if not works or row is None:
                 break
             rows.append(row)
             key = row[0] + 1
         self._keep(rows)
-        if len(rows) > CHUNK_ROWS:
-            return key  # read this far without meeting the damage again: go on by chunks
         last = rows[-1][0] if rows else None
         resume = self.first_readable(start if last is None else last)
         self.spans.append((self._before(start) if last is None else last, resume))
@@ -170,10 +175,10 @@ class TableCopier:
                                 (start,)).fetchone()
         return None if row[0] is None else int(row[0])
 
-    def _probe(self, key: Key) -> tuple[bool, Row | None]:
-        """Whether a read from ``key`` works, and the first row it finds (None: none after)."""
+    def _probe(self, key: Key, end: Key) -> tuple[bool, Row | None]:
+        """Whether a read from ``key`` works, and the first row it finds up to ``end`` (None: none)."""
         try:
-            return True, self.conn.execute(self.select + " LIMIT 1", (key,)).fetchone()
+            return True, self.conn.execute(self.select + " LIMIT 1", (key, end)).fetchone()
         except sqlite3.DatabaseError as exc:
             if not is_damage(exc):
                 raise
@@ -183,18 +188,18 @@ class TableCopier:
         """The first key after ``after`` from which a read works: galloping, then halving."""
         step, failed = 1, after
         while True:
-            key = min(MAX_KEY, after + step)
-            works, found = self._probe(key)
+            key = min(self.last, after + step)
+            works, found = self._probe(key, self.last)
             if works:
                 break
             failed = key
-            if key == MAX_KEY:
+            if key == self.last:
                 return None
             step *= 2
         low, high = failed, key  # a read from ``low`` fails, from ``high`` it works
         while high - low > 1:
             middle = (low + high) // 2
-            works, first = self._probe(middle)
+            works, first = self._probe(middle, self.last)
             if works:
                 high, found = middle, first
             else:

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 TABLES = ("instances", "raw", "minute", "ten_minute", "hour", "salvages")  # copied in this order
 TIME_UNITS = {"raw": 1000, "minute": 1, "ten_minute": 1, "hour": 1}  # keys per second of the time tables
+KEY_STEPS = {"raw": 1000, "minute": 60, "ten_minute": 600, "hour": 3600, "salvages": 1000}  # keys a row
 EARLIEST = 946_684_800  # 2000-01-01: no sample of a time table is older
 
 
@@ -107,8 +108,8 @@ def copy_tables(path: Path, target: sqlite3.Connection, now: float) -> list[Tabl
     try:
         present = {row[0] for row in target.execute(f"SELECT name FROM {SOURCE}.sqlite_master "
                                                     "WHERE type = 'table'")}
-        return [TableCopier(target, table, plausible_keys(table, now)).run() for table in TABLES
-                if table in present]
+        return [TableCopier(target, table, plausible_keys(table, now), KEY_STEPS.get(table, 1)).run()
+                for table in TABLES if table in present]
     except sqlite3.DatabaseError as exc:
         if not is_damage(exc):
             raise
