@@ -89,8 +89,11 @@ class TableCopier:
         self.conn, self.table, self.key = conn, table, columns[0][0]
         names = ", ".join(name for name, _, _ in columns)
         self.first, self.last, self.width = keys[0], keys[1], CHUNK_ROWS * step
-        self.select = (f"SELECT {names} FROM {SOURCE}.{table} WHERE {self.key} >= ? AND {self.key} <= ? "
-                       f"AND {soundness(columns)} ORDER BY {self.key}")
+        # The range is given twice: SQLite seeks by the first and ends the scan by it, trusting the
+        # B-tree's order; "+key" is checked on every row, so a damaged key out of the range is refused.
+        key = self.key
+        self.select = (f"SELECT {names} FROM {SOURCE}.{table} WHERE {key} >= :low AND {key} <= :high "
+                       f"AND +{key} BETWEEN :low AND :high AND {soundness(columns)} ORDER BY {key}")
         self.insert = f"INSERT OR IGNORE INTO main.{table} ({names}) "
         self.values = f"VALUES ({', '.join('?' * len(columns))})"
         self.kept = 0
@@ -109,8 +112,9 @@ class TableCopier:
     def _step(self, start: Key) -> Key | None:
         """Copy the chunk of keys from the first at ``start`` on, in one statement; where to go on.
 
-        Chunks are ranges of keys, not counts of rows: a damaged key that reads as plausible but
-        wrong ends a range early and loses the rest of its page, never a run of pages after it.
+        Chunks are ranges of keys, not counts of rows, so a damaged key that reads as plausible but
+        wrong cannot make the next chunk skip ahead; it ends a range's scan early, and the next
+        chunk then starts at the first row after the last one copied.
         """
         works, row = self._probe(start, self.last)
         if not works:
@@ -120,11 +124,19 @@ class TableCopier:
         first = int(row[0])
         end = min(self.last, first + self.width - 1)
         try:
-            self.kept += self.conn.execute(f"{self.insert} {self.select}", (first, end)).rowcount
+            copied = self.conn.execute(f"{self.insert} {self.select}", {"low": first, "high": end})
+            self.kept += copied.rowcount
         except sqlite3.DatabaseError as exc:
             if not is_damage(exc):
                 raise
             return self._around(first, end)
+        newest = self.conn.execute(f"SELECT max({self.key}) FROM main.{self.table} WHERE {self.key} "
+                                   "BETWEEN ? AND ?", (first, end)).fetchone()[0]
+        if newest is not None and newest < end:
+            resume = self.first_readable(newest, end, row_needed=True)
+            if resume is not None:  # the scan stopped short of rows that a seek finds: a damaged key
+                self.spans.append((newest, resume))
+                return resume
         return end + 1 if end < self.last else None
 
     def lower_bound(self) -> int:
@@ -178,28 +190,35 @@ class TableCopier:
     def _probe(self, key: Key, end: Key) -> tuple[bool, Row | None]:
         """Whether a read from ``key`` works, and the first row it finds up to ``end`` (None: none)."""
         try:
-            return True, self.conn.execute(self.select + " LIMIT 1", (key, end)).fetchone()
+            return True, self.conn.execute(self.select + " LIMIT 1", {"low": key, "high": end}).fetchone()
         except sqlite3.DatabaseError as exc:
             if not is_damage(exc):
                 raise
             return False, None
 
-    def first_readable(self, after: Key) -> Key | None:
-        """The first key after ``after`` from which a read works: galloping, then halving."""
+    def first_readable(self, after: Key, end: Key | None = None, *, row_needed: bool = False) -> Key | None:
+        """The first key after ``after`` (up to ``end``) from which a read works (and, if ``row_needed``,
+        finds a row): galloping, then halving. None: there is none."""
+        end = self.last if end is None else end
+
+        def good(key: Key) -> tuple[bool, Row | None]:
+            works, row = self._probe(key, end)
+            return works and (row is not None or not row_needed), row
+
         step, failed = 1, after
         while True:
-            key = min(self.last, after + step)
-            works, found = self._probe(key, self.last)
+            key = min(end, after + step)
+            works, found = good(key)
             if works:
                 break
             failed = key
-            if key == self.last:
+            if key >= end:
                 return None
             step *= 2
         low, high = failed, key  # a read from ``low`` fails, from ``high`` it works
         while high - low > 1:
             middle = (low + high) // 2
-            works, first = self._probe(middle, self.last)
+            works, first = good(middle)
             if works:
                 high, found = middle, first
             else:
