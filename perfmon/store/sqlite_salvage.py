@@ -6,7 +6,7 @@ were lost, the report written into its ``salvages`` table, synced, and only then
 damaged file (and its -wal and -shm) is renamed to ``<name>.corrupt-<time>`` and the fresh one to
 ``<name>``. A crash before the swap leaves the damaged file in place, salvaged again at the next
 start. On the issue's case (7.8 MiB, 172,800 samples, 200 bytes of garbage three quarters in) it
-keeps all but the 6 or 7 samples of the page hit, in 0.8-2 s (bench/bench_salvage.py).
+keeps all but the 5 to 7 samples of the page hit, in 0.7-1.4 s (bench/bench_salvage.py).
 """
 
 from __future__ import annotations
