@@ -152,4 +152,4 @@ async def test_health_says_where_history_is_kept(client: Client, monitor: Monito
     await publish(monitor, wall, fake_ps, [10])
     body = await (await client.get("/api/health")).json()
     assert body["store"] == {"path": None, "size_bytes": None, "oldest_timestamp": T0, "status": "memory",
-                             "error": None}
+                             "error": None, "salvaged": None}

@@ -1,5 +1,6 @@
 """History on disk with the real server process: kept across a restart and a kill -9, real gaps,
-and the startup errors a user meets (a directory it may not write, a file from a newer perfmon)."""
+a damaged file salvaged and served, and the startup errors a user meets (a directory it may not
+write, a file from a newer perfmon, a file too short to be a database)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import time
 from pathlib import Path
 
 from tests.processes import Running, free_port, get_json, wait_for, wait_until_healthy
+from tests.test_openapi import assert_conforms
+from tests.test_sqlite_file import bulk_database, damage
 
 SCRIPT = "performance_api_server.py"
 DATABASE = "history.sqlite3"
@@ -96,3 +99,47 @@ def test_a_second_server_on_the_same_data_dir_is_refused(tmp_path: Path) -> None
             errors = [line for line in second.stderr().splitlines() if line.startswith("error:")]
             assert len(errors) == 1 and f"pid {first.proc.pid}" in errors[0], second.stderr()
         assert first.stop() == 0
+
+
+def test_a_server_started_on_a_damaged_database_serves_what_was_salvaged(tmp_path: Path) -> None:
+    start = int(time.time()) // 60 * 60 - 4 * 3600  # 20,000 samples a second apart, ending 1.5 h ago
+    keys = bulk_database(tmp_path / DATABASE, 20_000, start)
+    damage(tmp_path / DATABASE, (tmp_path / DATABASE).stat().st_size * 3 // 4)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with serve(tmp_path, port) as server:
+        health = wait_until_healthy(f"{base}/api/health", server.proc)
+        assert health["status"] == "ok" and health["store"]["status"] == "salvaged"  # 200: it serves
+        report = health["store"]["salvaged"]
+        assert report["kept_rows"] >= 19_500 and 0 < report["lost_rows"] < 500
+        assert_conforms(get_json(f"{base}/api/openapi.json")[1], "/api/health", 200, health)
+        ((last_read, first_after),) = report["lost_spans"]
+        status, body = get_json(f"{base}/api/history?start={start}&end={start + 20_000}&points=200")
+        assert status == 200 and body["tier"] == "minute" and None not in body["series"]["cpu_percent"]
+        status, body = get_json(f"{base}/api/history?start={last_read - 100}&end={first_after + 100}")
+        assert status == 200 and body["tier"] == "raw"
+        width = body["resolution_seconds"]
+        kept = [k / 1000 for k in keys if last_read - 200 < k / 1000 < first_after + 200
+                and not last_read < k / 1000 < first_after]
+        for t, value in zip(body["series"]["timestamp"], body["series"]["cpu_percent"], strict=True):
+            assert (value is not None) == any(t <= k < t + width for k in kept), (t, value)
+        assert server.stop() == 0
+        lines = server.stderr().splitlines()
+        assert len([line for line in lines if "was damaged" in line and "kept" in line]) == 1, lines
+        assert "Traceback" not in server.stderr()
+
+
+def test_a_database_cut_to_40_bytes_is_replaced_and_the_server_runs(tmp_path: Path) -> None:
+    bulk_database(tmp_path / DATABASE, 10, time.time() - 3600)
+    (tmp_path / DATABASE).write_bytes((tmp_path / DATABASE).read_bytes()[:40])
+    port = free_port()
+    with serve(tmp_path, port) as server:
+        health = wait_until_healthy(f"http://127.0.0.1:{port}/api/health", server.proc)
+        assert health["store"]["status"] == "ok" and health["store"]["salvaged"] is None
+        assert server.stop() == 0
+        (aside,) = tmp_path.glob(f"{DATABASE}.corrupt-*")
+        assert aside.stat().st_size == 40
+        log = server.stderr()
+    lines = [line for line in log.splitlines() if "not a database" in line]
+    assert len(lines) == 1 and str(aside) in lines[0] and "new, empty one" in lines[0], log
+    assert "writable" not in log and "Traceback" not in log

@@ -1,10 +1,12 @@
-"""Retention of each tier, the size cap (the file really shrinks) and a full disk, on real SQLite files."""
+"""Retention of each tier, the size cap (the file really shrinks, and says what it dropped in one INFO
+line) and a full disk, on real SQLite files."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,45 @@ def test_a_full_disk_degrades_the_store_keeps_serving_and_recovers(
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert conn.execute("SELECT max(seq) FROM raw").fetchone()[0] == seq + 1
+
+
+def test_trimming_to_the_cap_at_start_is_told_in_one_info_line(
+        tmp_path: Path, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "history.sqlite3"
+    conn = open_database(path)
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO raw (t, instance, seq, cpu_percent) VALUES (?, 1, ?, 1)",
+                     [(int(T0 * 1000) + k * 1000, k + 1) for k in range(40_000)])
+    conn.execute("COMMIT")
+    conn.close()
+    caplog.set_level(logging.INFO, logger="perfmon.store")
+    clock.now = T0 + 40_000
+    store = SqliteStore(path, instance_id="capped", interval_seconds=1.0, history_size=10, clock=clock,
+                        retention=Retention(max_bytes=512 * 1024))
+    assert store.flush()
+    store.close()
+    with sqlite3.connect(path) as conn:
+        kept, first = conn.execute("SELECT count(*), min(t) FROM raw").fetchone()
+    (line,) = [r.getMessage() for r in caplog.records if "max-db-size" in r.getMessage()]
+    first_kept = datetime.fromtimestamp(first / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S")
+    assert line == (f"history database: dropped {40_000 - kept:,} raw samples older than {first_kept} UTC "
+                    f"to keep the database under 512 KiB (--max-db-size)")
+    assert [r.levelname for r in caplog.records if "max-db-size" in r.getMessage()] == ["INFO"]
+
+
+def test_a_trim_is_told_at_most_once_an_hour_with_what_was_dropped_since(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    conn = open_database(tmp_path / "h.sqlite3")
+    conn.executemany("INSERT INTO raw (t, instance, seq) VALUES (?, 1, ?)",
+                     [(int(T0 * 1000) + k * 1000, k) for k in range(100)])
+    now = FakeClock(0.0)
+    told = sqlite_upkeep.TrimLog(1 << 30, clock=now)
+    caplog.set_level(logging.INFO, logger="perfmon.store")
+    for at, step in [(0, ("raw", 5)), (0, None), (10, ("raw", 2)), (10, None), (3599, ("minute", 1)),
+                     (3599, None), (3600, None), (3601, None)]:
+        now.now = at
+        told.note(conn, step)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2 and lines[0].startswith("history database: dropped 5 raw samples older than")
+    assert "dropped 2 raw samples" in lines[1] and "dropped 1 minute points (all of them)" in lines[1]
+    conn.close()

@@ -132,10 +132,11 @@ async def health(request: web.Request) -> web.Response:
 
 
 def store_status(store: HistoryStore) -> dict[str, object]:
-    """Where history is kept, how big it is, since when, and whether writes work."""
+    """Where history is kept, how big it is, since when, whether writes work, and its last salvage."""
     status = store.status()
+    salvaged = None if status.salvaged is None else status.salvaged.as_json()
     return {"path": status.path, "size_bytes": status.size_bytes, "oldest_timestamp": status.oldest_timestamp,
-            "status": status.status, "error": status.error}
+            "status": status.status, "error": status.error, "salvaged": salvaged}
 
 
 async def index(request: web.Request) -> web.Response:

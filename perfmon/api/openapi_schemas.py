@@ -216,6 +216,7 @@ def range_schema() -> Schema:
 # --- the other answers -------------------------------------------------------------------------
 
 NUMBER, INTEGER, STRING = {"type": "number"}, {"type": "integer"}, {"type": "string"}
+BOOLEAN = {"type": "boolean"}
 
 
 def processes_schema(sorts: tuple[str, ...]) -> Schema:
@@ -231,6 +232,22 @@ def processes_schema(sorts: tuple[str, ...]) -> Schema:
                "`error` says why when the scan failed")
 
 
+def salvage_schema() -> Schema:
+    """The last salvage of a damaged history file (perfmon.store.base.SalvageReport)."""
+    when = nullable(NUMBER)
+    return obj({"at": NUMBER, "damaged_file": STRING, "problem": STRING, "kept_rows": INTEGER,
+                "lost_rows": {**INTEGER, "description": "at least this many rows of the damaged file could "
+                                                        "not be read"},
+                "lost_rows_exact": {**BOOLEAN, "description": "lost_rows is exact: the damaged file could "
+                                                              "still count its rows (else a lower bound)"},
+                "lost_spans": {**array({"type": "array", "prefixItems": [when, when], "minItems": 2,
+                                        "maxItems": 2}),
+                               "description": "[last time read before, first time read after] around each "
+                                              "unreadable part (null: the file's start or end)"}},
+               "the damaged file was salvaged at `at`: `kept_rows` copied into a new file, the damaged one "
+               "kept as `damaged_file`")
+
+
 def health_schemas() -> tuple[Schema, Schema]:
     """The full answer of /api/health, and the status alone (given without a token)."""
     status = {"type": "string", "enum": list(HEALTH_STATUSES),
@@ -238,9 +255,13 @@ def health_schemas() -> tuple[Schema, Schema]:
                              "starting: none yet (both 503)"}
     store = obj({"path": nullable(STRING), "size_bytes": nullable(INTEGER),
                  "oldest_timestamp": nullable(NUMBER),
-                 "status": {"type": "string", "enum": list(typing.get_args(Status))},
-                 "error": nullable(STRING)},
-                "where history is kept (path null: in memory), and whether writes work")
+                 "status": {"type": "string", "enum": list(typing.get_args(Status)),
+                            "description": "ok; memory: --data-dir none; degraded: writes fail (error says "
+                                           "why); salvaged: the file was damaged and salvaged at start, less "
+                                           "than a day ago; damaged: damage found while running, history "
+                                           "served from memory until a restart salvages the file"},
+                 "error": nullable(STRING), "salvaged": nullable(salvage_schema())},
+                "where history is kept (path null: in memory), whether writes work, and its last salvage")
     full = obj({"status": status, "version": STRING, "instance_id": STRING, "uptime_seconds": NUMBER,
                 "last_sample_age_seconds": nullable(NUMBER), "latest_seq": nullable(INTEGER),
                 "interval_seconds": NUMBER, "samples_in_memory": INTEGER, "long_poll_waiters": INTEGER,

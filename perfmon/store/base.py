@@ -9,7 +9,8 @@ from typing import Any, Literal, Protocol
 from perfmon.core.schema import HISTORY_COLUMNS, HistoryRow
 
 Tier = Literal["raw", "minute", "ten_minute", "hour"]
-Status = Literal["ok", "memory", "degraded"]
+Status = Literal["ok", "memory", "degraded", "salvaged", "damaged"]
+SALVAGED_SECONDS = 86400.0  # how long after a salvage the store's status says "salvaged" (then "ok" again)
 
 
 class StoreError(Exception):
@@ -58,14 +59,38 @@ class RangeResult:
 
 
 @dataclass(frozen=True, slots=True)
+class SalvageReport:
+    """What salvaging a damaged database file kept and lost, and when (kept in the new file)."""
+
+    at: float  # Unix time of the salvage
+    damaged_file: str  # where the damaged file was moved
+    problem: str  # what SQLite found wrong
+    kept_rows: int  # rows copied into the new file, all tables
+    lost_rows: int  # at least this many rows of the damaged file could not be read
+    lost_rows_exact: bool  # lost_rows is exact (the damaged file could still count its rows)
+    lost_spans: tuple[tuple[float | None, float | None], ...]  # Unix s: last time read before, first after
+
+    def as_json(self) -> dict[str, object]:
+        """The report as ``/api/health`` gives it."""
+        return {"at": self.at, "damaged_file": self.damaged_file, "problem": self.problem,
+                "kept_rows": self.kept_rows, "lost_rows": self.lost_rows,
+                "lost_rows_exact": self.lost_rows_exact,
+                "lost_spans": [list(span) for span in self.lost_spans]}
+
+
+@dataclass(frozen=True, slots=True)
 class StoreStatus:
     """What ``/api/health`` says of the store."""
 
     path: str | None  # None: in memory only
     size_bytes: int | None
     oldest_timestamp: float | None
-    status: Status  # "memory" (no database), "ok", or "degraded" (writes failing; ``error`` says why)
+    # "memory" (no database), "ok", "degraded" (writes failing; ``error`` says why), "salvaged" (the file
+    # was damaged and salvaged at start, less than SALVAGED_SECONDS ago) or "damaged" (damage found while
+    # running: served from memory until a restart salvages the file)
+    status: Status
     error: str | None = None
+    salvaged: SalvageReport | None = None  # the file's last salvage, if it ever had one
 
 
 class HistoryStore(Protocol):

@@ -9,11 +9,17 @@ Layout (``sqlite_schema``): ``raw`` keyed by time in ms with scaled integers and
 per CPU (about 43 bytes a sample on a 2-CPU host, 45 with the roll-ups, ``sqlite_codec``),
 ``minute`` and ``hour`` with min, max, sum and count per series (``tiers``), ``instances``
 naming each server run. Retention and the size cap trim in small steps (``sqlite_upkeep``).
+
+A damaged file is salvaged when it is opened (``sqlite_salvage``); the last salvage's report is
+read from the file for ``status()``. Damage met while running (a read that hits SQLITE_CORRUPT)
+is logged once, says ``damaged`` in ``status()``, and reads are answered from the ring until a
+restart salvages the file: quick_check at every open finds it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -22,14 +28,18 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from perfmon.core.schema import history_row
-from perfmon.store.base import HistorySlice, RangeResult, Retention, StoreStatus
+from perfmon.core.schema import HistoryRow, history_row
+from perfmon.store.base import SALVAGED_SECONDS, HistorySlice, RangeResult, Retention, Status, StoreStatus
 from perfmon.store.ring import RingStore, slice_rows
 from perfmon.store.sqlite_codec import TIME, to_ms
+from perfmon.store.sqlite_copy import is_damage
 from perfmon.store.sqlite_cursor import rows_after, rows_before
 from perfmon.store.sqlite_range import prepare_reader, read_range
+from perfmon.store.sqlite_salvage import last_salvage, one_line
 from perfmon.store.sqlite_schema import connect, open_database, unusable
 from perfmon.store.sqlite_writer import Writer, WriteStats
+
+log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION = Retention()
 MAX_LIMIT = 86_400  # the most rows one cursor read may ask for (beyond the ring, from the file)
@@ -46,8 +56,11 @@ class SqliteStore:
         self.max_limit = MAX_LIMIT
         self.interval_seconds = interval_seconds
         self._ring = RingStore(history_size, interval_seconds)
-        conn = open_database(self.path, pragmas)
+        self._clock = clock
+        self._damaged: str | None = None  # what a read found wrong with the file while running
+        conn = open_database(self.path, pragmas, clock)
         try:
+            self._salvage = last_salvage(conn)
             self._instance = int(conn.execute(
                 "INSERT INTO instances (name, started_ms) VALUES (?, ?)",
                 (instance_id, to_ms(clock()))).lastrowid or 0)
@@ -105,19 +118,49 @@ class SqliteStore:
             with contextlib.suppress(OSError):  # no WAL while nothing is open
                 size += os.stat(name).st_size
         oldest = [t for t in (self._writer.oldest, self._ring.status().oldest_timestamp) if t is not None]
-        error = self._writer.error
+        error, status = self._writer.error, self._condition()
         if error is not None:
             error = f"{error}; {self._writer.backlog} samples wait in memory to be written"
+        error = self._damaged or error
         return StoreStatus(path=str(self.path), size_bytes=size, oldest_timestamp=min(oldest, default=None),
-                           status="ok" if error is None else "degraded", error=error)
+                           status=status, error=error, salvaged=self._salvage)
+
+    def _condition(self) -> Status:
+        """damaged, degraded (writes fail), salvaged (less than SALVAGED_SECONDS ago) or ok."""
+        if self._damaged is not None or (self._writer.error is not None and self._writer.damaged):
+            return "damaged"
+        if self._writer.error is not None:
+            return "degraded"
+        recent = self._salvage is not None and self._clock() - self._salvage.at < SALVAGED_SECONDS
+        return "salvaged" if recent else "ok"
+
+    def _found_damage(self, exc: sqlite3.Error) -> None:
+        """A read hit damage: say so once, and serve the ring from now on."""
+        if self._damaged is None:
+            log.error("history database %s is damaged (%s): serving the last %d samples from memory; restart "
+                      "perfmon to salvage the file (every start checks it)", self.path, one_line(str(exc)),
+                      len(self._ring))
+        self._damaged = (f"the history database is damaged ({one_line(str(exc))}): history is served from "
+                         f"memory; restart perfmon to salvage it")
 
     # --- in worker threads: may read the file ---------------------------------------------
 
     def read(self, since: int | None, limit: int) -> HistorySlice:
         """Rows with seq > ``since`` (or the last ``limit``): older from the file, newer from the ring."""
         tail = self._ring.snapshot()  # one copy: the event loop may append meanwhile
-        if self._ring_answers(tail[0][0] if tail else None, len(tail), since, limit):
+        first = tail[0][0] if tail else None
+        if self._damaged is not None or self._ring_answers(first, len(tail), since, limit):
             return slice_rows(tail, since, limit)
+        try:
+            return self._read_file(tail, since, limit)
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            self._found_damage(exc)
+            return slice_rows(tail, since, limit)
+
+    def _read_file(self, tail: list[HistoryRow], since: int | None, limit: int) -> HistorySlice:
+        """read() of what is older than the ring: from the file."""
         limit = min(limit, self.max_limit)
         before = to_ms(tail[0][TIME]) if tail else None
         if since is None:
@@ -130,7 +173,15 @@ class SqliteStore:
 
     def read_range(self, start: float, end: float, points: int) -> RangeResult:
         """Equal buckets over [start, end) from the coarsest tier that has enough (see sqlite_range)."""
-        return read_range(self._reader(), self._ring.snapshot(), self.interval_seconds, start, end, points)
+        if self._damaged is None:
+            try:
+                tail = self._ring.snapshot()
+                return read_range(self._reader(), tail, self.interval_seconds, start, end, points)
+            except sqlite3.DatabaseError as exc:
+                if not is_damage(exc):
+                    raise
+                self._found_damage(exc)
+        return self._ring.read_range(start, end, points)
 
     def _reader(self) -> sqlite3.Connection:
         """This thread's read connection, opened on first use."""

@@ -3,21 +3,32 @@
 Every step deletes at most ``STEP_ROWS`` rows in its own transaction, so the writer
 thread interleaves them with new samples. Free pages beyond a small reserve are handed
 back to the file system with ``incremental_vacuum`` (new files are made with
-``auto_vacuum=INCREMENTAL``), so trimming really shrinks the file.
+``auto_vacuum=INCREMENTAL``), so trimming really shrinks the file. What the size cap drops is
+told in one INFO line when a trim ends (``TrimLog``): at start, and then at most once an hour.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import Mapping
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 
+from perfmon.core.units import size
 from perfmon.store.base import Retention, Tier
+
+log = logging.getLogger(__name__)
 
 STEP_ROWS = 5000
 FREE_RESERVE_PAGES = 256  # free pages kept for the next inserts rather than returned and regrown
 VACUUM_PAGES = 4096  # the most pages one vacuum step returns
 # What the size cap takes first, with about how many bytes a row of it holds (tiers: with 2-8 CPUs).
 TRIM_ORDER = {"raw": 40, "minute": 150, "ten_minute": 150, "hour": 150}
+TRIM_NAMES = {"raw": "raw samples", "minute": "minute points", "ten_minute": "ten-minute points",
+              "hour": "hour points"}
+TRIM_LOG_SECONDS = 3600.0  # after the first, trims are told at most this often (summed up)
 
 
 def _trim(conn: sqlite3.Connection, table: str, before: float | None = None, rows: int = STEP_ROWS) -> int:
@@ -68,20 +79,53 @@ def reserve_pages(conn: sqlite3.Connection, max_bytes: int) -> int:
     return min(FREE_RESERVE_PAGES, max_bytes // pages(conn, "page_size") // 8)
 
 
-def size_step(conn: sqlite3.Connection, max_bytes: int) -> bool:
+def size_step(conn: sqlite3.Connection, max_bytes: int) -> tuple[str, int] | None:
     """Over the cap: delete about the excess from the oldest rows of the finest tier that has any.
 
     The cap bounds the file: its data and the free pages it keeps (the WAL beside it is cut back to
-    ``journal_size_limit`` after each checkpoint). True if it deleted something; the caller steps
-    again, as rows free pages only when a whole page empties.
+    ``journal_size_limit`` after each checkpoint). The table and rows it deleted, or None; the caller
+    steps again, as rows free pages only when a whole page empties.
     """
     excess = data_bytes(conn) + reserve_pages(conn, max_bytes) * pages(conn, "page_size") - max_bytes
     if excess <= 0:
-        return False
+        return None
     for table, row_bytes in TRIM_ORDER.items():
-        if _trim(conn, table, rows=min(STEP_ROWS, excess // row_bytes + 1)):
-            return True
-    return False
+        deleted = _trim(conn, table, rows=min(STEP_ROWS, excess // row_bytes + 1))
+        if deleted:
+            return table, deleted
+    return None
+
+
+class TrimLog:
+    """Sums what the size cap drops and tells it in one INFO line when a trim ends."""
+
+    def __init__(self, max_bytes: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_bytes = max_bytes
+        self.clock = clock
+        self.dropped: Counter[str] = Counter()
+        self.told_at: float | None = None
+
+    def note(self, conn: sqlite3.Connection, step: tuple[str, int] | None) -> None:
+        """Count one size_step's deletion; once the cap is met (None), tell what was dropped, if due."""
+        if step is not None:
+            self.dropped[step[0]] += step[1]
+            return
+        now = self.clock()
+        if not self.dropped or (self.told_at is not None and now - self.told_at < TRIM_LOG_SECONDS):
+            return
+        log.info("history database: %s to keep the database under %s (--max-db-size)",
+                 "; ".join(self._dropped(conn, table) for table in TRIM_ORDER if self.dropped[table]),
+                 size(self.max_bytes))
+        self.dropped.clear()
+        self.told_at = now
+
+    def _dropped(self, conn: sqlite3.Connection, table: str) -> str:
+        oldest = conn.execute(f"SELECT min(t) FROM {table}").fetchone()[0]
+        what = f"dropped {self.dropped[table]:,} {TRIM_NAMES[table]}"
+        if oldest is None:
+            return f"{what} (all of them)"
+        seconds = oldest / (1000 if table == "raw" else 1)
+        return f"{what} older than {datetime.fromtimestamp(seconds, UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
 def vacuum_step(conn: sqlite3.Connection, max_bytes: int) -> bool:

@@ -23,7 +23,8 @@ from queue import Empty, SimpleQueue
 from perfmon.core.schema import HistoryRow
 from perfmon.store.base import Retention
 from perfmon.store.sqlite_codec import RAW_COLUMNS, EncodedRow, encode_row
-from perfmon.store.sqlite_upkeep import retention_step, size_step, vacuum_step
+from perfmon.store.sqlite_copy import is_damage
+from perfmon.store.sqlite_upkeep import TrimLog, retention_step, size_step, vacuum_step
 from perfmon.store.tiers import HOUR, LEVELS, MINUTE, TEN_MINUTE, Level, roll_up, watermark
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ def describe(exc: sqlite3.Error) -> str:
     """Why a write failed, in words."""
     if getattr(exc, "sqlite_errorcode", None) == SQLITE_FULL:
         return f"the disk is full or the database reached its page limit ({exc})"
+    if is_damage(exc):
+        return f"the history database is damaged ({exc}): restart perfmon to salvage it"
     return f"writing the history database failed ({exc})"
 
 
@@ -80,8 +83,10 @@ class Writer:
         self._trimming = False  # retention or the size cap has more to delete
         self._retry_at = self._upkeep_at = 0.0
         self._warned: set[str] = set()
+        self._trims = TrimLog(retention.max_bytes)
         self._stopped = False  # after close() or a crash of the thread: nothing is queued any more
         self.error: str | None = None
+        self.damaged = False  # the last failed write met a damaged file (meaningful while error is set)
         self.first_seq: int | None = None
         self.oldest: float | None = None
         self.stats = WriteStats()
@@ -243,8 +248,9 @@ class Writer:
         retention = self._retention
         while True:
             more = retention_step(self._conn, retention, self._clock(), self._done)
-            more = size_step(self._conn, retention.max_bytes) or more
-            more = vacuum_step(self._conn, retention.max_bytes) or more
+            trimmed = size_step(self._conn, retention.max_bytes)
+            self._trims.note(self._conn, trimmed)
+            more = vacuum_step(self._conn, retention.max_bytes) or trimmed is not None or more
             if not (more and complete):
                 break
         self._trimming = more
@@ -269,7 +275,7 @@ class Writer:
                 self._conn.execute("ROLLBACK")
             except sqlite3.Error:
                 log.debug("rollback after a failed write failed too", exc_info=True)
-        reason = describe(exc)
+        reason, self.damaged = describe(exc), is_damage(exc)
         if self.error is None:
             log.warning("history database: %s; keeping up to %d samples in memory and retrying every %g s",
                         reason, BACKLOG_ROWS, RETRY_SECONDS)
