@@ -95,7 +95,7 @@ class Guard:
         # During a penalty even the right token gets 429: answering it otherwise would tell a
         # guesser which of its guesses was right (200 against 429), so guessing would go on at
         # full speed. The token is not even compared.
-        if failures.blocked and (wait := failures.retry_after(request.remote)) is not None:
+        if failures.blocked and (wait := failures.retry_after(self.client(request))) is not None:
             return error_response(429, f"too many failed authentications from this address: retry in "
                                        f"{wait} s", {hdrs.RETRY_AFTER: str(wait)})
         if header is None:
@@ -108,8 +108,15 @@ class Guard:
                 return None
             else:
                 reason = "wrong token"
-        failures.fail(request.remote, reason, guess=header is not None)
+        failures.fail(self.client(request), reason, guess=header is not None)
         return unauthorized(reason)
+
+    def client(self, request: web.BaseRequest) -> str:
+        """The client's address: the peer's, or behind a ``--trusted-proxies`` proxy the one it reports."""
+        proxies = self.security.trusted_proxies
+        if not proxies:
+            return request.remote or "unknown"
+        return proxies.client(request.remote, request.headers.getall(hdrs.X_FORWARDED_FOR, ()))
 
     def anonymous(self, request: web.Request) -> bool:
         """Whether a request that passed ``check(anonymous=True)`` did so without a token."""
@@ -120,7 +127,7 @@ class Guard:
         sends them all)."""
         shown = "a request without Host" if host is None else f"Host {host[:MAX_SHOWN_HOST_CHARS]}"
         self._host_log.warning(log, "refused a request from %s for %s: not one of this server's names "
-                                    "(--allowed-hosts)", request.remote,
+                                    "(--allowed-hosts)", self.client(request),
                                "no Host" if host is None else repr(host[:MAX_SHOWN_HOST_CHARS]))
         return error_response(421, f"misdirected request: {shown} is not one of this server's names; "
                                    "add it with --allowed-hosts")
