@@ -199,7 +199,7 @@ class ApiRunner(web.AppRunner):
             malformed_log = LogLimiter(MALFORMED_LOG_WINDOW_SECONDS)
         self._malformed_log = malformed_log
         self._header_timeout = header_timeout
-        self.connections = connections or Connections(OpenConnections(1 << 30))  # no limit: tests
+        self.connections = connections if connections is not None else Connections(OpenConnections(1 << 30))
 
     async def _make_server(self) -> web.Server:
         # AppRunner's own server factory (it starts the app, and adds the app's handler arguments);

@@ -9,20 +9,25 @@ accepted one closes its longest-idle connections (none with a request in progres
 mark: the attacker's idle sockets go, a client that has just connected and sent its request stays.
 
 ``OpenConnections`` is the process-wide count (both servers of the launcher share it, from their
-own threads); ``Connections`` is one server's table, used from its own event loop only.
+own threads); ``Connections`` is one server's table, used from its own event loop only. A server
+that cannot shed enough (its connections are busy, or the flood is on the other port) asks the
+other to, through its loop.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Protocol
 
 RESERVE_FRACTION = 8  # 1/8 of the limit is left for everything else (the database, logs, clients)
-MIN_RESERVE = 32
+MIN_RESERVE = 64
 SHED_FRACTION = 16  # shedding goes 1/16 of the mark below it, so a flood does not shed at every accept
-MAX_BUSY_SKIPPED = 256  # busy connections looked at per shedding: bounded work when all are busy
+MAX_BUSY_SKIPPED = 64  # busy connections passed over per shedding: bounded work when all are busy
 
 
 class Connection(Protocol):
@@ -45,13 +50,14 @@ def high_water_mark(open_files_limit: int) -> int:
 
 
 class OpenConnections:
-    """The count of every server's connections in this process (thread-safe)."""
+    """The count of every server's connections in this process (thread-safe), and their tables."""
 
     def __init__(self, high_water: int) -> None:
         self.high_water = high_water
         self.low_water = max(0, high_water - max(1, high_water // SHED_FRACTION))
         self.count = 0
         self._lock = threading.Lock()
+        self.tables: weakref.WeakSet[Connections] = weakref.WeakSet()  # a stopped server's goes with it
 
     def add(self, change: int) -> int:
         """Change the count; returns the new one."""
@@ -59,23 +65,37 @@ class OpenConnections:
             self.count += change
             return self.count
 
+    def ask_others(self, asking: Connections) -> None:
+        """Ask every other server to shed too (an attack on one port shows as new connections on another)."""
+        for table in list(self.tables):
+            if table is not asking:
+                table.wake()
+
 
 class Connections:
-    """One server's connections, least recently active first; shedding closes from the front."""
+    """One server's connections, least recently active first; shedding closes from the front.
+
+    Used from the server's event loop only; other threads reach it through ``wake()``.
+    """
 
     def __init__(self, total: OpenConnections, on_shed: Callable[[int, int], None] | None = None) -> None:
         self.total = total
         self.on_shed = on_shed  # (connections closed, connections still open in the process)
         self._open: OrderedDict[Connection, None] = OrderedDict()
+        self._loop: asyncio.AbstractEventLoop | None = None  # the server's, known at its first connection
+        total.tables.add(self)
 
     def __len__(self) -> int:
         return len(self._open)
 
     def opened(self, connection: Connection) -> None:
-        """A new connection; over the high-water mark, the longest-idle ones are closed."""
+        """A new connection; over the high-water mark, the longest-idle ones are closed (not this one)."""
+        if self._loop is None:
+            with contextlib.suppress(RuntimeError):  # not in a loop: a test's table
+                self._loop = asyncio.get_running_loop()
         self._open[connection] = None
         if self.total.add(1) > self.total.high_water:
-            self.shed(self.total.count - self.total.low_water)
+            self.shed_excess(keep=connection, ask=True)
 
     def active(self, connection: Connection) -> None:
         """A request came on ``connection``: it is the most recently active now."""
@@ -88,15 +108,27 @@ class Connections:
             del self._open[connection]
             self.total.add(-1)
 
-    def shed(self, wanted: int) -> int:
-        """Close up to ``wanted`` idle connections, longest idle first; returns how many."""
-        closed, looked_at = 0, 0
-        budget = min(len(self._open), wanted + MAX_BUSY_SKIPPED)
-        while closed < wanted and looked_at < budget:
+    def wake(self) -> None:
+        """From any thread: shed this server's idle connections if the process is still over the mark."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # closed meanwhile
+                loop.call_soon_threadsafe(self.shed_excess)
+
+    def shed_excess(self, keep: Connection | None = None, ask: bool = False) -> None:
+        """Shed down to the low mark; what this server cannot shed, the others are asked to (``ask``)."""
+        wanted = self.total.count - self.total.low_water
+        if wanted > 0 and self.shed(wanted, keep) < wanted and ask:
+            self.total.ask_others(self)
+
+    def shed(self, wanted: int, keep: Connection | None = None) -> int:
+        """Close up to ``wanted`` idle connections but ``keep``, longest idle first; returns how many."""
+        closed, skipped = 0, 0
+        while closed < wanted and skipped < min(MAX_BUSY_SKIPPED, len(self._open)):
             connection = next(iter(self._open))
-            looked_at += 1
-            if not connection.is_idle():  # a request in progress is never cut off
+            if connection is keep or not connection.is_idle():  # a request in progress is never cut off
                 self._open.move_to_end(connection)
+                skipped += 1
                 continue
             del self._open[connection]
             self.total.add(-1)
