@@ -139,7 +139,8 @@ def make_dashboard() -> Iterator[Callable[[TrustedProxies], str]]:
     threads: list[DashboardServerThread] = []
 
     def make(proxies: TrustedProxies) -> str:
-        security = Security(token=TOKEN, trusted_proxies=proxies, allowed_hosts=("127.0.0.1", "monitor.example"))
+        security = Security(token=TOKEN, trusted_proxies=proxies,
+                            allowed_hosts=("127.0.0.1", "monitor.example"))
         config = DashboardConfig(port=0, api_url=f"http://127.0.0.1:{free_port()}", security=security)
         threads.append(DashboardServerThread(config, app=create_dashboard(config)))
         threads[-1].start()
