@@ -10,7 +10,7 @@ own soft limit to the hard one: it holds the attack's connections.
 Phases: a baseline with no attack; ``--idle`` connections that send nothing, held open to
 the API's port, then to the dashboard's; ``--slowloris`` connections that send a request
 line and then headers one byte a second, never finishing, to either port. An attack is
-opened (a connect that fails within 3 s counts as refused), given 1 s to settle, and then,
+opened 500 connects at a time (one that fails within 3 s counts as refused), given 1 s to settle, and then,
 for ``--seconds``, fresh-connection probes (one GET per connection, ``Connection: close``,
 5 s timeout) measure ``GET /api/health`` on the API every 50 ms and ``GET /`` and
 ``GET /_dash-layout`` on the dashboard every 100 ms. Per phase: the attack connections
@@ -24,7 +24,14 @@ its exit code and time to exit.
 Targets (issue 9): under every attack the launcher keeps running, the dashboard answers in
 under 1 s and the API in under 50 ms; SIGTERM stops it with exit code 0 within 5 s.
 
-    python bench/bench_hostile.py [--idle 2000] [--slowloris 200] [--seconds 5] [--root PATH]
+Issue 16 adds two things to watch. With ``--seconds`` longer than the servers' header timeout
+(10 s by default), "closed by server" shows idle and slowloris connections being closed. And
+``--flood N`` adds two phases of N idle connections (to the API, then to the dashboard) against a
+launcher whose soft and hard open-files limits are ``--nofile`` (so that it cannot raise its soft
+limit past the flood): before issue 16 such a flood left both servers unable to accept.
+
+    python bench/bench_hostile.py [--idle 2000] [--slowloris 200] [--seconds 5] [--flood 0]
+                                  [--nofile 4096] [--root PATH]
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ HOST = "127.0.0.1"
 LAUNCHER = "run_http_polling_system.py"
 LAUNCHER_NOFILE = 1024  # the soft limit most users have
 CONNECT_SECONDS = 3.0
+OPEN_BATCH = 500
 SETTLE_SECONDS = 1.0
 PROBE_TIMEOUT_SECONDS = 5.0
 API_PROBE_EVERY, DASHBOARD_PROBE_EVERY = 0.05, 0.1
@@ -70,8 +78,14 @@ SLOW_REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 SLOW_HEADER = b"X-Slow: " + b"a" * 24 + b"\r\n"  # dripped one byte a second, over and over
 
 
+HARD_NOFILE: list[int] = []  # --nofile: the launcher's hard limit too (main sets it), else its own
+
+
 def launcher_limits() -> None:
-    """In the launcher's process, before exec: the default soft limit on open files."""
+    """In the launcher's process, before exec: the default soft limit on open files (and --nofile's)."""
+    if HARD_NOFILE:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (HARD_NOFILE[0], HARD_NOFILE[0]))
+        return
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     soft = LAUNCHER_NOFILE if hard == resource.RLIM_INFINITY else min(LAUNCHER_NOFILE, hard)
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
@@ -164,8 +178,9 @@ class Attack:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     async def open(self) -> None:
-        """Connect all at once; those that fail within CONNECT_SECONDS are refused."""
-        await asyncio.gather(*(self._connect() for _ in range(self.count)))
+        """Connect OPEN_BATCH at a time; those that fail within CONNECT_SECONDS are refused."""
+        for start in range(0, self.count, OPEN_BATCH):  # 6,000 at once time out in this process
+            await asyncio.gather(*(self._connect() for _ in range(min(OPEN_BATCH, self.count - start))))
         if self.slow:
             self.tasks.append(asyncio.create_task(self._drip()))
 
@@ -319,16 +334,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--idle", type=int, default=2000, help="idle connections per idle phase")
     parser.add_argument("--slowloris", type=int, default=200, help="connections per slowloris phase")
     parser.add_argument("--seconds", type=float, default=5.0, help="probing time per phase")
+    parser.add_argument("--flood", type=int, default=0, help="idle connections per flood phase (0: none)")
+    parser.add_argument("--nofile", type=int, default=4096,
+                        help="the launcher's soft and hard open-files limit when --flood is given")
     add_root_option(parser)
     args = parser.parse_args(argv)
+    if args.flood:
+        HARD_NOFILE.append(args.nofile)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the launcher is stopped then too
     own_limit = raise_own_limit()
-    print(f"root: {args.root} (perfmon from {check_checkout(args.root)}); launcher's soft RLIMIT_NOFILE "
-          f"{LAUNCHER_NOFILE}, this process's {own_limit}; load average (1 / 5 min) {load_average()}\n")
+    launcher_limit = f"{args.nofile} (soft and hard)" if args.flood else f"{LAUNCHER_NOFILE} (soft)"
+    print(f"root: {args.root} (perfmon from {check_checkout(args.root)}); launcher's RLIMIT_NOFILE "
+          f"{launcher_limit}, this process's {own_limit}; load average (1 / 5 min) {load_average()}\n")
     phases = [Phase("baseline"), Phase(f"idle {args.idle} -> API", "api", args.idle),
               Phase(f"idle {args.idle} -> dashboard", "dashboard", args.idle),
               Phase(f"slowloris {args.slowloris} -> API", "api", args.slowloris, slow=True),
               Phase(f"slowloris {args.slowloris} -> dashboard", "dashboard", args.slowloris, slow=True)]
+    if args.flood:
+        phases += [Phase(f"flood {args.flood} -> API", "api", args.flood),
+                   Phase(f"flood {args.flood} -> dashboard", "dashboard", args.flood)]
     print("| phase | attack conns established | accepted by server | API p50 / p99 / max ms | API failed "
           "| dashboard p50 / p99 / max ms | dashboard failed | attack conns open at end | closed by server "
           "| launcher alive | both answer again after, s |")
@@ -341,8 +365,9 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"{MAX_NOTES} a phase):", *(f"- {note}" for note in notes), sep="\n")
     print(f"\nSIGTERM to the launcher: exit code {code} after {stop_seconds:.2f} s")
     print(f"load average (1 / 5 min) at the end: {load_average()}")
+    flood = f"--flood {args.flood} --nofile {args.nofile} " if args.flood else ""
     print(f"command: python bench/bench_hostile.py --idle {args.idle} --slowloris {args.slowloris} "
-          f"--seconds {args.seconds:g} --root {args.root}")
+          f"--seconds {args.seconds:g} {flood}--root {args.root}")
     return 0
 
 

@@ -77,17 +77,37 @@ def method_not_allowed(allowed: Iterable[str]) -> Handler:
     return refuse
 
 
+def expectation(check: Check | None) -> Callable[[web.Request], Awaitable[web.StreamResponse | None]]:
+    """A route's handler of ``Expect``: its checks first (421, 401, 429: a final answer is sent
+    instead of inviting a body), then ``100 Continue``, or a JSON 417 for any other expectation."""
+
+    async def expect(request: web.Request) -> web.StreamResponse | None:
+        if check is not None and (refusal := check(request)) is not None:
+            return refusal
+        expected = request.headers.get(hdrs.EXPECT, "")
+        if request.version < (1, 1):  # HTTP/1.0 knows no Expect: ignored, as RFC 9110 says
+            return None
+        if expected.strip().lower() == "100-continue":
+            await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            request.writer.output_size = 0  # as aiohttp's own handler: the answer has not started
+            return None
+        return error_response(417, f"expectation {expected[:100]!r} is not supported; only "
+                                   "'Expect: 100-continue' is")
+
+    return expect
+
+
 def add_endpoint(router: web.UrlDispatcher, path: str, handler: Handler,
                  check: Check | None = None, check_others: Check | None = None) -> None:
     """Route GET (and HEAD) to ``handler`` behind the error boundary; other methods get 405.
 
     ``check`` runs before ``handler``, ``check_others`` before the 405 (which may answer a CORS preflight).
     """
-    router.add_get(path, json_errors(handler, check))
+    router.add_get(path, json_errors(handler, check), expect_handler=expectation(check))
     router.add_route("*", path, json_errors(method_not_allowed((hdrs.METH_GET, hdrs.METH_HEAD)),
-                                            check_others))
+                                            check_others), expect_handler=expectation(check_others))
 
 
 def add_fallback(router: web.UrlDispatcher, check: Check | None = None) -> None:
     """JSON 404 for every other path (after ``check``); must be added after all endpoints."""
-    router.add_route("*", "/{path:.*}", json_errors(not_found, check))
+    router.add_route("*", "/{path:.*}", json_errors(not_found, check), expect_handler=expectation(check))

@@ -12,12 +12,19 @@ without a parameter for the class, so the API's runner makes its connections fro
 - ``OPTIONS *`` and ``CONNECT host:port``, whose targets no route can match (aiohttp answers a
   text/plain 404), get a JSON 405.
 
+Each connection also has a deadline for its request head (``--header-timeout``, 10 s): from when
+it opens, or from the first byte of a request on a kept-alive one, to the end of the head. aiohttp's
+own timer (``keepalive_timeout``) is the idle time after an answer; bytes that never finish a head
+do not reset either, so a slowloris connection is closed like an idle one. Connections are counted
+in a ``Connections`` table that sheds the longest-idle ones near the open-files limit.
+
 Normal requests take the same path as before, plus one call and one type check (about 45 ns of the
-about 100 us a request costs) when the response is sent.
+about 100 us a request costs) when the response is sent, and one method call per chunk received.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Coroutine
 from http import HTTPStatus
@@ -28,22 +35,71 @@ from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 
 from perfmon.api.errors import error_response
 from perfmon.api.limits import LogLimiter
+from perfmon.core.connections import Connections, OpenConnections
 
 log = logging.getLogger(__name__)
 
 MALFORMED_LOG_WINDOW_SECONDS = 60.0
 MAX_REASON_CHARS = 160  # aiohttp's reasons can quote the offending bytes
 ALLOWED = "GET, HEAD"
+HEADER_TIMEOUT_SECONDS = 10.0
 
 
 class ApiConnection(web.RequestHandler):
     """aiohttp's protocol for one connection, answering the errors it raises itself as JSON."""
 
-    __slots__ = ("_malformed_log",)
+    __slots__ = ("_connections", "_head_timer", "_header_timeout", "_malformed_log")
 
-    def __init__(self, manager: web.Server, *, malformed_log: LogLimiter, **kwargs: Any) -> None:
+    def __init__(self, manager: web.Server, *, malformed_log: LogLimiter, header_timeout: float,
+                 connections: Connections, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
         self._malformed_log = malformed_log
+        self._header_timeout = header_timeout
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._connections = connections
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Start the head's deadline and count the connection (which may shed idle ones)."""
+        super().connection_made(transport)
+        self._head_timer = self._loop.call_later(self._header_timeout, self._head_timed_out)
+        self._connections.opened(self)
+
+    def data_received(self, data: bytes) -> None:
+        """Parse as aiohttp does; a finished head ends its deadline, a new head's first bytes start one."""
+        super().data_received(data)
+        if self._messages:  # a whole request head arrived
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+            self._connections.active(self)
+        elif self._head_timer is None and data and self.is_idle():
+            self._head_timer = self._loop.call_later(self._header_timeout, self._head_timed_out)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        """aiohttp's clean-up, and the connection leaves the table."""
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+        self._connections.closed(self)
+        super().connection_lost(exc)
+
+    def is_idle(self) -> bool:
+        """No request in progress: waiting for the next head (aiohttp's own test for keep-alive)."""
+        waiter = self._waiter
+        if waiter is None:  # handling a request, or just opened (before its task first ran)
+            return self._request_count == 0 and not self._messages
+        return not waiter.done()
+
+    def shed(self) -> None:
+        """Close the connection now (near the open-files limit, while it is idle)."""
+        self.force_close()
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.is_idle():
+            log.debug("closing a connection from %s: no whole request head within %g s",
+                      self.client_host(), self._header_timeout)
+            self.force_close()
 
     def handle_error(self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
@@ -115,27 +171,35 @@ def first_line(message: str) -> str:
 class ApiServer(web.Server):
     """aiohttp's connection factory, making ApiConnections that share one malformed-request log."""
 
-    def __init__(self, *args: Any, malformed_log: LogLimiter, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, malformed_log: LogLimiter, header_timeout: float,
+                 connections: Connections, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.malformed_log = malformed_log
+        self.header_timeout = header_timeout
+        self.table = connections  # web.Server.connections is aiohttp's own list
 
     def __call__(self) -> web.RequestHandler:
         # What web.Server.__call__ does, with our class; its fallback for keyword arguments that
         # RequestHandler does not take is left out: ours are the runner's few, all known.
-        return ApiConnection(self, loop=self._loop, malformed_log=self.malformed_log, **self._kwargs)
+        return ApiConnection(self, loop=self._loop, malformed_log=self.malformed_log,
+                             header_timeout=self.header_timeout, connections=self.table,
+                             **self._kwargs)
 
 
 class ApiRunner(web.AppRunner):
     """An AppRunner serving through ApiServer; otherwise the same (startup, cleanup, shutdown)."""
 
-    __slots__ = ("_malformed_log",)
+    __slots__ = ("_header_timeout", "_malformed_log", "connections")
 
     def __init__(self, app: web.Application, *, malformed_log: LogLimiter | None = None,
+                 header_timeout: float = HEADER_TIMEOUT_SECONDS, connections: Connections | None = None,
                  **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         if malformed_log is None:
             malformed_log = LogLimiter(MALFORMED_LOG_WINDOW_SECONDS)
         self._malformed_log = malformed_log
+        self._header_timeout = header_timeout
+        self.connections = connections if connections is not None else Connections(OpenConnections(1 << 30))
 
     async def _make_server(self) -> web.Server:
         # AppRunner's own server factory (it starts the app, and adds the app's handler arguments);
@@ -143,4 +207,5 @@ class ApiRunner(web.AppRunner):
         plain = await super()._make_server()
         return ApiServer(plain.request_handler, request_factory=plain.request_factory,
                          handler_cancellation=plain.handler_cancellation,
-                         malformed_log=self._malformed_log, **plain._kwargs)
+                         malformed_log=self._malformed_log, header_timeout=self._header_timeout,
+                         connections=self.connections, **plain._kwargs)

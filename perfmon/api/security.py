@@ -103,15 +103,22 @@ class Guard:
                 return None
             else:
                 reason = "wrong token"
-        failures = self.failures
+        failures, client = self.failures, self.client(request)
         # An address in a penalty is answered without a log line: a guesser costs a lookup. The
         # right token was served above all the same: 128 bits are not guessed, so the penalty
         # protects the log and the CPU, not the token, and must not lock its owner out.
-        if (wait := failures.retry_after(request.remote)) is not None:
+        if (wait := failures.retry_after(client)) is not None:
             return error_response(429, f"too many failed authentications from this address: retry in "
                                        f"{wait} s, or send the right token", {hdrs.RETRY_AFTER: str(wait)})
-        failures.fail(request.remote, reason, guess=header is not None)
+        failures.fail(client, reason, guess=header is not None)
         return unauthorized(reason)
+
+    def client(self, request: web.BaseRequest) -> str:
+        """The client's address: the peer's, or behind a ``--trusted-proxies`` proxy the one it reports."""
+        proxies = self.security.trusted_proxies
+        if not proxies:
+            return request.remote or "unknown"
+        return proxies.client(request.remote, request.headers.getall(hdrs.X_FORWARDED_FOR, ()))
 
     def anonymous(self, request: web.Request) -> bool:
         """Whether a request that passed ``check(anonymous=True)`` did so without a token."""
@@ -122,7 +129,7 @@ class Guard:
         sends them all)."""
         shown = "a request without Host" if host is None else f"Host {host[:MAX_SHOWN_HOST_CHARS]}"
         self._host_log.warning(log, "refused a request from %s for %s: not one of this server's names "
-                                    "(--allowed-hosts)", request.remote,
+                                    "(--allowed-hosts)", self.client(request),
                                "no Host" if host is None else repr(host[:MAX_SHOWN_HOST_CHARS]))
         return error_response(421, f"misdirected request: {shown} is not one of this server's names; "
                                    "add it with --allowed-hosts")

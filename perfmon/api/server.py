@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import logging
 import signal
 import sys
@@ -12,14 +13,16 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from perfmon.api.app import create_app
-from perfmon.api.limits import install_accept_error_limiter, raise_open_files_limit
+from perfmon.api.limits import LogLimiter, install_accept_error_limiter, raise_open_files_limit
 from perfmon.api.protocol import ApiRunner
+from perfmon.core.connections import Connections, OpenConnections, high_water_mark
 from perfmon.settings import ServerConfig, configure_logging, parse_server_config
 from perfmon.store.base import StoreError
 
 log = logging.getLogger(__name__)
 
 SHUTDOWN_TIMEOUT_SECONDS = 3.0
+SHED_LOG_WINDOW_SECONDS = 60.0
 
 
 class StartupError(Exception):
@@ -28,6 +31,34 @@ class StartupError(Exception):
 
 class PortInUse(StartupError):
     """The listening address is taken."""
+
+
+@functools.cache
+def open_connections() -> OpenConnections:
+    """The count of this process's connections (both servers of the launcher), with its high-water
+    mark from the soft open-files limit as it is when the first server starts (after raising it)."""
+    try:
+        import resource  # POSIX only
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        soft = -1 if soft == resource.RLIM_INFINITY else soft
+    except (ImportError, OSError, ValueError):
+        soft = -1  # unknown: no shedding, the timeouts still close idle connections
+    total = OpenConnections(high_water_mark(soft))
+    log.debug("idle connections are shed above %d open connections (open-files limit %d)",
+              total.high_water, soft)
+    return total
+
+
+def connections(server: str) -> Connections:
+    """A table for one server's connections, counted against the process's limit; shedding is logged."""
+    total, limiter = open_connections(), LogLimiter(SHED_LOG_WINDOW_SECONDS)
+
+    def logged(closed: int, still_open: int) -> None:
+        limiter.warning(log, "the %s closed %d idle connections: %d connections are open in this process, "
+                        "near its open-files limit (shedding starts above %d; raise `ulimit -n` if these "
+                        "are real clients)", server, closed, still_open, total.high_water)
+
+    return Connections(total, logged)
 
 
 async def start(config: ServerConfig, app: web.Application | None = None,
@@ -42,7 +73,9 @@ async def start(config: ServerConfig, app: web.Application | None = None,
     # Out of descriptors, asyncio would log a traceback per failed accept: one line per 10 s instead.
     install_accept_error_limiter(asyncio.get_running_loop())
     runner = ApiRunner(app, handle_signals=False, access_log=access_log,
-                       shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
+                       shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS, connections=connections("API"),
+                       header_timeout=config.header_timeout_seconds,
+                       keepalive_timeout=config.keepalive_timeout_seconds)
     try:
         await runner.setup()  # makes the Monitor: opens the history database
     except StoreError as exc:

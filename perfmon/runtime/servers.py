@@ -17,13 +17,14 @@ from aiohttp import web
 
 from perfmon.api.limits import LogLimiter, install_accept_error_limiter
 from perfmon.api.protocol import MALFORMED_LOG_WINDOW_SECONDS
-from perfmon.api.server import PortInUse, StartupError, start
+from perfmon.api.server import PortInUse, StartupError, connections, start
+from perfmon.runtime.dashboard_protocol import protocol_class
+from perfmon.runtime.forwarded import ForwardedClient
 from perfmon.settings import DashboardConfig, ServerConfig
 from perfmon.ui.app import create_dashboard
 
 T = TypeVar("T")
 DRAIN_SECONDS = 3  # requests in flight get this long; within the launcher's stop budget
-KEEP_ALIVE_SECONDS = 20  # longer than a 5 s poll, so a tab keeps its connection between ticks
 MAX_HEAD_BYTES = 64 * 1024  # a request line and headers beyond this are a 400
 BACKLOG = 2048  # connections the kernel queues before the server accepts them (uvicorn's default)
 
@@ -94,7 +95,8 @@ class DashboardServerThread(threading.Thread):
 
     The socket is bound before the thread starts, so a taken port is reported at once.
     uvicorn (asyncio, epoll) holds thousands of idle or slow connections without
-    threads; the h11 parser caps a request's head at 64 KiB.
+    threads; the h11 parser caps a request's head at 64 KiB, DashboardConnection gives it a
+    deadline, and idle connections are shed near the open-files limit.
     """
 
     def __init__(self, config: DashboardConfig, sock: socket.socket | None = None,
@@ -154,12 +156,18 @@ UVICORN_LOG.addFilter(MalformedRequests())
 
 
 def uvicorn_config(app: Any, config: DashboardConfig) -> uvicorn.Config:
-    """How the dashboard is served: our logging, no access log, bounded heads and shutdown."""
+    """How the dashboard is served: our logging, no access log, bounded heads, idle times and shutdown.
+
+    Forwarded headers count only from ``--trusted-proxies`` (ForwardedClient), never uvicorn's way.
+    """
     if not UVICORN_LOG.isEnabledFor(logging.DEBUG):  # its start and stop lines: the launcher says those
         UVICORN_LOG.setLevel(logging.WARNING)
+    proxies = config.security.trusted_proxies
     return uvicorn.Config(
-        app, http="h11", loop="asyncio", lifespan="on", log_config=None, access_log=False,
-        server_header=False, timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        ForwardedClient(app, proxies) if proxies else app, loop="asyncio", lifespan="on",
+        http=protocol_class(config.header_timeout_seconds, connections("dashboard")),
+        log_config=None, access_log=False, proxy_headers=False,
+        server_header=False, timeout_keep_alive=config.keepalive_timeout_seconds,  # type: ignore[arg-type]
         timeout_graceful_shutdown=DRAIN_SECONDS, h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         ssl_certfile=config.security.tls_cert, ssl_keyfile=config.security.tls_key)
 

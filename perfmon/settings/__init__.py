@@ -20,7 +20,10 @@ from pathlib import Path
 from perfmon.settings.environment import Environment, option_variables, unread_variables
 from perfmon.settings.options import (
     ENV_EPILOG,
+    HEADER_TIMEOUT_SECONDS,
+    KEEPALIVE_TIMEOUT_SECONDS,
     Parser,
+    add_connection_options,
     add_data_dir_option,
     add_logging_option,
     add_poll_option,
@@ -71,6 +74,8 @@ class ServerConfig:
     retention_hour_seconds: float = 730 * 86400
     max_db_bytes: int = 2**30
     max_waiters: int = 10_000
+    header_timeout_seconds: float = HEADER_TIMEOUT_SECONDS
+    keepalive_timeout_seconds: float = KEEPALIVE_TIMEOUT_SECONDS
     security: Security = field(default_factory=Security)
 
     @property
@@ -90,6 +95,8 @@ class DashboardConfig:
     warning_percent: float = 80.0
     critical_percent: float = 95.0
     log_level: str = "info"
+    header_timeout_seconds: float = HEADER_TIMEOUT_SECONDS
+    keepalive_timeout_seconds: float = KEEPALIVE_TIMEOUT_SECONDS
     security: Security = field(default_factory=Security)
     api_ca_file: Path | None = None  # CAs to verify an HTTPS API with; None: the system's
     api_check_hostname: bool = True  # False only for the launcher's hop to its own API (see client_context)
@@ -118,6 +125,7 @@ def server_parser(prog: str = "performance_api_server.py") -> argparse.ArgumentP
     parser.add_argument("--port", type=bounded_int(0, 65535), default=8000,
                         help="TCP port, 0 for any free port (default: %(default)s)")
     add_sampling_options(parser)
+    add_connection_options(parser)
     add_security_options(parser)
     add_logging_option(parser)
     return parser
@@ -142,6 +150,7 @@ def dashboard_parser(prog: str = "performance_dashboard_http_polling.py") -> arg
     add_poll_option(parser)
     add_threshold_options(parser)
     add_data_dir_option(parser)
+    add_connection_options(parser)
     add_security_options(parser, cors=False, api_ca=True)
     add_logging_option(parser)
     return parser
@@ -165,6 +174,7 @@ def launcher_parser(prog: str = "run_http_polling_system.py") -> argparse.Argume
     add_threshold_options(parser)
     parser.add_argument("--open", action="store_true",
                         help="open the dashboard in the default web browser once it is up")
+    add_connection_options(parser)
     add_security_options(parser, api_ca=True)
     add_logging_option(parser)
     return parser
@@ -242,7 +252,8 @@ def server_config(args: argparse.Namespace, port: int, security: Security) -> Se
                         retention_raw_seconds=args.retention_raw,
                         retention_minute_seconds=args.retention_minute,
                         retention_hour_seconds=args.retention_hour, max_db_bytes=args.max_db_size,
-                        max_waiters=args.max_waiters, security=security)
+                        max_waiters=args.max_waiters, header_timeout_seconds=args.header_timeout,
+                        keepalive_timeout_seconds=args.keepalive_timeout, security=security)
 
 
 def dashboard_config(args: argparse.Namespace, api_url: str, security: Security) -> DashboardConfig:
@@ -250,7 +261,9 @@ def dashboard_config(args: argparse.Namespace, api_url: str, security: Security)
     return DashboardConfig(host=args.host, port=args.dashboard_port, api_url=api_url,
                            poll_interval_seconds=args.poll_interval, warning_percent=args.warning_percent,
                            critical_percent=args.critical_percent, log_level=args.log_level,
-                           security=security, api_ca_file=args.api_ca_file, data_dir=args.data_dir)
+                           security=security, api_ca_file=args.api_ca_file, data_dir=args.data_dir,
+                           header_timeout_seconds=args.header_timeout,
+                           keepalive_timeout_seconds=args.keepalive_timeout)
 
 
 # Every entry point's options (perfmon token's and install-unit's too), so each knows the others' variables.

@@ -247,6 +247,22 @@ def add_threshold_options(parser: argparse.ArgumentParser) -> None:
                         metavar="PERCENT", help="cards turn red at this usage (default: %(default)s)")
 
 
+HEADER_TIMEOUT_SECONDS = 10.0  # a request head is a few hundred bytes: 10 s is ample on any link
+KEEPALIVE_TIMEOUT_SECONDS = 20.0  # above the dashboard's client pool (15 s) and its 5 s poll
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """Add --header-timeout and --keepalive-timeout, how long a connection may sit: every server's."""
+    parser.add_argument("--header-timeout", type=bounded_float(0.5, 300), default=HEADER_TIMEOUT_SECONDS,
+                        metavar="SECONDS",
+                        help="close a connection that has not sent a whole request head this long after "
+                             "it opened or began a request (slowloris), 0.5-300 (default: %(default)g)")
+    parser.add_argument("--keepalive-timeout", type=bounded_float(0.5, 3600),
+                        default=KEEPALIVE_TIMEOUT_SECONDS, metavar="SECONDS",
+                        help="close a kept-alive connection idle this long after its last answer "
+                             "(a long-poll in progress is not idle), 0.5-3600 (default: %(default)g)")
+
+
 def configure_logging(level: str) -> None:
     """Log to stderr with timestamps at the given level."""
     logging.basicConfig(

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perfmon.core.proxies import TrustedProxies
 from perfmon.settings.token import TOKEN_VARIABLE, read_token
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
@@ -33,6 +34,7 @@ class Security:
     insecure_no_auth: bool = False  # listening beyond loopback without a token, on purpose
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    trusted_proxies: TrustedProxies = field(default_factory=TrustedProxies)  # whose X-Forwarded-For counts
 
     @property
     def tls(self) -> bool:
@@ -151,6 +153,10 @@ def add_security_options(parser: argparse.ArgumentParser, cors: bool = True, api
                              "(default: this machine's names; * for any)")
     parser.add_argument("--insecure-no-auth", action="store_true",
                         help="listen beyond loopback without a token (warned at every start)")
+    parser.add_argument("--trusted-proxies", type=trusted_proxies, default=TrustedProxies(),
+                        metavar="ADDRESSES",
+                        help="comma-separated addresses or networks (127.0.0.1, 10.0.0.0/8) of reverse "
+                             "proxies whose X-Forwarded-For names the client (otherwise it is ignored)")
     parser.add_argument("--tls-cert", type=Path, metavar="PATH", help="serve HTTPS with this certificate")
     parser.add_argument("--tls-key", type=Path, metavar="PATH", help="the certificate's private key")
     if cors:
@@ -171,6 +177,14 @@ class Repeatable(argparse.Action):
         if current is None or current is self.default:
             current = ()
         setattr(namespace, self.dest, (*current, *values))  # type: ignore[misc]
+
+
+def trusted_proxies(text: str) -> TrustedProxies:
+    """``127.0.0.1,10.0.0.0/8`` as trusted proxies."""
+    try:
+        return TrustedProxies.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def host_list(text: str) -> tuple[str, ...]:
@@ -215,4 +229,5 @@ def security_from_args(parser: argparse.ArgumentParser, args: argparse.Namespace
                      f"{TOKEN_VARIABLE}); --insecure-no-auth to do it anyway")
     return Security(token=token, allowed_hosts=allowed_hosts(args.host, args.allowed_hosts),
                     cors_origins=tuple(dict.fromkeys(getattr(args, "cors_origin", ()))),
-                    insecure_no_auth=args.insecure_no_auth, tls_cert=args.tls_cert, tls_key=args.tls_key)
+                    insecure_no_auth=args.insecure_no_auth, tls_cert=args.tls_cert, tls_key=args.tls_key,
+                    trusted_proxies=args.trusted_proxies)
