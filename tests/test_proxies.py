@@ -126,8 +126,9 @@ def test_behind_a_named_proxy_the_api_throttles_each_forwarded_client(
         make_api: Callable[[TrustedProxies], ServedApi], caplog: pytest.LogCaptureFixture) -> None:
     api = make_api(LOCAL)
     assert [api_get(api, WRONG, "6.6.6.6, 198.51.100.1") for _ in range(6)] == [401] * 5 + [429]
-    assert api_get(api, TOKEN, "198.51.100.1") == 429  # the guesser, even with the right token
-    assert api_get(api, TOKEN, "198.51.100.2") == 200  # another client of the same proxy
+    assert api_get(api, WRONG, "198.51.100.1") == 429  # the guesser is in its penalty
+    assert api_get(api, WRONG, "198.51.100.2") == 401  # another client of the same proxy is not
+    assert api_get(api, TOKEN, "198.51.100.1") == 200  # and the right token is never refused
     failures = [r.getMessage() for r in caplog.records if "authentication failed" in r.getMessage()]
     assert failures and all("from 198.51.100.1:" in line for line in failures), failures
 
@@ -267,8 +268,9 @@ def test_through_nginx_a_rotating_forged_forwarded_for_is_throttled(nginx_in_fro
 def test_through_nginx_two_clients_are_throttled_separately(nginx_in_front: str) -> None:
     for _ in range(5):
         assert sign_in(nginx_in_front, WRONG, source="127.0.0.2", host="monitor.example") == 401
-    assert sign_in(nginx_in_front, TOKEN, source="127.0.0.2", host="monitor.example") == 429
-    assert sign_in(nginx_in_front, TOKEN, source="127.0.0.3", host="monitor.example") == 303
+    assert sign_in(nginx_in_front, WRONG, source="127.0.0.2", host="monitor.example") == 429
+    assert sign_in(nginx_in_front, WRONG, source="127.0.0.3", host="monitor.example") == 401
+    assert sign_in(nginx_in_front, TOKEN, source="127.0.0.2", host="monitor.example") == 303
 
 
 def test_through_a_proxy_that_passes_the_header_on_and_is_not_named_the_header_is_ignored(
