@@ -100,7 +100,8 @@ MISTYPED = {  # (callback, the part, its new value, the message): the findings o
               "the body is not JSON"),
     "not UTF-8": (POLL, None, b'{"output": "\xff"}', "the body is not UTF-8"),
     "an input of another callback": (POLL, ("inputs", 1, "id"), "url", "inputs[1].id: not this callback's"),
-    "a wrong property": (POLL, ("inputs", 0, "property"), "disabled", "inputs[0].property: not this callback's"),
+    "a wrong property": (POLL, ("inputs", 0, "property"), "disabled",
+                         "inputs[0].property: not this callback's"),
     "an input that is a list": (POLL, ("inputs", 0), [], "inputs[0]: not an object"),
     "no state": (POLL, ("state",), ..., "state: not a list"),
     "state null": (POLL, ("state",), None, "state: not a list"),
@@ -112,10 +113,12 @@ MISTYPED = {  # (callback, the part, its new value, the message): the findings o
     "a trigger that is no input": (POLL, ("changedPropIds",), ["cursor.data"],
                                    "changedPropIds[0]: not an input of this callback"),
     "changedPropIds an object": (POLL, ("changedPropIds",), {}, "changedPropIds: not a list"),
-    "parsed ids of numbers": (POLL, ("parsedChangedPropsIds",), [1], "parsedChangedPropsIds: not a list of ids"),
+    "parsed ids of numbers": (POLL, ("parsedChangedPropsIds",), [1],
+                              "parsedChangedPropsIds: not a list of ids"),
     "a clientside callback": (POLL, ("output",), "zoom.data", "output: a callback the browser runs itself"),
     "an output that is a list": (POLL, ("output",), [POLL], "output: not a callback of this page"),
-    "the span callback's inputs shuffled": (SPAN, ("inputs", 0, "id"), "range", "inputs[0].id: not this callback's"),
+    "the span callback's inputs shuffled": (SPAN, ("inputs", 0, "id"), "range",
+                                            "inputs[0].id: not this callback's"),
     "the span callback without state": (SPAN, ("state",), [], "state: 0 given, the callback has 1"),
     "the download callback's trigger": (DOWNLOAD, ("changedPropIds",), ["span.data"],
                                         "changedPropIds[0]: not an input of this callback"),
@@ -175,9 +178,12 @@ def pattern_body(**parts: Any) -> dict[str, Any]:
     ({}, None),
     ({"state": [[]]}, None),  # no component matches ALL
     ({"state": [{"id": {"i": 1, "type": "s"}, "property": "value"}]}, "state[0]: not a list"),
-    ({"inputs": [{"id": {"i": 3, "type": "x"}, "property": "n_clicks"}]}, "inputs[0].id.type: not this callback's"),
-    ({"inputs": [{"id": {"i": [3], "type": "b"}, "property": "n_clicks"}]}, "inputs[0].id.i: not a string or number"),
-    ({"inputs": [{"id": {"type": "b"}, "property": "n_clicks"}]}, "inputs[0].id: not of this callback's pattern"),
+    ({"inputs": [{"id": {"i": 3, "type": "x"}, "property": "n_clicks"}]},
+     "inputs[0].id.type: not this callback's"),
+    ({"inputs": [{"id": {"i": [3], "type": "b"}, "property": "n_clicks"}]},
+     "inputs[0].id.i: not a string or number"),
+    ({"inputs": [{"id": {"type": "b"}, "property": "n_clicks"}]},
+     "inputs[0].id: not of this callback's pattern"),
     ({"state": [[{"id": "s", "property": "value"}]]}, "state[0][0].id: not of this callback's pattern"),
     ({"changedPropIds": ['{"i":3,"type":"b"}.value']}, "changedPropIds[0]: not an input of this callback"),
 ])
@@ -257,7 +263,7 @@ def test_the_error_log_says_each_kind_once_then_counts_its_repeats(caplog: pytes
     def fail(kind: type[Exception]) -> None:
         try:
             raise kind("x" * 1000)
-        except Exception as exc:  # noqa: BLE001 - reported, as the edge does
+        except Exception as exc:  # reported, as the edge does
             log.report(exc, "POST /x\n")
 
     for _ in range(3):

@@ -10,7 +10,7 @@ import logging
 import socket
 import threading
 from collections.abc import Coroutine
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import uvicorn
 from aiohttp import web
@@ -131,7 +131,7 @@ class MalformedRequests(logging.Filter):
     (or a tab opened before that fix): worth a line, not a line per request.
     """
 
-    LINES = {  # uvicorn's words (h11 and httptools alike), and ours
+    LINES: ClassVar[dict[str, str]] = {  # uvicorn's words (h11 and httptools alike), and ours
         "Invalid HTTP request received.": "the dashboard rejected a malformed HTTP request with a 400",
         "Unsupported upgrade request.": "the dashboard answered a WebSocket upgrade request as plain HTTP "
                                         "(it serves no WebSocket)",
