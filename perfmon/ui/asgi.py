@@ -32,7 +32,7 @@ from dash.fingerprint import check_fingerprint
 from starlette.middleware.gzip import GZipMiddleware
 
 from perfmon.ui import payload
-from perfmon.ui.errors import ErrorLog
+from perfmon.ui.errors import ANSWER, ErrorLog
 from perfmon.ui.gate import Gate
 from perfmon.ui.wire import (
     MAX_BODY_BYTES,
@@ -101,7 +101,7 @@ class DashboardEdge:
         if scope["type"] == "lifespan":
             await self.lifespan(receive, send)
             return
-        if scope["type"] != "http":  # Dash's websocket callbacks are not used: nothing else is served
+        if scope["type"] != "http":  # a WebSocket: none is served (perfmon.ui.backend), refuse it
             await send({"type": "websocket.close", "code": 1008})
             return
         send = self.gate.secured(send)
@@ -117,7 +117,7 @@ class DashboardEdge:
         except Exception as exc:  # noqa: BLE001 - a bug (Dash's and FastAPI's errors are answered inside)
             self.errors.report(exc, f"{scope['method']} {scope['path']}")
             if not started:
-                await send_json(send, 500, "the dashboard failed answering this request; its log says why")
+                await send_json(send, 500, ANSWER)
 
     async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         """One HTTP request, past the gate; a callback post is checked before Dash reads it."""

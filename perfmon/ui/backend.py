@@ -29,12 +29,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from perfmon.ui.errors import ANSWER
 from perfmon.ui.inputs import Forged
 from perfmon.ui.payload import refuse
 from perfmon.ui.wire import Receive, Scope, Send
 
 NOT_FOUND = "no such page or file"
-INTERNAL = "the dashboard failed answering this request; its log says why"
 
 
 def error(status: int, message: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
@@ -51,7 +51,7 @@ async def http_error(_request: Request, exc: Exception) -> Response:
 
 async def internal_error(_request: Request, _exc: Exception) -> Response:
     """The answer to an exception no handler expected; the edge logs it (Starlette re-raises it)."""
-    return error(500, INTERNAL)
+    return error(500, ANSWER)
 
 
 class DashErrors(DashMiddleware):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 WINDOW_SECONDS = 60.0
 MAX_KINDS = 64  # kinds remembered; the oldest is forgotten (its next occurrence logged in full)
 MAX_CHARS = 200  # of an exception's message, or of the request's path, in a line
+ANSWER = "the dashboard failed answering this request; its log says why"  # the 500's message
 
 
 @dataclass
