@@ -10,7 +10,7 @@ import logging
 import socket
 import threading
 from collections.abc import Coroutine
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import uvicorn
 from aiohttp import web
@@ -126,31 +126,41 @@ class DashboardServerThread(threading.Thread):
 
 
 class MalformedRequests(logging.Filter):
-    """uvicorn logs a WARNING for each request its parser rejects: one line a minute, the rest counted."""
+    """uvicorn's WARNING per request it refuses: one line a minute for each kind, the rest counted.
 
-    MESSAGE = "Invalid HTTP request received."  # uvicorn's words (h11 and httptools alike)
+    Two kinds: a request its parser rejects, and an upgrade (a WebSocket) it will not make. The
+    page asks for no WebSocket (perfmon.ui.backend), so an upgrade comes from another client
+    (or a tab opened before that fix): worth a line, not a line per request.
+    """
+
+    LINES: ClassVar[dict[str, str]] = {  # uvicorn's words (h11 and httptools alike), and ours
+        "Invalid HTTP request received.": "the dashboard rejected a malformed HTTP request with a 400",
+        "Unsupported upgrade request.": "the dashboard answered a WebSocket upgrade request as plain HTTP "
+                                        "(it serves no WebSocket)",
+    }
+    ADVICE = "No supported WebSocket library detected"  # uvicorn's second line for the same upgrade
 
     def __init__(self) -> None:
         super().__init__()
-        self.limiter = LogLimiter(MALFORMED_LOG_WINDOW_SECONDS)
+        self.limiter = LogLimiter(MALFORMED_LOG_WINDOW_SECONDS)  # a window per message
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if message.startswith(UPGRADES):  # Dash's page asks for a WebSocket now and then: answered as HTTP
+        if message.startswith(self.ADVICE):  # it says to install a WebSocket library: not for us
             return False
-        if message != self.MESSAGE:
+        ours = self.LINES.get(message)
+        if ours is None:
             return True
-        suppressed = self.limiter.admit()
+        suppressed = self.limiter.admit(message)
         if suppressed is None:
             return False
         earlier = f"{suppressed} more since the last such line; " if suppressed else ""
         window = f"further ones for {MALFORMED_LOG_WINDOW_SECONDS:g} s are counted, not logged"
-        record.msg = f"the dashboard rejected a malformed HTTP request with a 400 ({earlier}{window})"
+        record.msg = f"{ours} ({earlier}{window})"
         record.args = ()
         return True
 
 
-UPGRADES = ("Unsupported upgrade request", "No supported WebSocket library detected")
 UVICORN_LOG = logging.getLogger("uvicorn.error")  # uvicorn's server log (its access log is off)
 UVICORN_LOG.addFilter(MalformedRequests())
 

@@ -5,8 +5,11 @@ Wraps the Dash app (its FastAPI server) as one ASGI app:
 - every request passes the gate first (:mod:`perfmon.ui.gate`: its Host, its Origin, the
   session when there is a token), and every answer carries the security headers;
 - a request body over ``MAX_BODY_BYTES`` is refused (413) before Dash reads it;
-- a callback post that is not JSON naming one of the app's callbacks is a 400 with a
-  JSON body naming what is wrong, not a 500 from inside Dash;
+- a callback post that is not one of the app's callbacks as Dash's renderer sends it
+  (:mod:`perfmon.ui.payload`: size, nesting, the shape of every part) is a 4xx with a JSON
+  body naming what is wrong and one DEBUG line, before Dash reads it;
+- an exception that escapes anyway is a bug: a JSON 500, and its kind logged once with
+  its traceback (:mod:`perfmon.ui.errors`), never a traceback per request;
 - the page's JavaScript and CSS are gzip-compressed once, kept in memory and served
   with an ETag; fingerprinted ones (Dash puts a version and a hash in their names, and
   an ``?m=`` modification time on ``/assets/``) are ``immutable`` for a year, so a
@@ -19,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import hashlib
-import json
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -29,6 +32,8 @@ from dash.fingerprint import check_fingerprint
 from starlette.middleware.gzip import GZipMiddleware
 
 from perfmon.core.edge import accepts_gzip
+from perfmon.ui import payload
+from perfmon.ui.errors import ANSWER, ErrorLog
 from perfmon.ui.gate import Gate
 from perfmon.ui.wire import (
     MAX_BODY_BYTES,
@@ -42,6 +47,8 @@ from perfmon.ui.wire import (
     replay,
     send_json,
 )
+
+log = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/_dash-update-component"
 ASSET_PREFIXES = ("/_dash-component-suites/", "/assets/")
@@ -100,15 +107,32 @@ class DashboardEdge:
         self.gzipped = gzip_where_accepted(app)
         self.callbacks = callbacks  # the app's callback map, looked up per post (it may grow)
         self.assets: dict[str, Asset] = {}
+        self.errors = ErrorLog(log)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self.lifespan(receive, send)
             return
-        if scope["type"] != "http":  # Dash's websocket callbacks are not used: nothing else is served
+        if scope["type"] != "http":  # a WebSocket: none is served (perfmon.ui.backend), refuse it
             await send({"type": "websocket.close", "code": 1008})
             return
         send = self.gate.secured(send)
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.serve(scope, receive, watched)
+        except Exception as exc:  # noqa: BLE001 - a bug (Dash's and FastAPI's errors are answered inside)
+            self.errors.report(exc, f"{scope['method']} {scope['path']}")
+            if not started:
+                await send_json(send, 500, ANSWER)
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One HTTP request, past the gate; a callback post is checked before Dash reads it."""
         if not await self.gate.admit(scope, receive, send):
             return
         if scope["method"] in ("GET", "HEAD") and scope["path"].startswith(ASSET_PREFIXES):
@@ -119,9 +143,9 @@ class DashboardEdge:
             await send_json(send, 413, f"request body over {MAX_BODY_BYTES} bytes")
             return
         if scope["method"] == "POST" and scope["path"] == CALLBACK_PATH:
-            problem = callback_problem(body, self.callbacks())
-            if problem:
-                await send_json(send, 400, problem)
+            problem = payload.problem(body, self.callbacks())
+            if problem is not None:
+                await payload.refuse(send, problem.status, str(problem))
                 return
         await self.gzipped(scope, replay(body), send)
 
@@ -152,25 +176,6 @@ class DashboardEdge:
                 return
             self.assets[key] = asset
         await serve_asset(scope, send, asset)
-
-
-def callback_problem(body: bytes, callbacks: Any) -> str:
-    """Why a callback post cannot be one of this page's callbacks, or "" when it can."""
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return "the body is not JSON"
-    if not isinstance(payload, dict):
-        return "the body is not a JSON object"
-    output = payload.get("output")
-    if not isinstance(output, str) or output not in callbacks:
-        return "output: not a callback of this page"
-    for name in ("outputs", "inputs", "state"):
-        if not isinstance(payload.get(name, []), (list, dict)):
-            return f"{name}: not a list"
-    if not isinstance(payload.get("changedPropIds", []), list):
-        return "changedPropIds: not a list"
-    return ""
 
 
 async def capture(app: Asgi, scope: Scope, receive: Receive) -> Asset | None:

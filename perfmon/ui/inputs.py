@@ -1,11 +1,13 @@
 """What the browser sends the poll callback, checked before a tick trusts it.
 
-Any visitor can POST anything to ``/_dash-update-component``, and the tick trusts the tab's
+Any visitor can POST anything to ``/_dash-update-component``; the body's shape is checked
+before Dash reads it (:mod:`perfmon.ui.payload`), its values here. The tick trusts the tab's
 cursor: it compares its fields, does arithmetic on them and sends some to the API
 (``since=seq``, ``limit=max``, ``start=next``). So the callback reads its inputs here first.
 What a real page never sends raises :class:`Forged`, whose ``str()`` names the field and the
 problem in a few words (``cursor.seq: not an integer``) and never echoes the value: a
-forged request costs one debug line and no outbound request.
+forged request is a 400 with that message (:mod:`perfmon.ui.backend`), one debug line and no
+outbound request.
 
 >>> read_cursor({"seq": "1&x"})
 Traceback (most recent call last):
