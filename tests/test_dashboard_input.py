@@ -289,7 +289,7 @@ def upgrade(port: int) -> bytes:
 def test_upgrade_requests_are_answered_as_http_and_said_once(web: Web, caplog: pytest.LogCaptureFixture,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     [limits] = [f for f in UVICORN_LOG.filters if isinstance(f, MalformedRequests)]
-    monkeypatch.setattr(limits, "limiters", MalformedRequests().limiters)  # a window of this test's own
+    monkeypatch.setattr(limits, "limiter", MalformedRequests().limiter)  # a window of this test's own
     caplog.set_level(logging.WARNING, logger="uvicorn.error")
     port = int(web.thread.url.rsplit(":", 1)[1].strip("/"))
     assert {upgrade(port) for _ in range(20)} == {b"HTTP/1.1 404 Not Found"}
