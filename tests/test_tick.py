@@ -125,9 +125,11 @@ def test_first_tick_builds_the_charts_from_the_history_and_fills_every_card(
     assert cpu[0]["y"][-3:] == [25.0, 25.0, 25.0] and cpu[0]["y"][:-3] == [None] * 297  # 5 min, 1 s apart
     assert len(view.x) == 300 and view.x[-1] == chart_time(wall.now)  # a point where its sample was taken
     assert updates["graph-cores.figure"]["data"][0]["z"][-3:] == [[20.0, 30.0]] * 3
-    assert updates["resolution.children"] == "every sample (1 s)"
+    # a young install: the charts span the range, and say since when they have data
+    since = time.strftime("%H:%M", time.localtime(wall.now - 2))
+    assert updates["resolution.children"] == f"every sample (1 s) · history since {since}"
     assert updates["kpi-cpu-value.children"] == "25.0 %"
-    assert updates["kpi-memory-sub.children"] == "2.00 GiB of 8.00 GiB used"
+    assert updates["kpi-memory-sub.children"] == "2.00\u00a0GiB of 8.00\u00a0GiB used"  # a unit never alone
     assert updates["kpi-swap-value.children"] == "50.0 %"
     assert updates["kpi-disk-value.children"] == "40.0 %"
     assert updates["kpi-load-value.children"] == "0.50"
@@ -304,7 +306,8 @@ def test_a_longer_range_shows_buckets_in_their_band_and_appends_each_once_settle
     cpu = view.updates["graph-cpu.figure"]["data"]
     assert [trace["name"] for trace in cpu] == ["CPU min", "CPU max", "CPU"]
     assert len(cpu[2]["y"]) == 360 and cpu[2]["y"][-1] == 25.0
-    assert view.updates["resolution.children"] == "means per 10 s in their min-max band"
+    words = view.updates["resolution.children"]
+    assert words.startswith("means per 10 s in their min-max band · history since ")
     assert tab.cursor is not None and tab.cursor["mode"] == "buckets" and tab.cursor["res"] == 10
     settled = tab.cursor["next"]
     assert settled % 10 == 0 and settled <= wall.now - resolution.SETTLE_SECONDS
@@ -467,7 +470,9 @@ def test_unreadable_metrics_show_na_and_the_reason(tab: Tab, publish: Callable[[
     publish(1)
     updates = tab.tick().updates
     assert updates["kpi-swap-value.children"] == "n/a"
-    assert "no /proc/swaps" in updates["kpi-swap-sub.children"]
+    sub = updates["kpi-swap-sub.children"]["props"]  # a few words, the API's whole reason on hover
+    assert "no /proc/swaps" in sub["title"] and "no /proc/swaps" in sub["children"]
+    assert len(sub["children"]) <= 40
     assert updates["kpi-swap.className"] == "card na"
 
 

@@ -37,10 +37,10 @@ def cores_of(sample: Sample) -> int:
     return int(cpu.get("count_logical") or len(cpu.get("per_cpu_percent") or ()) or 1)
 
 
-def shape_of(cursor: Cursor, interval: float) -> figures.Shape:
+def shape_of(cursor: Cursor, interval: float, cores: int = 0) -> figures.Shape:
     """How the tab's charts are drawn, as its cursor remembers (a band if a point holds several samples)."""
     return figures.Shape(band=resolution.banded(float(cursor["res"]), interval), swap=bool(cursor["swap"]),
-                         revision=cursor["view"] or "")
+                         revision=cursor["view"] or "", cores=cores)
 
 
 def centres(timestamps: list[float], width: float) -> list[str]:
@@ -81,10 +81,12 @@ async def rebuild(view: View, cursor: Cursor, client: PerformanceClient, sample:
     cursor.update(view=span.key, swap=has_swap(sample), mode=mode, res=width, max=count,
                   seq=sample["seq"] if mode == "raw" else None,
                   next=round(answer["start"] + count * width, 3) if mode == "buckets" else None)
-    for graph_id, figure in figures.figures(series, shape_of(cursor, interval)).items():
+    for graph_id, figure in figures.figures(series, shape_of(cursor, interval, cores_of(sample))).items():
         view.updates[f"{ids.graph(graph_id)}.figure"] = figure
     view.x = centres(series["timestamp"], width)
-    view.updates[f"{ids.RESOLUTION}.children"] = resolution.describe(width, interval, answer["tier"])
+    words = resolution.describe(width, interval, answer["tier"])
+    note = resolution.history_note(series, width, interval, sample["timestamp"], live=span.live)
+    view.updates[f"{ids.RESOLUTION}.children"] = f"{words} · {note}" if note else words
 
 
 async def append(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample,
