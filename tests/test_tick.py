@@ -326,6 +326,29 @@ def test_a_longer_range_shows_buckets_in_their_band_and_appends_each_once_settle
     assert not [key for key in tab.tick("1h").updates if key.startswith("graph-")]  # never twice
 
 
+def test_a_young_install_draws_the_bucket_still_filling_and_rebuilds_once_it_is_whole(
+    tab: Tab, publish: Callable[[int], int], api: ServedApi, wall: FakeClock, mono: FakeClock,
+) -> None:
+    publish(30)  # half a minute of history: no 2 h bucket of 30 days is whole yet
+    view = tab.tick("30d")
+    filling = wall.now // 7200 * 7200
+    mean = view.updates["graph-cpu.figure"]["data"][2]["y"]
+    assert len(mean) == 360 and mean[-1] == 25.0 and mean[:-1] == [None] * 359  # drawn, not blank
+    assert view.x[-1] == chart_time(filling + 3600)  # the bucket's middle
+    assert view.updates["resolution.children"].endswith(
+        f"· history since about {time.strftime('%H:%M', time.localtime(filling))}")
+    assert tab.cursor is not None and tab.cursor["next"] == filling and tab.cursor["seq"] == 0
+    publish(1)
+    assert not [key for key in tab.tick("30d").updates if key.startswith("graph-")]  # still filling
+    wall.advance(7200)  # the bucket is whole once a sample after it exists
+    mono.advance(7200)
+    api.sample()
+    view = tab.tick("30d")
+    assert "graph-cpu.figure" in view.updates and "graph-cpu.extendData" not in view.updates
+    assert view.updates["graph-cpu.figure"]["data"][2]["y"][-1] == 25.0  # now the last whole bucket
+    assert tab.cursor["seq"] is None and tab.cursor["next"] == filling + 7200
+
+
 def test_a_long_range_at_a_fast_interval_asks_for_a_bounded_range(
     wall: FakeClock, mono: FakeClock, make_monitor: MakeMonitor,
     new_client: Callable[[str], Client],
@@ -487,3 +510,12 @@ def test_a_hung_api_cannot_hold_a_tick_past_its_budget(wall: FakeClock) -> None:
         assert time.monotonic() - started < 2.0  # the budget is 0.3 s; generous for a busy machine
         assert "no answer" in updates["status-detail.children"]
         client.close()
+
+
+def test_a_card_says_a_reason_in_a_few_plain_words() -> None:
+    from perfmon.ui.cards import glued, short_reason
+
+    assert short_reason("no swap space is configured: percent is undefined") == "no swap configured"
+    assert short_reason("OSError: no /proc/swaps") == "no /proc/swaps"
+    assert len(short_reason("x" * 300)) == 40
+    assert glued("2 CPUs at 2.45 GHz") == "2\u00a0CPUs at 2.45\u00a0GHz"

@@ -67,25 +67,45 @@ async def update_charts(view: View, cursor: Cursor, client: PerformanceClient, s
         await rebuild(view, cursor, client, sample, span, remaining)
 
 
-async def rebuild(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample, span: Span,
-            remaining: Remaining) -> None:
-    """Every chart, whole, from one range query; the cursor then says how to follow the API."""
-    interval = sample["interval_seconds"]
-    plan = resolution.plan(span, sample["timestamp"], interval, cores_of(sample))
+async def range_answer(client: PerformanceClient, sample: Sample, plan: resolution.Plan, live: bool,
+                       remaining: Remaining) -> tuple[Mapping[str, Any], bool]:
+    """The range query of a rebuild, and whether its last bucket is still filling.
+
+    A live range of buckets ends with the last whole one; when none of them has data yet
+    (a young install's month), the range moves on a bucket, to draw the one still filling.
+    """
     answer = await client.history_range(plan.start, plan.end, plan.points, remaining())
     same_instance(answer, sample)
+    if plan.raw or not live or resolution.has_data(answer["series"]):
+        return answer, False
+    width = (plan.end - plan.start) / plan.points
+    answer = await client.history_range(plan.start + width, plan.end + width, plan.points, remaining())
+    same_instance(answer, sample)
+    return answer, True
+
+
+async def rebuild(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample, span: Span,
+            remaining: Remaining) -> None:
+    """Every chart, whole, from one range query; the cursor then says how to follow the API.
+
+    In ``buckets`` mode a ``seq`` (otherwise None there) says the last bucket drawn was still
+    filling: once it is whole, the charts are rebuilt (at most once per bucket, while young).
+    """
+    interval = sample["interval_seconds"]
+    plan = resolution.plan(span, sample["timestamp"], interval, cores_of(sample))
+    answer, filling = await range_answer(client, sample, plan, span.live, remaining)
     series, width = answer["series"], answer["resolution_seconds"]
     count = len(series["timestamp"])
     mode = "raw" if plan.raw and not resolution.banded(width, interval) else "buckets"
     mode = mode if span.live else "fixed"
     cursor.update(view=span.key, swap=has_swap(sample), mode=mode, res=width, max=count,
-                  seq=sample["seq"] if mode == "raw" else None,
-                  next=round(answer["start"] + count * width, 3) if mode == "buckets" else None)
+                  seq=sample["seq"] if mode == "raw" else 0 if filling else None,
+                  next=round(answer["start"] + (count - filling) * width, 3) if mode == "buckets" else None)
     for graph_id, figure in figures.figures(series, shape_of(cursor, interval, cores_of(sample))).items():
         view.updates[f"{ids.graph(graph_id)}.figure"] = figure
     view.x = centres(series["timestamp"], width)
     words = resolution.describe(width, interval, answer["tier"])
-    note = resolution.history_note(series, width, interval, sample["timestamp"], live=span.live)
+    note = resolution.history_note(series, width, interval, sample["timestamp"])
     view.updates[f"{ids.RESOLUTION}.children"] = f"{words} · {note}" if note else words
 
 
@@ -132,8 +152,8 @@ async def append_buckets(view: View, cursor: Cursor, client: PerformanceClient, 
     count = resolution.settled_buckets(start, width, sample["timestamp"])
     if count == 0:
         return True
-    if count > cursor["max"]:
-        return False  # away longer than the chart spans
+    if count > cursor["max"] or cursor["seq"] is not None:
+        return False  # away longer than the chart spans, or the last bucket drawn filled since
     answer = await client.history_range(start, start + count * width, count, remaining())
     same_instance(answer, sample)
     series = answer["series"]

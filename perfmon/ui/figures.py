@@ -222,23 +222,30 @@ def core_rows(series: Series, cores: int = 0) -> list[list[float | None]]:
 def cores_figure(series: Series, revision: str = "", cores: int = 0) -> Figure:
     """A heatmap of per-CPU usage (per bucket, the mean): time across, one row per CPU.
 
-    ``transpose`` lets ``z`` hold one row per point, so a tick appends rows like any trace.
+    ``transpose`` lets ``z`` hold one row per point, so a tick appends rows like any trace
+    (the first; the second only holds the time axis).
     """
     rows = core_rows(series, cores)
     width = max((len(row) for row in rows), default=0)
+    labels = [f"cpu{i}" for i in range(width)]
     trace = {
-        "type": "heatmap", "transpose": True, "z": rows,
-        "y": [f"cpu{i}" for i in range(width)], "zmin": 0, "zmax": 100,
+        "type": "heatmap", "transpose": True, "z": rows, "y": labels, "zmin": 0, "zmax": 100,
         "colorscale": [[0, "#eef2ff"], [0.5, "#60a5fa"], [0.8, "#f59e0b"], [1, "#dc2626"]],
         "colorbar": {"thickness": 8, "ticksuffix": " %", "len": 0.9},
         "hovertemplate": "%{y}: %{z:.1f} %<extra></extra>", "hoverongaps": False,
     }
+    # plotly takes no time axis from a heatmap without a value (a young install's month): a
+    # trace of nulls over the same times (the browser makes them, ``meta.span``) gives it one
+    holder = {"type": "scatter", "mode": "lines", "meta": {"span": True}, "hoverinfo": "skip",
+              "showlegend": False, "line": {"width": 0}}
     layout = base_layout("CPU per core", revision)
-    layout["yaxis"] = {"gridcolor": GRID, "fixedrange": True, "autorange": "reversed", "automargin": True}
+    # fixed rows, cpu0 on top, even before any has a value
+    layout["yaxis"] = {"gridcolor": GRID, "fixedrange": True, "automargin": True, "type": "category",
+                       "categoryarray": labels, "range": [len(labels) - 0.5, -0.5]}
     if not rows:
         empty_axes(layout)
         layout["yaxis"]["showticklabels"] = False  # no CPUs yet: plotly would number rows -1 to 4
-    return {"data": [trace], "layout": layout}
+    return {"data": [trace, holder], "layout": layout}
 
 
 def figures(series: Series, shape: Shape | None = None) -> dict[str, Figure]:

@@ -120,21 +120,21 @@ def describe(resolution: float, interval: float, tier: str) -> str:
     return f"means per {duration(resolution)} in their min-max band{source}"
 
 
-def history_note(series: Mapping[str, Sequence[Any]], width: float, interval: float, latest: float, *,
-                 live: bool = True) -> str:
+def has_data(series: Mapping[str, Sequence[Any]]) -> bool:
+    """Whether any point of a range answer has data (a bucket the API kept samples in)."""
+    return any(value is not None for value in series.get("cpu_percent") or ())
+
+
+def history_note(series: Mapping[str, Sequence[Any]], width: float, interval: float, latest: float) -> str:
     """Since when the charts have data, when that is after their start (a young install's month).
 
     From the range answer itself: its first point with data. In buckets wider than a minute,
-    that point's start is the time to about a bucket: "history since about 14:00". With no
-    point yet (the first bucket is still filling), when the first one comes.
+    that point's start is the time to about a bucket: "history since about 14:00".
     """
     times, values = series.get("timestamp") or (), series.get("cpu_percent") or ()
     first = next((ts for ts, value in zip(times, values, strict=False) if value is not None), None)
     if first is None:
-        if not live or not times:
-            return "no history in this range"
-        due = moment(times[-1] + 2 * width, latest)  # the bucket after the last settles then
-        return f"history too young for a {duration(width)} point: the first comes at {due}"
+        return "no history in this range"
     if first <= times[0]:
         return ""
     if banded(width, interval) and width > 60:

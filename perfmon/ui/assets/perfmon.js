@@ -93,6 +93,7 @@
     return Object.assign({}, value, {data: value.data.map(function (trace, i) {
       const out = Object.assign("x" in trace ? {} : {x: x.slice()}, trace);
       if (trace.type !== "scatter") return out;  // the heatmap's y are its CPUs
+      if (trace.meta && trace.meta.span) return Object.assign(out, {y: x.map(function () { return null; })});
       out.y = scaled(trace.y, chart.scale);
       chart.sizes[i] = (trace.meta && trace.meta.alone) || 0;
       chart.last[i] = lastOf(out.y);
