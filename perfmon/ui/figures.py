@@ -170,8 +170,11 @@ def column_traces(column: str, name: str, color: str, hover: str, band: bool) ->
     The mean (or the value) marks a point that stands alone (``meta.alone``: the browser sizes
     the markers, see ``assets/perfmon.js``).
     """
+    # A trace with markers gets 5 % of padding on each side of its x axis unless it fills: the
+    # mean fills to the trace before it in a transparent colour, so the axis spans the range.
     mean = {"type": "scatter", "mode": "lines+markers", "name": name, "legendgroup": column,
             "line": {"color": color, "width": 1.6}, "marker": {"color": color, "size": 0},
+            "fill": "tonexty", "fillcolor": "rgba(0,0,0,0)",
             "meta": {"alone": ALONE_MARKER_PX}, "hovertemplate": f"{hover}<extra>{name}</extra>"}
     if not band:
         return [mean]
