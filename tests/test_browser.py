@@ -306,7 +306,7 @@ def test_the_page_shows_this_machine_from_the_api(page: Page) -> None:
 
 def test_values_update_after_a_tick(page: Page) -> None:
     assert page.wait_points(1) == 300  # 5 minutes at 0.2 s: 1500 samples, shown as 300 buckets of 1 s
-    page.shows("#resolution", r"^means per 1 s in their min-max band$")
+    page.shows("#resolution", r"^means per 1 s in their min-max band( · history since \d\d:\d\d)?$")
     before = page.wait_filled(1)
     page.wait_filled(before + 2)  # a bucket a second, appended once it is whole
     page.shows("#data-age", r"^updated \d+ s ago$")
@@ -570,7 +570,10 @@ def test_zooming_a_chart_loads_that_range_and_a_double_click_goes_back(page: Pag
     size = page.switch(lambda: drag(page, "graph-load", 0.6, 0.97))  # any chart: all follow
     page.page.wait_for_url(re.compile(r"\?start=\d+(\.\d+)?&end=\d+(\.\d+)?$"))
     page.shows("#range-note", r" to .*double-click a chart or pick a range to go back")
-    page.shows("#resolution", r"^every sample \(0\.2 s\)$")  # 111 s of 5 min: single samples now
+    # 111 s of 5 min: single samples now (a young install's may be before its history)
+    young = r"( · (history since \d\d:\d\d|no history in this range))?"
+    page.shows("#resolution", r"^every sample \(0\.2 s\)" + young + "$")
+    page.expect(page.page.locator(".plotly-notifier .notifier-note")).to_have_count(0)  # no toast over cards
     page.expect(page.page.locator("#range label.selected, #range label:has(input:checked)")).to_have_count(0)
     assert page.points() > 450 and page.points("graph-cores") == page.points()
     print(f"\nbytes of a zoom: {size}")
@@ -644,6 +647,62 @@ def test_values_fit_their_cards_and_the_mode_bar_covers_no_title_or_legend(page:
                 return r.left < bar.right && bar.left < r.right && r.top < bar.bottom && bar.top < r.bottom;
             }).map((text) => text.textContent); }""", [graph])
         assert covered == [], graph
+
+
+# Units and card texts as a person reads them: every rate in IEC units (KiB/s, MiB/s), never
+# plotly's decimal k and M; no card text cut off; no number parted from its unit by a line end.
+UNITS_JS = """() => {
+  const texts = [];
+  for (const id of ['graph-network', 'graph-diskio']) {
+    const plot = document.querySelector('#' + id + ' .js-plotly-plot');
+    texts.push(...[...plot.querySelectorAll('.ytick text')].map((t) => id + ' axis: ' + t.textContent));
+    texts.push(...plot.data.map((trace) => id + ' hover: ' + trace.hovertemplate));
+  }
+  for (const id of ['kpi-network-value', 'kpi-network-sub', 'kpi-diskio-value', 'kpi-diskio-sub']) {
+    texts.push(id + ': ' + document.getElementById(id).textContent);
+  }
+  return texts;
+}"""
+CARD_TEXTS_JS = """() => {
+  const problems = [];
+  document.querySelectorAll('.card-value, .card-sub').forEach((el) => {
+    if (el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1) {
+      problems.push(el.id + ' cut off: ' + el.textContent);
+    }
+    const node = el.firstChild && el.firstChild.nodeType === 3 ? el.firstChild
+                 : el.firstChild && el.firstChild.firstChild;
+    if (!node || node.nodeType !== 3) return;
+    for (const match of node.textContent.matchAll(/\\d[\\d.]*\\s\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, match.index);
+      range.setEnd(node, match.index + match[0].length);
+      const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+      if (lines.size > 1) problems.push(el.id + ' parts ' + JSON.stringify(match[0]));
+    }
+  });
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_rates_read_in_iec_units_and_card_texts_fit(page: Page, width: int) -> None:
+    page.page.set_viewport_size({"width": width, "height": 900})
+    page.page.wait_for_function(f"() => document.documentElement.clientWidth <= {width}")
+    page.wait_points(1, "graph-diskio")
+    page.page.wait_for_function(ALL_DRAWN_JS, timeout=TIMEOUT_MS)
+    texts = page.page.evaluate(UNITS_JS)
+    rates = [text for text in texts if "B/s" in text]
+    assert len(rates) >= 8, texts
+    iec = r"\d( |\u00a0)(B|KiB|MiB|GiB|TiB)/s"
+    assert all(re.search(iec, text) or "%{y" in text for text in rates), texts
+    assert [text for text in texts if re.search(r"(\d|\s)(k|M|G)B/s|kB", text)] == [], texts  # plotly's SI
+    assert all(re.search(r"(KiB|MiB|GiB|TiB)/s", text) for text in texts if " axis: " in text), texts
+    assert page.page.evaluate(CARD_TEXTS_JS) == []
+    swap = page.page.locator("#kpi-swap-sub")
+    if page.text("#kpi-swap-value") == "n/a":  # no swap here: a few plain words, the API's reason on hover
+        assert len(page.text("#kpi-swap-sub")) <= 40
+        assert "percent is" not in page.text("#kpi-swap-sub")
+        assert swap.locator("span[title]").count() == 1
 
 
 AGREEMENT_JS = """() => {
