@@ -7,7 +7,9 @@ the charts follow the API in one of three ways, the tab cursor's ``mode``:
 
 - ``raw``: a point per sample; new samples by cursor (``since=seq``), every tick;
 - ``buckets``: a point per bucket of several samples; each bucket once the store holds
-  all of it (a sample after it exists), so a long range changes every few minutes;
+  all of it (a sample after it exists), so a long range changes every few minutes (on a
+  young install with no whole bucket yet, the one still filling is drawn, and the charts
+  are rebuilt once it is whole);
 - ``fixed``: a zoom, which stays as it was loaded.
 """
 
