@@ -310,6 +310,12 @@ def test_values_update_after_a_tick(page: Page) -> None:
     before = page.wait_filled(1)
     page.wait_filled(before + 2)  # a bucket a second, appended once it is whole
     page.shows("#data-age", r"^updated \d+ s ago$")
+    page.page.wait_for_function(  # the heatmap's time axis moves on with the other charts
+        "() => { const [cpu, cores] = ['graph-cpu', 'graph-cores'].map((id) => document.querySelector("
+        "'#' + id + ' .js-plotly-plot')._fullLayout.xaxis.range.map((edge) =>"
+        " new Date(String(edge).replace(' ', 'T')).getTime()));"
+        " return Math.abs(cpu[0] - cores[0]) <= 1500 && Math.abs(cpu[1] - cores[1]) <= 1500; }",
+        timeout=TIMEOUT_MS)
 
 
 def test_each_tick_stays_within_the_traffic_budget(page: Page) -> None:

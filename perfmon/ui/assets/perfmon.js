@@ -93,7 +93,10 @@
     return Object.assign({}, value, {data: value.data.map(function (trace, i) {
       const out = Object.assign("x" in trace ? {} : {x: x.slice()}, trace);
       if (trace.type !== "scatter") return out;  // the heatmap's y are its CPUs
-      if (trace.meta && trace.meta.span) return Object.assign(out, {y: x.map(function () { return null; })});
+      if (trace.meta && trace.meta.span) {  // the heatmap's time axis: nulls over its times
+        chart.holder = i;
+        return Object.assign(out, {y: x.map(function () { return null; }), z: []});
+      }
       out.y = scaled(trace.y, chart.scale);
       chart.sizes[i] = (trace.meta && trace.meta.alone) || 0;
       chart.last[i] = lastOf(out.y);
@@ -108,6 +111,13 @@
     const data = Object.assign({}, value[0]);
     const chart = charts[id];
     if (!("x" in data)) data.x = value[1].map(function () { return x; });
+    if (chart && chart.holder !== undefined && Array.isArray(data.z)) {
+      // the holder of the heatmap's time axis moves with it: extendTraces takes every key for
+      // every trace, so each gets an empty list of what the other has
+      const times = data.x[0];
+      return [{x: [times, times], z: [data.z[0], []], y: [[], times.map(function () { return null; })]},
+              [value[1][0], chart.holder], value[2]];
+    }
     if (chart && Array.isArray(data.y)) {
       data.y = data.y.map(function (values) { return scaled(values, chart.scale); });
       data["marker.size"] = data.y.map(function (values, n) {
