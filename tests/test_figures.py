@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from perfmon.core import units
 from perfmon.store.buckets import Buckets, TierSpan, bucket_seconds, choose_tier
 from perfmon.ui import figures, ranges, resolution
 from perfmon.ui.client import range_params
@@ -113,6 +114,70 @@ def test_axes_grow_their_margins_to_fit_their_labels() -> None:
         assert layout["xaxis"]["tickangle"] == 0  # never sideways
 
 
+def test_rate_charts_name_an_iec_unit_from_their_largest_value_and_hover_in_it() -> None:
+    assert units.rate_unit(0) == ("KiB/s", 1024)  # no traffic: an axis of KiB/s, not of bytes
+    assert units.rate_unit(1023 * 1024) == ("KiB/s", 1024)
+    assert units.rate_unit(1024 * 1024) == ("MiB/s", 1024**2)
+    assert units.rate_unit(5 * 1024**3) == ("GiB/s", 1024**3)
+    busy = {**BUCKETS, "disk_read_bytes_per_s_max": [3 * 1024**2, None, 1.0]}  # a spike within a band
+    built = figures.figures(busy, Shape(band=True))
+    diskio, network = built["diskio"], built["network"]
+    assert diskio["layout"]["meta"] == {"unit": "MiB/s", "scale": 1024**2}  # the browser divides by it
+    assert diskio["layout"]["yaxis"]["ticksuffix"] == " MiB/s"
+    assert all(trace["hovertemplate"].startswith("%{y:.4~g} MiB/s") for trace in diskio["data"])
+    assert network["layout"]["meta"] == {"unit": "KiB/s", "scale": 1024}
+    assert diskio["data"][1]["y"] == [3 * 1024**2, None, 1]  # sent in bytes, as extendData appends them
+    text = json.dumps(built)
+    assert "MB/s" not in text and "kB/s" not in text and ".2s" not in text  # plotly's SI prefixes
+    assert "meta" not in built["cpu"]["layout"]  # percentages need no unit
+
+
+def test_a_point_with_no_neighbour_is_marked_where_a_line_cannot_be_drawn() -> None:
+    for shape in (Shape(), Shape(band=True)):
+        for graph_id, figure in figures.figures(BUCKETS, shape).items():
+            if graph_id == "cores":
+                continue
+            means = [trace for trace in figure["data"] if not trace["name"].endswith((" min", " max"))]
+            assert means and all(trace["mode"] == "lines+markers" for trace in means)
+            assert all(trace["meta"] == {"alone": figures.ALONE_MARKER_PX} for trace in means)
+            edges = [trace for trace in figure["data"] if trace not in means]
+            assert all(trace["mode"] == "lines" and "meta" not in trace for trace in edges)
+
+
+def test_the_heatmap_keeps_its_cpu_rows_and_its_time_axis_without_any_value() -> None:
+    young = {"timestamp": [1_700_000_000.0, 1_700_007_200.0], "per_cpu_percent": [None, None]}
+    heatmap, holder = figures.figures(young, Shape(cores=4))["cores"]["data"]
+    assert heatmap["z"] == [[None] * 4] * 2 and heatmap["y"] == ["cpu0", "cpu1", "cpu2", "cpu3"]
+    assert holder["meta"] == {"span": True} and "y" not in holder  # the browser fills nulls over x
+    layout = figures.figures(young, Shape(cores=4))["cores"]["layout"]
+    assert layout["yaxis"]["range"] == [3.5, -0.5] and layout["yaxis"]["categoryarray"] == heatmap["y"]
+
+
+def test_charts_without_points_show_no_made_up_dates() -> None:
+    for figure in figures.figures({}).values():
+        assert figure["layout"]["xaxis"]["showticklabels"] is False  # plotly's would be in the year 2000
+    assert figures.figures({})["cores"]["layout"]["yaxis"]["showticklabels"] is False
+    for figure in figures.figures(SERIES).values():
+        assert "showticklabels" not in figure["layout"]["xaxis"]
+        assert "height" not in figure["layout"]  # the page's chart box sets it (perfmon.css)
+
+
+def test_history_since_is_said_when_it_starts_within_the_range() -> None:
+    def at(clock: str) -> float:
+        return time.mktime(time.strptime(f"2026-12-01 {clock}", "%Y-%m-%d %H:%M"))
+
+    young = {"timestamp": [at("12:00"), at("14:00"), at("16:00")], "cpu_percent": [None, 5.0, 6.0]}
+    assert resolution.history_note(young, 7200, 1, at("17:00")) == "history since about 14:00"
+    samples = {"timestamp": [at("14:01"), at("14:02")], "cpu_percent": [None, 5.0]}
+    assert resolution.history_note(samples, 1, 1, at("14:03")) == "history since 14:02"
+    assert resolution.history_note(young, 7200, 1, at("12:00") + 2 * 86400).startswith(
+        "history since about Dec 01 14:00")  # another day: its date
+    full = {"timestamp": [at("12:00"), at("14:00")], "cpu_percent": [1.0, 2.0]}
+    assert resolution.history_note(full, 7200, 1, at("15:00")) == ""  # the range is all history
+    assert resolution.history_note({"timestamp": [at("12:00")], "cpu_percent": [None]}, 7200, 1,
+                                   at("15:00")) == "no history in this range"
+
+
 def test_extend_payloads_append_the_same_columns_the_figures_hold() -> None:
     assert figures.extend_payload("diskio", SERIES, 300) == [
         {"y": [[None, 100, 200], [None, 0, 4096]]}, [0, 1], 300]
@@ -122,8 +187,8 @@ def test_extend_payloads_append_the_same_columns_the_figures_hold() -> None:
         built = figures.figures(BUCKETS, shape)
         for graph_id in figures.GRAPH_IDS:
             payload = figures.extend_payload(graph_id, BUCKETS, 100, shape)
-            traces = built[graph_id]["data"]
-            assert payload[1] == list(range(len(traces)))
+            traces = built[graph_id]["data"][:1] if graph_id == "cores" else built[graph_id]["data"]
+            assert payload[1] == list(range(len(traces)))  # the heatmap's second trace holds its axis
             key = "z" if graph_id == "cores" else "y"
             assert payload[0][key] == [trace[key] for trace in traces], (graph_id, shape)
 

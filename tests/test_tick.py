@@ -125,9 +125,11 @@ def test_first_tick_builds_the_charts_from_the_history_and_fills_every_card(
     assert cpu[0]["y"][-3:] == [25.0, 25.0, 25.0] and cpu[0]["y"][:-3] == [None] * 297  # 5 min, 1 s apart
     assert len(view.x) == 300 and view.x[-1] == chart_time(wall.now)  # a point where its sample was taken
     assert updates["graph-cores.figure"]["data"][0]["z"][-3:] == [[20.0, 30.0]] * 3
-    assert updates["resolution.children"] == "every sample (1 s)"
+    # a young install: the charts span the range, and say since when they have data
+    since = time.strftime("%H:%M", time.localtime(wall.now - 2))
+    assert updates["resolution.children"] == f"every sample (1 s) · history since {since}"
     assert updates["kpi-cpu-value.children"] == "25.0 %"
-    assert updates["kpi-memory-sub.children"] == "2.00 GiB of 8.00 GiB used"
+    assert updates["kpi-memory-sub.children"] == "2.00\u00a0GiB of 8.00\u00a0GiB used"  # a unit never alone
     assert updates["kpi-swap-value.children"] == "50.0 %"
     assert updates["kpi-disk-value.children"] == "40.0 %"
     assert updates["kpi-load-value.children"] == "0.50"
@@ -304,7 +306,8 @@ def test_a_longer_range_shows_buckets_in_their_band_and_appends_each_once_settle
     cpu = view.updates["graph-cpu.figure"]["data"]
     assert [trace["name"] for trace in cpu] == ["CPU min", "CPU max", "CPU"]
     assert len(cpu[2]["y"]) == 360 and cpu[2]["y"][-1] == 25.0
-    assert view.updates["resolution.children"] == "means per 10 s in their min-max band"
+    words = view.updates["resolution.children"]
+    assert words.startswith("means per 10 s in their min-max band · history since ")
     assert tab.cursor is not None and tab.cursor["mode"] == "buckets" and tab.cursor["res"] == 10
     settled = tab.cursor["next"]
     assert settled % 10 == 0 and settled <= wall.now - resolution.SETTLE_SECONDS
@@ -321,6 +324,29 @@ def test_a_longer_range_shows_buckets_in_their_band_and_appends_each_once_settle
     assert view.x == [chart_time(settled + 5), chart_time(settled + 15)]  # each bucket's middle
     assert tab.cursor["next"] == settled + 20
     assert not [key for key in tab.tick("1h").updates if key.startswith("graph-")]  # never twice
+
+
+def test_a_young_install_draws_the_bucket_still_filling_and_rebuilds_once_it_is_whole(
+    tab: Tab, publish: Callable[[int], int], api: ServedApi, wall: FakeClock, mono: FakeClock,
+) -> None:
+    publish(30)  # half a minute of history: no 2 h bucket of 30 days is whole yet
+    view = tab.tick("30d")
+    filling = wall.now // 7200 * 7200
+    mean = view.updates["graph-cpu.figure"]["data"][2]["y"]
+    assert len(mean) == 360 and mean[-1] == 25.0 and mean[:-1] == [None] * 359  # drawn, not blank
+    assert view.x[-1] == chart_time(filling + 3600)  # the bucket's middle
+    assert view.updates["resolution.children"].endswith(
+        f"· history since about {time.strftime('%H:%M', time.localtime(filling))}")
+    assert tab.cursor is not None and tab.cursor["next"] == filling and tab.cursor["seq"] == 0
+    publish(1)
+    assert not [key for key in tab.tick("30d").updates if key.startswith("graph-")]  # still filling
+    wall.advance(7200)  # the bucket is whole once a sample after it exists
+    mono.advance(7200)
+    api.sample()
+    view = tab.tick("30d")
+    assert "graph-cpu.figure" in view.updates and "graph-cpu.extendData" not in view.updates
+    assert view.updates["graph-cpu.figure"]["data"][2]["y"][-1] == 25.0  # now the last whole bucket
+    assert tab.cursor["seq"] is None and tab.cursor["next"] == filling + 7200
 
 
 def test_a_long_range_at_a_fast_interval_asks_for_a_bounded_range(
@@ -467,7 +493,9 @@ def test_unreadable_metrics_show_na_and_the_reason(tab: Tab, publish: Callable[[
     publish(1)
     updates = tab.tick().updates
     assert updates["kpi-swap-value.children"] == "n/a"
-    assert "no /proc/swaps" in updates["kpi-swap-sub.children"]
+    sub = updates["kpi-swap-sub.children"]["props"]  # a few words, the API's whole reason on hover
+    assert "no /proc/swaps" in sub["title"] and "no /proc/swaps" in sub["children"]
+    assert len(sub["children"]) <= 40
     assert updates["kpi-swap.className"] == "card na"
 
 
@@ -482,3 +510,12 @@ def test_a_hung_api_cannot_hold_a_tick_past_its_budget(wall: FakeClock) -> None:
         assert time.monotonic() - started < 2.0  # the budget is 0.3 s; generous for a busy machine
         assert "no answer" in updates["status-detail.children"]
         client.close()
+
+
+def test_a_card_says_a_reason_in_a_few_plain_words() -> None:
+    from perfmon.ui.cards import glued, short_reason
+
+    assert short_reason("no swap space is configured: percent is undefined") == "no swap configured"
+    assert short_reason("OSError: no /proc/swaps") == "no /proc/swaps"
+    assert len(short_reason("x" * 300)) == 40
+    assert glued("2 CPUs at 2.45 GHz") == "2\u00a0CPUs at 2.45\u00a0GHz"

@@ -37,6 +37,17 @@ def three_figures(amount: float) -> str:
     return f"{amount:.0f}"
 
 
+def rate_unit(largest: float) -> tuple[str, int]:
+    """The IEC rate unit to show values up to ``largest`` B/s in, and its size: ``("MiB/s", 1048576)``.
+
+    KiB/s at least: a chart's axis in B/s would be a wall of digits for any real traffic.
+    """
+    power = 1
+    while power < len(BYTE_UNITS) - 1 and abs(largest) >= 1024 ** (power + 1):
+        power += 1
+    return f"{BYTE_UNITS[power]}/s", 1024 ** power
+
+
 def rate(value: float | None) -> str:
     """Bytes per second: ``1.20 MiB/s``."""
     return NA if value is None else size(value) + "/s"

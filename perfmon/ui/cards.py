@@ -1,13 +1,17 @@
 """The cards, tables, host line and raw data of a tick: what a new sample changes on screen.
 
 The cards are a table (``CARDS``) over the schema: each shows one field, formatted by
-that field's unit, with the field's description as its tooltip.
+that field's unit, with the field's description as its tooltip. A card's detail line is
+at most two lines in a 160 px card (two cards a row on a phone), a number never parted
+from its unit; where the API gives a reason instead, the card says it in a few plain
+words and the whole reason shows on hover.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +23,12 @@ from perfmon.ui import ids
 Updates = dict[str, Any]
 Cursor = dict[str, Any]
 Sample = Mapping[str, Any]
+Sub = str | dict[str, Any]  # a detail line: text, or a span whose title holds the API's whole reason
+NUMBER_THEN_WORD = re.compile(r"(?<=\d) (?=\S)")
+NBSP = "\u00a0"
+EXCEPTION_NAME = re.compile(r"[A-Z]\w*(Error|Exception)")
+REASON_WORDS = 40  # characters of a reason a card shows; the tooltip has it all
+SHORT_REASONS = {"no swap space is configured": "no swap configured"}  # the API's words: a contract
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,29 @@ def error_for(sample: Sample, collector: str) -> str | None:
     return next((e["message"] for e in sample.get("errors", ()) if e["collector"] == collector), None)
 
 
+def glued(text: str) -> str:
+    """``2.45 GHz`` with a no-break space: a line never ends between a number and its unit."""
+    return NUMBER_THEN_WORD.sub(NBSP, text)
+
+
+def short_reason(reason: str) -> str:
+    """A reason in a few plain words: ``no swap configured``, or its first clause, cut to fit."""
+    clauses = [clause.strip() for clause in reason.split(": ")]
+    while len(clauses) > 1 and EXCEPTION_NAME.fullmatch(clauses[0]):
+        clauses.pop(0)  # "OSError: no /proc/swaps" says its point after the class
+    head = SHORT_REASONS.get(clauses[0], clauses[0])
+    return head if len(head) <= REASON_WORDS else head[:REASON_WORDS - 1].rstrip() + "…"
+
+
+def reason_sub(sample: Sample, collector: str, fallback: str = "") -> Sub:
+    """A card's detail for a metric the host could not give: the short reason, the whole one on hover."""
+    reason = error_for(sample, collector)
+    if reason is None:
+        return fallback
+    return {"type": "Span", "namespace": "dash_html_components",
+            "props": {"children": short_reason(reason), "title": reason}}
+
+
 def root_disk(sample: Sample) -> Mapping[str, Any] | None:
     """The root filesystem, or the first one when there is no ``/`` (Windows drives)."""
     disks = sample.get("disks") or []
@@ -55,38 +88,38 @@ def used_of(section: Mapping[str, Any]) -> str:
     return f"{units.size(section['used_bytes'])} of {units.size(section['total_bytes'])} used"
 
 
-def cpu_sub(sample: Sample) -> str:
+def cpu_sub(sample: Sample) -> Sub:
     cpu = sample["cpu"]
     freq = f" at {cpu['frequency_mhz'] / 1000:.2f} GHz" if cpu["frequency_mhz"] else ""
     cores = cpu["count_logical"]
-    return f"{cores} logical CPUs{freq}" if cores else error_for(sample, "cpu") or ""
+    return glued(f"{cores} CPUs{freq}") if cores else reason_sub(sample, "cpu")
 
 
-def swap_sub(sample: Sample) -> str:
+def swap_sub(sample: Sample) -> Sub:
     swap = sample["swap"]
-    return used_of(swap) if swap["percent"] is not None else error_for(sample, "swap") or "not readable"
+    return glued(used_of(swap)) if swap["percent"] is not None else reason_sub(sample, "swap", "not readable")
 
 
-def disk_sub(sample: Sample) -> str:
+def disk_sub(sample: Sample) -> Sub:
     disk = root_disk(sample)
     if disk is None:
-        return error_for(sample, "disks") or ""
-    return f"{disk['mountpoint']}: {units.size(disk['used_bytes'])} of {units.size(disk['total_bytes'])}"
+        return reason_sub(sample, "disks")
+    used, total = units.size(disk["used_bytes"]), units.size(disk["total_bytes"])
+    return glued(f"{disk['mountpoint']}: {used} of {total}")
 
 
-def load_sub(sample: Sample) -> str:
+def load_sub(sample: Sample) -> Sub:
     load, share = sample["cpu"]["load_average"], load_per_cpu(sample)
     if not load or share is None:
-        return error_for(sample, "load_average") or ""
-    cores = sample["cpu"]["count_logical"]
-    return f"5 min {load[1]:.2f}, 15 min {load[2]:.2f}; {share:.0f} % of {cores} CPUs"
+        return reason_sub(sample, "load_average")
+    return glued(f"5 min {load[1]:.2f}, 15 min {load[2]:.2f}; {share:.0f} % of the CPUs")
 
 
-def diskio_sub(sample: Sample) -> str:
+def diskio_sub(sample: Sample) -> Sub:
     io = sample["disk_io"]
     ops = (f"{io['read_ops_per_s']:.0f} / {io['write_ops_per_s']:.0f} ops/s"
            if io["read_ops_per_s"] is not None and io["write_ops_per_s"] is not None else "")
-    return f"W {units.rate(io['write_bytes_per_s'])}  {ops}".rstrip()
+    return glued(f"W {units.rate(io['write_bytes_per_s'])}  {ops}".rstrip())
 
 
 def at_path(path: str) -> Callable[[Sample], Any]:
@@ -109,7 +142,7 @@ class Card:
     name: str
     label: str
     path: str  # the schema field the value shows
-    sub: Callable[[Sample], str]
+    sub: Callable[[Sample], Sub]
     read: Callable[[Sample], Any] | None = None  # default: the field at ``path``
     prefix: str = ""
     levelled: Callable[[Sample], float | None] | None = None  # the percentage the colour follows
@@ -141,14 +174,14 @@ def _load_1(sample: Sample) -> float | None:
 
 CARDS: tuple[Card, ...] = (
     Card("cpu", "CPU", "cpu.percent", cpu_sub, levelled=at_path("cpu.percent")),
-    Card("memory", "Memory", "memory.percent", lambda s: used_of(s["memory"]),
+    Card("memory", "Memory", "memory.percent", lambda s: glued(used_of(s["memory"])),
          levelled=at_path("memory.percent")),
     Card("swap", "Swap", "swap.percent", swap_sub, levelled=at_path("swap.percent")),
     Card("disk", "Root filesystem", "disks[].percent", disk_sub, read=_root_percent,
          levelled=_root_percent),
     Card("load", "Load (1 min)", "cpu.load_average", load_sub, read=_load_1, levelled=load_per_cpu),
     Card("network", "Network", "network.recv_bytes_per_s",
-         lambda s: f"↑ {units.rate(s['network']['sent_bytes_per_s'])} sent", prefix="↓ "),
+         lambda s: glued(f"↑ {units.rate(s['network']['sent_bytes_per_s'])} sent"), prefix="↓ "),
     Card("diskio", "Disk I/O", "disk_io.read_bytes_per_s", diskio_sub, prefix="R "),
 )
 

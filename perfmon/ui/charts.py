@@ -7,7 +7,9 @@ the charts follow the API in one of three ways, the tab cursor's ``mode``:
 
 - ``raw``: a point per sample; new samples by cursor (``since=seq``), every tick;
 - ``buckets``: a point per bucket of several samples; each bucket once the store holds
-  all of it (a sample after it exists), so a long range changes every few minutes;
+  all of it (a sample after it exists), so a long range changes every few minutes (on a
+  young install with no whole bucket yet, the one still filling is drawn, and the charts
+  are rebuilt once it is whole);
 - ``fixed``: a zoom, which stays as it was loaded.
 """
 
@@ -37,10 +39,10 @@ def cores_of(sample: Sample) -> int:
     return int(cpu.get("count_logical") or len(cpu.get("per_cpu_percent") or ()) or 1)
 
 
-def shape_of(cursor: Cursor, interval: float) -> figures.Shape:
+def shape_of(cursor: Cursor, interval: float, cores: int = 0) -> figures.Shape:
     """How the tab's charts are drawn, as its cursor remembers (a band if a point holds several samples)."""
     return figures.Shape(band=resolution.banded(float(cursor["res"]), interval), swap=bool(cursor["swap"]),
-                         revision=cursor["view"] or "")
+                         revision=cursor["view"] or "", cores=cores)
 
 
 def centres(timestamps: list[float], width: float) -> list[str]:
@@ -67,24 +69,46 @@ async def update_charts(view: View, cursor: Cursor, client: PerformanceClient, s
         await rebuild(view, cursor, client, sample, span, remaining)
 
 
-async def rebuild(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample, span: Span,
-            remaining: Remaining) -> None:
-    """Every chart, whole, from one range query; the cursor then says how to follow the API."""
-    interval = sample["interval_seconds"]
-    plan = resolution.plan(span, sample["timestamp"], interval, cores_of(sample))
+async def range_answer(client: PerformanceClient, sample: Sample, plan: resolution.Plan, live: bool,
+                       remaining: Remaining) -> tuple[Mapping[str, Any], bool]:
+    """The range query of a rebuild, and whether its last bucket is still filling.
+
+    A live range of buckets ends with the last whole one; when none of them has data yet
+    (a young install's month), the range moves on a bucket, to draw the one still filling.
+    """
     answer = await client.history_range(plan.start, plan.end, plan.points, remaining())
     same_instance(answer, sample)
+    if plan.raw or not live or resolution.has_data(answer["series"]):
+        return answer, False
+    width = (plan.end - plan.start) / plan.points
+    answer = await client.history_range(plan.start + width, plan.end + width, plan.points, remaining())
+    same_instance(answer, sample)
+    return answer, True
+
+
+async def rebuild(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample, span: Span,
+            remaining: Remaining) -> None:
+    """Every chart, whole, from one range query; the cursor then says how to follow the API.
+
+    In ``buckets`` mode a ``seq`` (otherwise None there) says the last bucket drawn was still
+    filling: once it is whole, the charts are rebuilt (at most once per bucket, while young).
+    """
+    interval = sample["interval_seconds"]
+    plan = resolution.plan(span, sample["timestamp"], interval, cores_of(sample))
+    answer, filling = await range_answer(client, sample, plan, span.live, remaining)
     series, width = answer["series"], answer["resolution_seconds"]
     count = len(series["timestamp"])
     mode = "raw" if plan.raw and not resolution.banded(width, interval) else "buckets"
     mode = mode if span.live else "fixed"
     cursor.update(view=span.key, swap=has_swap(sample), mode=mode, res=width, max=count,
-                  seq=sample["seq"] if mode == "raw" else None,
-                  next=round(answer["start"] + count * width, 3) if mode == "buckets" else None)
-    for graph_id, figure in figures.figures(series, shape_of(cursor, interval)).items():
+                  seq=sample["seq"] if mode == "raw" else 0 if filling else None,
+                  next=round(answer["start"] + (count - filling) * width, 3) if mode == "buckets" else None)
+    for graph_id, figure in figures.figures(series, shape_of(cursor, interval, cores_of(sample))).items():
         view.updates[f"{ids.graph(graph_id)}.figure"] = figure
     view.x = centres(series["timestamp"], width)
-    view.updates[f"{ids.RESOLUTION}.children"] = resolution.describe(width, interval, answer["tier"])
+    words = resolution.describe(width, interval, answer["tier"])
+    note = resolution.history_note(series, width, interval, sample["timestamp"])
+    view.updates[f"{ids.RESOLUTION}.children"] = f"{words} · {note}" if note else words
 
 
 async def append(view: View, cursor: Cursor, client: PerformanceClient, sample: Sample,
@@ -130,8 +154,8 @@ async def append_buckets(view: View, cursor: Cursor, client: PerformanceClient, 
     count = resolution.settled_buckets(start, width, sample["timestamp"])
     if count == 0:
         return True
-    if count > cursor["max"]:
-        return False  # away longer than the chart spans
+    if count > cursor["max"] or cursor["seq"] is not None:
+        return False  # away longer than the chart spans, or the last bucket drawn filled since
     answer = await client.history_range(start, start + count * width, count, remaining())
     same_instance(answer, sample)
     series = answer["series"]

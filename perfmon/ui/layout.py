@@ -15,6 +15,7 @@ PROCESS_COLUMNS = ("PID", "Name", "User", "CPU", "Memory", "RSS")
 DISK_COLUMNS = ("Mount", "Device", "Type", "Used", "Size", "Usage")
 GRAPH_CONFIG: Any = {  # dcc.Graph's Config, a TypedDict with every plotly option
     "displaylogo": False, "responsive": True, "displayModeBar": "hover",  # perfmon.css hides it on phones
+    "showTips": False,  # its "Double-click to zoom back out" toast covered the cards; the zoom note says it
     "showSendToCloud": False,  # its "Share chart" button would upload this host's data to Plotly Cloud
     "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines", "zoomIn2d",
                                "zoomOut2d", "resetScale2d"],  # a double-click goes back
@@ -86,17 +87,22 @@ def charts() -> html.Section:
             html.Span("", id=ids.RANGE_NOTE, className="zoom-note"),
             html.Span("", id=ids.DOWNLOAD_NOTE, className="muted note"),
         ]),
+        # Each chart fills a box whose height the stylesheet fixes: plotly's resize (on any change
+        # of the page's width) drops a figure's own height, and a box sized by its content then
+        # collapsed to 0 px, the charts drawn over each other.
         html.Div(className="charts", children=[
-            dcc.Graph(id=ids.graph(name), figure=empty[name], config=GRAPH_CONFIG, className="chart")
+            html.Div(className="chart-box", children=dcc.Graph(
+                id=ids.graph(name), figure=empty[name], config=GRAPH_CONFIG, className="chart",
+                responsive=True))
             for name in ids.GRAPH_NAMES
         ]),
         dcc.Download(id=ids.DOWNLOAD),
     ])
 
 
-def table(body_id: str, columns: tuple[str, ...]) -> html.Div:
-    """A table whose body the browser fills from compact rows."""
-    return html.Div(className="table-wrap", children=html.Table(className="data", children=[
+def table(body_id: str, columns: tuple[str, ...], name: str) -> html.Div:
+    """A table whose body the browser fills from compact rows; ``name`` is its class (perfmon.css)."""
+    return html.Div(className="table-wrap", children=html.Table(className=f"data {name}", children=[
         html.Thead(html.Tr([html.Th(column) for column in columns])),
         html.Tbody(id=body_id),
     ]))
@@ -110,12 +116,12 @@ def tables() -> html.Div:
                 html.H2("Top processes"),
                 segmented(ids.PROCESS_SORT, [("CPU", "cpu"), ("Memory", "memory")], "cpu"),
             ]),
-            table(ids.PROCESSES_BODY, PROCESS_COLUMNS),
+            table(ids.PROCESSES_BODY, PROCESS_COLUMNS, "processes"),
             html.Div("", id=ids.PROCESSES_NOTE, className="muted note"),
         ]),
         html.Section(className="panel", children=[
             html.Div(className="panel-head", children=[html.H2("Disks")]),
-            table(ids.DISKS_BODY, DISK_COLUMNS),
+            table(ids.DISKS_BODY, DISK_COLUMNS, "disks"),
         ]),
     ])
 

@@ -11,7 +11,10 @@ with the API's tiers), each a mean line in a shaded min-max band.
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from perfmon.ui.ranges import Span
 
@@ -115,6 +118,35 @@ def describe(resolution: float, interval: float, tier: str) -> str:
         return f"every sample ({duration(resolution)})"
     source = f", from the {TIER_NAMES[tier]} history" if tier in TIER_NAMES else ""
     return f"means per {duration(resolution)} in their min-max band{source}"
+
+
+def has_data(series: Mapping[str, Sequence[Any]]) -> bool:
+    """Whether any point of a range answer has data (a bucket the API kept samples in)."""
+    return any(value is not None for value in series.get("cpu_percent") or ())
+
+
+def history_note(series: Mapping[str, Sequence[Any]], width: float, interval: float, latest: float) -> str:
+    """Since when the charts have data, when that is after their start (a young install's month).
+
+    From the range answer itself: its first point with data. In buckets wider than a minute,
+    that point's start is the time to about a bucket: "history since about 14:00".
+    """
+    times, values = series.get("timestamp") or (), series.get("cpu_percent") or ()
+    first = next((ts for ts, value in zip(times, values, strict=False) if value is not None), None)
+    if first is None:
+        return "no history in this range"
+    if first <= times[0]:
+        return ""
+    if banded(width, interval) and width > 60:
+        return f"history since about {moment(first, latest)}"
+    return f"history since {moment(first, latest)}"
+
+
+def moment(timestamp: float, latest: float) -> str:
+    """A local time as the charts show it: ``14:02``, or ``Nov 29 14:02`` on another day than ``latest``."""
+    here, now = time.localtime(timestamp), time.localtime(latest)
+    same_day = (here.tm_year, here.tm_yday) == (now.tm_year, now.tm_yday)
+    return time.strftime("%H:%M" if same_day else "%b %d %H:%M", here)
 
 
 def duration(seconds: float) -> str:

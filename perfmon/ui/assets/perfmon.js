@@ -8,6 +8,10 @@
   // rendered; lost: a view went missing (Dash keeps only the newest value of a store, so two
   // views that land while the page is busy reach render() as one) until a full view comes.
   const state = {age: null, view: null, last: null, lost: false};
+  // Per chart, what its figure said and where its traces end, for the points appended to it:
+  // the IEC unit its rates are divided by (layout.meta.scale), which traces mark a point that
+  // stands alone (trace.meta.alone: the marker's size), and each trace's last value.
+  const charts = {};
   // The poll's own timer: the server says with each view when to tick next (just after the API's
   // next sample is due); the next tick is asked for only when a view came, so ticks never
   // overlap. If none comes (a failed callback), the age clock ticks again after a while.
@@ -62,18 +66,75 @@
     });
   }
 
+  function scaled(values, scale) {
+    if (scale === 1) return values;
+    return values.map(function (v) { return v === null ? null : v / scale; });
+  }
+
+  // Marker sizes: a point with data and none on either side (a line needs two) gets one;
+  // before the first point is the chart's last, after the last nothing yet.
+  function alone(values, size, before) {
+    return values.map(function (v, i) {
+      const prev = i === 0 ? before : values[i - 1];
+      const next = i === values.length - 1 ? null : values[i + 1];
+      return v !== null && prev === null && next === null ? size : 0;
+    });
+  }
+
+  function lastOf(values) {
+    return values.length ? values[values.length - 1] : null;
+  }
+
+  // A whole figure: the tick's x in every trace, rates in the figure's unit, lone points marked.
+  function figure(id, value, x) {
+    const meta = (value.layout && value.layout.meta) || {};
+    const chart = {scale: meta.scale || 1, sizes: [], last: []};
+    charts[id] = chart;
+    return Object.assign({}, value, {data: value.data.map(function (trace, i) {
+      const out = Object.assign("x" in trace ? {} : {x: x.slice()}, trace);
+      if (trace.type !== "scatter") return out;  // the heatmap's y are its CPUs
+      if (trace.meta && trace.meta.span) {  // the heatmap's time axis: nulls over its times
+        chart.holder = i;
+        return Object.assign(out, {y: x.map(function () { return null; }), z: []});
+      }
+      out.y = scaled(trace.y, chart.scale);
+      chart.sizes[i] = (trace.meta && trace.meta.alone) || 0;
+      chart.last[i] = lastOf(out.y);
+      out.marker = Object.assign({}, trace.marker, {size: alone(out.y, chart.sizes[i], null)});
+      return out;
+    })});
+  }
+
+  // Points appended to a chart: the same unit and markers as its figure (extendTraces extends
+  // marker.size alongside y, and trims both to the same length).
+  function appended(id, value, x) {
+    const data = Object.assign({}, value[0]);
+    const chart = charts[id];
+    if (!("x" in data)) data.x = value[1].map(function () { return x; });
+    if (chart && chart.holder !== undefined && Array.isArray(data.z)) {
+      // the holder of the heatmap's time axis moves with it: extendTraces takes every key for
+      // every trace, so each gets an empty list of what the other has
+      const times = data.x[0];
+      return [{x: [times, times], z: [data.z[0], []], y: [[], times.map(function () { return null; })]},
+              [value[1][0], chart.holder], value[2]];
+    }
+    if (chart && Array.isArray(data.y)) {
+      data.y = data.y.map(function (values) { return scaled(values, chart.scale); });
+      data["marker.size"] = data.y.map(function (values, n) {
+        const i = value[1][n];
+        const sizes = alone(values, chart.sizes[i] || 0, chart.last[i] === undefined ? null : chart.last[i]);
+        if (values.length) chart.last[i] = lastOf(values);
+        return sizes;
+      });
+    }
+    return [data, value[1], value[2]];
+  }
+
   // One update: figures and extendData get the tick's shared x values; {rows} becomes table rows.
   function expand(key, value, x) {
-    if (key.endsWith(".extendData")) {
-      const data = Object.assign({}, value[0]);
-      if (!("x" in data)) data.x = value[1].map(function () { return x; });
-      return [data, value[1], value[2]];
-    }
-    if (key.endsWith(".figure")) {
-      return Object.assign({}, value, {data: value.data.map(function (trace) {
-        return "x" in trace ? trace : Object.assign({x: x.slice()}, trace);
-      })});
-    }
+    const id = key.slice(0, key.lastIndexOf("."));
+    if (key.endsWith(".extendData")) return appended(id, value, x);
+    if (key.endsWith(".figure")) return figure(id, value, x);
     if (value !== null && typeof value === "object" && !Array.isArray(value) && "rows" in value) {
       return rows(value.rows);
     }
