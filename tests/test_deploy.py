@@ -279,6 +279,14 @@ def clean_copy(target: Path) -> Path:
     return target
 
 
+def link_or_copy(source: str, target: str) -> None:
+    """A hard link where the two are on one file system (instant), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     """``python3 -m venv /opt/...`` and its pip installing this checkout (about 30 s here)."""
@@ -296,8 +304,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
         clone = clean_copy(tmp_path_factory.mktemp("clone"))
         subprocess.run([str(installed.venv / "bin" / "pip"), "install", "-q", "--no-deps", str(clone)],
                        check=True, timeout=300, capture_output=True)
-        (installed.site_packages() / "perfmon-test-dependencies.pth").write_text(
-            sysconfig.get_paths()["purelib"] + "\n")  # aiohttp, dash, psutil... from this environment
+        # aiohttp, dash, psutil... from this environment, linked under /opt: the service sees no /tmp,
+        # /root or /home, where this environment may live (CI's clone may be anywhere)
+        dependencies = root / "dependencies"
+        shutil.copytree(sysconfig.get_paths()["purelib"], dependencies, copy_function=link_or_copy,
+                        ignore=shutil.ignore_patterns("__pycache__", "__editable__*", "perfmon*"))
+        (installed.site_packages() / "perfmon-test-dependencies.pth").write_text(f"{dependencies}\n")
         yield installed
     finally:
         shutil.rmtree(root)
@@ -348,13 +360,13 @@ def test_install_unit_refuses_a_virtual_environment_under_tmp(installed: Install
     venv = tmp_path / "venv"
     subprocess.run([str(DEBIAN_PYTHON), "-m", "venv", "--without-pip", str(venv)], check=True)
     [site] = venv.glob("lib/python3*/site-packages")
-    (site / "perfmon.pth").write_text(f"{installed.site_packages()}\n{sysconfig.get_paths()['purelib']}\n")
+    (site / "perfmon.pth").write_text(f"{installed.site_packages()}\n{installed.root / 'dependencies'}\n")
     result = installed.run("-m", "perfmon", "install-unit", "--stdout", program=venv / "bin" / "python")
     assert result.returncode == 2 and result.stdout == ""
     [line] = result.stderr.splitlines()
     assert line.startswith(f"perfmon install-unit: {venv} is under /tmp, which the service cannot see "
                            "(PrivateTmp=yes): "), line
-    paths = [str(installed.site_packages()), sysconfig.get_paths()["purelib"]]
+    paths = [str(installed.site_packages()), str(installed.root / "dependencies")]
     script = (f"import sys; sys.path[:0] = {paths}; from perfmon.cli import main; "
               "sys.exit(main(['install-unit']))")
     result = installed.run("-c", script, program=DEBIAN_PYTHON)  # Debian's own Python, no virtual environment
