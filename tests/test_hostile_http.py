@@ -252,6 +252,27 @@ def test_a_handler_installed_before_keeps_the_other_errors(loop: asyncio.Abstrac
     assert seen == [{"message": "something else"}]
 
 
+def resume_accepts_on_a_closed_socket(loop: asyncio.AbstractEventLoop) -> None:
+    """What asyncio does a second after a failed accept, when the server was stopped meanwhile."""
+    listening = socket.socket()
+    listening.bind(("127.0.0.1", 0))
+    listening.listen()
+    listening.close()  # fileno() is now -1
+    loop.call_soon(loop._start_serving, asyncio.Protocol, listening)  # type: ignore[attr-defined]
+    loop.run_until_complete(asyncio.sleep(0))
+
+
+def test_resuming_accepts_on_a_socket_closed_at_a_stop_logs_no_traceback(
+    loop: asyncio.AbstractEventLoop, caplog: pytest.LogCaptureFixture
+) -> None:
+    resume_accepts_on_a_closed_socket(loop)  # without the limiter: asyncio's ERROR and traceback
+    assert [r.levelno for r in caplog.records if r.name == "asyncio"] == [logging.ERROR]
+    caplog.clear()
+    install_accept_error_limiter(loop)
+    resume_accepts_on_a_closed_socket(loop)
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
 @LINUX_ONLY
 def test_out_of_descriptors_the_log_stays_small_and_the_server_recovers() -> None:
     # Idle connections are shed near the limit (tests/test_connections.py), so the descriptors

@@ -67,6 +67,9 @@ class AcceptErrorLimiter:
         self.limiter = LogLimiter(window_seconds, clock)
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if retry_after_close(context):
+            log.debug("a listening socket closed while its accepts were paused: nothing to resume")
+            return
         if not str(context.get("message", "")).startswith(ACCEPT_ERROR_MESSAGE):
             if self.previous is not None:
                 self.previous(loop, context)
@@ -77,6 +80,15 @@ class AcceptErrorLimiter:
         self.limiter.warning(log, "cannot accept new connections: %s; they wait in the listen backlog "
                              "until descriptors are free (close idle connections, or raise `ulimit -n`)",
                              exc if exc is not None else context.get("message"))
+
+
+def retry_after_close(context: dict[str, Any]) -> bool:
+    """Whether ``context`` is asyncio resuming accepts (paused after a failed accept) on a listening
+    socket that was closed meanwhile, as at a stop: ``_start_serving`` finds its descriptor -1."""
+    handle, exc = context.get("handle"), context.get("exception")
+    callback = getattr(handle, "_callback", None)
+    return (isinstance(exc, ValueError) and getattr(callback, "__name__", "") == "_start_serving"
+            and str(exc) == "Invalid file descriptor: -1")
 
 
 def install_accept_error_limiter(loop: asyncio.AbstractEventLoop,
