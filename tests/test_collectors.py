@@ -112,14 +112,16 @@ def test_disk_io_first_reading_is_null_then_rates(fake_ps: FakePsutil, notes: li
     disk_io = c.DiskIOCollector(fake_ps, monotonic=lambda: now[0], whole_disk=lambda _: True)
     first = disk_io.collect(notes.append)
     assert {v for k, v in first.items() if k != "devices"} == {None}
-    assert first["devices"] == [{"name": "sda", "read_bytes_total": 1_000_000, "write_bytes_total": 500_000,
+    assert first["devices"] == [{"name": "sda", "read_bytes_per_s": None, "write_bytes_per_s": None,
+                                 "read_bytes_total": 1_000_000, "write_bytes_total": 500_000,
                                  "read_ops_total": 100, "write_ops_total": 50, "busy_seconds_total": None}]
     fake_ps.disks = {"sda": DiskIO(300, 60, 3_000_000, 700_000, busy_time=1500)}
     now[0] = 2.0
     assert disk_io.collect(notes.append) == {
         "read_bytes_per_s": 1_000_000.0, "write_bytes_per_s": 100_000.0,
         "read_ops_per_s": 100.0, "write_ops_per_s": 5.0,
-        "devices": [{"name": "sda", "read_bytes_total": 3_000_000, "write_bytes_total": 700_000,
+        "devices": [{"name": "sda", "read_bytes_per_s": 1_000_000.0, "write_bytes_per_s": 100_000.0,
+                     "read_bytes_total": 3_000_000, "write_bytes_total": 700_000,
                      "read_ops_total": 300, "write_ops_total": 60, "busy_seconds_total": 1.5}],
     }
 
