@@ -73,8 +73,8 @@ class Field:
 
     @property
     def kept(self) -> bool:
-        """Whether history keeps it."""
-        return self.series or self.history is not None
+        """Whether history keeps it as a series (``seq`` and ``timestamp`` name a row; they are no series)."""
+        return (self.series or self.history is not None) and self.kind != "info"
 
     @property
     def series_name(self) -> str:
