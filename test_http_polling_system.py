@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from perfmon.ui import poll
-from tests.processes import Running, free_port, get_json, http_get, is_listening, printed_urls
+from tests.support.processes import Running, free_port, get_json, http_get, is_listening, printed_urls
 
 SCRIPT = "run_http_polling_system.py"
 

@@ -12,7 +12,7 @@ from perfmon.api.app import Monitor
 from perfmon.sampling.collectors import default_collectors
 from perfmon.settings import ServerConfig
 from perfmon.store.sqlite import SqliteStore
-from tests.fakes import FakeClock, FakePsutil
+from tests.support.fakes import FakeClock, FakePsutil
 
 
 @pytest.fixture
