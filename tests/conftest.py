@@ -11,7 +11,7 @@ import pytest
 from perfmon.api.app import Monitor
 from perfmon.sampling.collectors import default_collectors
 from perfmon.settings import ServerConfig
-from perfmon.store.sqlite import SqliteStore
+from perfmon.store.sqlite.store import SqliteStore
 from tests.support.fakes import FakeClock, FakePsutil
 
 

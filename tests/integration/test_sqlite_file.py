@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from perfmon.core.schema import history_row
-from perfmon.store import sqlite_schema
 from perfmon.store.base import SALVAGED_SECONDS, StoreError
 from perfmon.store.buckets import CORES
-from perfmon.store.sqlite import SqliteStore
-from perfmon.store.sqlite_codec import RAW_COLUMNS, encode_row, to_ms
-from tests.integration.test_sqlite_store import T0, fill, sample
+from perfmon.store.sqlite import schema as sqlite_schema
+from perfmon.store.sqlite.codec import RAW_COLUMNS, encode_row, to_ms
+from perfmon.store.sqlite.store import SqliteStore
 from tests.support.fakes import FakeClock
+from tests.integration.test_sqlite_store import T0, fill, sample
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -409,7 +409,7 @@ def test_damage_met_while_running_serves_memory_and_says_damaged(
 CHILD = """
 import sys
 from pathlib import Path
-from perfmon.store.sqlite import SqliteStore
+from perfmon.store.sqlite.store import SqliteStore
 from tests.support.fakes import FakeClock
 from tests.integration.test_sqlite_store import T0, fill
 clock = FakeClock(T0)

@@ -15,7 +15,7 @@ import pytest
 from perfmon.core.schema import empty_sample
 from perfmon.store.base import Retention
 from perfmon.store.ring import RingStore
-from perfmon.store.sqlite import SqliteStore
+from perfmon.store.sqlite.store import SqliteStore
 from tests.conftest import STORE_T0 as T0  # on the hour: minutes and hours start at T0 + k * 60
 from tests.support.fakes import FakeClock
 

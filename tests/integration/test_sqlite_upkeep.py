@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from perfmon.store import sqlite_upkeep
 from perfmon.store.base import Retention, Tier
-from perfmon.store.sqlite import SqliteStore
-from perfmon.store.sqlite_schema import open_database
-from tests.integration.test_sqlite_store import T0, fill, sample
+from perfmon.store.sqlite import upkeep as sqlite_upkeep
+from perfmon.store.sqlite.schema import open_database
+from perfmon.store.sqlite.store import SqliteStore
 from tests.support.fakes import FakeClock
+from tests.integration.test_sqlite_store import T0, fill, sample
 
 HOUR, DAY = 3600, 86400
 MakeStore = Callable[..., SqliteStore]

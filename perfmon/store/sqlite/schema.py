@@ -1,7 +1,7 @@
 """The history database file: its tables, its migrations, and opening it safely.
 
 Opening refuses what it must not touch (a directory it cannot write, a file from a newer
-perfmon) with one line naming what to do. A damaged file is salvaged (``sqlite_salvage``):
+perfmon) with one line naming what to do. A damaged file is salvaged (``salvage``):
 its readable rows go into a new file and the damaged one is kept aside. A file too short or
 with no SQLite header is not a database: it is moved aside and a new one started.
 ``PRAGMA user_version`` is the schema version; version 0 is an empty file, and
@@ -24,8 +24,8 @@ from urllib.request import pathname2url
 
 from perfmon.store.base import StoreError
 from perfmon.store.buckets import CORES, VALUE_COLUMNS
-from perfmon.store.sqlite_copy import is_damage
-from perfmon.store.sqlite_salvage import one_line, salvage, set_aside
+from perfmon.store.sqlite.copy import is_damage
+from perfmon.store.sqlite.salvage import one_line, salvage, set_aside
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def _add_ten_minutes_v2(conn: sqlite3.Connection) -> None:
 
 
 def _add_salvages_v3(conn: sqlite3.Connection) -> None:
-    """Version 3: the reports of salvages of a damaged file (sqlite_salvage), for /api/health."""
+    """Version 3: the reports of salvages of a damaged file (salvage), for /api/health."""
     conn.execute("CREATE TABLE salvages (at_ms INTEGER PRIMARY KEY, damaged_file TEXT NOT NULL, "
                  "problem TEXT NOT NULL, kept_rows INTEGER NOT NULL, lost_rows INTEGER NOT NULL, "
                  "lost_rows_exact INTEGER NOT NULL, lost_spans TEXT NOT NULL)")

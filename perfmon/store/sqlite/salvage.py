@@ -1,7 +1,7 @@
 """Salvaging a damaged history database: its readable rows go into a fresh file, the damaged one is kept.
 
 The fresh file is built beside the damaged one (``<name>.salvage``, same file system) with the
-current schema, filled table by table (``sqlite_copy``), its roll-ups re-derived where only they
+current schema, filled table by table (``copy``), its roll-ups re-derived where only they
 were lost, the report written into its ``salvages`` table, synced, and only then swapped in: the
 damaged file (and its -wal and -shm) is renamed to ``<name>.corrupt-<time>`` and the fresh one to
 ``<name>``. A crash before the swap leaves the damaged file in place, salvaged again at the next
@@ -24,8 +24,8 @@ from pathlib import Path
 from urllib.request import pathname2url
 
 from perfmon.store.base import SalvageReport
-from perfmon.store.sqlite_copy import MAX_KEY, MIN_KEY, SOURCE, Span, TableCopier, TableCopy, is_damage
-from perfmon.store.tiers import LEVELS, roll_up
+from perfmon.store.sqlite.copy import MAX_KEY, MIN_KEY, SOURCE, Span, TableCopier, TableCopy, is_damage
+from perfmon.store.sqlite.tiers import LEVELS, roll_up
 
 log = logging.getLogger(__name__)
 

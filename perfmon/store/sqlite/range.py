@@ -22,8 +22,8 @@ from typing import Any
 from perfmon.core.schema import HISTORY_COLUMNS, HistoryRow
 from perfmon.store.base import RangeResult
 from perfmon.store.buckets import CORES, VALUE_COLUMNS, Buckets, TierSpan, bucket_seconds, choose_tier
-from perfmon.store.sqlite_codec import CORE_NULL, CORE_STEPS, SCALE_LIST, decode_cores, unpack_sums
-from perfmon.store.tiers import LEVELS, Level
+from perfmon.store.sqlite.codec import CORE_NULL, CORE_STEPS, SCALE_LIST, decode_cores, unpack_sums
+from perfmon.store.sqlite.tiers import LEVELS, Level
 
 TIME = HISTORY_COLUMNS.index("timestamp")
 POSITIONS = tuple((c, HISTORY_COLUMNS.index(c)) for c in VALUE_COLUMNS)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 
 from perfmon.core.schema import HistoryRow
-from perfmon.store.sqlite_codec import RAW_COLUMNS, decode_row
+from perfmon.store.sqlite.codec import RAW_COLUMNS, decode_row
 
 SELECT = f"SELECT {', '.join(RAW_COLUMNS)} FROM raw"
 PROBE = "SELECT t, instance, seq FROM raw WHERE t >= ? ORDER BY t LIMIT 1"

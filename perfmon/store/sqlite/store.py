@@ -2,15 +2,15 @@
 
 The event loop only appends to the in-memory ring (the live tail, which answers recent
 cursor reads) and puts the row on the writer's queue; the writer thread owns the file
-(``sqlite_writer``). Reads that need the file run in worker threads, each with its own
+(``writer``). Reads that need the file run in worker threads, each with its own
 read-only connection: WAL lets them read while the writer writes.
 
-Layout (``sqlite_schema``): ``raw`` keyed by time in ms with scaled integers and one byte
-per CPU (about 43 bytes a sample on a 2-CPU host, 45 with the roll-ups, ``sqlite_codec``),
+Layout (``schema``): ``raw`` keyed by time in ms with scaled integers and one byte
+per CPU (about 43 bytes a sample on a 2-CPU host, 45 with the roll-ups, ``codec``),
 ``minute`` and ``hour`` with min, max, sum and count per series (``tiers``), ``instances``
-naming each server run. Retention and the size cap trim in small steps (``sqlite_upkeep``).
+naming each server run. Retention and the size cap trim in small steps (``upkeep``).
 
-A damaged file is salvaged when it is opened (``sqlite_salvage``); the last salvage's report is
+A damaged file is salvaged when it is opened (``salvage``); the last salvage's report is
 read from the file for ``status()``. Damage met while running (a read that hits SQLITE_CORRUPT)
 is logged once, says ``damaged`` in ``status()``, and reads are answered from the ring until a
 restart salvages the file: quick_check at every open finds it.
@@ -31,13 +31,13 @@ from typing import Any
 from perfmon.core.schema import HistoryRow, history_row
 from perfmon.store.base import SALVAGED_SECONDS, HistorySlice, RangeResult, Retention, Status, StoreStatus
 from perfmon.store.ring import RingStore, slice_rows
-from perfmon.store.sqlite_codec import TIME, to_ms
-from perfmon.store.sqlite_copy import is_damage
-from perfmon.store.sqlite_cursor import rows_after, rows_before
-from perfmon.store.sqlite_range import prepare_reader, read_range
-from perfmon.store.sqlite_salvage import last_salvage, one_line
-from perfmon.store.sqlite_schema import connect, open_database, unusable
-from perfmon.store.sqlite_writer import Writer, WriteStats
+from perfmon.store.sqlite.codec import TIME, to_ms
+from perfmon.store.sqlite.copy import is_damage
+from perfmon.store.sqlite.cursor import rows_after, rows_before
+from perfmon.store.sqlite.range import prepare_reader, read_range
+from perfmon.store.sqlite.salvage import last_salvage, one_line
+from perfmon.store.sqlite.schema import connect, open_database, unusable
+from perfmon.store.sqlite.writer import Writer, WriteStats
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class SqliteStore:
         return HistorySlice(rows, truncated=bool(rows) and rows[0][0] > since + 1)
 
     def read_range(self, start: float, end: float, points: int) -> RangeResult:
-        """Equal buckets over [start, end) from the coarsest tier that has enough (see sqlite_range)."""
+        """Equal buckets over [start, end) from the coarsest tier that has enough (see range)."""
         if self._damaged is None:
             try:
                 tail = self._ring.snapshot()

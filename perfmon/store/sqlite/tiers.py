@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from perfmon.store.base import Tier
 from perfmon.store.buckets import CORES, VALUE_COLUMNS
-from perfmon.store.sqlite_codec import CORE_NULL, pack_sums, unpack_sums
+from perfmon.store.sqlite.codec import CORE_NULL, pack_sums, unpack_sums
 
 STEP_SECONDS = {"minute": 3600, "ten_minute": 86400, "hour": 86400}  # the most time one roll-up step covers
 

@@ -22,10 +22,10 @@ from queue import Empty, SimpleQueue
 
 from perfmon.core.schema import HistoryRow
 from perfmon.store.base import Retention
-from perfmon.store.sqlite_codec import RAW_COLUMNS, EncodedRow, encode_row
-from perfmon.store.sqlite_copy import is_damage
-from perfmon.store.sqlite_upkeep import TrimLog, retention_step, size_step, vacuum_step
-from perfmon.store.tiers import HOUR, LEVELS, MINUTE, TEN_MINUTE, Level, roll_up, watermark
+from perfmon.store.sqlite.codec import RAW_COLUMNS, EncodedRow, encode_row
+from perfmon.store.sqlite.copy import is_damage
+from perfmon.store.sqlite.tiers import HOUR, LEVELS, MINUTE, TEN_MINUTE, Level, roll_up, watermark
+from perfmon.store.sqlite.upkeep import TrimLog, retention_step, size_step, vacuum_step
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Reading a damaged history file table by table, around what cannot be read (see ``sqlite_salvage``).
+"""Reading a damaged history file table by table, around what cannot be read (see ``salvage``).
 
 Moving the whole file aside when one page is damaged threw away every good row (a 7.8 MB file
 with 200 bytes of garbage three quarters in lost all 172,800 samples). Instead each table is
