@@ -22,8 +22,8 @@ import pytest
 
 from perfmon.api.app import Monitor
 from perfmon.settings import DashboardConfig, Security
-from perfmon.ui.session import LIFETIME_SECONDS, Sessions
-from perfmon.ui.session_file import FILE_NAME, SessionFileError
+from perfmon.ui.edge.session_file import FILE_NAME, SessionFileError
+from perfmon.ui.edge.sessions import LIFETIME_SECONDS, Sessions
 from tests.apiserver import ServedApi
 from tests.fakes import FakeClock
 from tests.processes import ROOT
