@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 
 from perfmon.core.units import chart_time
-from perfmon.ui import ranges
+from perfmon.ui.tick import ranges
 from tests.support.processes import ROOT, Running, free_port, get_json, wait_until_healthy
 
 CHROMIUM = Path("/usr/bin/chromium")

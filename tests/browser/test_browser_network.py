@@ -24,7 +24,7 @@ import pytest
 from perfmon.runtime.servers import DashboardServerThread
 from perfmon.settings import DashboardConfig
 from perfmon.ui.app import create_dashboard
-from perfmon.ui.wire import Asgi, Receive, Scope, Send, header
+from perfmon.ui.edge.plumbing import Asgi, Receive, Scope, Send, header
 from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, FILLED_JS, POLL_PATH, Api, playwright_or_skip
 
 WATCH_MS = 30_000

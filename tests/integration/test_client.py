@@ -20,9 +20,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from perfmon.api.app import Monitor, create_app
-from perfmon.ui.client import ApiStarting, ApiUnavailable, PerformanceClient
-from perfmon.ui.ranges import Span
-from perfmon.ui.tick import Settings, tick
+from perfmon.ui.source.client import ApiStarting, ApiUnavailable, PerformanceClient
+from perfmon.ui.tick.ranges import Span
+from perfmon.ui.tick.step import Settings, tick
 from tests.support.apiserver import serving
 from tests.support.fakes import FakeClock
 from tests.support.processes import free_port
@@ -194,7 +194,7 @@ async def test_a_server_that_is_not_perfmon_is_named_as_such() -> None:
 async def test_unavailability_is_logged_once_and_so_is_the_recovery(
     make_monitor: Callable[..., Monitor], caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.INFO, logger="perfmon.ui.client")
+    caplog.set_level(logging.INFO, logger="perfmon.ui.source.client")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     client = PerformanceClient(url, poll_seconds=0.0)
@@ -212,7 +212,7 @@ async def test_unavailability_is_logged_once_and_so_is_the_recovery(
         await client.close()
         await server.close()
         counted.monitor.sampler.shutdown_worker()
-    messages = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "perfmon.ui.client"]
+    messages = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "perfmon.ui.source.client"]
     assert messages == [
         ("WARNING", f"API {url} unavailable: connection refused by 127.0.0.1:{port}: "
                     "is the API server running? (pages keep retrying; logged once)"),

@@ -19,10 +19,11 @@ from perfmon.api.app import Monitor
 from perfmon.runtime.servers import DashboardServerThread
 from perfmon.settings import DashboardConfig
 from perfmon.store.buckets import VALUE_COLUMNS
-from perfmon.ui import ids, poll, ranges
 from perfmon.ui.app import create_dashboard
-from perfmon.ui.client import PerformanceClient
-from perfmon.ui.ids import RENDER_KEYS
+from perfmon.ui.screen import ids
+from perfmon.ui.screen.ids import RENDER_KEYS
+from perfmon.ui.source.client import PerformanceClient
+from perfmon.ui.tick import ranges, signature
 from tests.support.apiserver import ServedApi, serving
 from tests.support.fakes import FakeClock, FakePsutil
 
@@ -79,7 +80,7 @@ def web(api: ServedApi, wall: FakeClock) -> Iterator[Web]:
 
 
 def post(web: Web, payload: dict[str, Any]) -> Any:
-    response = web.post(poll.URL_PATH, json=payload)
+    response = web.post(signature.URL_PATH, json=payload)
     assert response.status_code == 200, response.content[:500]
     return response
 
@@ -99,17 +100,18 @@ def test_the_page_layout_and_assets_are_served(web: Web) -> None:
 
 def test_a_tick_over_http_returns_indexed_updates_and_the_cursor(web: Web, api: ServedApi) -> None:
     api.sample(2)
-    updates, view, cursor = poll.read_response(post(web, poll.request_body(0)).content)
+    updates, view, cursor = signature.read_response(post(web, signature.request_body(0)).content)
     assert updates["status.children"] == "Connected"
     assert "graph-cpu.figure" in updates and len(view["x"]) == 300  # the figures' one list of times
     assert cursor["seq"] == 2
     api.sample(1)
-    updates, view, cursor = poll.read_response(post(web, poll.request_body(1, cursor=cursor)).content)
+    body = signature.request_body(1, cursor=cursor)
+    updates, view, cursor = signature.read_response(post(web, body).content)
     assert updates["graph-cpu.extendData"][0]["y"] == [[25.0]]
     assert len(view["x"]) == 1 and cursor["seq"] == 3
     assert view["n"] == 2 and "full" not in view  # numbered, so the browser notices one it missed
-    lost = poll.request_body(2, cursor=cursor, rendered={"lost": True})  # as perfmon.js says then
-    updates, view, cursor = poll.read_response(post(web, lost).content)
+    lost = signature.request_body(2, cursor=cursor, rendered={"lost": True})  # as perfmon.js says then
+    updates, view, cursor = signature.read_response(post(web, lost).content)
     assert view["full"] == 1 and "graph-cpu.figure" in updates and updates["status.children"] == "Connected"
 
 
@@ -117,7 +119,7 @@ def test_a_forged_span_falls_back_to_the_default(web: Web, api: ServedApi) -> No
     api.sample(1)
     for span in ({"range": "ever", "start": "now"}, {"range": ["5m"]}, {"start": 10**400, "end": 10**401},
                  {"start": 1.7e9, "end": 1.7e9 + 60, "back": {}}):
-        _, _, cursor = poll.read_response(post(web, poll.request_body(span=span)).content)
+        _, _, cursor = signature.read_response(post(web, signature.request_body(span=span)).content)
         assert cursor["view"] in ("5m", "1700000000-1700000060"), span
 
 
@@ -141,7 +143,7 @@ def test_a_forged_poll_is_refused_with_one_debug_line_and_no_request(
     caplog.set_level(logging.DEBUG, logger="perfmon.ui")
     api.sample(1)
     before = web.client.requests
-    response = web.post(poll.URL_PATH, json=poll.request_body(**forged))
+    response = web.post(signature.URL_PATH, json=signature.request_body(**forged))
     assert response.status_code == 400  # nothing changes on the page
     message = response.json()["error"]["message"]
     assert message.split(".")[0].split(":")[0] in forged, message  # names the field
@@ -165,7 +167,7 @@ BAD_POSTS = {  # not a callback of this page at all: a 4xx with a JSON body sayi
 @pytest.mark.parametrize(("body", "status", "message"), BAD_POSTS.values(), ids=BAD_POSTS.keys())
 def test_a_post_that_is_no_callback_is_a_4xx_with_json(web: Web, body: bytes, status: int, message: str,
                                                        caplog: pytest.LogCaptureFixture) -> None:
-    response = web.session.post(web.thread.url.rstrip("/") + poll.URL_PATH, data=body,
+    response = web.session.post(web.thread.url.rstrip("/") + signature.URL_PATH, data=body,
                                 headers={"Content-Type": "application/json"}, timeout=10)
     assert response.status_code == status
     assert response.json() == {"error": {"status": status, "message": message}}
@@ -182,7 +184,8 @@ def whole_bucket_drawn(web: Web, api: ServedApi, wall: FakeClock, mono: FakeCloc
     wall.advance(wait)
     mono.advance(wait)
     api.sample(1)
-    updates, _, cursor = poll.read_response(post(web, poll.request_body(1, span=span, cursor=cursor)).content)
+    body = signature.request_body(1, span=span, cursor=cursor)
+    updates, _, cursor = signature.read_response(post(web, body).content)
     assert "graph-cpu.figure" in updates and cursor["seq"] is None, cursor  # redrawn once, whole
     return cursor
 
@@ -193,13 +196,13 @@ def test_a_steady_tick_stays_small_in_every_range(web: Web, api: ServedApi, wall
     for preset in ranges.PRESETS:
         span = {"range": preset}
         api.sample(1)
-        _, _, cursor = poll.read_response(post(web, poll.request_body(span=span)).content)
+        _, _, cursor = signature.read_response(post(web, signature.request_body(span=span)).content)
         cursor = whole_bucket_drawn(web, api, wall, mono, span, cursor)
         for _ in range(5):  # five new points, as at the defaults (sampling 1 s, polling 5 s)
             wall.advance(1)
             mono.advance(1)
             api.sample(1)
-        payload = poll.request_body(2, span=span, cursor=cursor)
+        payload = signature.request_body(2, span=span, cursor=cursor)
         response = post(web, payload)
         sizes[preset] = len(json.dumps(payload)) + len(response.content)
     assert max(sizes.values()) <= 4096 - HEADERS_BYTES, sizes
@@ -210,7 +213,7 @@ def test_a_cursor_that_went_through_the_browser_still_appends(web: Web, api: Ser
     """JSON in the browser writes 1795677000.0 as 1795677000: the cursor comes back with ints."""
     span = {"range": "24h"}  # buckets of 4 min, on whole seconds
     api.sample(1)
-    _, _, cursor = poll.read_response(post(web, poll.request_body(span=span)).content)
+    _, _, cursor = signature.read_response(post(web, signature.request_body(span=span)).content)
     cursor = whole_bucket_drawn(web, api, wall, mono, span, cursor)
     cursor = json.loads(json.dumps(cursor).replace(".0,", ",").replace(".0}", "}"))
     assert isinstance(cursor["next"], int) and isinstance(cursor["res"], int)
@@ -218,13 +221,14 @@ def test_a_cursor_that_went_through_the_browser_still_appends(web: Web, api: Ser
         wall.advance(1)
         mono.advance(1)
         api.sample(1)
-    updates, _, cursor = poll.read_response(post(web, poll.request_body(1, span=span, cursor=cursor)).content)
+    body = signature.request_body(1, span=span, cursor=cursor)
+    updates, _, cursor = signature.read_response(post(web, body).content)
     assert len(updates["graph-cpu.extendData"][0]["y"][2]) == 1  # the bucket that ended
 
 
 def callback_body(outputs: list[tuple[str, str]], inputs: list[tuple[str, str, Any]],
                   states: list[tuple[str, str, Any]], changed: str) -> dict[str, Any]:
-    """What the Dash renderer posts for a callback (as poll.request_body does for the tick)."""
+    """What the Dash renderer posts for a callback (as signature.request_body does for the tick)."""
     return {
         "output": ".." + "...".join(f"{component}.{prop}" for component, prop in outputs) + "..",
         "outputs": [{"id": component, "property": prop} for component, prop in outputs],
@@ -240,7 +244,7 @@ def choose_span(web: Web, changed: str, search: str | None = None, preset: str |
     outputs = [(ids.SPAN, "data"), (ids.URL, "search"), (ids.RANGE, "value"), (ids.RANGE_NOTE, "children")]
     body = callback_body(outputs, [(ids.URL, "search", search), (ids.RANGE, "value", preset),
                                    (ids.ZOOM, "data", zoom)], [(ids.SPAN, "data", current)], changed)
-    response = web.post(poll.URL_PATH, json=body)
+    response = web.post(signature.URL_PATH, json=body)
     if response.status_code == 204:  # PreventUpdate: nothing changes
         return {}
     assert response.status_code == 200, response.content[:500]
@@ -332,12 +336,12 @@ def test_a_range_switch_stays_within_its_budget_whatever_the_range(
 
 def switch_every_range(web: Web, interval: float, cores: int) -> None:
     """From 30 d to 5 min, then each to the next; each switch within the budget."""
-    _, _, cursor = poll.read_response(post(web, poll.request_body(span={"range": "30d"})).content)
+    _, _, cursor = signature.read_response(post(web, signature.request_body(span={"range": "30d"})).content)
     sizes = {}
     for preset in ranges.PRESETS:  # from 30 d to 5 min, then each to the next
-        payload = poll.request_body(2, span={"range": preset}, cursor=cursor)
+        payload = signature.request_body(2, span={"range": preset}, cursor=cursor)
         response = post(web, payload)
-        updates, _, cursor = poll.read_response(response.content)
+        updates, _, cursor = signature.read_response(response.content)
         assert "graph-cpu.figure" in updates and "graph-cores.figure" in updates
         sizes[preset] = len(json.dumps(payload)) + len(response.content) + HEADERS_BYTES
     print(f"\nbytes per switch at {interval} s, {cores} CPUs: {sizes}")
@@ -359,7 +363,7 @@ class AnswersEmptyJson(http.server.BaseHTTPRequestHandler):
 
 def test_an_api_that_answers_nonsense_is_reported_not_a_500() -> None:
     with serving(AnswersEmptyJson) as url, Web(DashboardConfig(api_url=url), unshared(url)) as web:
-        updates, _, cursor = poll.read_response(post(web, poll.request_body()).content)
+        updates, _, cursor = signature.read_response(post(web, signature.request_body()).content)
     assert updates["status.children"] == "Reconnecting"
     assert "could not read the API's answer (KeyError)" in updates["status-detail.children"]
     assert cursor["fails"] == 1

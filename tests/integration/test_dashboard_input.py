@@ -23,13 +23,14 @@ from dash._utils import split_callback_id
 from perfmon.api.app import Monitor
 from perfmon.runtime.servers import UVICORN_LOG, MalformedRequests
 from perfmon.settings import DashboardConfig
-from perfmon.ui import errors, payload, poll
-from perfmon.ui.client import PerformanceClient
+from perfmon.ui.edge import errors, payload
+from perfmon.ui.source.client import PerformanceClient
+from perfmon.ui.tick import signature
 from tests.integration.test_dashboard import Web, unshared
 from tests.support.apiserver import ServedApi
 from tests.support.fakes import FakeClock
 
-POLL = poll.request_body()["output"]
+POLL = signature.request_body()["output"]
 SPAN = "..span.data...url.search...range.value...range-note.children.."
 DOWNLOAD = "..download.data...download-note.children.."
 
@@ -63,7 +64,7 @@ def callbacks(web: Web) -> dict[str, Any]:
 
 
 def raw_post(web: Web, body: bytes) -> Any:
-    return web.session.post(web.thread.url.rstrip("/") + poll.URL_PATH, data=body,
+    return web.session.post(web.thread.url.rstrip("/") + signature.URL_PATH, data=body,
                             headers={"Content-Type": "application/json"}, timeout=10)
 
 
@@ -87,7 +88,7 @@ def replaced(body: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[st
     return copy
 
 
-GOOD_POLL = poll.request_body(1)
+GOOD_POLL = signature.request_body(1)
 MISTYPED = {  # (callback, the part, its new value, the message): the findings of issue 16 first
     "nested JSON": (POLL, None, b"[" * 1000, "the body nests deeper than 32 levels"),
     "a number as changedPropIds": (POLL, ("changedPropIds",), [1], "changedPropIds[0]: not a string"),
@@ -147,7 +148,7 @@ def test_a_bad_callback_body_is_a_4xx_naming_it_with_one_debug_line(
     lines = [r for r in caplog.records  # uvicorn.access: the access log, on in a debug run
              if r.name.startswith(("perfmon", "uvicorn.error", "dash", "fastapi"))]
     assert [(r.name, r.levelname, r.getMessage()) for r in lines] == [
-        ("perfmon.ui.payload", "DEBUG", f"refused a callback post no page sends: {message}")]
+        ("perfmon.ui.edge.payload", "DEBUG", f"refused a callback post no page sends: {message}")]
     assert not [r for r in caplog.records if r.exc_info]
 
 
@@ -251,7 +252,7 @@ def test_a_bug_is_a_json_500_logged_once_with_its_traceback(api: ServedApi,
     assert [r.status_code for r in responses] == [500] * 5
     assert responses[0].json()["error"]["status"] == 500
     failed = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(failed) == 1 and failed[0].name == "perfmon.ui.asgi", failed
+    assert len(failed) == 1 and failed[0].name == "perfmon.ui.edge.asgi", failed
     assert failed[0].exc_info is not None and failed[0].exc_info[0] is ZeroDivisionError
     assert "POST /_dash-update-component" in failed[0].getMessage()
 

@@ -28,12 +28,12 @@ import trustme
 from perfmon.api.app import Monitor
 from perfmon.runtime.servers import DashboardServerThread
 from perfmon.settings import DashboardConfig, Security
-from perfmon.ui import poll
-from perfmon.ui.api_http import ApiHttp, ApiStarting, ApiUnavailable
 from perfmon.ui.app import create_dashboard
-from perfmon.ui.client import PerformanceClient
-from perfmon.ui.login import safe_next
-from perfmon.ui.session import COOKIE_NAME, LIFETIME_SECONDS, MAX_REVOKED, Sessions
+from perfmon.ui.edge.login import safe_next
+from perfmon.ui.edge.sessions import COOKIE_NAME, LIFETIME_SECONDS, MAX_REVOKED, Sessions
+from perfmon.ui.source.client import PerformanceClient
+from perfmon.ui.source.transport import ApiHttp, ApiStarting, ApiUnavailable
+from perfmon.ui.tick import signature
 from tests.support.apiserver import ServedApi, serving
 from tests.support.fakes import FakeClock
 
@@ -82,7 +82,7 @@ class Dashboard:
         return set_cookie(response)["value"]
 
     def tick(self, cookie: str | None = None, **options: Any) -> requests.Response:
-        return self.request("POST", poll.URL_PATH, cookie, json=poll.request_body(0), **options)
+        return self.request("POST", signature.URL_PATH, cookie, json=signature.request_body(0), **options)
 
     def close(self) -> None:
         self.thread.stop()
@@ -171,7 +171,7 @@ def test_the_login_page_is_a_password_form_without_script(dash: Dashboard) -> No
 @pytest.mark.parametrize(("method", "path"), PROTECTED.keys(), ids=[f"{m} {p}" for m, p in PROTECTED])
 def test_without_a_session_pages_go_to_the_login_page_and_data_is_a_401(
         dash: Dashboard, method: str, path: str) -> None:
-    response = dash.request(method, path, json=poll.request_body(0) if method == "POST" else None)
+    response = dash.request(method, path, json=signature.request_body(0) if method == "POST" else None)
     assert response.status_code == PROTECTED[method, path]
     if response.status_code == 303:
         assert response.headers["location"].startswith("/login")
@@ -200,7 +200,7 @@ def test_the_right_token_signs_in_with_an_http_only_strict_cookie(dash: Dashboar
     assert dash.request("GET", "/", cookie["value"]).status_code == 200
     layout = json.dumps(dash.request("GET", "/_dash-layout", cookie["value"]).json())
     assert '"action": "/logout", "className": "logout", "method": "post"' in layout  # a form: a POST
-    updates, _, _ = poll.read_response(dash.tick(cookie["value"]).content)
+    updates, _, _ = signature.read_response(dash.tick(cookie["value"]).content)
     assert updates["status.children"] == "Connected"
     assert dash.request("GET", ASSET, cookie["value"]).status_code == 200
     assert dash.request("GET", "/login", cookie["value"]).headers["location"] == "/"  # signed in already
@@ -412,7 +412,7 @@ def test_every_answer_carries_the_security_headers(dash: Dashboard) -> None:
                dash.request("GET", ASSET, cookie), dash.request("GET", "/nothing-here", cookie),
                dash.request("GET", "/", headers={"Host": "evil.example"}),
                dash.tick(cookie, headers={"Origin": "http://evil.example"}),
-               dash.request("POST", poll.URL_PATH, cookie, data=b"not json"),
+               dash.request("POST", signature.URL_PATH, cookie, data=b"not json"),
                dash.request("POST", "/login", data=b"x" * (1024 * 1024 + 1))]
     etag = answers[6].headers["etag"]
     answers.append(dash.request("GET", ASSET, cookie, headers={"If-None-Match": etag}))

@@ -22,8 +22,8 @@ import pytest
 
 from perfmon.api.app import Monitor
 from perfmon.settings import DashboardConfig, Security
-from perfmon.ui.session import LIFETIME_SECONDS, Sessions
-from perfmon.ui.session_file import FILE_NAME, SessionFileError
+from perfmon.ui.edge.session_file import FILE_NAME, SessionFileError
+from perfmon.ui.edge.sessions import LIFETIME_SECONDS, Sessions
 from tests.integration.test_dashboard_security import OWN_PAGE, TOKEN, Dashboard, assert_secured, set_cookie
 from tests.support.apiserver import ServedApi
 from tests.support.fakes import FakeClock

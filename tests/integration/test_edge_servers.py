@@ -20,10 +20,10 @@ import requests
 from perfmon.api.app import ROUTES, Monitor
 from perfmon.runtime.servers import DashboardServerThread
 from perfmon.settings import DashboardConfig, Security
-from perfmon.ui import poll
 from perfmon.ui.app import create_dashboard
-from perfmon.ui.client import PerformanceClient
-from perfmon.ui.session import COOKIE_NAME
+from perfmon.ui.edge.sessions import COOKIE_NAME
+from perfmon.ui.source.client import PerformanceClient
+from perfmon.ui.tick import signature
 from tests.support.apiserver import ServedApi
 from tests.support.processes import wait_for
 
@@ -123,8 +123,9 @@ def test_the_dashboard_stays_connected_while_a_local_process_hammers_wrong_token
                 asked = client.requests
                 ticks = 0
                 while client.requests < asked + 3:  # ticks until three of them asked the API itself
-                    tick = tab.post(f"{base}{poll.URL_PATH}", json=poll.request_body(ticks), timeout=10)
-                    updates, _, _ = poll.read_response(tick.content)
+                    body = signature.request_body(ticks)
+                    tick = tab.post(f"{base}{signature.URL_PATH}", json=body, timeout=10)
+                    updates, _, _ = signature.read_response(tick.content)
                     assert updates.get("status.children", "Connected") == "Connected", updates
                     ticks += 1
                     assert ticks < 500, "the dashboard stopped asking the API"

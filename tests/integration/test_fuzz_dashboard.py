@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from perfmon.api.app import Monitor
 from perfmon.settings import DashboardConfig
-from perfmon.ui import inputs, poll
+from perfmon.ui.tick import inputs, signature
 from tests.integration.test_dashboard import Web, unshared
 from tests.integration.test_dashboard_input import DOWNLOAD, POLL, SPAN, body_for, callbacks, raw_post
 from tests.support.apiserver import ServedApi
@@ -83,7 +83,7 @@ def real_bodies(web: Web) -> dict[str, dict[str, Any]]:
     span["inputs"][1]["value"] = "5m"
     download["inputs"][0]["value"] = 1
     download["state"][0]["value"] = {"range": "5m"}
-    return {POLL: poll.request_body(1), SPAN: span, DOWNLOAD: download}
+    return {POLL: signature.request_body(1), SPAN: span, DOWNLOAD: download}
 
 
 def paths(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:

@@ -9,10 +9,17 @@ from typing import Any
 import pytest
 
 from perfmon.api.app import Monitor
-from perfmon.ui import inputs, tick
-from perfmon.ui.client import PerformanceClient
-from perfmon.ui.inputs import CURSOR_DEFAULTS, Forged, read_cursor, read_raw_open, read_rendered, read_sort
-from perfmon.ui.ranges import Span, fixed
+from perfmon.ui.source.client import PerformanceClient
+from perfmon.ui.tick import inputs, step
+from perfmon.ui.tick.inputs import (
+    CURSOR_DEFAULTS,
+    Forged,
+    read_cursor,
+    read_raw_open,
+    read_rendered,
+    read_sort,
+)
+from perfmon.ui.tick.ranges import Span, fixed
 from tests.support.apiserver import ServedApi
 from tests.support.fakes import FakeClock
 
@@ -65,7 +72,7 @@ def test_the_cursor_read_is_a_copy() -> None:
 
 
 def test_the_defaults_are_the_cursor_of_a_new_tab() -> None:
-    assert tick.new_cursor() == dict(CURSOR_DEFAULTS)
+    assert step.new_cursor() == dict(CURSOR_DEFAULTS)
 
 
 @pytest.fixture
@@ -79,7 +86,7 @@ async def test_every_cursor_a_real_tick_writes_passes_unchanged(
     api: ServedApi, wall: FakeClock, mono: FakeClock,
 ) -> None:
     client = PerformanceClient(api.url, wall=wall, monotonic=mono)
-    settings, cursor, seen = tick.Settings(), None, []
+    settings, cursor, seen = step.Settings(), None, []
 
     async def poll(span: Span, sort: str = "cpu", raw_open: bool = False, samples: int = 1) -> None:
         nonlocal cursor
@@ -88,7 +95,7 @@ async def test_every_cursor_a_real_tick_writes_passes_unchanged(
             mono.advance(1)
             api.sample()
         mono.advance(10)  # past any answer the client shares between ticks
-        _, written = await tick.tick(client, cursor, settings, span=span, sort=sort, raw_open=raw_open,
+        _, written = await step.tick(client, cursor, settings, span=span, sort=sort, raw_open=raw_open,
                                      now=wall, monotonic=mono)
         cursor = as_browser(written)  # what the browser sends back next tick
         assert read_cursor(cursor) == cursor

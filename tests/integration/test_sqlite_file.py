@@ -22,8 +22,8 @@ from perfmon.store.buckets import CORES
 from perfmon.store.sqlite import schema as sqlite_schema
 from perfmon.store.sqlite.codec import RAW_COLUMNS, encode_row, to_ms
 from perfmon.store.sqlite.store import SqliteStore
-from tests.support.fakes import FakeClock
 from tests.integration.test_sqlite_store import T0, fill, sample
+from tests.support.fakes import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,8 +15,8 @@ from perfmon.store.base import Retention, Tier
 from perfmon.store.sqlite import upkeep as sqlite_upkeep
 from perfmon.store.sqlite.schema import open_database
 from perfmon.store.sqlite.store import SqliteStore
-from tests.support.fakes import FakeClock
 from tests.integration.test_sqlite_store import T0, fill, sample
+from tests.support.fakes import FakeClock
 
 HOUR, DAY = 3600, 86400
 MakeStore = Callable[..., SqliteStore]

@@ -16,10 +16,11 @@ from perfmon.api.app import Monitor
 from perfmon.core.units import chart_time
 from perfmon.store.buckets import TierSpan, bucket_seconds, from_rows
 from perfmon.store.ring import RingStore
-from perfmon.ui import figures, resolution
-from perfmon.ui.client import PerformanceClient
-from perfmon.ui.ranges import Span
-from perfmon.ui.tick import Settings, tick
+from perfmon.ui.screen import figures
+from perfmon.ui.source.client import PerformanceClient
+from perfmon.ui.tick import resolution
+from perfmon.ui.tick.ranges import Span
+from perfmon.ui.tick.step import Settings, tick
 from tests.support.apiserver import ServedApi
 from tests.support.fakes import FakeClock, FakePsutil, Swap
 
@@ -513,7 +514,7 @@ def test_a_hung_api_cannot_hold_a_tick_past_its_budget(wall: FakeClock) -> None:
 
 
 def test_a_card_says_a_reason_in_a_few_plain_words() -> None:
-    from perfmon.ui.cards import glued, short_reason
+    from perfmon.ui.screen.cards import glued, short_reason
 
     assert short_reason("no swap space is configured: percent is undefined") == "no swap configured"
     assert short_reason("OSError: no /proc/swaps") == "no /proc/swaps"

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from perfmon.ui import poll
+from perfmon.ui.tick import signature
 from tests.support.processes import ROOT, printed_urls
 from tests.support.programs import program_or_skip
 
@@ -178,10 +178,10 @@ def check_the_dashboard(launched: Launched, work: Path, env: dict[str, str]) -> 
     signed_in = launched.inside(f"{curl} -o /dev/null -w '%{{http_code}}' --data-urlencode token@{token} "
                                 f"-d next=/ {origin}/login", work, env)
     assert signed_in.stdout == "303", signed_in
-    (work / "tick.json").write_text(json.dumps(poll.request_body()))
+    (work / "tick.json").write_text(json.dumps(signature.request_body()))
     ticked = launched.inside(f"{curl} -H 'Content-Type: application/json' --data @tick.json "
-                             f"{origin}{poll.URL_PATH}", work, env)
-    updates, _, _ = poll.read_response(ticked.stdout)
+                             f"{origin}{signature.URL_PATH}", work, env)
+    updates, _, _ = signature.read_response(ticked.stdout)
     assert updates["status.children"] == "Connected", updates.get("status-detail.children")
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import trustme
 
-from perfmon.ui import poll
+from perfmon.ui.tick import signature
 from tests.support.processes import Running, free_port
 
 TOKEN = "tls-test-token-0123456789"
@@ -73,10 +73,10 @@ def test_the_dashboard_reaches_its_api_over_https(launched: tuple[str, str, Path
     dashboard = out.split("perfmon dashboard: ", 1)[1].split()[0].rstrip("/")
     status, page = get(dashboard + "/", authority)
     assert status == 200 and b"<title>perfmon</title>" in page
-    status, body = get(dashboard + poll.URL_PATH, authority, {"Content-Type": "application/json"},
-                       json.dumps(poll.request_body()).encode())
+    status, body = get(dashboard + signature.URL_PATH, authority, {"Content-Type": "application/json"},
+                       json.dumps(signature.request_body()).encode())
     assert status == 200
-    updates, _, _ = poll.read_response(body)
+    updates, _, _ = signature.read_response(body)
     assert updates["status.children"] == "Connected", updates.get("status-detail.children")
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from perfmon.core import schema, shapes
 from perfmon.core.schema import FIELDS, HISTORY_COLUMNS, empty_sample, field, history_row
-from perfmon.ui import figures, ids
-from perfmon.ui.cards import CARDS
+from perfmon.ui.screen import figures, ids
+from perfmon.ui.screen.cards import CARDS
 
 
 def typed_paths(cls: Any, prefix: str = "") -> set[str]:

@@ -13,10 +13,11 @@ import pytest
 
 from perfmon.core import units
 from perfmon.store.buckets import Buckets, TierSpan, bucket_seconds, choose_tier
-from perfmon.ui import figures, ranges, resolution
-from perfmon.ui.client import range_params
-from perfmon.ui.figures import Shape
-from perfmon.ui.ranges import Span
+from perfmon.ui.screen import figures
+from perfmon.ui.screen.figures import Shape
+from perfmon.ui.source.client import range_params
+from perfmon.ui.tick import ranges, resolution
+from perfmon.ui.tick.ranges import Span
 
 SERIES = {
     "seq": [1, 2, 3],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perfmon.ui.schedule import HOLD_SLACK_SECONDS, MIN_DELAY_SECONDS, TickPlanner, early
+from perfmon.ui.source.planner import HOLD_SLACK_SECONDS, MIN_DELAY_SECONDS, TickPlanner, early
 from tests.support.fakes import FakeClock
 
 API_T0 = 1_795_640_000.0  # the API's wall clock at its first sample

@@ -7,9 +7,8 @@ from typing import Any
 
 from dash import dcc, html
 
-from perfmon.ui import figures, ids, ranges
-from perfmon.ui.cards import CARDS, Card
-from perfmon.ui.tick import Settings
+from perfmon.ui.screen import figures, ids
+from perfmon.ui.screen.cards import CARDS, Card
 
 PROCESS_COLUMNS = ("PID", "Name", "User", "CPU", "Memory", "RSS")
 DISK_COLUMNS = ("Mount", "Device", "Type", "Used", "Size", "Usage")
@@ -68,16 +67,15 @@ def segmented(component_id: str, options: Sequence[tuple[str, str | int]],
                           options=[{"label": label, "value": option} for label, option in options])
 
 
-def charts() -> html.Section:
-    """The history charts, starting empty, with the range selector, the zoom and the CSV download."""
+def charts(presets: Sequence[tuple[str, str]], default_preset: str) -> html.Section:
+    """The history charts, starting empty: the range selector ((label, key) presets), zoom, CSV download."""
     empty = figures.figures({})
-    presets = [(ranges.LABELS[name], name) for name in ranges.PRESETS]
     return html.Section(className="panel", children=[
         html.Div(className="panel-head", children=[
             html.Div(className="panel-title", children=[
                 html.H2("History"), html.Span("", id=ids.RESOLUTION, className="muted note")]),
             html.Div(className="panel-tools", children=[
-                segmented(ids.RANGE, presets, ranges.DEFAULT_PRESET),
+                segmented(ids.RANGE, presets, default_preset),
                 html.Button("Download CSV", id=ids.DOWNLOAD_BUTTON, className="button", n_clicks=0,
                             title="the shown range as CSV: min, mean and max per point, "
                                   "as finely as the API keeps it (up to 10,000 rows)"),
@@ -135,13 +133,14 @@ def raw_panel() -> html.Section:
     ])
 
 
-def page(settings: Settings, api_url: str, signs_in: bool = False) -> html.Div:
+def page(poll_seconds: float, api_url: str, presets: Sequence[tuple[str, str]], default_preset: str,
+         signs_in: bool = False) -> html.Div:
     """The whole page, with the tab's cursor and the two timers; a sign-out link when there is a token."""
     return html.Div(id=ids.PAGE, className="page", children=[
         header(api_url, signs_in),
         html.Main(children=[
             html.Div(className="cards", children=[kpi_card(card) for card in CARDS]),
-            charts(),
+            charts(presets, default_preset),
             tables(),
             raw_panel(),
         ]),
@@ -152,9 +151,9 @@ def page(settings: Settings, api_url: str, signs_in: bool = False) -> html.Div:
         dcc.Store(id=ids.RENDERED, storage_type="memory"),
         dcc.Store(id=ids.VIEW, storage_type="memory"),
         dcc.Store(id=ids.RENDER_KEYS_STORE, data=list(ids.RENDER_KEYS)),
-        dcc.Store(id=ids.SETTINGS, data={"poll_seconds": settings.poll_interval_seconds}),
+        dcc.Store(id=ids.SETTINGS, data={"poll_seconds": poll_seconds}),
         # The poll's input: its own timer is off; assets/perfmon.js counts ticks at the times each
         # view says (just after the API's next sample), so they follow the sampler, never overlap.
-        dcc.Interval(id=ids.TICK, interval=int(settings.poll_interval_seconds * 1000), disabled=True),
+        dcc.Interval(id=ids.TICK, interval=int(poll_seconds * 1000), disabled=True),
         dcc.Interval(id=ids.CLOCK, interval=1000),
     ])

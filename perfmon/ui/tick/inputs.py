@@ -1,7 +1,7 @@
 """What the browser sends the poll callback, checked before a tick trusts it.
 
 Any visitor can POST anything to ``/_dash-update-component``; the body's shape is checked
-before Dash reads it (:mod:`perfmon.ui.payload`), its values here. The tick trusts the tab's
+before Dash reads it (:mod:`perfmon.ui.edge.payload`), its values here. The tick trusts the tab's
 cursor: it compares its fields, does arithmetic on them and sends some to the API
 (``since=seq``, ``limit=max``, ``start=next``). So the callback reads its inputs here first.
 What a real page never sends raises :class:`Forged`, whose ``str()`` names the field and the
@@ -12,7 +12,7 @@ outbound request.
 >>> read_cursor({"seq": "1&x"})
 Traceback (most recent call last):
 ...
-perfmon.ui.inputs.Forged: cursor.seq: not an integer
+perfmon.ui.tick.inputs.Forged: cursor.seq: not an integer
 """
 
 from __future__ import annotations
@@ -24,14 +24,14 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from perfmon.ui.view import Cursor
+from perfmon.ui.tick.view import Cursor
 
 
 class Forged(ValueError):
     """An input no page of this dashboard sends; ``str()`` names the field and the problem."""
 
 
-# The cursor of a tab that shows nothing yet. perfmon.ui.tick.new_cursor must agree: it
+# The cursor of a tab that shows nothing yet. perfmon.ui.tick.step.new_cursor must agree: it
 # returns dict(CURSOR_DEFAULTS). A cursor from an older page may lack keys; they are filled.
 CURSOR_DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "instance": None, "seq": None, "perf": None, "procs": None, "disks": None, "host": None,
@@ -132,7 +132,7 @@ CURSOR_CHECKS: Mapping[str, Check] = MappingProxyType({
     "n": whole(LARGEST_COUNT, nullable=False),
 })
 
-# What each way of following the API reads unchecked (perfmon.ui.charts.append_*), and the
+# What each way of following the API reads unchecked (perfmon.ui.tick.charts.append_*), and the
 # most points it asks for at once: limit= (every API takes 3,600) or points= (the API's most).
 FOLLOWING: Mapping[str, tuple[tuple[str, ...], int]] = MappingProxyType({
     "raw": (("res", "max"), TAIL_LIMIT), "buckets": (("res", "max", "next"), MAX_POINTS),

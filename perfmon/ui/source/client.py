@@ -2,9 +2,9 @@
 
 One aiohttp session (one keep-alive pool) on the dashboard server's event loop serves
 every tab, and so do the answers: the latest sample, the process table and range reads
-are asked for once per window however many tabs poll (:mod:`perfmon.ui.shared`), and
+are asked for once per window however many tabs poll (:mod:`perfmon.ui.source.shared`), and
 tabs' cursor reads are answered from the rows the server already follows
-(:mod:`perfmon.ui.recent`). Each call has a budget; a failure is said in words.
+(:mod:`perfmon.ui.source.tail`). Each call has a budget; a failure is said in words.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from perfmon.ui.api_http import ApiHttp, ApiStarting, ApiUnavailable
-from perfmon.ui.recent import RecentHistory
-from perfmon.ui.schedule import TickPlanner
-from perfmon.ui.shared import Fetch, SharedAnswers, TimedOut
+from perfmon.ui.source.planner import TickPlanner
+from perfmon.ui.source.shared import Fetch, SharedAnswers, TimedOut
+from perfmon.ui.source.tail import RecentHistory
+from perfmon.ui.source.transport import ApiHttp, ApiStarting, ApiUnavailable
 
 __all__ = ["ApiStarting", "ApiUnavailable", "PerformanceClient", "range_params"]
 
@@ -92,7 +92,7 @@ class PerformanceClient:
         """The latest sample (``GET /api/performance``), revalidated with its ETag.
 
         When the next sample is due within moments (a tick aimed just before it, see
-        :mod:`perfmon.ui.schedule`), the read is held until the API publishes it (``?wait=``),
+        :mod:`perfmon.ui.source.planner`), the read is held until the API publishes it (``?wait=``),
         within the budget: one held read per sample for all tabs.
         """
         sample = await self._shared("performance", self._latest, timeout, self._until_next_sample)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from perfmon.ui.ranges import Span
+from perfmon.ui.tick.ranges import Span
 
 REBUILD_BUDGET_BYTES = 100_000  # the figures of a switch; cards, tables and headers fit in the rest
 X_BYTES = 27  # "2026-11-26 06:53:34.093", quoted, and a comma

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from perfmon.ui import ids
+from perfmon.ui.screen import ids
 
 URL_PATH = "/_dash-update-component"
 OUTPUTS = ((ids.VIEW, "data"), (ids.CURSOR, "data"))

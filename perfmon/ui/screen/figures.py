@@ -27,7 +27,7 @@ from typing import Any
 
 from perfmon.core.schema import HISTORY_UNITS
 from perfmon.core.units import chart_time, rate_unit
-from perfmon.ui.ids import GRAPH_NAMES
+from perfmon.ui.screen.ids import GRAPH_NAMES
 
 Series = Mapping[str, Sequence[Any]]
 Figure = dict[str, Any]

@@ -15,7 +15,7 @@ against the callback it names, as Dash's renderer (4.x) builds it::
 
 Each element names the callback's own id and property, in its order (a pattern-matching
 id is an object with the pattern's keys; ALL and ALLSMALLER send a list of them). Values
-are the callbacks' business (:mod:`perfmon.ui.inputs` reads the poll's); keys Dash does not
+are the callbacks' business (:mod:`perfmon.ui.tick.inputs` reads the poll's); keys Dash does not
 read are ignored, so a newer renderer still works. What fails is :class:`BadPayload`, whose
 ``str()`` names the part and the problem and never echoes the value.
 """
@@ -32,7 +32,7 @@ from typing import Any
 
 from dash._utils import split_callback_id
 
-from perfmon.ui.wire import Send, send_json
+from perfmon.ui.edge.plumbing import Send, send_json
 
 log = logging.getLogger(__name__)
 

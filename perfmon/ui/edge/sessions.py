@@ -2,7 +2,7 @@
 
 A value looks like ``1700043200.q3Xb0f9rWm1hYvQd2kC1Ug.<HMAC-SHA256, base64url>``. The key is
 random, never derived from the token, and lives with the revoked ids in the data directory
-(:mod:`perfmon.ui.session_file`), or only in memory with ``--data-dir none``, where a restart
+(:mod:`perfmon.ui.edge.session_file`), or only in memory with ``--data-dir none``, where a restart
 signs everyone out. So a session ends for good when it expires, when its browser signs out
 (its id is revoked until its expiry), when anyone signs out everywhere (a new key), and when
 the dashboard starts with another token (a new key too), across restarts alike.
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from perfmon.ui.session_file import SessionFile, SessionState, fresh_state
+from perfmon.ui.edge.session_file import SessionFile, SessionState, fresh_state
 
 log = logging.getLogger(__name__)
 

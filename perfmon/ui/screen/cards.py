@@ -18,7 +18,7 @@ from typing import Any
 
 from perfmon.core import units
 from perfmon.core.schema import Field, field
-from perfmon.ui import ids
+from perfmon.ui.screen import ids
 
 Updates = dict[str, Any]
 Cursor = dict[str, Any]

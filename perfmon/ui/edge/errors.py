@@ -1,7 +1,7 @@
 """The dashboard's unexpected exceptions: each kind logged once with its traceback, repeats counted.
 
 What no page sends is refused before it reaches code that could fail on it
-(:mod:`perfmon.ui.payload`), so an exception that still escapes a request is a bug, and
+(:mod:`perfmon.ui.edge.payload`), so an exception that still escapes a request is a bug, and
 must be seen. But one that every tick of every tab hits would write a traceback per
 request (a tick's traceback is about 1.5 KB; 200 posts wrote 300 KB in 0.3 s). So the
 first exception of each kind (its type and the line that raised it) is logged at ERROR

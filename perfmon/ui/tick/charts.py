@@ -1,7 +1,7 @@
 """The charts' part of a tick: rebuild them for the tab's span, or append what is new.
 
 A rebuild is one range query (``/api/history?start=&end=&points=``) at the resolution
-:func:`perfmon.ui.resolution.plan` picks, so it reads the API's whole history (and after a
+:func:`perfmon.ui.tick.resolution.plan` picks, so it reads the API's whole history (and after a
 restart shows every sample kept from before it: the only gap is the real downtime). Then
 the charts follow the API in one of three ways, the tab cursor's ``mode``:
 
@@ -19,10 +19,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from perfmon.core import units
-from perfmon.ui import figures, ids, resolution
-from perfmon.ui.client import ApiUnavailable, PerformanceClient
-from perfmon.ui.ranges import Span
-from perfmon.ui.view import Cursor, View
+from perfmon.ui.screen import figures, ids
+from perfmon.ui.source.client import ApiUnavailable, PerformanceClient
+from perfmon.ui.tick import resolution
+from perfmon.ui.tick.ranges import Span
+from perfmon.ui.tick.view import Cursor, View
 
 Sample = Mapping[str, Any]
 Remaining = Callable[[], float]

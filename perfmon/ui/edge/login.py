@@ -2,9 +2,9 @@
 
 ``GET /login`` shows a form with one password field; ``POST /login`` compares what was
 typed with the token in constant time and answers a 303 with the session cookie
-(:mod:`perfmon.ui.session`), or the page again with a 401 saying so. Five failures from one
+(:mod:`perfmon.ui.edge.sessions`), or the page again with a 401 saying so. Five failures from one
 address within a minute start a penalty in which its wrong tokens get a 429 with ``Retry-After``
-(:mod:`perfmon.ui.throttle`); the right token always signs in. Signing out is ``POST /logout`` (the
+(:mod:`perfmon.ui.edge.throttle`); the right token always signs in. Signing out is ``POST /logout`` (the
 header's form, checked by the gate to come from the dashboard's own page), for this browser or, with
 ``scope=everywhere``, for every browser; ``GET /logout`` only shows those two buttons, so no
 link or page of another site signs anyone out. The pages are plain HTML styled by
@@ -20,13 +20,13 @@ import logging
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode
 
-from perfmon.ui.session import Sessions, cookie_values, set_cookie
-from perfmon.ui.throttle import FailedLogins
-from perfmon.ui.wire import Scope, Send, header, redirect, send_answer, send_html
+from perfmon.ui.edge.plumbing import Scope, Send, header, redirect, send_answer, send_html
+from perfmon.ui.edge.sessions import Sessions, cookie_values, set_cookie
+from perfmon.ui.edge.throttle import FailedLogins
 
 log = logging.getLogger(__name__)
 
-STYLESHEET = Path(__file__).with_name("assets") / "login.css"  # Dash leaves it out of its page
+STYLESHEET = Path(__file__).parent.parent / "assets" / "login.css"  # Dash leaves it out of its page
 LOGIN_PATH, LOGOUT_PATH, STYLESHEET_PATH = "/login", "/logout", "/login.css"
 MAX_NEXT_CHARS = 2000
 PAGE = """<!DOCTYPE html>

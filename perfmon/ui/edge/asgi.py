@@ -2,14 +2,14 @@
 
 Wraps the Dash app (its FastAPI server) as one ASGI app:
 
-- every request passes the gate first (:mod:`perfmon.ui.gate`: its Host, its Origin, the
+- every request passes the gate first (:mod:`perfmon.ui.edge.gate`: its Host, its Origin, the
   session when there is a token), and every answer carries the security headers;
 - a request body over ``MAX_BODY_BYTES`` is refused (413) before Dash reads it;
 - a callback post that is not one of the app's callbacks as Dash's renderer sends it
-  (:mod:`perfmon.ui.payload`: size, nesting, the shape of every part) is a 4xx with a JSON
+  (:mod:`perfmon.ui.edge.payload`: size, nesting, the shape of every part) is a 4xx with a JSON
   body naming what is wrong and one DEBUG line, before Dash reads it;
 - an exception that escapes anyway is a bug: a JSON 500, and its kind logged once with
-  its traceback (:mod:`perfmon.ui.errors`), never a traceback per request;
+  its traceback (:mod:`perfmon.ui.edge.errors`), never a traceback per request;
 - the page's JavaScript and CSS are gzip-compressed once, kept in memory and served
   with an ETag; fingerprinted ones (Dash puts a version and a hash in their names, and
   an ``?m=`` modification time on ``/assets/``) are ``immutable`` for a year, so a
@@ -32,10 +32,10 @@ from dash.fingerprint import check_fingerprint
 from starlette.middleware.gzip import GZipMiddleware
 
 from perfmon.core.edge import accepts_gzip
-from perfmon.ui import payload
-from perfmon.ui.errors import ANSWER, ErrorLog
-from perfmon.ui.gate import Gate
-from perfmon.ui.wire import (
+from perfmon.ui.edge import payload
+from perfmon.ui.edge.errors import ANSWER, ErrorLog
+from perfmon.ui.edge.gate import Gate
+from perfmon.ui.edge.plumbing import (
     MAX_BODY_BYTES,
     Asgi,
     Message,

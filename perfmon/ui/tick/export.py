@@ -11,9 +11,9 @@ import re
 import time
 from typing import Any
 
-from perfmon.ui import resolution
-from perfmon.ui.client import PerformanceClient
-from perfmon.ui.ranges import Span
+from perfmon.ui.source.client import PerformanceClient
+from perfmon.ui.tick import resolution
+from perfmon.ui.tick.ranges import Span
 
 TIMEOUT_SECONDS = 10.0  # a download is asked for, not polled: it may take longer than a tick
 UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -19,8 +19,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 
 from perfmon.settings import Security
-from perfmon.ui.login import LOGIN_PATH, LOGOUT_PATH, STYLESHEET_PATH, Login, login_url
-from perfmon.ui.wire import (
+from perfmon.ui.edge.login import LOGIN_PATH, LOGOUT_PATH, STYLESHEET_PATH, Login, login_url
+from perfmon.ui.edge.plumbing import (
     MAX_BODY_BYTES,
     Message,
     Receive,

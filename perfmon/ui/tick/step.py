@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from perfmon.core import units as humanize
-from perfmon.ui import ids
-from perfmon.ui.cards import Thresholds, kpi_updates, raw_json, show_disks, show_host, show_processes
-from perfmon.ui.charts import update_charts
-from perfmon.ui.client import ApiStarting, ApiUnavailable, PerformanceClient
-from perfmon.ui.inputs import CURSOR_DEFAULTS, REASON_MAX_CHARS
-from perfmon.ui.ranges import Span
-from perfmon.ui.view import Cursor, Updates, View
+from perfmon.ui.screen import ids
+from perfmon.ui.screen.cards import Thresholds, kpi_updates, raw_json, show_disks, show_host, show_processes
+from perfmon.ui.source.client import ApiStarting, ApiUnavailable, PerformanceClient
+from perfmon.ui.tick.charts import update_charts
+from perfmon.ui.tick.inputs import CURSOR_DEFAULTS, REASON_MAX_CHARS
+from perfmon.ui.tick.ranges import Span
+from perfmon.ui.tick.view import Cursor, Updates, View
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def new_cursor() -> Cursor:
     """The cursor of a tab that shows nothing yet.
 
     ``view`` is the span its charts show (``Span.key``), ``mode`` how they follow the API
-    (see ``perfmon.ui.charts``), ``res`` their points' width in seconds and ``max`` how many
+    (see ``perfmon.ui.tick.charts``), ``res`` their points' width in seconds and ``max`` how many
     they hold; ``seq`` is the last sample appended, ``next`` the start of the next bucket.
     """
     return dict(CURSOR_DEFAULTS)
