@@ -18,7 +18,7 @@ from typing import Any
 
 from perfmon.core import units
 from perfmon.core.schema import Field, field
-from perfmon.core.shapes import Sample
+from perfmon.core.shapes import DiskRow, MemorySection, Sample, SwapSection
 from perfmon.ui.screen import ids
 
 Updates = dict[str, Any]
@@ -70,7 +70,7 @@ def reason_sub(sample: Sample, collector: str, fallback: str = "") -> Sub:
             "props": {"children": short_reason(reason), "title": reason}}
 
 
-def root_disk(sample: Sample) -> Mapping[str, Any] | None:
+def root_disk(sample: Sample) -> DiskRow | None:
     """The root filesystem, or the first one when there is no ``/`` (Windows drives)."""
     disks = sample.get("disks") or []
     return next((d for d in disks if d["mountpoint"] == "/"), disks[0] if disks else None)
@@ -82,7 +82,7 @@ def load_per_cpu(sample: Sample) -> float | None:
     return load[0] / cores * 100 if load and cores else None
 
 
-def used_of(section: Mapping[str, Any]) -> str:
+def used_of(section: MemorySection | SwapSection) -> str:
     """``1.50 GiB of 8.00 GiB used``."""
     return f"{units.size(section['used_bytes'])} of {units.size(section['total_bytes'])} used"
 

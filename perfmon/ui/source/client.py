@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
+from perfmon.core import bounds
 from perfmon.core.shapes import Sample
 from perfmon.ui.source.planner import TickPlanner
 from perfmon.ui.source.shared import Fetch, SharedAnswers, TimedOut
@@ -29,12 +30,13 @@ __all__ = ["ApiStarting", "ApiUnavailable", "PerformanceClient", "range_params"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TAIL_READ = 3600  # rows per cursor read of the tail: the API's own default
+TAIL_READ = bounds.TAIL_LIMIT  # rows per cursor read of the tail: the API's own default
 SHARED_PART = 0.8  # of a poll interval: how long an answer is reused
 NEXT_SAMPLE_MARGIN = 0.05  # ask again this long after a sample is due: it is published by then
 HOLD_RESERVE_SECONDS = 0.1  # of a tick's budget, kept for what it reads after a held read
-MAX_LEARN_SECONDS = 60.0  # the API holds a read this long at most
 LEARN_SLACK_SECONDS = 0.5
+# A held read waits an interval and the slack, and the API holds one WAIT_MAX_SECONDS at most
+MAX_LEARN_SECONDS = bounds.WAIT_MAX_SECONDS - LEARN_SLACK_SECONDS
 
 
 def range_params(start: float, end: float, points: int) -> dict[str, Any]:

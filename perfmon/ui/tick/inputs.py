@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from perfmon.core import bounds
 from perfmon.ui.tick.cursor import Cursor
 
 
@@ -36,9 +37,9 @@ class Forged(ValueError):
 CURSOR_DEFAULTS: Mapping[str, Any] = MappingProxyType(Cursor().store())
 
 LARGEST_COUNT = 2**53  # a browser's numbers are doubles: whole numbers are exact up to here
-LAST_TIMESTAMP = 4_102_444_800.0  # 2100-01-01, as the API's bound
-MAX_POINTS = 10_000  # the most points= the API takes, and far more than a chart holds (~1,000)
-TAIL_LIMIT = 3_600  # the most limit= every API takes (perfmon.api.history: more where it keeps more)
+LAST_TIMESTAMP = bounds.LAST_TIMESTAMP  # the API's bound on start= and end=
+MAX_POINTS = bounds.HISTORY_POINTS_MAX  # the most points= the API takes, far more than a chart holds (~1,000)
+TAIL_LIMIT = bounds.TAIL_LIMIT  # the most limit= every API takes (more where it keeps more)
 RESOLUTION_SECONDS = (0.01, 1e8)  # a point's width: narrower, a bucket query could end where it starts
 REASON_MAX_CHARS = 500  # the tick should cut longer reasons to this before keeping them
 KEY_MAX_CHARS = 64
