@@ -134,7 +134,7 @@ def register_tick(app: dash.Dash, client: PerformanceClient, tick_config: TickCo
                       rendered: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         # Anyone can post anything: what no page sends raises Forged before it costs a request,
         # and perfmon.ui.backend answers a 400 naming the field. Any other exception is a bug,
-        # which the edge logs once (perfmon.ui.edge.errors); the page keeps what it shows.
+        # which the edge logs once (perfmon.ui.edge.error_log); the page keeps what it shows.
         tab = inputs.read_cursor(cursor)
         lost = inputs.read_rendered(rendered)  # the browser missed a view
         sort_by, raw_open = inputs.read_sort(sort), inputs.read_raw_open(raw)
