@@ -25,6 +25,7 @@ from perfmon.api.longpoll import starting_error, wait_or_shutdown, wait_seconds
 from perfmon.api.params import Choice, Number, Param
 from perfmon.api.prebuilt import wait_parked
 from perfmon.api.security import GUARD
+from perfmon.core import bounds
 from perfmon.sampling.collectors import top_by
 from perfmon.sampling.hub import Hub
 from perfmon.store.base import HistoryStore
@@ -32,7 +33,7 @@ from perfmon.store.base import HistoryStore
 HUB = web.AppKey("hub", Hub)
 STORE = web.AppKey("store", HistoryStore)
 
-MAX_PROCESS_LIMIT = 100
+MAX_PROCESS_LIMIT = bounds.PROCESS_LIMIT_MAX
 DEFAULT_PROCESS_LIMIT = 10
 PROCESS_SORT_FIELDS = {"cpu": "cpu_percent", "memory": "memory_percent"}
 PROCESS_SORT = Choice("sort", "what to sort by, highest first (unknown values last): cpu_percent or "

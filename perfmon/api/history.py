@@ -17,14 +17,15 @@ from perfmon.api.headers import secured
 from perfmon.api.http import NO_CACHE, json_response
 from perfmon.api.longpoll import WAIT, wait_or_shutdown, wait_seconds
 from perfmon.api.params import Choice, Number, Param
+from perfmon.core import bounds
 from perfmon.sampling.hub import Hub
 from perfmon.store.base import HistorySlice, HistoryStore, RangeResult
 from perfmon.store.sqlite.store import MAX_LIMIT
 
-TAIL_LIMIT = 3600
-MAX_POINTS = 10_000
-DEFAULT_POINTS = 1_000
-LAST_TIMESTAMP = 4_102_444_800  # 2100-01-01: anything later is a typo, not a time
+TAIL_LIMIT = bounds.TAIL_LIMIT
+MAX_POINTS = bounds.HISTORY_POINTS_MAX
+DEFAULT_POINTS = bounds.HISTORY_POINTS_DEFAULT
+LAST_TIMESTAMP = bounds.LAST_TIMESTAMP  # 2100-01-01: anything later is a typo, not a time
 FORMATS = {"json": "application/json", "csv": "text/csv"}
 RANGE_ONLY = ("end", "points")
 TAIL_ONLY = ("since", "limit", "wait")

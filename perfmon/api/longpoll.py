@@ -6,10 +6,11 @@ from aiohttp import web
 
 from perfmon.api.errors import ApiError
 from perfmon.api.params import Number
+from perfmon.core import bounds
 from perfmon.sampling.hub import Hub, ShuttingDown
 from perfmon.sampling.snapshot import Snapshot
 
-MAX_WAIT_SECONDS = 60.0
+MAX_WAIT_SECONDS = bounds.WAIT_MAX_SECONDS
 WAIT = Number("wait", "long-poll: when the client has the latest sample already (/api/performance: "
                       "If-None-Match names its ETag; /api/history: since is the latest seq), hold the "
                       "request up to this many seconds and answer it as soon as the next sample is "

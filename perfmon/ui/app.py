@@ -29,7 +29,8 @@ from perfmon.ui.edge.throttle import FailedLogins
 from perfmon.ui.screen import ids, layout
 from perfmon.ui.source.client import ApiUnavailable, PerformanceClient
 from perfmon.ui.tick import export, inputs, ranges, signature
-from perfmon.ui.tick.step import Settings, tick
+from perfmon.ui.tick.config import TickConfig
+from perfmon.ui.tick.step import tick
 from perfmon.ui.tick.view import View
 
 log = logging.getLogger(__name__)
@@ -62,15 +63,16 @@ def api_client(config: DashboardConfig) -> PerformanceClient:
 
 def create_dash_app(config: DashboardConfig, client: PerformanceClient | None = None) -> dash.Dash:
     """Build the Dash app for one API; nothing is fetched until a page polls."""
-    settings = Settings(config.poll_interval_seconds, config.warning_percent, config.critical_percent)
+    tick_config = TickConfig(config.poll_interval_seconds, config.warning_percent, config.critical_percent)
     client = client or api_client(config)
     app = dash.Dash(__name__, title="perfmon", update_title="", assets_folder=str(ASSETS), backend=Backend,
                     assets_ignore=login.STYLESHEET.name,  # the login page's, served by the gate
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
     presets = [(ranges.LABELS[name], name) for name in ranges.PRESETS]
-    app.layout = layout.page(settings.poll_interval_seconds, config.api_url, presets, ranges.DEFAULT_PRESET,
+    app.layout = layout.page(tick_config.poll_interval_seconds, config.api_url, presets,
+                             ranges.DEFAULT_PRESET,
                              signs_in=config.security.token is not None)
-    register_callbacks(app, client, settings)
+    register_callbacks(app, client, tick_config)
     return app
 
 
@@ -98,9 +100,9 @@ def create_dashboard(config: DashboardConfig, client: PerformanceClient | None =
     return DashboardEdge(app.server, lambda: app.callback_map, gate, on_shutdown=shut_down)
 
 
-def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Settings) -> None:
+def register_callbacks(app: dash.Dash, client: PerformanceClient, tick_config: TickConfig) -> None:
     """Wire the tick, the span, the download, the fan-out to the components and the age clock."""
-    register_tick(app, client, settings)
+    register_tick(app, client, tick_config)
     register_span(app)
     register_download(app, client)
     app.clientside_callback(
@@ -121,7 +123,7 @@ def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Sett
     )
 
 
-def register_tick(app: dash.Dash, client: PerformanceClient, settings: Settings) -> None:
+def register_tick(app: dash.Dash, client: PerformanceClient, tick_config: TickConfig) -> None:
     """The poll callback: one tick for one tab."""
 
     @app.callback(
@@ -132,13 +134,13 @@ def register_tick(app: dash.Dash, client: PerformanceClient, settings: Settings)
                       rendered: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         # Anyone can post anything: what no page sends raises Forged before it costs a request,
         # and perfmon.ui.backend answers a 400 naming the field. Any other exception is a bug,
-        # which the edge logs once (perfmon.ui.edge.errors); the page keeps what it shows.
+        # which the edge logs once (perfmon.ui.edge.error_log); the page keeps what it shows.
         tab = inputs.read_cursor(cursor)
         lost = inputs.read_rendered(rendered)  # the browser missed a view
         sort_by, raw_open = inputs.read_sort(sort), inputs.read_raw_open(raw)
-        view, tab = await tick(client, tab, settings, span=ranges.from_store(span), sort=sort_by,
+        view, tab = await tick(client, tab, tick_config, span=ranges.from_store(span), sort=sort_by,
                                raw_open=raw_open, raw_toggled=ctx.triggered_id == ids.RAW_OPEN, resync=lost)
-        return encode(view), tab
+        return encode(view), tab.store()
 
 
 def register_span(app: dash.Dash) -> None:

@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from perfmon.ui.edge.errors import ANSWER
+from perfmon.ui.edge.error_log import ANSWER
 from perfmon.ui.edge.payload import refuse
 from perfmon.ui.edge.plumbing import Receive, Scope, Send
 from perfmon.ui.tick.inputs import Forged

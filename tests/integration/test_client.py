@@ -21,8 +21,9 @@ from aiohttp.test_utils import TestServer
 
 from perfmon.api.app import Monitor, create_app
 from perfmon.ui.source.client import ApiStarting, ApiUnavailable, PerformanceClient
+from perfmon.ui.tick.config import TickConfig
 from perfmon.ui.tick.ranges import Span
-from perfmon.ui.tick.step import Settings, tick
+from perfmon.ui.tick.step import tick
 from tests.support.apiserver import serving
 from tests.support.fakes import FakeClock
 from tests.support.processes import free_port
@@ -110,14 +111,14 @@ async def test_tabs_share_one_request_per_resource(api: tuple[CountedApi, str], 
     cursors: list[Any] = [None] * TABS
 
     async def one(index: int) -> None:
-        _, cursors[index] = await tick(client, cursors[index], Settings(1.0), span=Span("5m"), sort="cpu",
+        _, cursors[index] = await tick(client, cursors[index], TickConfig(1.0), span=Span("5m"), sort="cpu",
                                        raw_open=False, now=wall)
 
     await asyncio.gather(*(one(index) for index in range(TABS)))
     # /api/performance twice: the latest sample, and one held read (still parked) learning the phase
     assert counted.counts == {"/api/performance": 2, "/api/history": 1, "/api/processes": 1}
     assert counted.monitor.hub.waiters == 1
-    assert all(cursor["seq"] == 3 and cursor["link"] == "up" for cursor in cursors)
+    assert all(cursor.seq == 3 and cursor.link == "up" for cursor in cursors)
 
 
 async def test_tabs_with_different_cursors_get_exactly_their_samples_from_one_read(
@@ -145,7 +146,7 @@ async def test_a_hung_api_costs_every_tab_one_shared_budget(
 ) -> None:
     counted, _ = api
     counted.hang()
-    settings = Settings(poll_interval_seconds=0.5)  # a budget of 0.3 s
+    settings = TickConfig(poll_interval_seconds=0.5)  # a budget of 0.3 s
 
     async def one() -> dict[str, Any]:
         view, _ = await tick(client, None, settings, span=Span("5m"), sort="cpu", raw_open=False, now=wall)

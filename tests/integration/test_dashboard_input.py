@@ -23,7 +23,7 @@ from dash._utils import split_callback_id
 from perfmon.api.app import Monitor
 from perfmon.runtime.servers import UVICORN_LOG, MalformedRequests
 from perfmon.settings import DashboardConfig
-from perfmon.ui.edge import errors, payload
+from perfmon.ui.edge import error_log, payload
 from perfmon.ui.source.client import PerformanceClient
 from perfmon.ui.tick import signature
 from tests.integration.test_dashboard import Web, unshared
@@ -259,7 +259,7 @@ def test_a_bug_is_a_json_500_logged_once_with_its_traceback(api: ServedApi,
 
 def test_the_error_log_says_each_kind_once_then_counts_its_repeats(caplog: pytest.LogCaptureFixture) -> None:
     clock = FakeClock(0.0)
-    log = errors.ErrorLog(logging.getLogger("test.errors"), window_seconds=60, clock=clock)
+    log = error_log.ErrorLog(logging.getLogger("test.errors"), window_seconds=60, clock=clock)
 
     def fail(kind: type[Exception]) -> None:
         try:

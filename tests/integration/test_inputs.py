@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,6 +12,8 @@ import pytest
 from perfmon.api.app import Monitor
 from perfmon.ui.source.client import PerformanceClient
 from perfmon.ui.tick import inputs, step
+from perfmon.ui.tick.config import TickConfig
+from perfmon.ui.tick.cursor import FIELDS, Cursor
 from perfmon.ui.tick.inputs import (
     CURSOR_DEFAULTS,
     Forged,
@@ -49,8 +52,13 @@ def as_browser(value: Any) -> Any:
 
 @pytest.mark.parametrize("cursor", [RAW, BUCKETS, FIXED, DOWN, FRESH], ids=lambda c: str(c["mode"] or c["n"]))
 def test_a_real_cursor_passes_unchanged(cursor: dict[str, Any]) -> None:
-    assert read_cursor(cursor) == cursor
-    assert read_cursor(as_browser(cursor)) == as_browser(cursor)
+    assert stored(read_cursor(cursor)) == cursor
+    assert stored(read_cursor(as_browser(cursor))) == as_browser(cursor)
+
+
+def stored(cursor: Cursor | None) -> dict[str, Any] | None:
+    """The cursor as the page's store would keep it."""
+    return None if cursor is None else cursor.store()
 
 
 def test_a_new_tab_has_no_cursor() -> None:
@@ -59,20 +67,23 @@ def test_a_new_tab_has_no_cursor() -> None:
 
 def test_keys_an_older_page_lacks_are_filled_from_the_defaults() -> None:
     older = {key: value for key, value in RAW.items() if key not in ("swap", "next")}
-    assert read_cursor(older) == {**RAW, "swap": None, "next": None}
-    assert read_cursor({}) == dict(CURSOR_DEFAULTS)
+    assert stored(read_cursor(older)) == {**RAW, "swap": None, "next": None}
+    assert read_cursor({}) == Cursor()
 
 
-def test_the_cursor_read_is_a_copy() -> None:
+def test_the_cursor_read_is_frozen_and_leaves_what_was_sent_alone() -> None:
     sent = dict(RAW)
     read = read_cursor(sent)
-    assert read is not None and read is not sent
-    read["seq"] = 43
-    assert sent["seq"] == 42
+    assert isinstance(read, Cursor)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        read.seq = 43  # type: ignore[misc]
+    assert read.but(seq=43).seq == 43 and read.seq == 42 and sent["seq"] == 42
 
 
-def test_the_defaults_are_the_cursor_of_a_new_tab() -> None:
-    assert step.new_cursor() == dict(CURSOR_DEFAULTS)
+def test_the_cursor_type_and_its_checks_are_one_list() -> None:
+    assert tuple(inputs.CURSOR_CHECKS) == FIELDS == tuple(CURSOR_DEFAULTS)
+    assert dict(CURSOR_DEFAULTS) == Cursor().store()
+    assert read_cursor(Cursor().store()) == Cursor()  # a new tab's cursor passes the checks
 
 
 @pytest.fixture
@@ -86,7 +97,7 @@ async def test_every_cursor_a_real_tick_writes_passes_unchanged(
     api: ServedApi, wall: FakeClock, mono: FakeClock,
 ) -> None:
     client = PerformanceClient(api.url, wall=wall, monotonic=mono)
-    settings, cursor, seen = step.Settings(), None, []
+    settings, cursor, seen = TickConfig(), None, []
 
     async def poll(span: Span, sort: str = "cpu", raw_open: bool = False, samples: int = 1) -> None:
         nonlocal cursor
@@ -95,10 +106,10 @@ async def test_every_cursor_a_real_tick_writes_passes_unchanged(
             mono.advance(1)
             api.sample()
         mono.advance(10)  # past any answer the client shares between ticks
-        _, written = await step.tick(client, cursor, settings, span=span, sort=sort, raw_open=raw_open,
-                                     now=wall, monotonic=mono)
-        cursor = as_browser(written)  # what the browser sends back next tick
-        assert read_cursor(cursor) == cursor
+        _, written = await step.tick(client, read_cursor(cursor), settings, span=span, sort=sort,
+                                     raw_open=raw_open, now=wall, monotonic=mono)
+        cursor = as_browser(written.store())  # what the browser sends back next tick
+        assert stored(read_cursor(cursor)) == cursor
         seen.append(cursor)
 
     try:
@@ -204,7 +215,7 @@ def test_a_cursor_too_large_as_a_whole_raises(monkeypatch: pytest.MonkeyPatch) -
 def test_the_largest_valid_cursor_fits_the_whole_cursor_cap() -> None:
     largest = {**RAW, "instance": "a" * 64, "procs": "b" * 64, "disks": "c" * 64, "host": "d" * 64,
                "view": "e" * 64, "reason": "\x00" * 500}  # each control character takes six in JSON
-    assert read_cursor(largest) == largest
+    assert stored(read_cursor(largest)) == largest
 
 
 @pytest.mark.parametrize(("value", "lost"), [(None, False), ({"n": 5}, False), ({"n": 0}, False),

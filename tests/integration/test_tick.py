@@ -18,13 +18,15 @@ from perfmon.store.buckets import TierSpan, bucket_seconds, from_rows
 from perfmon.store.ring import RingStore
 from perfmon.ui.screen import figures
 from perfmon.ui.source.client import PerformanceClient
-from perfmon.ui.tick import resolution
+from perfmon.ui.tick import resolution, step
+from perfmon.ui.tick.config import TickConfig
+from perfmon.ui.tick.inputs import read_cursor
 from perfmon.ui.tick.ranges import Span
-from perfmon.ui.tick.step import Settings, tick
+from perfmon.ui.tick.step import tick
 from tests.support.apiserver import ServedApi
 from tests.support.fakes import FakeClock, FakePsutil, Swap
 
-SETTINGS = Settings(poll_interval_seconds=5.0)
+SETTINGS = TickConfig(poll_interval_seconds=5.0)
 MakeMonitor = Callable[..., Monitor]
 
 
@@ -93,7 +95,7 @@ def publish(api: ServedApi, wall: FakeClock, mono: FakeClock) -> Callable[[int],
 class Tab:
     """One browser tab: its cursor and the screen state its updates built up."""
 
-    def __init__(self, client: Client, wall: FakeClock, settings: Settings = SETTINGS) -> None:
+    def __init__(self, client: Client, wall: FakeClock, settings: TickConfig = SETTINGS) -> None:
         self.client, self.wall, self.settings = client, wall, settings
         self.cursor: dict[str, Any] | None = None
 
@@ -101,15 +103,50 @@ class Tab:
              raw_toggled: bool = False, resync: bool = False) -> Any:
         span = Span(span) if isinstance(span, str) else span
         self.client.ticks.advance(self.settings.poll_interval_seconds)
-        view, self.cursor = self.client.run(tick(
-            self.client.client, self.cursor, self.settings, span=span, sort=sort, raw_open=raw_open,
-            raw_toggled=raw_toggled, resync=resync, now=self.wall))
+        view, cursor = self.client.run(tick(  # the cursor as the callback reads it from the page's store
+            self.client.client, read_cursor(self.cursor), self.settings, span=span, sort=sort,
+            raw_open=raw_open, raw_toggled=raw_toggled, resync=resync, now=self.wall))
+        self.cursor = cursor.store()  # and as the page keeps it
         return view
 
 
 @pytest.fixture
 def tab(client: Client, wall: FakeClock) -> Tab:
     return Tab(client, wall)
+
+
+def test_a_tick_reads_everything_through_its_source_before_it_draws_anything(
+    tab: Tab, client: Client, publish: Callable[[int], int], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Read, then render: no figure, card or table is built while a request of the tick is pending."""
+    events: list[str] = []
+    http = client.client.http
+    get_json = http.get_json
+
+    async def reading(path: str, *args: Any, **kwargs: Any) -> Any:
+        events.append(f"read {path}")
+        return await get_json(path, *args, **kwargs)
+
+    def drawing(name: str, draw: Callable[..., Any]) -> Callable[..., Any]:
+        def drawn(*args: Any, **kwargs: Any) -> Any:
+            events.append(f"draw {name}")
+            return draw(*args, **kwargs)
+        return drawn
+
+    monkeypatch.setattr(http, "get_json", reading)
+    monkeypatch.setattr(figures, "figures", drawing("figures", figures.figures))
+    monkeypatch.setattr(figures, "extend_payload", drawing("extend", figures.extend_payload))
+    for name in ("kpi_updates", "show_processes"):
+        monkeypatch.setattr(step, name, drawing(name, getattr(step, name)))
+    publish(3)
+    for _ in range(2):  # a rebuild, then an append by cursor
+        events.clear()
+        publish(1)
+        tab.tick()
+        reads = [index for index, event in enumerate(events) if event.startswith("read")]
+        draws = [index for index, event in enumerate(events) if event.startswith("draw")]
+        assert reads and draws and max(reads) < min(draws), events
+        assert "read /api/processes" in events and "draw show_processes" in events, events
 
 
 def test_first_tick_builds_the_charts_from_the_history_and_fills_every_card(
@@ -174,7 +211,7 @@ def test_new_samples_are_appended_never_resent(tab: Tab, publish: Callable[[int]
 
 def test_cards_take_the_threshold_colours(client: Client, wall: FakeClock,
                                           publish: Callable[[int], int], fake_ps: FakePsutil) -> None:
-    tab = Tab(client, wall, Settings(warning_percent=50, critical_percent=90))
+    tab = Tab(client, wall, TickConfig(warning_percent=50, critical_percent=90))
     fake_ps.cpu_total = 95.0
     fake_ps.memory = fake_ps.memory._replace(percent=60.0)
     publish(1)
@@ -505,7 +542,7 @@ def test_a_hung_api_cannot_hold_a_tick_past_its_budget(wall: FakeClock) -> None:
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         client = Client(f"http://127.0.0.1:{silent.getsockname()[1]}", wall, 0.5)  # closed below
-        tab = Tab(client, wall, Settings(poll_interval_seconds=0.5))
+        tab = Tab(client, wall, TickConfig(poll_interval_seconds=0.5))
         started = time.monotonic()
         updates = tab.tick().updates
         assert time.monotonic() - started < 2.0  # the budget is 0.3 s; generous for a busy machine

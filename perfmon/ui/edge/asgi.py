@@ -9,7 +9,7 @@ Wraps the Dash app (its FastAPI server) as one ASGI app:
   (:mod:`perfmon.ui.edge.payload`: size, nesting, the shape of every part) is a 4xx with a JSON
   body naming what is wrong and one DEBUG line, before Dash reads it;
 - an exception that escapes anyway is a bug: a JSON 500, and its kind logged once with
-  its traceback (:mod:`perfmon.ui.edge.errors`), never a traceback per request;
+  its traceback (:mod:`perfmon.ui.edge.error_log`), never a traceback per request;
 - the page's JavaScript and CSS are gzip-compressed once, kept in memory and served
   with an ETag; fingerprinted ones (Dash puts a version and a hash in their names, and
   an ``?m=`` modification time on ``/assets/``) are ``immutable`` for a year, so a
@@ -33,7 +33,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from perfmon.core.edge import accepts_gzip
 from perfmon.ui.edge import payload
-from perfmon.ui.edge.errors import ANSWER, ErrorLog
+from perfmon.ui.edge.error_log import ANSWER, ErrorLog
 from perfmon.ui.edge.gate import Gate
 from perfmon.ui.edge.plumbing import (
     MAX_BODY_BYTES,

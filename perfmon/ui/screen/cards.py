@@ -18,11 +18,10 @@ from typing import Any
 
 from perfmon.core import units
 from perfmon.core.schema import Field, field
+from perfmon.core.shapes import DiskRow, MemorySection, Sample, SwapSection
 from perfmon.ui.screen import ids
 
 Updates = dict[str, Any]
-Cursor = dict[str, Any]
-Sample = Mapping[str, Any]
 Sub = str | dict[str, Any]  # a detail line: text, or a span whose title holds the API's whole reason
 NUMBER_THEN_WORD = re.compile(r"(?<=\d) (?=\S)")
 NBSP = "\u00a0"
@@ -71,7 +70,7 @@ def reason_sub(sample: Sample, collector: str, fallback: str = "") -> Sub:
             "props": {"children": short_reason(reason), "title": reason}}
 
 
-def root_disk(sample: Sample) -> Mapping[str, Any] | None:
+def root_disk(sample: Sample) -> DiskRow | None:
     """The root filesystem, or the first one when there is no ``/`` (Windows drives)."""
     disks = sample.get("disks") or []
     return next((d for d in disks if d["mountpoint"] == "/"), disks[0] if disks else None)
@@ -83,7 +82,7 @@ def load_per_cpu(sample: Sample) -> float | None:
     return load[0] / cores * 100 if load and cores else None
 
 
-def used_of(section: Mapping[str, Any]) -> str:
+def used_of(section: MemorySection | SwapSection) -> str:
     """``1.50 GiB of 8.00 GiB used``."""
     return f"{units.size(section['used_bytes'])} of {units.size(section['total_bytes'])} used"
 
@@ -200,14 +199,14 @@ def digest(value: Any) -> str:
     return hashlib.blake2s(json.dumps(value).encode(), digest_size=6).hexdigest()
 
 
-def show_host(updates: Updates, cursor: Cursor, sample: Sample) -> None:
-    """Hostname and OS, sent only when they differ from what the tab shows."""
+def show_host(updates: Updates, shown: str | None, sample: Sample) -> str:
+    """Hostname and OS, sent only when they differ from what the tab shows (``shown``); their key."""
     host = sample["host"]
     key = digest([host["hostname"], host["platform"]])
-    if key != cursor["host"]:
-        cursor["host"] = key
+    if key != shown:
         updates[f"{ids.HOST_NAME}.children"] = host["hostname"] or units.NA
         updates[f"{ids.HOST_PLATFORM}.children"] = host["platform"] or units.NA
+    return key
 
 
 def bar(value: float | None, thresholds: Thresholds) -> dict[str, Any]:
@@ -215,8 +214,8 @@ def bar(value: float | None, thresholds: Thresholds) -> dict[str, Any]:
     return {"bar": value, "level": thresholds.level(value), "text": units.percent(value)}
 
 
-def show_disks(updates: Updates, cursor: Cursor, sample: Sample, thresholds: Thresholds) -> None:
-    """Rows of the disks table, sent only when what they say changed."""
+def show_disks(updates: Updates, shown: str | None, sample: Sample, thresholds: Thresholds) -> str:
+    """Rows of the disks table, sent only when they differ from what the tab shows (``shown``); their key."""
     disks = sample.get("disks")
     if disks is None:
         rows: list[list[Any]] = [[error_for(sample, "disks") or "disk usage not readable"]]
@@ -224,23 +223,23 @@ def show_disks(updates: Updates, cursor: Cursor, sample: Sample, thresholds: Thr
         rows = [[d["mountpoint"], d["device"], d["fstype"], units.size(d["used_bytes"]),
                  units.size(d["total_bytes"]), bar(d["percent"], thresholds)] for d in disks]
     key = digest(rows)
-    if key != cursor["disks"]:
-        cursor["disks"] = key
+    if key != shown:
         updates[f"{ids.DISKS_BODY}.children"] = {"rows": rows}
+    return key
 
 
-def show_processes(updates: Updates, cursor: Cursor, table: Mapping[str, Any], sort: str) -> None:
-    """Rows of the process table, sent when a new scan or another sort order is due."""
+def show_processes(updates: Updates, shown: str | None, table: Mapping[str, Any], sort: str) -> str:
+    """Rows of the process table, sent when a new scan or another sort order is due; their key."""
     key = f"{sort}:{table['sampled_at']}"
-    if key == cursor["procs"]:
-        return
-    cursor["procs"] = key
+    if key == shown:
+        return key
     rows = [[p["pid"], p["name"] or units.NA, p["username"] or units.NA,
              units.percent(p["cpu_percent"]), units.percent(p["memory_percent"]),
              units.size(p["memory_rss_bytes"])] for p in table["processes"]]
     updates[f"{ids.PROCESSES_BODY}.children"] = {"rows": rows}
     note = table["error"] or f"top {len(rows)} of {table['count']} processes by {sort}"
     updates[f"{ids.PROCESSES_NOTE}.children"] = f"{note}; scanned at {units.clock(table['sampled_at'])}"
+    return key
 
 
 def raw_json(sample: Sample) -> str:

@@ -15,9 +15,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
+from perfmon.core import bounds
+from perfmon.core.shapes import Sample
 from perfmon.ui.source.planner import TickPlanner
 from perfmon.ui.source.shared import Fetch, SharedAnswers, TimedOut
 from perfmon.ui.source.tail import RecentHistory
@@ -28,12 +30,13 @@ __all__ = ["ApiStarting", "ApiUnavailable", "PerformanceClient", "range_params"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TAIL_READ = 3600  # rows per cursor read of the tail: the API's own default
+TAIL_READ = bounds.TAIL_LIMIT  # rows per cursor read of the tail: the API's own default
 SHARED_PART = 0.8  # of a poll interval: how long an answer is reused
 NEXT_SAMPLE_MARGIN = 0.05  # ask again this long after a sample is due: it is published by then
 HOLD_RESERVE_SECONDS = 0.1  # of a tick's budget, kept for what it reads after a held read
-MAX_LEARN_SECONDS = 60.0  # the API holds a read this long at most
 LEARN_SLACK_SECONDS = 0.5
+# A held read waits an interval and the slack, and the API holds one WAIT_MAX_SECONDS at most
+MAX_LEARN_SECONDS = bounds.WAIT_MAX_SECONDS - LEARN_SLACK_SECONDS
 
 
 def range_params(start: float, end: float, points: int) -> dict[str, Any]:
@@ -88,8 +91,8 @@ class PerformanceClient:
                 await learning
         await self.http.close()
 
-    async def performance(self, timeout: float) -> dict[str, Any]:
-        """The latest sample (``GET /api/performance``), revalidated with its ETag.
+    async def performance(self, timeout: float) -> Sample:
+        """The latest sample (``GET /api/performance``) as its typed shape, revalidated with its ETag.
 
         When the next sample is due within moments (a tick aimed just before it, see
         :mod:`perfmon.ui.source.planner`), the read is held until the API publishes it (``?wait=``),
@@ -109,15 +112,20 @@ class PerformanceClient:
         return await self._shared(("held", sample["instance_id"], seq), lambda budget: self._latest(
             budget, wait, seq), timeout, self._until_next_sample)
 
-    async def _latest(self, budget: float, wait: float | None = None, after: Any = None) -> dict[str, Any]:
-        """The latest sample; with ``wait``, held until one newer than the sample ``after`` (a seq)."""
-        answer = await self.http.get_json("/api/performance", None, budget, conditional=True, wait=wait)
+    async def _latest(self, budget: float, wait: float | None = None, after: Any = None) -> Sample:
+        """The latest sample; with ``wait``, held until one newer than the sample ``after`` (a seq).
+
+        The API's JSON is read as the typed shape it is documented to be; a field it lacks is a
+        KeyError where it is read, which the tick reports as an unreadable answer.
+        """
+        answer = cast(Sample, await self.http.get_json("/api/performance", None, budget, conditional=True,
+                                                         wait=wait))
         with contextlib.suppress(KeyError, TypeError, ValueError):  # read as it arrives: the phase
             self.planner.observe(str(answer["instance_id"]), float(answer["timestamp"]),
                                  woken=wait is not None and answer["seq"] != after)
         return answer
 
-    def _learn_phase(self, sample: dict[str, Any]) -> None:
+    def _learn_phase(self, sample: Sample) -> None:
         """Until a held read of this API instance was answered at a publication, start one (once):
         within an interval the ticks of every tab come just after the samples."""
         instance = sample.get("instance_id")

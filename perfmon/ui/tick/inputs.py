@@ -24,25 +24,22 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from perfmon.ui.tick.view import Cursor
+from perfmon.core import bounds
+from perfmon.ui.tick.cursor import Cursor
 
 
 class Forged(ValueError):
     """An input no page of this dashboard sends; ``str()`` names the field and the problem."""
 
 
-# The cursor of a tab that shows nothing yet. perfmon.ui.tick.step.new_cursor must agree: it
-# returns dict(CURSOR_DEFAULTS). A cursor from an older page may lack keys; they are filled.
-CURSOR_DEFAULTS: Mapping[str, Any] = MappingProxyType({
-    "instance": None, "seq": None, "perf": None, "procs": None, "disks": None, "host": None,
-    "link": None, "fails": 0, "since": None, "reason": None, "view": None, "mode": None,
-    "res": None, "max": None, "next": None, "swap": None, "n": 0,
-})
+# The cursor of a tab that shows nothing yet, as the store holds it. A cursor from an older
+# page may lack keys; they are filled from these.
+CURSOR_DEFAULTS: Mapping[str, Any] = MappingProxyType(Cursor().store())
 
 LARGEST_COUNT = 2**53  # a browser's numbers are doubles: whole numbers are exact up to here
-LAST_TIMESTAMP = 4_102_444_800.0  # 2100-01-01, as the API's bound
-MAX_POINTS = 10_000  # the most points= the API takes, and far more than a chart holds (~1,000)
-TAIL_LIMIT = 3_600  # the most limit= every API takes (perfmon.api.history: more where it keeps more)
+LAST_TIMESTAMP = bounds.LAST_TIMESTAMP  # the API's bound on start= and end=
+MAX_POINTS = bounds.HISTORY_POINTS_MAX  # the most points= the API takes, far more than a chart holds (~1,000)
+TAIL_LIMIT = bounds.TAIL_LIMIT  # the most limit= every API takes (more where it keeps more)
 RESOLUTION_SECONDS = (0.01, 1e8)  # a point's width: narrower, a bucket query could end where it starts
 REASON_MAX_CHARS = 500  # the tick should cut longer reasons to this before keeping them
 KEY_MAX_CHARS = 64
@@ -132,7 +129,7 @@ CURSOR_CHECKS: Mapping[str, Check] = MappingProxyType({
     "n": whole(LARGEST_COUNT, nullable=False),
 })
 
-# What each way of following the API reads unchecked (perfmon.ui.tick.charts.append_*), and the
+# What each way of following the API reads unchecked (perfmon.ui.tick.chart_reads), and the
 # most points it asks for at once: limit= (every API takes 3,600) or points= (the API's most).
 FOLLOWING: Mapping[str, tuple[tuple[str, ...], int]] = MappingProxyType({
     "raw": (("res", "max"), TAIL_LIMIT), "buckets": (("res", "max", "next"), MAX_POINTS),
@@ -172,7 +169,7 @@ def read_cursor(value: object) -> Cursor | None:
     check_following(cursor)
     if len(json.dumps(cursor, ensure_ascii=False)) > CURSOR_MAX_CHARS:
         raise Forged("cursor: too large")
-    return cursor
+    return Cursor.from_store(cursor)
 
 
 def read_rendered(value: object) -> bool:

@@ -17,13 +17,13 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
-from perfmon.core import units
+from perfmon.core import bounds, units
 
 PRESETS: dict[str, int] = {"5m": 300, "1h": 3600, "6h": 21600, "24h": 86400, "7d": 604800, "30d": 2592000}
 LABELS: dict[str, str] = {"5m": "5 min", "1h": "1 h", "6h": "6 h", "24h": "24 h", "7d": "7 d", "30d": "30 d"}
 DEFAULT_PRESET = "5m"
 MIN_ZOOM_SECONDS = 1.0  # plotly lets a drag select a few milliseconds; less than a second shows nothing
-LAST_TIMESTAMP = 4_102_444_800.0  # 2100-01-01, as the API's bound
+LAST_TIMESTAMP = bounds.LAST_TIMESTAMP  # a zoom past the API's bound on end= is refused here
 NUMBER = re.compile(r"\d{1,10}(\.\d{1,6})?")
 CHART_TIME = re.compile(  # plotly's date: 2026-11-26, to the minute, the second or below
     r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T](\d{1,2})(?::(\d{1,2})(?::(\d{1,2})(\.\d+)?)?)?)?")

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from perfmon.core import bounds
 from perfmon.ui.tick.ranges import Span
 
 REBUILD_BUDGET_BYTES = 100_000  # the figures of a switch; cards, tables and headers fit in the rest
@@ -26,7 +27,7 @@ VALUE_COLUMNS = 8  # cpu, load, memory, swap, disk read and write, network sent 
 # A bucket is read once a sample after it exists: the API answers a range up to its newest sample
 # (the SQLite store reads what it has not written yet from its ring), so the store holds all of it.
 SETTLE_SECONDS = 0.0
-CSV_POINTS = 10_000  # the most the API gives in one answer
+CSV_POINTS = bounds.HISTORY_POINTS_MAX  # the most the API gives in one answer
 NICE_SECONDS: tuple[float, ...] = (0.5, 1, 2, 5, 10, 15, 20, 30, 60, 120, 180, 240, 300, 600, 900, 1200, 1800,
                                    3600, 7200, 10800, 14400, 21600, 43200, 86400)
 TIER_SECONDS = (3600.0, 600.0, 60.0)  # the API's tiers above single samples: hour, ten minutes, minute

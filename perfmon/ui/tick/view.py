@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Updates = dict[str, Any]
-Cursor = dict[str, Any]
 
 
 @dataclass
