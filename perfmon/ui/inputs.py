@@ -42,7 +42,7 @@ CURSOR_DEFAULTS: Mapping[str, Any] = MappingProxyType({
 LARGEST_COUNT = 2**53  # a browser's numbers are doubles: whole numbers are exact up to here
 LAST_TIMESTAMP = 4_102_444_800.0  # 2100-01-01, as the API's bound
 MAX_POINTS = 10_000  # the most points= the API takes, and far more than a chart holds (~1,000)
-TAIL_LIMIT = 3_600  # the most limit= every API takes (perfmon.api.history: more where it keeps more)
+TAIL_LIMIT = 3_600  # the most limit= every API takes (api.endpoints.history: more where it keeps more)
 RESOLUTION_SECONDS = (0.01, 1e8)  # a point's width: narrower, a bucket query could end where it starts
 REASON_MAX_CHARS = 500  # the tick should cut longer reasons to this before keeping them
 KEY_MAX_CHARS = 64

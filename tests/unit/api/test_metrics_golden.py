@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from perfmon import __version__
-from perfmon.api.prometheus import render
+from perfmon.api.endpoints.metrics.prometheus import render
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "metrics"
 GOLDEN = {False: "exposition.txt", True: "exposition.openmetrics.txt"}
