@@ -11,13 +11,13 @@ from typing import Any
 
 from aiohttp import web
 
-from perfmon.api import handlers, openapi
-from perfmon.api.cors import cors_headers
-from perfmon.api.errors import add_endpoint, add_fallback
-from perfmon.api.handlers import HUB, STORE
-from perfmon.api.prebuilt import PARKED, ParkedPolls
-from perfmon.api.prometheus import EXPOSITION, Exposition, metrics
-from perfmon.api.security import GUARD, Guard
+from perfmon.api.edge.cors import cors_headers
+from perfmon.api.edge.errors import add_endpoint, add_fallback
+from perfmon.api.edge.security import GUARD, Guard
+from perfmon.api.endpoints import handlers, openapi
+from perfmon.api.endpoints.handlers import HUB, STORE
+from perfmon.api.endpoints.metrics.prometheus import EXPOSITION, Exposition, metrics
+from perfmon.api.endpoints.prebuilt import PARKED, ParkedPolls
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
 from perfmon.settings import ServerConfig

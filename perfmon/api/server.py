@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from perfmon.api.app import create_app
-from perfmon.api.limits import LogLimiter, install_accept_error_limiter, raise_open_files_limit
-from perfmon.api.protocol import ApiRunner
+from perfmon.api.edge.connection import ApiRunner
+from perfmon.api.edge.limits import LogLimiter, install_accept_error_limiter, raise_open_files_limit
 from perfmon.core.connections import Connections, OpenConnections, high_water_mark
 from perfmon.settings import ServerConfig, configure_logging, parse_server_config
 from perfmon.store.base import StoreError

@@ -3,7 +3,7 @@
 Before, each side kept its own copy (the history's ``points`` and ``limit``, the long-poll's
 ``wait``, the last timestamp a range may name, the CSV's rows), five copies in all, and a
 change on one side would have made the dashboard send what the API refuses with a 400. The
-API's parameter objects (:mod:`perfmon.api.params`) are built from these numbers, so OpenAPI
+API's parameter objects (:mod:`perfmon.api.edge.params`) are built from these numbers, so OpenAPI
 says them too; the dashboard's input checks, ranges and reads use the same ones.
 """
 

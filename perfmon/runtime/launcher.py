@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
-from perfmon.api.limits import raise_open_files_limit
+from perfmon.api.edge.limits import raise_open_files_limit
 from perfmon.api.server import PortInUse
 from perfmon.runtime.probe import Answer, ask, certificate_names
 from perfmon.runtime.servers import ApiServerThread, Component, DashboardServerThread, reserve_port

@@ -137,7 +137,7 @@ WOKEN_HEADERS = ("Content-Type", "Cache-Control", "Vary", "ETag", "Content-Lengt
 async def test_a_woken_long_poll_is_answered_as_any_poll_and_keeps_its_connection(
     client: Client, monitor: Monitor, encoding: str,
 ) -> None:
-    """Woken answers are prebuilt bytes (perfmon.api.prebuilt): the same headers and body as usual."""
+    """Woken answers are prebuilt bytes (api.endpoints.prebuilt): the same headers and body as usual."""
     headers = {"Accept-Encoding": encoding}
     await monitor.sampler.sample_once()
     etag = (await client.get("/api/performance", headers=headers)).headers["ETag"]

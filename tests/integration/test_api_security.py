@@ -17,7 +17,7 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
 
 from perfmon.api.app import ROUTES, Monitor, create_app
-from perfmon.api.security import Guard
+from perfmon.api.edge.security import Guard
 from perfmon.core.edge import ThrottleRules
 from perfmon.settings import Security
 from tests.support.fakes import FakeClock
@@ -399,7 +399,7 @@ async def woken_poll(client: Client, monitor: Monitor, headers: dict[str, str]) 
 async def test_a_woken_long_poll_carries_them_too(
     serve: Serve, monitor: Monitor, encoding: str, cors: tuple[str, ...]
 ) -> None:
-    """Woken long-polls are prebuilt bytes (perfmon.api.prebuilt), written before any handler runs."""
+    """Woken long-polls are prebuilt bytes (api.endpoints.prebuilt), written before any handler runs."""
     client = await serve(token=TOKEN, cors_origins=cors)
     woken = await woken_poll(client, monitor, {**AUTH, "Accept-Encoding": encoding})
     assert woken.status == 200 and (await woken.json())["seq"] == 2

@@ -26,7 +26,7 @@ import pytest
 from aiohttp import web
 
 from perfmon.api.app import Monitor
-from perfmon.api.limits import (
+from perfmon.api.edge.limits import (
     ACCEPT_ERROR_MESSAGE,
     MAX_OPEN_FILES,
     AcceptErrorLimiter,
@@ -156,7 +156,7 @@ def test_an_undecodable_body_is_one_warning_line_not_a_traceback(
            b"Content-Length: 10\r\n\r\n0123456789")
     assert exchange(api.port, raw).error()["status"] == 405
     wait_for(lambda: any("request body" in r.getMessage() for r in caplog.records), "a log line on the body")
-    [record] = [r for r in caplog.records if r.name == "perfmon.api.protocol"]
+    [record] = [r for r in caplog.records if r.name == "perfmon.api.edge.connection"]
     assert record.levelno == logging.WARNING and "deflate" in record.getMessage()
     assert noisy(caplog.records) == []
 
@@ -222,7 +222,7 @@ def test_failed_accepts_are_one_warning_line_per_window(
         loop.call_exception_handler(accept_failed())
     clock.advance(10)
     loop.call_exception_handler(accept_failed())
-    lines = [r for r in caplog.records if r.name == "perfmon.api.limits"]
+    lines = [r for r in caplog.records if r.name == "perfmon.api.edge.limits"]
     assert [r.levelno for r in lines] == [logging.WARNING, logging.WARNING]
     assert "Too many open files" in lines[0].getMessage() and "ulimit -n" in lines[0].getMessage()
     assert "49 more since the last such line" in lines[1].getMessage()
@@ -315,7 +315,7 @@ def lower_soft_limit() -> None:
 
 @needs_headroom
 def test_raise_open_files_limit_raises_the_soft_limit_to_the_hard_one() -> None:
-    code = ("import json, resource; from perfmon.api.limits import raise_open_files_limit; "
+    code = ("import json, resource; from perfmon.api.edge.limits import raise_open_files_limit; "
             "before = resource.getrlimit(resource.RLIMIT_NOFILE); returned = raise_open_files_limit(); "
             "print(json.dumps([before, returned, resource.getrlimit(resource.RLIMIT_NOFILE)]))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,

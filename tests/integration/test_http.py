@@ -11,8 +11,8 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, make_mocked_request
 
-from perfmon.api.errors import ApiError
-from perfmon.api.http import (
+from perfmon.api.edge.errors import ApiError
+from perfmon.api.edge.responses import (
     COMPRESS_MIN_BYTES,
     etag_matches,
     json_response,

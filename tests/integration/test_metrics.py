@@ -19,8 +19,8 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 
 from perfmon import __version__
 from perfmon.api.app import Monitor, create_app
-from perfmon.api.catalogue import FAMILIES
-from perfmon.api.prometheus import (
+from perfmon.api.endpoints.metrics.catalogue import FAMILIES
+from perfmon.api.endpoints.metrics.prometheus import (
     EXPOSITION,
     Renderer,
     SampleMetrics,

@@ -28,8 +28,8 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from perfmon.api.app import ANONYMOUS, ROUTES, Monitor, create_app
-from perfmon.api.openapi import BEARER, build_document
-from perfmon.api.openapi_schemas import annotation, json_type, without_none
+from perfmon.api.endpoints.openapi import BEARER, build_document
+from perfmon.api.endpoints.openapi_schemas import annotation, json_type, without_none
 from perfmon.core.schema import FIELDS, Field, Shape
 from perfmon.settings import Security
 from tests.support.fakes import FakePsutil
@@ -130,7 +130,7 @@ def test_json_types_follow_the_unit_and_agree_with_the_typed_dicts(f: Field) -> 
     origin = typing.get_origin(hint)
     assert origin is SHAPE_ORIGINS[f.shape], (
         f"{f.path}: shape {f.shape!r} but its TypedDict says {hint}; a new shape needs a rule in "
-        "perfmon.api.openapi_schemas (SHAPE_ORIGINS here)")
+        "perfmon.api.endpoints.openapi_schemas (SHAPE_ORIGINS here)")
     while typing.get_args(hint):
         hint = without_none(typing.get_args(hint)[-1])
     allowed = PYTHON_JSON_TYPES[hint] | ({"number"} if hint is int else set())

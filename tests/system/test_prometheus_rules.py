@@ -166,6 +166,8 @@ def test_every_metric_the_rules_use_is_one_perfmon_exposes() -> None:
     assert {"perfmon_cpu_seconds_total", "perfmon_memory_available_bytes", "perfmon_filesystem_size_bytes",
             "perfmon_sample_interval_seconds"} <= used
 
-    from perfmon.api.prometheus import metric_names  # the lead's module, written in parallel
+    from perfmon.api.endpoints.metrics.prometheus import (
+        metric_names,  # the lead's module, written in parallel
+    )
 
     assert used <= metric_names(), f"not exposed by /metrics: {sorted(used - metric_names())}"

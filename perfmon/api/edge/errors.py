@@ -4,7 +4,7 @@ The boundary is per handler (a decorator) plus two routes, not a middleware: any
 aiohttp middleware also brings its internal ``_fix_request_current_app`` layer, and
 the two layers cost about 5-10 % of the throughput of ``/api/performance``
 (measured with py-spy and wrk; see BENCHMARKS.md). The same boundary runs each route's
-checks (perfmon.api.security: Host, token) before its handler, for the same reason.
+checks (perfmon.api.edge.security: Host, token) before its handler, for the same reason.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from aiohttp import hdrs, web
 
-from perfmon.api.headers import secured
+from perfmon.api.edge.headers import secured
 
 log = logging.getLogger(__name__)
 

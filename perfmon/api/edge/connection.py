@@ -33,8 +33,8 @@ from typing import Any
 from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
 
-from perfmon.api.errors import error_response
-from perfmon.api.limits import LogLimiter
+from perfmon.api.edge.errors import error_response
+from perfmon.api.edge.limits import LogLimiter
 from perfmon.core.connections import Connections, OpenConnections
 
 log = logging.getLogger(__name__)

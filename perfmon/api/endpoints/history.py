@@ -12,11 +12,11 @@ from typing import Any
 
 from aiohttp import hdrs, web
 
-from perfmon.api.errors import ApiError
-from perfmon.api.headers import secured
-from perfmon.api.http import NO_CACHE, json_response
-from perfmon.api.longpoll import WAIT, wait_or_shutdown, wait_seconds
-from perfmon.api.params import Choice, Number, Param
+from perfmon.api.edge.errors import ApiError
+from perfmon.api.edge.headers import secured
+from perfmon.api.edge.params import Choice, Number, Param
+from perfmon.api.edge.responses import NO_CACHE, json_response
+from perfmon.api.endpoints.longpoll import WAIT, wait_or_shutdown, wait_seconds
 from perfmon.core import bounds
 from perfmon.sampling.hub import Hub
 from perfmon.store.base import HistorySlice, HistoryStore, RangeResult

@@ -5,7 +5,7 @@ never ``*``, and without ``Access-Control-Allow-Credentials``: the API takes a B
 the page sends itself, not cookies. Every answer then says ``Vary: Origin`` (one with the header
 and one without must not be cached for each other). The headers are added as each response is
 prepared (``on_response_prepare``), a signal the app only has when origins are configured, so a
-server without them pays nothing. Preflights are answered by perfmon.api.security before the token
+server without them pays nothing. Preflights are answered by perfmon.api.edge.security before the token
 is checked (browsers send them without it).
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import hdrs, web
 
-from perfmon.api.headers import secured
+from perfmon.api.edge.headers import secured
 
 PREFLIGHT_HEADERS: dict[str, str] = {
     hdrs.ACCESS_CONTROL_ALLOW_METHODS: "GET, HEAD, OPTIONS",

@@ -2,8 +2,8 @@
 
 Nothing here is a copy that can drift: the paths are the app's GET routes (``app.ROUTES``, read from
 its router, as ``app`` imports this module), each summary is its handler's docstring, the query
-parameters are the very objects the handlers read (``perfmon.api.params``), and the response
-schemas are derived from the schema table (``perfmon.api.openapi_schemas``). :func:`path_docs` adds
+parameters are the very objects the handlers read (``perfmon.api.edge.params``), and the response
+schemas are derived from the schema table (``perfmon.api.endpoints.openapi_schemas``). :func:`path_docs` adds
 per path what code cannot say: which answers it gives (304, 503, CSV, Prometheus' formats), why, and
 whether it needs the token (tests hold that to ``ANONYMOUS``). A routed path it lacks fails the build.
 
@@ -26,14 +26,14 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from perfmon import __version__
-from perfmon.api import openapi_schemas as schemas
-from perfmon.api.handlers import PROCESS_PARAMETERS, PROCESS_SORT
-from perfmon.api.history import PARAMETERS as HISTORY_PARAMETERS
-from perfmon.api.http import accepts_gzip, etag_matches, not_modified, snapshot_headers
-from perfmon.api.longpoll import WAIT
-from perfmon.api.params import Param, openapi_parameter
-from perfmon.api.prometheus import OPENMETRICS, TEXT
-from perfmon.api.security import CHALLENGE
+from perfmon.api.edge.params import Param, openapi_parameter
+from perfmon.api.edge.responses import accepts_gzip, etag_matches, not_modified, snapshot_headers
+from perfmon.api.edge.security import CHALLENGE
+from perfmon.api.endpoints import openapi_schemas as schemas
+from perfmon.api.endpoints.handlers import PROCESS_PARAMETERS, PROCESS_SORT
+from perfmon.api.endpoints.history import PARAMETERS as HISTORY_PARAMETERS
+from perfmon.api.endpoints.longpoll import WAIT
+from perfmon.api.endpoints.metrics.prometheus import OPENMETRICS, TEXT
 from perfmon.sampling.snapshot import GZIP_LEVEL
 
 Schema = dict[str, Any]
@@ -191,7 +191,8 @@ def build_document(routes: Sequence[Route]) -> Schema:
     paths: Schema = {}
     for path, handler in routes:
         if path not in docs:
-            raise KeyError(f"{path} is routed but not documented: add it to perfmon.api.openapi.path_docs")
+            raise KeyError(f"{path} is routed but not documented: add it to "
+                           "perfmon.api.endpoints.openapi.path_docs")
         item: Schema = {"get": get_operation(path, handler, docs[path])}
         paths[path] = item | {method: refused(method, path) for method in OTHER_METHODS}
     return {"openapi": OPENAPI_VERSION, "info": info(), "paths": paths, "components": components(),

@@ -1,6 +1,6 @@
 """Who may ask: the Host allow-list (421), CORS preflights (204), and the Bearer token (401, 429).
 
-The checks of a route run in its error boundary (perfmon.api.errors.json_errors), not in a
+The checks of a route run in its error boundary (perfmon.api.edge.errors.json_errors), not in a
 middleware, which would cost 5-10 % of throughput by itself; they are built per route once, so
 a server without a token checks only the Host header (one cached lookup), and one with a token
 adds a header read and a constant-time comparison. In order:
@@ -27,8 +27,8 @@ from collections.abc import Callable
 
 from aiohttp import hdrs, web
 
-from perfmon.api.cors import preflight_response
-from perfmon.api.errors import Check, error_response
+from perfmon.api.edge.cors import preflight_response
+from perfmon.api.edge.errors import Check, error_response
 from perfmon.core.edge import FailureThrottle, LogLimiter
 from perfmon.settings import Security
 from perfmon.settings.token import MIN_TOKEN_CHARS

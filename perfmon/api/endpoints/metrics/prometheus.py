@@ -1,7 +1,7 @@
 """``GET /metrics``: the latest sample in Prometheus' text format or OpenMetrics, built by prometheus-client.
 
 A scrape never samples the host: a custom collector turns the sample the sampler already
-published into metric families (``perfmon.api.catalogue``), and prometheus-client writes the
+published into metric families (``perfmon.api.endpoints.metrics.catalogue``), and prometheus-client writes the
 exposition. The bytes are made once per sample and format, on the first scrape that asks
 for them, so an idle server does no work for ``/metrics`` at all and Prometheus' second
 scrape of the same sample (two Prometheus servers, a curl) costs a dictionary look-up.
@@ -26,11 +26,11 @@ from prometheus_client.metrics_core import (
 from prometheus_client.registry import Collector
 
 from perfmon import __version__
-from perfmon.api.catalogue import FAMILIES, Family, Series
-from perfmon.api.handlers import HUB
-from perfmon.api.headers import SECURITY_HEADERS
-from perfmon.api.http import NO_CACHE, accepts_gzip
-from perfmon.api.longpoll import starting_error
+from perfmon.api.edge.headers import SECURITY_HEADERS
+from perfmon.api.edge.responses import NO_CACHE, accepts_gzip
+from perfmon.api.endpoints.handlers import HUB
+from perfmon.api.endpoints.longpoll import starting_error
+from perfmon.api.endpoints.metrics.catalogue import FAMILIES, Family, Series
 from perfmon.sampling.snapshot import Snapshot
 
 TEXT = "text/plain; version=0.0.4; charset=utf-8"  # the classic format, which every scraper reads

@@ -11,9 +11,9 @@ import time
 from aiohttp import hdrs, web
 
 from perfmon import __version__
-from perfmon.api.headers import secured
-from perfmon.api.history import history as history_answer
-from perfmon.api.http import (
+from perfmon.api.edge.headers import secured
+from perfmon.api.edge.params import Choice, Number, Param
+from perfmon.api.edge.responses import (
     NO_CACHE,
     etag_matches,
     json_response,
@@ -21,10 +21,10 @@ from perfmon.api.http import (
     sends_gzip,
     snapshot_response,
 )
-from perfmon.api.longpoll import starting_error, wait_or_shutdown, wait_seconds
-from perfmon.api.params import Choice, Number, Param
-from perfmon.api.prebuilt import wait_parked
-from perfmon.api.security import GUARD
+from perfmon.api.edge.security import GUARD
+from perfmon.api.endpoints.history import history as history_answer
+from perfmon.api.endpoints.longpoll import starting_error, wait_or_shutdown, wait_seconds
+from perfmon.api.endpoints.prebuilt import wait_parked
 from perfmon.core import bounds
 from perfmon.sampling.collectors import top_by
 from perfmon.sampling.hub import Hub

@@ -30,7 +30,7 @@ from perfmon.store.buckets import CORES, VALUE_COLUMNS
 Schema = dict[str, Any]
 UNIT_TYPES: Mapping[str, str] = {"text": "string", "bool": "boolean", "count": "integer"}  # else number
 PYTHON_TYPES: Mapping[type, str] = {str: "string", bool: "boolean", int: "integer", float: "number"}
-HEALTH_STATUSES = ("ok", "stale", "starting")  # perfmon.api.handlers.freshness
+HEALTH_STATUSES = ("ok", "stale", "starting")  # perfmon.api.endpoints.handlers.freshness
 
 
 def json_type(unit: str) -> str:
@@ -173,7 +173,7 @@ def column(values: Schema, description: str) -> Schema:
 
 
 def tail_schema() -> Schema:
-    """The JSON answer of a cursor read (perfmon.api.history.tail_payload)."""
+    """The JSON answer of a cursor read (perfmon.api.endpoints.history.tail_payload)."""
     series = {f.history: column(column_value(f), f"{f.description} ({f.unit})")
               for f in HISTORY_FIELDS if f.history}
     return obj({
@@ -202,7 +202,7 @@ def range_series() -> Schema:
 
 
 def range_schema() -> Schema:
-    """The JSON answer of a range read (perfmon.api.history.range_payload)."""
+    """The JSON answer of a range read (perfmon.api.endpoints.history.range_payload)."""
     return obj({
         "instance_id": {"type": "string"}, "latest_seq": nullable({"type": "integer"}),
         "start": {"type": "number"}, "end": {"type": "number"},
@@ -277,7 +277,7 @@ def index_schema() -> Schema:
 
 
 def error_schema() -> Schema:
-    """The JSON body of every error (perfmon.api.errors.error_response)."""
+    """The JSON body of every error (perfmon.api.edge.errors.error_response)."""
     message = {"type": "string", "description": "what went wrong and what to do; a 400 names the parameter"}
     return obj({"error": obj({"status": {"type": "integer", "minimum": 400, "maximum": 599},
                               "message": message})})

@@ -11,8 +11,8 @@ from typing import Any
 from aiohttp import hdrs, web
 from multidict import CIMultiDict
 
-from perfmon.api.errors import ApiError
-from perfmon.api.headers import SECURITY_HEADERS, secured
+from perfmon.api.edge.errors import ApiError
+from perfmon.api.edge.headers import SECURITY_HEADERS, secured
 from perfmon.core.edge import accepts_gzip as accepts_gzip  # the API's modules take it from here
 from perfmon.sampling.snapshot import Snapshot
 

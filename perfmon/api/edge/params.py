@@ -2,7 +2,7 @@
 
 Each endpoint's parameters sit next to the handler that reads them (``longpoll.WAIT``,
 ``history.PARAMETERS``, ``handlers.PROCESS_PARAMETERS``) and are read through :meth:`Number.read`
-and :meth:`Choice.read`, the strict readers of perfmon.api.http; :func:`openapi_parameter` turns the
+and :meth:`Choice.read`, the strict readers of perfmon.api.edge.responses; :func:`openapi_parameter` turns the
 same objects into the OpenAPI document's parameters, so a bound in the document is the bound a
 handler enforces.
 """
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from perfmon.api.http import query_choice, query_number
+from perfmon.api.edge.responses import query_choice, query_number
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ bookkeeping (keep-alive, the next request, the access log).
 Only the common case parks this way: a GET over HTTP/1.1 that keeps its connection open.
 Anything else (HTTP/1.0, ``Connection: close``, HEAD) is answered the usual way when woken, and so
 is a cross-origin request where CORS is configured (its headers depend on its ``Origin``). The
-prebuilt answers carry the headers of every answer (perfmon.api.headers), ``Server`` included.
+prebuilt answers carry the headers of every answer (perfmon.api.edge.headers), ``Server`` included.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from email.utils import formatdate
 from aiohttp import hdrs, web
 from aiohttp.http import HttpVersion11
 
-from perfmon.api.cors import vary_origin
-from perfmon.api.errors import ApiError
-from perfmon.api.http import accepts_gzip, snapshot_headers, snapshot_response
-from perfmon.api.longpoll import wait_or_shutdown
+from perfmon.api.edge.cors import vary_origin
+from perfmon.api.edge.errors import ApiError
+from perfmon.api.edge.responses import accepts_gzip, snapshot_headers, snapshot_response
+from perfmon.api.endpoints.longpoll import wait_or_shutdown
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.snapshot import Snapshot
 

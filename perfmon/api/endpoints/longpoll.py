@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from perfmon.api.errors import ApiError
-from perfmon.api.params import Number
+from perfmon.api.edge.errors import ApiError
+from perfmon.api.edge.params import Number
 from perfmon.core import bounds
 from perfmon.sampling.hub import Hub, ShuttingDown
 from perfmon.sampling.snapshot import Snapshot
