@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from perfmon.api import handlers, history, longpoll
 from perfmon.api.edge.errors import ApiError
 from perfmon.api.edge.params import Number
+from perfmon.api.endpoints import handlers, history, longpoll
 from perfmon.core import bounds
 from perfmon.ui.source import client
 from perfmon.ui.tick import inputs, ranges, resolution
