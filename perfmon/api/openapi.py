@@ -26,6 +26,7 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from perfmon import __version__
+from perfmon.api import openapi_history as history_schemas
 from perfmon.api import openapi_schemas as schemas
 from perfmon.api.handlers import PROCESS_PARAMETERS, PROCESS_SORT
 from perfmon.api.history import PARAMETERS as HISTORY_PARAMETERS
@@ -217,8 +218,8 @@ def components() -> Schema:
     health, status_only = schemas.health_schemas()
     error = ref("schemas", "Error")
     return {
-        "schemas": {"Sample": schemas.sample_schema(), "HistoryTail": schemas.tail_schema(),
-                    "HistoryRange": schemas.range_schema(),
+        "schemas": {"Sample": schemas.sample_schema(), "HistoryTail": history_schemas.tail_schema(),
+                    "HistoryRange": history_schemas.range_schema(),
                     "Processes": schemas.processes_schema(PROCESS_SORT.choices), "Health": health,
                     "HealthStatus": status_only, "Index": schemas.index_schema(),
                     "Error": schemas.error_schema()},
