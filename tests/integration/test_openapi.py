@@ -37,7 +37,8 @@ from tests.support.fakes import FakePsutil
 Client = TestClient[web.Request, web.Application]
 Doc = dict[str, Any]
 TOKEN = "openapi-" + "0123456789abcdef" * 2
-BOUND_REFUSAL = "parameter '{name}' (must be a |must be one of |is given )"  # query_number's, query_choice's
+# query_number's, query_choice's, and the selectors' (a SelectorError's text or a count)
+BOUND_REFUSAL = "parameter '{name}'(: | must be a | must be one of | is given )"
 SHAPE_ORIGINS: dict[str, type | None] = {"scalar": None, "list": list, "map": dict}
 PYTHON_JSON_TYPES = {str: {"string"}, bool: {"boolean"}, int: {"integer"}, float: {"number"}}
 
@@ -170,6 +171,10 @@ def probes(schema: Doc) -> tuple[list[str], list[str]]:
     """Values a handler must accept (at each bound, each choice) and refuse (just beyond each)."""
     if "enum" in schema:
         return list(schema["enum"]), ["x", schema["enum"][0].upper()]
+    if schema["type"] == "array":  # selectors: at the most there may be, and one past it; bad ones
+        most = schema["maxItems"]
+        return [",".join(["memory.percent"] * most), "disks[mountpoint=/].percent"], [
+            ",".join(["memory.percent"] * (most + 1)), "", "nosuch.percent", "memory.total_bytes"]
     low = schema.get("minimum", schema.get("exclusiveMinimum"))
     accepted = [str(schema["maximum"]), str(low) if "minimum" in schema else f"{low}.000000001"]
     refused = [str(schema["maximum"] + 1), "-1" if low == 0 else str(low - 1)]
@@ -245,6 +250,8 @@ async def test_every_json_answer_conforms(
     for path, query in [("/", {}), ("/api", {}), ("/api/performance", {}),
                         ("/api/processes", {"sort": "memory"}), ("/api/history", {"limit": "2"}),
                         ("/api/history", {"start": f"{now - 60:.3f}"}), ("/api/health", {}),
+                        ("/api/history", {"series": "disks.percent,memory.percent,cpu"}),
+                        ("/api/history", {"start": f"{now - 60:.3f}", "series": "network.recv_bytes_per_s"}),
                         ("/api/openapi.json", {})]:
         response = await client.get(path, params=query)
         assert response.status == 200, (path, await response.text())

@@ -9,11 +9,14 @@ handler enforces.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from multidict import MultiMapping
+
 from perfmon.api.edge.responses import query_choice, query_number
+from perfmon.core.metrics import Selector
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +59,31 @@ class Choice:
         return query_choice(query, self.name, self.choices, self.default)
 
 
-Param = Number | Choice
+@dataclass(frozen=True, slots=True)
+class Selectors:
+    """A repeatable query parameter of series selectors, at most ``most`` in all; ``reader`` parses and
+    checks them (400 naming the parameter)."""
+
+    name: str
+    description: str
+    most: int
+    reader: Callable[[MultiMapping[str]], tuple[Selector, ...]]
+
+    def read(self, query: MultiMapping[str]) -> tuple[Selector, ...]:
+        """The selectors in ``query`` (none when it is absent)."""
+        return self.reader(query)
+
+
+Param = Number | Choice | Selectors
 
 
 def openapi_parameter(param: Param) -> dict[str, Any]:
     """The OpenAPI description of a query parameter: its bounds are the ones its handler enforces."""
+    if isinstance(param, Selectors):
+        return {"name": param.name, "in": "query", "required": False, "style": "form", "explode": True,
+                "schema": {"type": "array", "maxItems": param.most,
+                           "items": {"type": "string", "minLength": 1}},
+                "description": param.description}
     if isinstance(param, Number):
         schema: dict[str, Any] = {"type": "integer" if param.integer else "number",
                                   "exclusiveMinimum" if param.low_open else "minimum": plain(param.low),

@@ -1,5 +1,6 @@
 """GET /api/history: the live tail by cursor (``since``, ``limit``) or a time range (``start``,
-``end``, ``points``), as JSON columns or as CSV (``format=csv``)."""
+``end``, ``points``), as JSON columns or as CSV (``format=csv``); ``series=`` picks series by
+selector (``selection``), else the answer is today's columns."""
 
 from __future__ import annotations
 
@@ -14,9 +15,16 @@ from aiohttp import hdrs, web
 
 from perfmon.api.edge.errors import ApiError
 from perfmon.api.edge.headers import secured
-from perfmon.api.edge.params import Choice, Number, Param
+from perfmon.api.edge.params import Choice, Number, Param, Selectors
 from perfmon.api.edge.responses import NO_CACHE, json_response
 from perfmon.api.endpoints.longpoll import WAIT, wait_or_shutdown, wait_seconds
+from perfmon.api.endpoints.selection import (
+    MAX_SELECTORS,
+    keys_of,
+    range_columns,
+    read_selectors,
+    tail_columns,
+)
 from perfmon.core import bounds
 from perfmon.sampling.hub import Hub
 from perfmon.store.base import HistorySlice, HistoryStore, RangeResult
@@ -45,7 +53,14 @@ START = Number("start", "a time range (cannot go with since, limit or wait): its
 END = Number("end", f"{RANGE}: its end, Unix seconds, after start (default: now)", low=0, high=LAST_TIMESTAMP)
 POINTS = Number("points", f"{RANGE}: the most buckets (min, mean and max each) to answer",
                 low=1, high=MAX_POINTS, integer=True, default=DEFAULT_POINTS)
-PARAMETERS: tuple[Param, ...] = (FORMAT, SINCE, LIMIT, WAIT, START, END, POINTS)
+SERIES = Selectors("series", "series to answer instead of today's columns, by selector (for example "
+                            "`disks[mountpoint=/].percent`, `network[interface!=lo].recv_bytes_per_s`, "
+                            "`memory.percent`); repeated, or several in one separated by commas outside "
+                            f"brackets and quotes; at most {MAX_SELECTORS} selectors and 500 series. Each "
+                            "becomes a column named by its series key (with `_min` and `_max` in a range), "
+                            "described in `keys`; one that matches nothing adds nothing",
+                    MAX_SELECTORS, read_selectors)
+PARAMETERS: tuple[Param, ...] = (FORMAT, SINCE, LIMIT, WAIT, START, END, POINTS, SERIES)
 
 
 def check_combination(query: Mapping[str, str]) -> bool:
@@ -132,14 +147,25 @@ async def history(request: web.Request, hub: Hub, store: HistoryStore) -> web.Re
     """Answer either form of /api/history in the format asked for."""
     query = request.query
     fmt = FORMAT.read(query)
+    selectors = SERIES.read(query)
     if check_combination(query):
         start, end, points = range_bounds(query, time.time())
-        result = await asyncio.to_thread(store.read_range, start, end, points)
+        if selectors:
+            result = await asyncio.to_thread(store.read_range, start, end, points, selectors)
+        else:
+            result = await asyncio.to_thread(store.read_range, start, end, points)
+        payload = range_payload(hub, store, result)
+        if selectors:
+            picked, payload["series"] = range_columns(result, selectors)
+            payload["keys"] = keys_of(picked)
         if fmt == "csv":
-            return csv_response(result.series, f"perfmon-{hub.instance_id}-{start:.0f}-{end:.0f}.csv")
-        return json_response(request, range_payload(hub, store, result),
-                             headers={hdrs.CACHE_CONTROL: NO_CACHE})
+            return csv_response(payload["series"], f"perfmon-{hub.instance_id}-{start:.0f}-{end:.0f}.csv")
+        return json_response(request, payload, headers={hdrs.CACHE_CONTROL: NO_CACHE})
     part = await read_tail(request, hub, store)
+    payload = tail_payload(hub, store, part)
+    if selectors:
+        picked, payload["series"] = tail_columns(part.rows, selectors)
+        payload["keys"] = keys_of(picked)
     if fmt == "csv":
-        return csv_response(part.columns(), f"perfmon-{hub.instance_id}-tail.csv")
-    return json_response(request, tail_payload(hub, store, part), headers={hdrs.CACHE_CONTROL: NO_CACHE})
+        return csv_response(payload["series"], f"perfmon-{hub.instance_id}-tail.csv")
+    return json_response(request, payload, headers={hdrs.CACHE_CONTROL: NO_CACHE})

@@ -29,6 +29,7 @@ from perfmon import __version__
 from perfmon.api.edge.params import Param, openapi_parameter
 from perfmon.api.edge.responses import accepts_gzip, etag_matches, not_modified, snapshot_headers
 from perfmon.api.edge.security import CHALLENGE
+from perfmon.api.endpoints import openapi_history as history_schemas
 from perfmon.api.endpoints import openapi_schemas as schemas
 from perfmon.api.endpoints.handlers import PROCESS_PARAMETERS, PROCESS_SORT
 from perfmon.api.endpoints.history import PARAMETERS as HISTORY_PARAMETERS
@@ -218,8 +219,8 @@ def components() -> Schema:
     health, status_only = schemas.health_schemas()
     error = ref("schemas", "Error")
     return {
-        "schemas": {"Sample": schemas.sample_schema(), "HistoryTail": schemas.tail_schema(),
-                    "HistoryRange": schemas.range_schema(),
+        "schemas": {"Sample": schemas.sample_schema(), "HistoryTail": history_schemas.tail_schema(),
+                    "HistoryRange": history_schemas.range_schema(),
                     "Processes": schemas.processes_schema(PROCESS_SORT.choices), "Health": health,
                     "HealthStatus": status_only, "Index": schemas.index_schema(),
                     "Error": schemas.error_schema()},

@@ -23,9 +23,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from perfmon.core import shapes
-from perfmon.core.schema import ALWAYS_A_LIST, FIELDS, HISTORY_FIELDS, Field
-from perfmon.store.base import Status, Tier
-from perfmon.store.buckets import CORES, VALUE_COLUMNS
+from perfmon.core.schema import ALWAYS_A_LIST, FIELDS, Field
+from perfmon.store.base import Status
 
 Schema = dict[str, Any]
 UNIT_TYPES: Mapping[str, str] = {"text": "string", "bool": "boolean", "count": "integer"}  # else number
@@ -170,47 +169,6 @@ def column_value(f: Field) -> Schema:
 def column(values: Schema, description: str) -> Schema:
     """A column: one value per row (or bucket)."""
     return {**array(values), "description": description}
-
-
-def tail_schema() -> Schema:
-    """The JSON answer of a cursor read (perfmon.api.endpoints.history.tail_payload)."""
-    series = {f.history: column(column_value(f), f"{f.description} ({f.unit})")
-              for f in HISTORY_FIELDS if f.history}
-    return obj({
-        "instance_id": {"type": "string", "description": "changes when the server restarts"},
-        "latest_seq": nullable({"type": "integer"}), "first_seq": nullable({"type": "integer"}),
-        "interval_seconds": {"type": "number"},
-        "truncated": {"type": "boolean", "description": "the cursor was older than the history: rows "
-                                                         "between were lost"},
-        "series": obj(series, "one column per history field, oldest row first"),
-    }, "the rows after `since` (or the last `limit`), as columns")
-
-
-def range_series() -> Schema:
-    """The series of a range read: each bucket's start, and the mean, min and max of each value column."""
-    by_column = {f.history: f for f in HISTORY_FIELDS if f.history}
-    series: dict[str, Schema] = {"timestamp": column({"type": "number"}, "each bucket's start, Unix seconds")}
-    for name in VALUE_COLUMNS:
-        f = by_column[name]
-        value = nullable({"type": json_type(f.unit)})
-        series[name] = column(value, f"{f.description} ({f.unit}): the bucket's mean, null if empty")
-        series[f"{name}_min"] = column(value, f"the lowest {name} measured in the bucket")
-        series[f"{name}_max"] = column(value, f"the highest {name} measured in the bucket")
-    cores = by_column[CORES]
-    series[CORES] = column(column_value(cores), f"{cores.description}: each CPU's mean over the bucket")
-    return obj(series, "one value per bucket, oldest first")
-
-
-def range_schema() -> Schema:
-    """The JSON answer of a range read (perfmon.api.endpoints.history.range_payload)."""
-    return obj({
-        "instance_id": {"type": "string"}, "latest_seq": nullable({"type": "integer"}),
-        "start": {"type": "number"}, "end": {"type": "number"},
-        "resolution_seconds": {"type": "number", "description": "the width of a bucket"},
-        "tier": {"type": "string", "enum": list(typing.get_args(Tier)),
-                 "description": "the stored resolution the buckets were read from"},
-        "series": range_series(),
-    }, "equal buckets over [start, end) with min, mean and max per value column")
 
 
 # --- the other answers -------------------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""How history rows are kept small in SQLite: scaled integers and one byte per CPU.
+"""How history rows are kept small in SQLite: scaled integers, one byte per CPU, packed series.
 
 SQLite stores an integer in 0 to 8 bytes by its size and a REAL always in 8, so every
 value is kept as an integer in a fixed unit: percentages in tenths, load in hundredths,
 rates in whole bytes per second. The per-CPU percentages of a raw row are a BLOB of one
 byte per CPU in half-percent steps (255 = null); a minute or hour row keeps their sums
-per CPU as little-endian uint32 (``SUMS``), so coarser tiers add them up exactly.
+per CPU as little-endian uint32 (``SUMS``), so coarser tiers add them up exactly. Each
+column's unit is its field's (``Field.steps``). The sample's other series (``perfmon.store.series``)
+are one BLOB of varints (``varints``) in the order of the row's layout (``layouts``).
 """
 
 from __future__ import annotations
@@ -16,24 +18,25 @@ from array import array
 from collections.abc import Sequence
 from typing import Any
 
-from perfmon.core.schema import HISTORY_COLUMNS, HistoryRow
+from perfmon.core.schema import HISTORY_COLUMNS, HISTORY_FIELDS, HistoryRow
 from perfmon.store.buckets import CORES, VALUE_COLUMNS
 
-# The unit of each value column, as a divisor: 123 stored is 12.3 % (a new history column fails here).
-SCALES: dict[str, int] = {
-    "cpu_percent": 10, "load_1": 100, "memory_percent": 10, "swap_percent": 10,
-    "disk_read_bytes_per_s": 1, "disk_write_bytes_per_s": 1,
-    "net_sent_bytes_per_s": 1, "net_recv_bytes_per_s": 1,
-}
+# The unit of each value column, as a divisor: 123 stored is 12.3 % (from the field: Field.steps).
+SCALES: dict[str, int] = {f.history: f.steps for f in HISTORY_FIELDS if f.history in VALUE_COLUMNS}
 SCALE_LIST: tuple[int, ...] = tuple(SCALES[c] for c in VALUE_COLUMNS)
-CORE_STEPS = 2  # one byte per CPU: half-percent steps
+CORE_STEPS = next(f.steps for f in HISTORY_FIELDS if f.history == CORES)  # one byte per CPU: half-percents
 CORE_NULL = 255
 SUMS = "I"  # array type code of the per-CPU sums of minute and hour rows (4 bytes each)
 assert array(SUMS).itemsize == 4
 
 SEQ, TIME, CORE_AT = (HISTORY_COLUMNS.index(c) for c in ("seq", "timestamp", CORES))
 VALUE_AT: tuple[int, ...] = tuple(HISTORY_COLUMNS.index(c) for c in VALUE_COLUMNS)
-RAW_COLUMNS: tuple[str, ...] = ("t", "instance", "seq", *VALUE_COLUMNS, CORES)
+RAW_COLUMNS: tuple[str, ...] = ("t", "instance", "seq", *VALUE_COLUMNS, CORES, "layout", "series")
+STORED_CORES = RAW_COLUMNS.index(CORES)
+INSERT = f"INSERT OR IGNORE INTO raw ({', '.join(RAW_COLUMNS)}) VALUES ({', '.join('?' * len(RAW_COLUMNS))})"
+# A row without other series leaves out the last two columns: SQLite then stores no byte for them
+INSERT_PLAIN = (f"INSERT OR IGNORE INTO raw ({', '.join(RAW_COLUMNS[:-2])}) "
+                f"VALUES ({', '.join('?' * (len(RAW_COLUMNS) - 2))})")
 
 EncodedRow = tuple[Any, ...]  # in RAW_COLUMNS order
 
@@ -70,9 +73,10 @@ def decode_cores(blob: bytes | None) -> list[float | None] | None:
 
 
 def encode_row(row: HistoryRow, instance: int) -> EncodedRow:
-    """A history row (HISTORY_COLUMNS order) as the raw table's columns (RAW_COLUMNS order)."""
+    """A history row (HISTORY_COLUMNS order) as the raw table's columns (RAW_COLUMNS order), without
+    its other series (the writer packs those: their layout needs the file)."""
     values = [scaled(row[at], scale) for at, scale in zip(VALUE_AT, SCALE_LIST, strict=True)]
-    return (to_ms(row[TIME]), instance, int(row[SEQ]), *values, encode_cores(row[CORE_AT]))
+    return (to_ms(row[TIME]), instance, int(row[SEQ]), *values, encode_cores(row[CORE_AT]), None, None)
 
 
 def decode_row(stored: Sequence[Any]) -> HistoryRow:
@@ -82,7 +86,7 @@ def decode_row(stored: Sequence[Any]) -> HistoryRow:
     for k, (at, scale) in enumerate(zip(VALUE_AT, SCALE_LIST, strict=True)):
         value = stored[3 + k]
         out[at] = None if value is None else value / scale
-    out[CORE_AT] = decode_cores(stored[-1])
+    out[CORE_AT] = decode_cores(stored[STORED_CORES])
     return tuple(out)
 
 

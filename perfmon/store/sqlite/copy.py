@@ -106,7 +106,11 @@ class TableCopier:
             start = self._step(start)
         claimed = count_rows(self.conn, self.table)
         if claimed is not None:
-            return TableCopy(self.table, self.kept, max(0, claimed - self.kept), True, tuple(self.spans))
+            lost = max(0, claimed - self.kept)
+            if lost and not self.spans and self.table == "raw":
+                # cells whose keys garbage rewrote are refused without an error: find them by seq
+                self.spans.extend(self.seq_gaps())
+            return TableCopy(self.table, self.kept, lost, True, tuple(self.spans))
         return TableCopy(self.table, self.kept, self.lower_bound(), False, tuple(self.spans))
 
     def _step(self, start: Key) -> Key | None:
@@ -138,6 +142,13 @@ class TableCopier:
                 self.spans.append((newest, resume))
                 return resume
         return end + 1 if end < self.last else None
+
+    def seq_gaps(self) -> list[Span]:
+        """Where kept raw samples of one instance skip sample numbers: (the one before, the one after)."""
+        return [(int(t), int(after)) for t, after in self.conn.execute(
+            "SELECT t, after FROM (SELECT t, instance, seq, lead(t) OVER w AS after, lead(instance) OVER w "
+            "AS next_instance, lead(seq) OVER w AS next_seq FROM main.raw WINDOW w AS (ORDER BY t)) "
+            "WHERE next_instance = instance AND next_seq > seq + 1")]
 
     def lower_bound(self) -> int:
         """Rows surely lost when the file cannot count them: raw samples are numbered (seq) per instance."""

@@ -9,9 +9,13 @@ seq N" is found by a binary search over time: a few dozen primary-key probes.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
+from typing import Any
 
 from perfmon.core.schema import HistoryRow
+from perfmon.store.series import Record
 from perfmon.store.sqlite.codec import RAW_COLUMNS, decode_row
+from perfmon.store.sqlite.layouts import LayoutBook
 
 SELECT = f"SELECT {', '.join(RAW_COLUMNS)} FROM raw"
 PROBE = "SELECT t, instance, seq FROM raw WHERE t >= ? ORDER BY t LIMIT 1"
@@ -35,7 +39,12 @@ def first_after(conn: sqlite3.Connection, instance: int, since: int) -> int | No
     return best
 
 
-def rows_after(conn: sqlite3.Connection, instance: int, since: int, before_ms: int | None,
+def record(conn: sqlite3.Connection, book: LayoutBook, stored: Sequence[Any]) -> Record:
+    """A raw table row (RAW_COLUMNS order) as the ring keeps rows: today's columns and the other series."""
+    return Record(decode_row(stored), book.values(conn, stored[-2], stored[-1]))
+
+
+def rows_after(conn: sqlite3.Connection, book: LayoutBook, instance: int, since: int, before_ms: int | None,
                limit: int) -> list[HistoryRow]:
     """This instance's rows with seq > ``since`` and time before ``before_ms``, oldest first."""
     start = first_after(conn, instance, since)
@@ -44,10 +53,10 @@ def rows_after(conn: sqlite3.Connection, instance: int, since: int, before_ms: i
     end = before_ms if before_ms is not None else 2**62
     rows = conn.execute(f"{SELECT} WHERE t >= ? AND t < ? AND instance = ? ORDER BY t LIMIT ?",
                         (start, end, instance, limit)).fetchall()
-    return [decode_row(row) for row in rows]
+    return [record(conn, book, row) for row in rows]
 
 
-def rows_before(conn: sqlite3.Connection, instance: int, before_ms: int | None,
+def rows_before(conn: sqlite3.Connection, book: LayoutBook, instance: int, before_ms: int | None,
                 limit: int) -> list[HistoryRow]:
     """This instance's last ``limit`` rows before ``before_ms``, oldest first."""
     start = first_after(conn, instance, 0)
@@ -56,4 +65,4 @@ def rows_before(conn: sqlite3.Connection, instance: int, before_ms: int | None,
     end = before_ms if before_ms is not None else 2**62
     rows = conn.execute(f"{SELECT} WHERE t >= ? AND t < ? AND instance = ? ORDER BY t DESC LIMIT ?",
                         (start, end, instance, limit)).fetchall()
-    return [decode_row(row) for row in reversed(rows)]
+    return [record(conn, book, row) for row in reversed(rows)]

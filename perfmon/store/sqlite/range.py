@@ -19,10 +19,22 @@ from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from perfmon.core.metrics import Selector
 from perfmon.core.schema import HISTORY_COLUMNS, HistoryRow
 from perfmon.store.base import RangeResult
-from perfmon.store.buckets import CORES, VALUE_COLUMNS, Buckets, TierSpan, bucket_seconds, choose_tier
+from perfmon.store.buckets import (
+    CORES,
+    VALUE_COLUMNS,
+    Buckets,
+    TierSpan,
+    bucket_seconds,
+    choose_tier,
+    fold_series,
+)
+from perfmon.store.series import layouts_keys, matching
 from perfmon.store.sqlite.codec import CORE_NULL, CORE_STEPS, SCALE_LIST, decode_cores, unpack_sums
+from perfmon.store.sqlite.layouts import LayoutBook
+from perfmon.store.sqlite.series_range import fold_series_raw, fold_series_tier, wanted_ids
 from perfmon.store.sqlite.tiers import LEVELS, Level
 
 TIME = HISTORY_COLUMNS.index("timestamp")
@@ -98,21 +110,37 @@ def spans(conn: sqlite3.Connection, interval: float, ring_oldest: float | None) 
 
 
 def read_range(conn: sqlite3.Connection, tail: Sequence[HistoryRow], interval: float, start: float,
-               end: float, points: int) -> RangeResult:
-    """At most ``points`` equal buckets over [start, end); ``tail`` is the ring's rows (newest last)."""
+               end: float, points: int, *, selectors: Sequence[Selector] = (),
+               book: LayoutBook | None = None) -> RangeResult:
+    """At most ``points`` equal buckets over [start, end); ``tail`` is the ring's rows (newest last).
+
+    With ``selectors`` (and the store's ``book``), the other series they pick come too.
+    """
     tiers = spans(conn, interval, tail[0][TIME] if tail else None)
     tier = choose_tier(tiers, start, end, points)
     buckets = Buckets.over(start, end, bucket_seconds(tier, start, end, points))
+    book = book or LayoutBook()
+    ids = {}
+    if selectors:
+        wanted = matching(selectors, [*book.keys(conn).values(), *layouts_keys(tail)])
+        buckets.want(wanted)
+        ids = wanted_ids(book, conn, dict.fromkeys(wanted))
     _numbers_for(conn, buckets.count)
     low = start
     for level in reversed(LEVELS[:[t.name for t in tiers].index(tier.name)]):
         _fold_tier(conn, buckets, level, low)
+        if ids:
+            fold_series_tier(conn, buckets, level.name, low, ids)
         newest = conn.execute(f"SELECT max(t) FROM {level.name}").fetchone()[0]
         low = low if newest is None else max(low, newest + level.seconds)  # finer tiers from here on
     _fold_raw(conn, buckets, low)
+    if ids:
+        fold_series_raw(conn, book, buckets, low, ids)
     newest_ms = conn.execute("SELECT max(t) FROM raw").fetchone()[0]
     written = -math.inf if newest_ms is None else newest_ms / 1000
-    fold_rows(buckets, tail[bisect_right(tail, written, key=lambda row: row[TIME]):])
+    unwritten = tail[bisect_right(tail, written, key=lambda row: row[TIME]):]
+    fold_rows(buckets, unwritten)
+    fold_series(buckets, unwritten)
     return buckets.result(tier.name, end)
 
 

@@ -75,9 +75,25 @@ def _add_salvages_v3(conn: sqlite3.Connection) -> None:
                  "lost_rows_exact INTEGER NOT NULL, lost_spans TEXT NOT NULL)")
 
 
+def _add_series_v4(conn: sqlite3.Connection) -> None:
+    """Version 4: every other kept series (per mount, interface, disk ...; ``perfmon.store.series``).
+
+    Raw rows gain a layout id and a BLOB of packed values (``layouts``, ``varints``); older rows
+    have neither (NULL costs nothing, and nothing is rewritten). Each tier gains a table with one
+    row per (series, period), keyed by ``series_key`` (``series_tiers``).
+    """
+    conn.execute("CREATE TABLE series (id INTEGER PRIMARY KEY, key TEXT NOT NULL)")
+    conn.execute("CREATE TABLE layouts (id INTEGER PRIMARY KEY, series BLOB NOT NULL)")
+    conn.execute("ALTER TABLE raw ADD COLUMN layout INTEGER")
+    conn.execute("ALTER TABLE raw ADD COLUMN series BLOB")
+    for name in ("minute", "ten_minute", "hour"):
+        conn.execute(f"CREATE TABLE series_{name} (k INTEGER PRIMARY KEY, n INTEGER NOT NULL, lo INTEGER, "
+                     f"hi INTEGER, total INTEGER)")
+
+
 Migration = Callable[[sqlite3.Connection], None]
 # MIGRATIONS[n]: version n -> n + 1; append, never edit
-MIGRATIONS: list[Migration] = [_create_v1, _add_ten_minutes_v2, _add_salvages_v3]
+MIGRATIONS: list[Migration] = [_create_v1, _add_ten_minutes_v2, _add_salvages_v3, _add_series_v4]
 
 
 def schema_version() -> int:

@@ -5,10 +5,11 @@ cursor reads) and puts the row on the writer's queue; the writer thread owns the
 (``writer``). Reads that need the file run in worker threads, each with its own
 read-only connection: WAL lets them read while the writer writes.
 
-Layout (``schema``): ``raw`` keyed by time in ms with scaled integers and one byte
-per CPU (about 43 bytes a sample on a 2-CPU host, 45 with the roll-ups, ``codec``),
-``minute`` and ``hour`` with min, max, sum and count per series (``tiers``), ``instances``
-naming each server run. Retention and the size cap trim in small steps (``upkeep``).
+Layout (``schema``): ``raw`` keyed by time in ms with scaled integers, one byte per CPU
+and the other series packed in a BLOB (``codec``, ``varints``, ``layouts``), ``minute``,
+``ten_minute`` and ``hour`` with min, max, sum and count per column (``tiers``) and per
+other series (``series_tiers``), ``instances`` naming each server run. Retention and the size
+cap trim in small steps (``upkeep``).
 
 A damaged file is salvaged when it is opened (``salvage``); the last salvage's report is
 read from the file for ``status()``. Damage met while running (a read that hits SQLITE_CORRUPT)
@@ -24,16 +25,19 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from perfmon.core.schema import HistoryRow, history_row
+from perfmon.core.metrics import Selector
+from perfmon.core.schema import HistoryRow
 from perfmon.store.base import SALVAGED_SECONDS, HistorySlice, RangeResult, Retention, Status, StoreStatus
 from perfmon.store.ring import RingStore, slice_rows
+from perfmon.store.series import Layouts
 from perfmon.store.sqlite.codec import TIME, to_ms
 from perfmon.store.sqlite.copy import is_damage
 from perfmon.store.sqlite.cursor import rows_after, rows_before
+from perfmon.store.sqlite.layouts import LayoutBook
 from perfmon.store.sqlite.range import prepare_reader, read_range
 from perfmon.store.sqlite.salvage import last_salvage, one_line
 from perfmon.store.sqlite.schema import connect, open_database, unusable
@@ -58,6 +62,8 @@ class SqliteStore:
         self._ring = RingStore(history_size, interval_seconds)
         self._clock = clock
         self._damaged: str | None = None  # what a read found wrong with the file while running
+        self._layouts = Layouts()
+        self._book = LayoutBook()
         conn = open_database(self.path, pragmas, clock)
         try:
             self._salvage = last_salvage(conn)
@@ -78,7 +84,7 @@ class SqliteStore:
 
     def append(self, sample: Mapping[str, Any]) -> None:
         """Keep the sample in the ring and queue it for the writer thread; never blocks."""
-        row = history_row(sample)
+        row = self._layouts.record(sample)
         self._ring.append_row(row)
         self._writer.put(row)
 
@@ -164,24 +170,27 @@ class SqliteStore:
         limit = min(limit, self.max_limit)
         before = to_ms(tail[0][TIME]) if tail else None
         if since is None:
-            older = rows_before(self._reader(), self._instance, before, limit - len(tail))
+            older = rows_before(self._reader(), self._book, self._instance, before, limit - len(tail))
             return HistorySlice([*older, *tail][-limit:], truncated=False)
-        older = rows_after(self._reader(), self._instance, since, before, limit)
+        older = rows_after(self._reader(), self._book, self._instance, since, before, limit)
         skip = max(0, since + 1 - tail[0][0]) if tail else 0
         rows = [*older, *tail[skip:skip + limit - len(older)]]
         return HistorySlice(rows, truncated=bool(rows) and rows[0][0] > since + 1)
 
-    def read_range(self, start: float, end: float, points: int) -> RangeResult:
-        """Equal buckets over [start, end) from the coarsest tier that has enough (see range)."""
+    def read_range(self, start: float, end: float, points: int,
+                   selectors: Sequence[Selector] = ()) -> RangeResult:
+        """Equal buckets over [start, end) from the coarsest tier that has enough, with the other series
+        ``selectors`` pick (see range)."""
         if self._damaged is None:
             try:
                 tail = self._ring.snapshot()
-                return read_range(self._reader(), tail, self.interval_seconds, start, end, points)
+                return read_range(self._reader(), tail, self.interval_seconds, start, end, points,
+                                  selectors=selectors, book=self._book)
             except sqlite3.DatabaseError as exc:
                 if not is_damage(exc):
                     raise
                 self._found_damage(exc)
-        return self._ring.read_range(start, end, points)
+        return self._ring.read_range(start, end, points, selectors)
 
     def _reader(self) -> sqlite3.Connection:
         """This thread's read connection, opened on first use."""

@@ -2,9 +2,10 @@
 
 Each minute or hour row keeps, per series, min, max, sum and count in the raw tier's
 integer units (so coarser sums are exact), and the per-CPU sums with the number of
-readings in them. Rows are keyed by their start in Unix seconds. A tier's *watermark*
-is the time before which it is complete; the store rolls up as samples cross a minute,
-and on open it catches up from whatever raw holds, so a restart or a crash leaves no hole.
+readings in them; the other series have tables of their own (``series_tiers``). Rows are
+keyed by their start in Unix seconds. A tier's *watermark* is the time before which it is
+complete; the store rolls up as samples cross a minute, and on open it catches up from
+whatever raw holds, so a restart or a crash leaves no hole.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from perfmon.store.base import Tier
 from perfmon.store.buckets import CORES, VALUE_COLUMNS
 from perfmon.store.sqlite.codec import CORE_NULL, pack_sums, unpack_sums
+from perfmon.store.sqlite.series_tiers import roll_series
 
 STEP_SECONDS = {"minute": 3600, "ten_minute": 86400, "hour": 86400}  # the most time one roll-up step covers
 
@@ -80,6 +82,7 @@ def roll_up(conn: sqlite3.Connection, level: Level, done: int, until: int) -> tu
     bounds = (low * level.source_unit, high * level.source_unit)
     conn.execute(AGGREGATE_SQL[level.name], bounds)
     _roll_cores(conn, level, bounds)
+    roll_series(conn, level.name, level.seconds, low, high)
     return high, high < until
 
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from perfmon.core.units import size
 from perfmon.store.base import Retention, Tier
+from perfmon.store.sqlite.series_tiers import trim_series
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,8 @@ def _trim(conn: sqlite3.Connection, table: str, before: float | None = None, row
     params: tuple[float, ...] = () if before is None else (before,)
     cursor = conn.execute(f"DELETE FROM {table} WHERE t IN "
                           f"(SELECT t FROM {table} {where} ORDER BY t LIMIT {int(rows)})", params)
+    if cursor.rowcount:
+        trim_series(conn, table)
     return cursor.rowcount
 
 

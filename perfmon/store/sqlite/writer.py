@@ -22,8 +22,9 @@ from queue import Empty, SimpleQueue
 
 from perfmon.core.schema import HistoryRow
 from perfmon.store.base import Retention
-from perfmon.store.sqlite.codec import RAW_COLUMNS, EncodedRow, encode_row
+from perfmon.store.sqlite.codec import INSERT, INSERT_PLAIN, EncodedRow
 from perfmon.store.sqlite.copy import is_damage
+from perfmon.store.sqlite.layouts import LayoutIds
 from perfmon.store.sqlite.tiers import HOUR, LEVELS, MINUTE, TEN_MINUTE, Level, roll_up, watermark
 from perfmon.store.sqlite.upkeep import TrimLog, retention_step, size_step, vacuum_step
 
@@ -34,8 +35,6 @@ UPKEEP_SECONDS = 5.0
 RETRY_SECONDS = 5.0
 BACKLOG_ROWS = 6 * 3600  # rows kept in memory while writes fail: six hours at the default interval
 SQLITE_FULL = 13
-INSERT = (f"INSERT OR IGNORE INTO raw ({', '.join(RAW_COLUMNS)}) "
-          f"VALUES ({', '.join('?' * len(RAW_COLUMNS))})")
 STOP = object()
 
 
@@ -75,7 +74,8 @@ class Writer:
         self._retention = retention
         self._clock = clock
         self._queue: SimpleQueue[object] = SimpleQueue()
-        self._pending: deque[EncodedRow] = deque()
+        self._pending: deque[EncodedRow] = deque()  # the layout still as keys: ids are made in _write
+        self._layouts = LayoutIds(conn)
         self._newest_ms: int | None = conn.execute("SELECT max(t) FROM raw").fetchone()[0]
         self._done = {level.name: watermark(conn, level) for level in LEVELS}
         self._open_minute = int(clock()) // 60 * 60  # minutes before this ended with the last run
@@ -162,7 +162,7 @@ class Writer:
 
     def _accept(self, row: HistoryRow) -> None:
         try:
-            encoded = encode_row(row, self._instance)
+            encoded = self._layouts.encode(row, self._instance)
         except (TypeError, ValueError) as exc:  # a value that is not a number: keep the writer alive
             self._warn("malformed", f"a sample could not be stored ({exc})")
             return
@@ -208,8 +208,11 @@ class Writer:
         if not self._pending:
             return
         rows = list(self._pending)
+        layout_id = self._layouts.id
         with transaction(self._conn):
-            self._conn.executemany(INSERT, rows)
+            self._conn.executemany(INSERT, [(*row[:-2], layout_id(row[-2]), row[-1])
+                                            for row in rows if row[-2]])
+            self._conn.executemany(INSERT_PLAIN, [row[:-2] for row in rows if not row[-2]])
         self._pending.clear()
         self.stats.rows += len(rows)
         self.stats.commits += 1
@@ -270,6 +273,7 @@ class Writer:
             self.first_seq = first[1]
 
     def _failed(self, exc: sqlite3.Error) -> None:
+        self._layouts.forget()  # ids made in the rolled-back transaction are gone
         if self._conn.in_transaction:
             try:
                 self._conn.execute("ROLLBACK")
