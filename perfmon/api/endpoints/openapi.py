@@ -3,7 +3,7 @@
 Nothing here is a copy that can drift: the paths are the app's GET routes (``app.ROUTES``, read from
 its router, as ``app`` imports this module), each summary is its handler's docstring, the query
 parameters are the very objects the handlers read (``perfmon.api.edge.params``), and the response
-schemas are derived from the schema table (``perfmon.api.endpoints.openapi_schemas``). :func:`path_docs` adds
+schemas are derived from the schema table (``openapi_schemas``, ``openapi_history``). :func:`path_docs` adds
 per path what code cannot say: which answers it gives (304, 503, CSV, Prometheus' formats), why, and
 whether it needs the token (tests hold that to ``ANONYMOUS``). A routed path it lacks fails the build.
 
@@ -220,10 +220,9 @@ def components() -> Schema:
     error = ref("schemas", "Error")
     return {
         "schemas": {"Sample": schemas.sample_schema(), "HistoryTail": history_schemas.tail_schema(),
-                    "HistoryRange": history_schemas.range_schema(),
+                    "HistoryRange": history_schemas.range_schema(), "Error": schemas.error_schema(),
                     "Processes": schemas.processes_schema(PROCESS_SORT.choices), "Health": health,
-                    "HealthStatus": status_only, "Index": schemas.index_schema(),
-                    "Error": schemas.error_schema()},
+                    "HealthStatus": status_only, "Index": schemas.index_schema()},
         "responses": shared_responses(error),
         "headers": {
             "ETag": header("the answer's entity tag, for If-None-Match", {"type": "string"}),
