@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from perfmon.core.schema import empty_sample
-from perfmon.store.sqlite import SqliteStore
+from perfmon.store.sqlite.store import SqliteStore
 
 T0 = 1_790_000_000.0
 DAY = 86400

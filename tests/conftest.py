@@ -10,8 +10,8 @@ import pytest
 
 from perfmon.api.app import Monitor
 from perfmon.settings import ServerConfig
-from perfmon.store.sqlite import SqliteStore
-from tests.fakes import FakeClock, FakePsutil
+from perfmon.store.sqlite.store import SqliteStore
+from tests.support.fakes import FakeClock, FakePsutil
 
 
 @pytest.fixture

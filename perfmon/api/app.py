@@ -25,7 +25,7 @@ from perfmon.settings import ServerConfig
 from perfmon.store.base import HistoryStore, Retention
 from perfmon.store.lock import DirectoryLock
 from perfmon.store.ring import RingStore
-from perfmon.store.sqlite import SqliteStore
+from perfmon.store.sqlite.store import SqliteStore
 
 Context = Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]
 

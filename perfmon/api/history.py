@@ -19,7 +19,7 @@ from perfmon.api.longpoll import WAIT, wait_or_shutdown, wait_seconds
 from perfmon.api.params import Choice, Number, Param
 from perfmon.sampling.hub import Hub
 from perfmon.store.base import HistorySlice, HistoryStore, RangeResult
-from perfmon.store.sqlite import MAX_LIMIT
+from perfmon.store.sqlite.store import MAX_LIMIT
 
 TAIL_LIMIT = 3600
 MAX_POINTS = 10_000

@@ -54,6 +54,8 @@ class DiskRow(TypedDict):
 
 class DiskDeviceRow(TypedDict):
     name: str
+    read_bytes_per_s: float | None
+    write_bytes_per_s: float | None
     read_bytes_total: int
     write_bytes_total: int
     read_ops_total: int

@@ -105,14 +105,18 @@ class DiskIOCollector:
         totals = self._rates.update(counters, now, note)
         names = ("read_bytes_per_s", "write_bytes_per_s", "read_ops_per_s", "write_ops_per_s")
         section: dict[str, Any] = {n: round_or_none(v) for n, v in zip(names, totals, strict=True)}
-        section["devices"] = [device_row(name, per_disk[name]) for name in sorted(counters)]
+        section["devices"] = [device_row(name, per_disk[name], self._rates.last.get(name))
+                              for name in sorted(counters)]
         return section
 
 
-def device_row(name: str, counters: Any) -> dict[str, Any]:
-    """A whole disk's counters since boot (busy time only where the platform counts it)."""
+def device_row(name: str, counters: Any, rates: tuple[float, ...] | None = None) -> dict[str, Any]:
+    """A whole disk's rates (None until its second reading) and counters since boot (busy time only where
+    the platform counts it)."""
     busy_ms = getattr(counters, "busy_time", None)
-    return {"name": name, "read_bytes_total": counters.read_bytes, "write_bytes_total": counters.write_bytes,
+    read, write = (None, None) if rates is None else (round(rates[0], 1), round(rates[1], 1))
+    return {"name": name, "read_bytes_per_s": read, "write_bytes_per_s": write,
+            "read_bytes_total": counters.read_bytes, "write_bytes_total": counters.write_bytes,
             "read_ops_total": counters.read_count, "write_ops_total": counters.write_count,
             "busy_seconds_total": None if busy_ms is None else busy_ms / 1000}
 

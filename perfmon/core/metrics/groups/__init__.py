@@ -1,0 +1,1 @@
+"""One module per metric group, each declaring its ``GROUP`` (see ``perfmon.core.metrics.model``)."""

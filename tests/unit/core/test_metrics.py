@@ -1,0 +1,163 @@
+"""The metric model: groups place their fields, label their rows and yield their series; selectors pick."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from perfmon.core.metrics import GROUPS, Field, Group, Selector, SelectorError, SeriesKey, group, kept_fields
+from perfmon.core.metrics.model import INDEX
+
+SAMPLE: dict[str, Any] = {
+    "cpu": {"percent": 30.0, "per_cpu_percent": [10.0, 50.0], "load_average": [0.5, 0.4, 0.3]},
+    "disks": [{"mountpoint": "/", "device": "/dev/vda1", "fstype": "ext4", "percent": 41.5},
+              {"mountpoint": "/srv", "device": "/dev/vdb", "fstype": "xfs", "percent": 7.0}],
+    "network": {"sent_bytes_per_s": 5.0, "recv_bytes_per_s": 9.0,
+                "interfaces": [{"name": "lo", "sent_bytes_per_s": 1.0, "recv_bytes_per_s": 1.0},
+                               {"name": "eth0", "sent_bytes_per_s": 5.0, "recv_bytes_per_s": 9.0}]},
+}
+
+
+def series(name: str, sample: dict[str, Any] = SAMPLE) -> dict[str, Any]:
+    return {str(key): value for key, value in group(name).series(sample)}
+
+
+def test_rows_are_labelled_by_their_key_and_described_by_the_other_labels() -> None:
+    rows = group("disks").rows_of(SAMPLE)
+    assert rows is not None
+    assert [r.labels for r in rows] == [
+        (("mountpoint", "/"), ("device", "/dev/vda1"), ("fstype", "ext4")),
+        (("mountpoint", "/srv"), ("device", "/dev/vdb"), ("fstype", "xfs"))]
+
+
+def test_series_of_a_section_and_of_its_rows() -> None:
+    assert series("network") == {
+        "network.sent_bytes_per_s": 5.0, "network.recv_bytes_per_s": 9.0,
+        "network[interface=lo].sent_bytes_per_s": 1.0, "network[interface=lo].recv_bytes_per_s": 1.0,
+        "network[interface=eth0].sent_bytes_per_s": 5.0, "network[interface=eth0].recv_bytes_per_s": 9.0}
+
+
+def test_a_list_of_plain_values_is_rows_labelled_by_their_place() -> None:
+    assert series("cpu") == {"cpu.percent": 30.0, "cpu.load_1": 0.5,
+                             "cpu[cpu=0].percent": 10.0, "cpu[cpu=1].percent": 50.0}
+    assert group("cpu").labels == {"cpu": INDEX}
+
+
+def test_a_missing_or_null_section_has_no_rows_and_null_section_series() -> None:
+    assert group("disks").rows_of({"disks": None}) is None
+    assert series("network", {"network": None}) == {"network.sent_bytes_per_s": None,
+                                                   "network.recv_bytes_per_s": None}
+    assert series("cpu", {"cpu": {"load_average": []}}) == {"cpu.percent": None, "cpu.load_1": None}
+
+
+def test_fields_are_placed_where_the_sample_holds_them() -> None:
+    paths = {f.path for g in GROUPS for f in g.placed}
+    assert {"seq", "host.hostname", "cpu.per_cpu_percent", "disks[].percent",
+            "disk_io.devices[].read_bytes_total", "network.interfaces[].name",
+            "sensors.temperatures[].current_celsius", "processes.top_cpu[].pid"} <= paths
+    cpu = [f.path for f in group("cpu").placed]
+    assert cpu[:2] == ["cpu.percent", "cpu.per_cpu_percent"]  # the breakdown follows its total
+
+
+@pytest.mark.parametrize(("kwargs", "why"), [
+    ({"key": ("x",)}, "need rows"),
+    ({"rows": "r"}, "rows need a key"),
+    ({"rows": "r", "key": ("a",), "labels": {"b": "b"}, "row_fields": (Field("a", "text", "a"),)}, None),
+    ({"rows": "r", "key": ("a",), "values": True,
+      "row_fields": (Field("a", "count", "a"), Field("b", "count", "b"))}, "exactly one row field"),
+    ({"fields": (Field("a", "count", "a"), Field("a", "count", "b"))}, "share a name"),
+])
+def test_a_group_that_cannot_be_right_is_refused(kwargs: dict[str, Any], why: str | None) -> None:
+    if why is None:
+        assert Group("g", "g", "G", "g", **kwargs).labels == {"a": "a", "b": "b"}
+        return
+    with pytest.raises(ValueError, match=why):
+        Group("g", "g", "G", "g", **kwargs)
+
+
+def test_history_steps_come_from_the_unit_unless_the_field_says() -> None:
+    assert group("memory").field("percent").steps == 10
+    assert group("cpu").row_fields[0].steps == 2
+    assert group("cpu").field("load_1").steps == 100
+
+
+@pytest.mark.parametrize(("text", "picked", "left"), [
+    ("network.recv_bytes_per_s", ["network.recv_bytes_per_s", "network[interface=eth0].recv_bytes_per_s",
+                                  "network[interface=lo].recv_bytes_per_s"], []),
+    ("network[interface!=lo].recv_bytes_per_s", ["network[interface=eth0].recv_bytes_per_s"],
+     ["network.recv_bytes_per_s", "network[interface=lo].recv_bytes_per_s"]),
+    ("network[].recv_bytes_per_s", ["network.recv_bytes_per_s"], ["network[interface=lo].recv_bytes_per_s"]),
+    ("network[interface=~e.*]", ["network[interface=eth0].sent_bytes_per_s"],
+     ["network[interface=lo].sent_bytes_per_s", "network.sent_bytes_per_s"]),
+    ("network[interface!~e.*]", ["network[interface=lo].sent_bytes_per_s"],
+     ["network[interface=eth0].sent_bytes_per_s"]),
+    ("network[interface=~et]", [], ["network[interface=eth0].sent_bytes_per_s"]),  # anchored, as Prometheus
+    ('disks[mountpoint="/srv"].percent', ["disks[mountpoint=/srv].percent"], ["disks[mountpoint=/].percent"]),
+])
+def test_a_selector_picks_series(text: str, picked: list[str], left: list[str]) -> None:
+    selector = Selector.parse(text)
+    every = {str(k): k for name in ("network", "disks") for k, _ in group(name).series(SAMPLE)}
+    assert all(selector.matches(every[s]) for s in picked)
+    assert not any(selector.matches(every[s]) for s in left)
+
+
+@pytest.mark.parametrize("text", [
+    "memory.percent", "disks[mountpoint=/].percent", 'disks[mountpoint="/mnt/a,b]\\"c"].percent',
+    "network[interface!=lo,interface!~veth.*].recv_bytes_per_s", "network[]", "cpu",
+])
+def test_a_selector_reads_back_as_written(text: str) -> None:
+    assert str(Selector.parse(str(Selector.parse(text)))) == str(Selector.parse(text))
+    assert Selector.parse('disks[mountpoint="/mnt/a,b]\\"c"]').matchers[0].value == '/mnt/a,b]"c'  # type: ignore[index]
+
+
+def test_a_series_key_is_written_as_a_selector_that_picks_exactly_it() -> None:
+    key = SeriesKey("disks", "percent", (("mountpoint", "/mnt/my disk"),))
+    assert str(key) == 'disks[mountpoint="/mnt/my disk"].percent'
+    assert Selector.parse(str(key)).matches(key)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "expected a group name .* at character 1 of ''"),
+    ("Disks.percent", "expected a group name"),
+    ("disks[mountpoint/].percent", "expected one of = != =~ !~ at character 17"),
+    ("disks[mountpoint=/", "expected ',' or '\\]' at character 19"),
+    ('disks[mountpoint="/', "a quoted value is not closed"),
+    ("disks[mountpoint=~(].percent", "not a regular expression"),
+    ("disks.percent extra", "unexpected text at character 14"),
+    ("disks." + "x" * 1000, "at most 1000 characters"),
+])
+def test_a_broken_selector_says_what_and_where(text: str, message: str) -> None:
+    with pytest.raises(SelectorError, match=message):
+        Selector.parse(text)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("nothing.percent", "no metric group 'nothing' \\(known: sample, host, cpu"),
+    ("disks[interface=lo].percent",
+     "disks has no label 'interface' \\(its labels: mountpoint, device, fstype\\)"),
+    ("memory[x=1].percent", "memory has no label 'x' \\(its labels: none: it has no rows\\)"),
+    ("disks.nothing", "disks has no field 'nothing' \\(kept in history: percent\\)"),
+    ("disks.free_bytes", "disks.free_bytes is not kept in history"),
+])
+def test_a_selector_naming_what_does_not_exist_is_refused(text: str, message: str) -> None:
+    with pytest.raises(SelectorError, match=message):
+        kept_fields(Selector.parse(text))
+
+
+def test_kept_fields_follow_the_brackets() -> None:
+    names = lambda text: [f.series_name for f in kept_fields(Selector.parse(text))[1]]  # noqa: E731
+    assert names("cpu") == ["percent", "load_1", "percent"]
+    assert names("cpu[]") == ["percent", "load_1"]
+    assert names("cpu[cpu=0]") == ["percent"]
+    assert names("network[interface=eth0].sent_bytes_per_s") == ["sent_bytes_per_s"]
+
+
+def test_every_group_is_sound() -> None:
+    assert len({g.name for g in GROUPS}) == len(GROUPS)
+    for g in GROUPS:
+        for f in (*g.fields, *g.row_fields):
+            assert f.kind != "info" or not f.kept, f"{g.name}.{f.name}: an info field is no series"
+        for label, source in g.labels.items():
+            assert source == INDEX or any(f.name == source for f in g.row_fields), (g.name, label)
+    assert not kept_fields(Selector.parse("sample"))[1]
