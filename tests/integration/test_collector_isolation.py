@@ -20,7 +20,7 @@ from perfmon.sampling.hub import Hub
 from perfmon.sampling.registry import Scheduled, Sources
 from perfmon.sampling.sampler import Sampler
 from perfmon.sampling.snapshot import Snapshot
-from tests.fakes import FakePsutil
+from tests.support.fakes import FakePsutil
 
 INTERVAL = 0.4
 TIMEOUT = 1.0  # longer than two intervals: a sample never waits that long

@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families as parse_tex
 
 from perfmon.api.app import Monitor, create_app
 from perfmon.sampling import registry
-from tests.fakes import FakePsutil
+from tests.support.fakes import FakePsutil
 
 Client = TestClient[web.Request, web.Application]
 MakeClient = Callable[..., Awaitable[tuple[Client, Monitor]]]

@@ -6,7 +6,7 @@ import pytest
 
 from perfmon.sampling import registry
 from perfmon.sampling.registry import Registration, Sources, UnknownCollector
-from tests.fakes import FakePsutil
+from tests.support.fakes import FakePsutil
 
 TODAY = ("host", "cpu", "load_average", "cpu_frequency", "memory", "swap", "disks", "disk_io", "network",
          "sensors", "processes")
