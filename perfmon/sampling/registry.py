@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 
 from perfmon.sampling.collectors import (
@@ -38,12 +39,13 @@ PROCESS_TIMEOUT_SECONDS = 10.0  # a scan of thousands of processes takes a while
 
 @dataclass(frozen=True)
 class Sources:
-    """What collectors read from, injected: psutil (or a fake), the clocks, the disk test."""
+    """What collectors read from, injected: psutil (or a fake), the clocks, the disk test, the /proc tree."""
 
     ps: ModuleType
     clock: Clock = time.time
     monotonic: Clock = time.monotonic
     whole_disk: Callable[[str], bool] = is_whole_disk
+    procfs: Path = Path("/proc")  # files read beside psutil (tests give a recorded tree)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -75,6 +76,7 @@ class Sampler:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         whole_disk: Callable[[str], bool] = is_whole_disk,
+        procfs: Path = Path("/proc"),
     ) -> None:
         self.hub = hub
         self._keep = keep
@@ -83,7 +85,7 @@ class Sampler:
         self._monotonic = monotonic
         if collectors is None:
             enabled = registry.enabled_names() if enabled is None else enabled
-            collectors = registry.build(Sources(ps, clock, monotonic, whole_disk), enabled,
+            collectors = registry.build(Sources(ps, clock, monotonic, whole_disk, procfs), enabled,
                                         cadences={"processes": process_interval_seconds})
         interval = hub.interval_seconds
         self._slots = [Slot(s, interval, ps, clock) for s in collectors]
