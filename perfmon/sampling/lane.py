@@ -64,6 +64,7 @@ class Lane:
         self._clock = clock
         self._jobs: queue.SimpleQueue[tuple[Callable[[], Any], Run] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._closed: threading.Thread | None = None
         self.current: Run | None = None
 
     @property
@@ -75,26 +76,30 @@ class Lane:
         """Start ``call`` in the lane's thread; None (nothing started) while the last call still runs."""
         if self.busy:
             return None
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name=f"perfmon-collector-{self.name}",
-                                            daemon=True)
+        if self._thread is None:  # each thread its own queue: a closed one may still be in a call
+            self._jobs = queue.SimpleQueue()
+            self._thread = threading.Thread(target=self._work, args=(self._jobs,), daemon=True,
+                                            name=f"perfmon-collector-{self.name}")
             self._thread.start()
         run = self.current = Run(time.monotonic(), self._clock())
         self._jobs.put((call, run))
         return run
 
     def close(self) -> None:
-        """Let the thread end after its current call (a hung one ends with the process)."""
+        """Let the thread end after its current call (a hung one ends with the process); a later
+        ``start`` makes a new one."""
         if self._thread is not None:
             self._jobs.put(None)
+            self._closed, self._thread = self._thread, None
 
     def join(self, timeout: float) -> None:
-        """Wait up to ``timeout`` seconds for the thread to end."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        """Wait up to ``timeout`` seconds for the closed thread to end."""
+        if self._closed is not None:
+            self._closed.join(timeout)
 
-    def _work(self) -> None:
-        while (job := self._jobs.get()) is not None:
+    @staticmethod
+    def _work(jobs: queue.SimpleQueue[tuple[Callable[[], Any], Run] | None]) -> None:
+        while (job := jobs.get()) is not None:
             call, run = job
             try:
                 value = call()
