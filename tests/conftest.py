@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from perfmon.api.app import Monitor
-from perfmon.sampling.collectors import default_collectors
 from perfmon.settings import ServerConfig
 from perfmon.store.sqlite.store import SqliteStore
 from tests.support.fakes import FakeClock, FakePsutil
@@ -37,8 +36,7 @@ def make_monitor(fake_ps: FakePsutil, wall: FakeClock, mono: FakeClock) -> Calla
     def build(clock: Callable[[], float] | None = None, **settings: object) -> Monitor:
         clock = clock or wall
         config = ServerConfig(**settings)  # type: ignore[arg-type]
-        collectors = default_collectors(fake_ps, clock=clock, monotonic=mono, whole_disk=lambda _: True)
-        return Monitor.build(config, ps=fake_ps, collectors=collectors, clock=clock, monotonic=mono)
+        return Monitor.build(config, ps=fake_ps, clock=clock, monotonic=mono, whole_disk=lambda _: True)
 
     return build
 

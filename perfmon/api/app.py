@@ -18,6 +18,7 @@ from perfmon.api.endpoints import handlers, openapi
 from perfmon.api.endpoints.handlers import HUB, STORE
 from perfmon.api.endpoints.metrics.prometheus import EXPOSITION, Exposition, metrics
 from perfmon.api.endpoints.prebuilt import PARKED, ParkedPolls
+from perfmon.sampling import registry
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
 from perfmon.settings import ServerConfig
@@ -55,7 +56,8 @@ class Monitor:
     def build(cls, config: ServerConfig, **sampler_options: Any) -> Monitor:
         """A hub, the history store and a sampler over psutil (or the ``ps`` etc. given).
 
-        Raises StoreError (one line) when the history database cannot be used.
+        Raises StoreError (one line) when the history database cannot be used, and UnknownCollector
+        for a name in ``config.collectors`` that is not registered.
         """
         clock = sampler_options.get("clock", time.time)
         hub = Hub(config.interval_seconds, clock=clock, max_waiters=config.max_waiters)
@@ -70,7 +72,7 @@ class Monitor:
                 lock.release()
                 raise
         sampler = Sampler(hub, store.append, process_interval_seconds=config.process_interval_seconds,
-                          **sampler_options)
+                          enabled=registry.enabled_names(config.collectors), **sampler_options)
         return cls(config, hub, store, sampler, lock)
 
 

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from perfmon.settings.collectors import add_collectors_option
+
 ENV_PREFIX = "PERFMON_"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 ENV_EPILOG = ("Every option can also be set as PERFMON_<OPTION>, e.g. {example}; "
@@ -193,12 +195,14 @@ def add_logging_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_sampling_options(parser: argparse.ArgumentParser) -> None:
-    """Add --interval, --process-interval and --history-size: the API server's and the launcher's."""
+    """Add --interval, --process-interval, --collectors, --history-size: the API server's and launcher's."""
     parser.add_argument("--interval", type=bounded_float(0.1, 3600), default=1.0, metavar="SECONDS",
                         help="seconds between samples, 0.1-3600 (default: %(default)s)")
     parser.add_argument("--process-interval", type=bounded_float(0.1, 3600), default=5.0,
                         metavar="SECONDS",
-                        help="seconds between process-table scans, 0.1-3600 (default: %(default)s)")
+                        help="seconds between process-table scans (the processes collector's cadence), "
+                        "0.1-3600 (default: %(default)s)")
+    add_collectors_option(parser)
     parser.add_argument("--history-size", type=bounded_int(10, 86400), default=3600,
                         metavar="SAMPLES",
                         help="samples kept in memory for /api/history, 10-86400 (default: %(default)s)")

@@ -11,6 +11,7 @@ import time
 from aiohttp import hdrs, web
 
 from perfmon import __version__
+from perfmon.api.edge.errors import ApiError
 from perfmon.api.edge.headers import secured
 from perfmon.api.edge.params import Choice, Number, Param
 from perfmon.api.edge.responses import (
@@ -83,6 +84,8 @@ async def processes(request: web.Request) -> web.StreamResponse:
     sort = PROCESS_SORT.read(request.query)
     limit = PROCESS_LIMIT.read(request.query)
     table = hub.processes
+    if table is None and not hub.collectors.get("processes", {}).get("enabled", True):
+        raise ApiError(404, "no process table: the processes collector is off (--collectors)")
     if table is None:
         raise starting_error()
     etag = f"{hub.instance_id}-p{table.scan_seq}"
@@ -128,6 +131,7 @@ async def health(request: web.Request) -> web.Response:
         "samples_in_memory": len(store),
         "long_poll_waiters": hub.waiters,
         "store": store_status(store),
+        "collectors": hub.collectors,
     }
     return json_response(request, payload, code, headers={hdrs.CACHE_CONTROL: NO_CACHE})
 

@@ -71,6 +71,7 @@ class PathDoc:
     unavailable: str | None = None  # when it answers 503 with Retry-After
     unhealthy: str | None = None  # when it answers 503 with the body of its 200
     anonymous: bool = False  # answered without a token too (perfmon.api.app.ANONYMOUS)
+    absent: str | None = None  # when it answers 404: what it serves is switched off
 
 
 def etag_headers() -> Schema:
@@ -96,7 +97,7 @@ def path_docs() -> dict[str, PathDoc]:
             "The last scan of the process table, sorted, highest first.",
             {"description": "the process table", "content": json_content(ref("schemas", "Processes")),
              "headers": etag_headers()},
-            PROCESS_PARAMETERS, etag=True, unavailable="before the first scan"),
+            PROCESS_PARAMETERS, etag=True, unavailable="before the first scan", absent="--collectors off"),
         "/api/health": health_doc(),
         "/api/openapi.json": PathDoc(
             "This document (generated from the routes, the parameters and the schema table).",
@@ -157,6 +158,8 @@ def responses(doc: PathDoc) -> Schema:
         answers["400"] = ref("responses", "BadRequest")
     answers |= {"401": ref("responses", "Unauthorized"), "421": ref("responses", "Misdirected"),
                 "429": ref("responses", "TooManyRequests")}
+    if doc.absent:
+        answers["404"] = {"description": doc.absent, "content": json_content(ref("schemas", "Error"))}
     if doc.unavailable:
         answers["503"] = {**ref("responses", "Unavailable"), "description": f"not now: {doc.unavailable}"}
     if doc.unhealthy:
@@ -180,10 +183,9 @@ def get_operation(path: str, handler: Callable[..., Any], doc: PathDoc) -> Schem
 
 def refused(method: str, path: str) -> Schema:
     """Any other method on a route: 405 with Allow (after the same Host and token checks)."""
-    answers = {"405": "MethodNotAllowed", "401": "Unauthorized", "421": "Misdirected",
-               "429": "TooManyRequests"}
+    names = {"405": "MethodNotAllowed", "401": "Unauthorized", "421": "Misdirected", "429": "TooManyRequests"}
     return {"operationId": operation_id(method, path), "summary": "Not allowed: only GET (and HEAD)",
-            "responses": {status: ref("responses", name) for status, name in answers.items()}}
+            "responses": {status: ref("responses", name) for status, name in names.items()}}
 
 
 def build_document(routes: Sequence[Route]) -> Schema:
@@ -217,13 +219,12 @@ def info() -> Schema:
 def components() -> Schema:
     """Schemas, shared responses and headers, and the Bearer scheme."""
     health, status_only = schemas.health_schemas()
-    error = ref("schemas", "Error")
     return {
         "schemas": {"Sample": schemas.sample_schema(), "HistoryTail": history_schemas.tail_schema(),
                     "HistoryRange": history_schemas.range_schema(), "Error": schemas.error_schema(),
                     "Processes": schemas.processes_schema(PROCESS_SORT.choices), "Health": health,
                     "HealthStatus": status_only, "Index": schemas.index_schema()},
-        "responses": shared_responses(error),
+        "responses": shared_responses(ref("schemas", "Error")),
         "headers": {
             "ETag": header("the answer's entity tag, for If-None-Match", {"type": "string"}),
             "RetryAfter": header("seconds to wait before retrying", {"type": "integer", "minimum": 1}),

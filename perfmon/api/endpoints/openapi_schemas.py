@@ -22,6 +22,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
+from perfmon.api.endpoints import collector_status
 from perfmon.core import shapes
 from perfmon.core.schema import ALWAYS_A_LIST, FIELDS, Field
 from perfmon.store.base import Status
@@ -223,7 +224,8 @@ def health_schemas() -> tuple[Schema, Schema]:
     full = obj({"status": status, "version": STRING, "instance_id": STRING, "uptime_seconds": NUMBER,
                 "last_sample_age_seconds": nullable(NUMBER), "latest_seq": nullable(INTEGER),
                 "interval_seconds": NUMBER, "samples_in_memory": INTEGER, "long_poll_waiters": INTEGER,
-                "store": store}, "with the token (or on a server without one)")
+                "store": store, "collectors": collector_status.health_schema()},
+               "with the token (or on a server without one)")
     return full, obj({"status": status}, "without a token, on a server that has one: the status only")
 
 

@@ -28,6 +28,7 @@ from prometheus_client.registry import Collector
 from perfmon import __version__
 from perfmon.api.edge.headers import SECURITY_HEADERS
 from perfmon.api.edge.responses import NO_CACHE, accepts_gzip
+from perfmon.api.endpoints import collector_status
 from perfmon.api.endpoints.handlers import HUB
 from perfmon.api.endpoints.longpoll import starting_error
 from perfmon.api.endpoints.metrics.catalogue import FAMILIES, Family, Series
@@ -46,11 +47,12 @@ INFO = "perfmon_info"
 
 def metric_names() -> frozenset[str]:
     """Every metric name a scrape can carry, as Prometheus stores it."""
-    return frozenset({f.name for f in FAMILIES} | {ERRORS, INFO})
+    return frozenset({f.name for f in FAMILIES} | {ERRORS, INFO} | collector_status.FAMILY_NAMES)
 
 
-def parts(sample: Mapping[str, Any]) -> Iterator[tuple[str, Hashable, Callable[[], Metric]]]:
-    """Each family of a sample: its name, what its values are (a key), and how to build it."""
+def parts(sample: Mapping[str, Any], collectors: collector_status.Status | None = None,
+          ) -> Iterator[tuple[str, Hashable, Callable[[], Metric]]]:
+    """Each family of a sample (and of its collectors' runs): name, what its values are (a key), a builder."""
     for family in FAMILIES:
         series = family.series(sample)
         yield family.name, series, partial(_metric, family, series)
@@ -64,6 +66,7 @@ def parts(sample: Mapping[str, Any]) -> Iterator[tuple[str, Hashable, Callable[[
             "platform": host.get("platform") or ""}
     yield INFO, tuple(info.items()), partial(
         InfoMetricFamily, "perfmon", "the perfmon server's version and the host it watches", value=info)
+    yield from collector_status.families(collectors or {})
 
 
 def _metric(family: Family, series: tuple[Series, ...]) -> Metric:
@@ -85,12 +88,13 @@ def _errors(counts: tuple[tuple[str, int], ...]) -> Metric:
 class SampleMetrics(Collector):
     """A prometheus-client collector over one published sample: every family, built afresh."""
 
-    def __init__(self, sample: Mapping[str, Any]) -> None:
+    def __init__(self, sample: Mapping[str, Any], collectors: collector_status.Status | None = None) -> None:
         self._sample = sample
+        self._collectors = collectors
 
     def collect(self) -> Iterator[Metric]:
-        """Every family of the catalogue with the values the sample holds, then errors and info."""
-        for _, _, build in parts(self._sample):
+        """Every family of the catalogue with the values the sample holds, errors, info, collector runs."""
+        for _, _, build in parts(self._sample, self._collectors):
             yield build()
 
 
@@ -110,10 +114,10 @@ class Renderer:
         self.openmetrics_format = openmetrics_format
         self._done: dict[str, tuple[Hashable, bytes]] = {}
 
-    def render(self, sample: Mapping[str, Any]) -> bytes:
+    def render(self, sample: Mapping[str, Any], collectors: collector_status.Status | None = None) -> bytes:
         """The exposition of ``sample``: the bytes prometheus-client writes for all of it at once."""
         out = []
-        for name, key, build in parts(sample):
+        for name, key, build in parts(sample, collectors):
             done = self._done.get(name)
             if done is None or done[0] != key:
                 done = self._done[name] = (key, self._encode(build()))
@@ -133,9 +137,10 @@ class Renderer:
         return exposition.generate_latest(_One(metric))
 
 
-def render(sample: Mapping[str, Any], *, openmetrics_format: bool) -> bytes:
-    """The exposition of one sample in one of the two formats."""
-    return Renderer(openmetrics_format=openmetrics_format).render(sample)
+def render(sample: Mapping[str, Any], *, openmetrics_format: bool,
+           collectors: collector_status.Status | None = None) -> bytes:
+    """The exposition of one sample (and its collectors' runs) in one of the two formats."""
+    return Renderer(openmetrics_format=openmetrics_format).render(sample, collectors)
 
 
 def wants_openmetrics(accept: str) -> bool:
@@ -157,9 +162,10 @@ class Exposition:
         self._renderers = {om: Renderer(openmetrics_format=om) for om in (False, True)}
         self.renders = 0  # how many times a body was built (tests count it)
 
-    def answer(self, snapshot: Snapshot, *, openmetrics_format: bool,
-               gzip_ok: bool) -> tuple[bytes, CIMultiDict[str]]:
-        """Body and headers of ``snapshot`` in the format asked for; each built at most once."""
+    def answer(self, snapshot: Snapshot, *, openmetrics_format: bool, gzip_ok: bool,
+               collectors: collector_status.Status | None = None) -> tuple[bytes, CIMultiDict[str]]:
+        """Body and headers of ``snapshot`` (with its collectors' runs, published with it) in the format
+        asked for; each built at most once."""
         if snapshot is not self._snapshot:
             self._snapshot, self._answers = snapshot, {}
         answer = self._answers.get((openmetrics_format, gzip_ok))
@@ -167,7 +173,7 @@ class Exposition:
             return answer
         plain = self._answers.get((openmetrics_format, False))
         if plain is None:
-            body = self._renderers[openmetrics_format].render(snapshot.data)
+            body = self._renderers[openmetrics_format].render(snapshot.data, collectors)
             self.renders += 1
             plain = self._answers[(openmetrics_format, False)] = (body, _headers(openmetrics_format, None))
         if not gzip_ok:
@@ -191,11 +197,12 @@ EXPOSITION = web.AppKey("exposition", Exposition)
 
 async def metrics(request: web.Request) -> web.Response:
     """GET /metrics: the latest sample for Prometheus; OpenMetrics if asked for, gzip if accepted."""
-    snapshot = request.app[HUB].latest
+    hub = request.app[HUB]
+    snapshot = hub.latest
     if snapshot is None:
         raise starting_error()
     headers = request.headers
     body, answer_headers = request.app[EXPOSITION].answer(
         snapshot, openmetrics_format=wants_openmetrics(headers.get(hdrs.ACCEPT, "")),
-        gzip_ok=accepts_gzip(headers.get(hdrs.ACCEPT_ENCODING, "")))
+        gzip_ok=accepts_gzip(headers.get(hdrs.ACCEPT_ENCODING, "")), collectors=hub.collectors)
     return web.Response(body=body, headers=answer_headers.copy())
