@@ -1,10 +1,11 @@
 """``GET /metrics``: the latest sample in Prometheus' text format or OpenMetrics, built by prometheus-client.
 
 A scrape never samples the host: a custom collector turns the sample the sampler already
-published into metric families (``perfmon.api.endpoints.metrics.catalogue``), and prometheus-client writes the
-exposition. The bytes are made once per sample and format, on the first scrape that asks
-for them, so an idle server does no work for ``/metrics`` at all and Prometheus' second
-scrape of the same sample (two Prometheus servers, a curl) costs a dictionary look-up.
+published into metric families (``perfmon.api.endpoints.metrics.catalogue``, derived from the metric
+groups), and prometheus-client writes the exposition. The bytes are made once per sample and
+format, on the first scrape that asks for them, so an idle server does no work for ``/metrics``
+at all and Prometheus' second scrape of the same sample (two Prometheus servers, a curl) costs
+a dictionary look-up.
 """
 
 from __future__ import annotations
@@ -44,14 +45,15 @@ ERRORS = "perfmon_collector_errors"
 INFO = "perfmon_info"
 
 
-def metric_names() -> frozenset[str]:
+def metric_names(families: tuple[Family, ...] = FAMILIES) -> frozenset[str]:
     """Every metric name a scrape can carry, as Prometheus stores it."""
-    return frozenset({f.name for f in FAMILIES} | {ERRORS, INFO})
+    return frozenset({f.name for f in families} | {ERRORS, INFO})
 
 
-def parts(sample: Mapping[str, Any]) -> Iterator[tuple[str, Hashable, Callable[[], Metric]]]:
+def parts(sample: Mapping[str, Any], families: tuple[Family, ...] = FAMILIES
+          ) -> Iterator[tuple[str, Hashable, Callable[[], Metric]]]:
     """Each family of a sample: its name, what its values are (a key), and how to build it."""
-    for family in FAMILIES:
+    for family in families:
         series = family.series(sample)
         yield family.name, series, partial(_metric, family, series)
     counts: dict[str, int] = {}
@@ -106,14 +108,15 @@ class Renderer:
     """Writes samples in one format, each family by prometheus-client, reusing a family's bytes
     while its values stay the same (core counts, sizes, idle interfaces: most of a scrape)."""
 
-    def __init__(self, *, openmetrics_format: bool) -> None:
+    def __init__(self, *, openmetrics_format: bool, families: tuple[Family, ...] = FAMILIES) -> None:
         self.openmetrics_format = openmetrics_format
+        self.families = families
         self._done: dict[str, tuple[Hashable, bytes]] = {}
 
     def render(self, sample: Mapping[str, Any]) -> bytes:
         """The exposition of ``sample``: the bytes prometheus-client writes for all of it at once."""
         out = []
-        for name, key, build in parts(sample):
+        for name, key, build in parts(sample, self.families):
             done = self._done.get(name)
             if done is None or done[0] != key:
                 done = self._done[name] = (key, self._encode(build()))
@@ -133,9 +136,10 @@ class Renderer:
         return exposition.generate_latest(_One(metric))
 
 
-def render(sample: Mapping[str, Any], *, openmetrics_format: bool) -> bytes:
-    """The exposition of one sample in one of the two formats."""
-    return Renderer(openmetrics_format=openmetrics_format).render(sample)
+def render(sample: Mapping[str, Any], *, openmetrics_format: bool,
+           families: tuple[Family, ...] = FAMILIES) -> bytes:
+    """The exposition of one sample in one of the two formats (the families of every group by default)."""
+    return Renderer(openmetrics_format=openmetrics_format, families=families).render(sample)
 
 
 def wants_openmetrics(accept: str) -> bool:
