@@ -17,6 +17,7 @@ from perfmon.api.edge.headers import secured
 from perfmon.api.edge.params import Choice, Number, Param
 from perfmon.api.edge.responses import NO_CACHE, json_response
 from perfmon.api.endpoints.longpoll import WAIT, wait_or_shutdown, wait_seconds
+from perfmon.api.endpoints.state import HUB, STORE
 from perfmon.sampling.hub import Hub
 from perfmon.store.base import HistorySlice, HistoryStore, RangeResult
 from perfmon.store.sqlite import MAX_LIMIT
@@ -142,3 +143,8 @@ async def history(request: web.Request, hub: Hub, store: HistoryStore) -> web.Re
     if fmt == "csv":
         return csv_response(part.columns(), f"perfmon-{hub.instance_id}-tail.csv")
     return json_response(request, tail_payload(hub, store, part), headers={hdrs.CACHE_CONTROL: NO_CACHE})
+
+
+async def endpoint(request: web.Request) -> web.Response:
+    """GET /api/history: the live tail by cursor, or a time range; JSON columns or CSV."""
+    return await history(request, request.app[HUB], request.app[STORE])

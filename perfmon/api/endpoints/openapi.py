@@ -30,10 +30,10 @@ from perfmon.api.edge.params import Param, openapi_parameter
 from perfmon.api.edge.responses import accepts_gzip, etag_matches, not_modified, snapshot_headers
 from perfmon.api.edge.security import CHALLENGE
 from perfmon.api.endpoints import openapi_schemas as schemas
-from perfmon.api.endpoints.handlers import PROCESS_PARAMETERS, PROCESS_SORT
 from perfmon.api.endpoints.history import PARAMETERS as HISTORY_PARAMETERS
 from perfmon.api.endpoints.longpoll import WAIT
 from perfmon.api.endpoints.metrics.prometheus import OPENMETRICS, TEXT
+from perfmon.api.endpoints.processes import PROCESS_PARAMETERS, PROCESS_SORT
 from perfmon.sampling.snapshot import GZIP_LEVEL
 
 Schema = dict[str, Any]

@@ -30,7 +30,7 @@ from perfmon.store.buckets import CORES, VALUE_COLUMNS
 
 Schema = dict[str, Any]
 UNIT_TYPES: Mapping[str, str] = {"text": "string", "bool": "boolean", "count": "integer"}  # else number
-HEALTH_STATUSES = ("ok", "stale", "starting")  # perfmon.api.endpoints.handlers.freshness
+HEALTH_STATUSES = ("ok", "stale", "starting")  # perfmon.api.endpoints.health.freshness
 
 
 def json_type(unit: str) -> str:

@@ -29,9 +29,9 @@ from prometheus_client.registry import Collector
 from perfmon import __version__
 from perfmon.api.edge.headers import SECURITY_HEADERS
 from perfmon.api.edge.responses import NO_CACHE, accepts_gzip
-from perfmon.api.endpoints.handlers import HUB
 from perfmon.api.endpoints.longpoll import starting_error
 from perfmon.api.endpoints.metrics.catalogue import FAMILIES, Family, Series
+from perfmon.api.endpoints.state import HUB
 from perfmon.sampling.snapshot import Snapshot
 
 TEXT = "text/plain; version=0.0.4; charset=utf-8"  # the classic format, which every scraper reads
