@@ -74,7 +74,7 @@ def _group_classes(group: Group) -> Iterator[str]:
         raise ValueError(f"{group.name}: a section under another ({group.path!r}) has no generated class")
     rows = [f for f in group.placed if f.in_rows]
     if rows:
-        named = ", ".join(group.key)
+        named = " and ".join(group.key)
         yield _class(row_name(group), f"One row of {group.title} ({_rows_path(group)}), named by {named}.",
                      [(f.name, spelled(f)) for f in rows])
     if group.path and group.rows != "":
