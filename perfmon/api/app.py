@@ -14,10 +14,10 @@ from aiohttp import web
 from perfmon.api.edge.cors import cors_headers
 from perfmon.api.edge.errors import add_endpoint, add_fallback
 from perfmon.api.edge.security import GUARD, Guard
-from perfmon.api.endpoints import handlers, openapi
-from perfmon.api.endpoints.handlers import HUB, STORE
+from perfmon.api.endpoints import health, history, index, openapi, performance, processes
 from perfmon.api.endpoints.metrics.prometheus import EXPOSITION, Exposition, metrics
 from perfmon.api.endpoints.prebuilt import PARKED, ParkedPolls
+from perfmon.api.endpoints.state import HUB, STORE
 from perfmon.sampling import registry
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
@@ -30,12 +30,12 @@ from perfmon.store.sqlite.store import SqliteStore
 Context = Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]
 
 ROUTES = (
-    ("/", handlers.index),
-    ("/api", handlers.index),
-    ("/api/performance", handlers.performance),
-    ("/api/history", handlers.history),
-    ("/api/processes", handlers.processes),
-    ("/api/health", handlers.health),
+    ("/", index.index),
+    ("/api", index.index),
+    ("/api/performance", performance.performance),
+    ("/api/history", history.endpoint),
+    ("/api/processes", processes.processes),
+    ("/api/health", health.health),
     ("/api/openapi.json", openapi.openapi_json),
     ("/metrics", metrics),
 )

@@ -40,8 +40,8 @@ __all__ = ["ALWAYS_A_LIST", "FIELDS", "FIELDS_BY_PATH", "HISTORY_COLUMNS", "HIST
 
 ERRORS: tuple[Field, ...] = (
     Field("collector", "text", "the collector that could not read a field", kind="info",
-          path="errors[].collector"),
-    Field("message", "text", "why, in words", kind="info", path="errors[].message"),
+          nullable=False, path="errors[].collector"),
+    Field("message", "text", "why, in words", kind="info", nullable=False, path="errors[].message"),
 )
 # Every field of a sample, in the sample's order: each group's, placed by the group, then the errors.
 FIELDS: tuple[Field, ...] = (*(f for g in GROUPS for f in g.placed), *ERRORS)

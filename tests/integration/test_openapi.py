@@ -18,6 +18,7 @@ import time
 import typing
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from types import UnionType
 from typing import Any
 
 import psutil
@@ -29,7 +30,8 @@ from openapi_spec_validator import validate
 
 from perfmon.api.app import ANONYMOUS, ROUTES, Monitor, create_app
 from perfmon.api.endpoints.openapi import BEARER, build_document
-from perfmon.api.endpoints.openapi_schemas import annotation, json_type, without_none
+from perfmon.api.endpoints.openapi_schemas import json_type
+from perfmon.core import shapes
 from perfmon.core.schema import FIELDS, Field, Shape
 from perfmon.settings import Security
 from tests.support.fakes import FakePsutil
@@ -121,6 +123,27 @@ def test_every_field_of_the_table_is_in_the_sample_schema(document: Doc, f: Fiel
     assert (schema["x-unit"], schema["x-kind"]) == (f.unit, f.kind)
     if f.kind != "info":
         assert "null" in types(schema), f"{f.path} is measured: it is null when it cannot be read"
+
+
+def annotation(path: str) -> Any:
+    """The type the TypedDicts give the value at ``path`` (``[]`` steps into rows), or None if none."""
+    node: Any = shapes.Sample
+    for key in path.split("."):
+        if not typing.is_typeddict(node):
+            return None
+        hint = typing.get_type_hints(node).get(key.removesuffix("[]"))
+        if hint is None:
+            return None
+        node = typing.get_args(without_none(hint))[0] if key.endswith("[]") else hint
+    return node
+
+
+def without_none(hint: Any) -> Any:
+    """``X`` of ``X | None``."""
+    if isinstance(hint, UnionType) or typing.get_origin(hint) is typing.Union:
+        rest = [a for a in typing.get_args(hint) if a is not type(None)]
+        return rest[0] if len(rest) == 1 else hint
+    return hint
 
 
 @pytest.mark.parametrize("f", FIELDS, ids=lambda f: f.path)

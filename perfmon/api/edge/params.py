@@ -1,7 +1,7 @@
 """Query parameters declared once, as data: the handlers read them, the OpenAPI document describes them.
 
 Each endpoint's parameters sit next to the handler that reads them (``longpoll.WAIT``,
-``history.PARAMETERS``, ``handlers.PROCESS_PARAMETERS``) and are read through :meth:`Number.read`
+``history.PARAMETERS``, ``processes.PROCESS_PARAMETERS``) and are read through :meth:`Number.read`
 and :meth:`Choice.read`, the strict readers of perfmon.api.edge.responses; :func:`openapi_parameter` turns the
 same objects into the OpenAPI document's parameters, so a bound in the document is the bound a
 handler enforces.

@@ -25,6 +25,7 @@ from perfmon.api.endpoints.selection import (
     read_selectors,
     tail_columns,
 )
+from perfmon.api.endpoints.state import HUB, STORE
 from perfmon.core import bounds
 from perfmon.sampling.hub import Hub
 from perfmon.store.base import HistorySlice, HistoryStore, RangeResult
@@ -169,3 +170,8 @@ async def history(request: web.Request, hub: Hub, store: HistoryStore) -> web.Re
     if fmt == "csv":
         return csv_response(payload["series"], f"perfmon-{hub.instance_id}-tail.csv")
     return json_response(request, payload, headers={hdrs.CACHE_CONTROL: NO_CACHE})
+
+
+async def endpoint(request: web.Request) -> web.Response:
+    """GET /api/history: the live tail by cursor, or a time range; JSON columns or CSV."""
+    return await history(request, request.app[HUB], request.app[STORE])

@@ -31,10 +31,10 @@ from perfmon.api.edge.responses import accepts_gzip, etag_matches, not_modified,
 from perfmon.api.edge.security import CHALLENGE
 from perfmon.api.endpoints import openapi_history as history_schemas
 from perfmon.api.endpoints import openapi_schemas as schemas
-from perfmon.api.endpoints.handlers import PROCESS_PARAMETERS, PROCESS_SORT
 from perfmon.api.endpoints.history import PARAMETERS as HISTORY_PARAMETERS
 from perfmon.api.endpoints.longpoll import WAIT
 from perfmon.api.endpoints.metrics.prometheus import OPENMETRICS, TEXT
+from perfmon.api.endpoints.processes import PROCESS_PARAMETERS, PROCESS_SORT
 from perfmon.sampling.snapshot import GZIP_LEVEL
 
 Schema = dict[str, Any]

@@ -1,13 +1,15 @@
 """JSON Schemas (2020-12, the dialect of OpenAPI 3.1) of what the API answers, derived from the code.
 
-The sample's schema is generated from ``perfmon.core.schema.FIELDS``: where each value sits
-(``[]`` paths become arrays of row objects), its description, unit and kind, and its JSON type
-from its unit (text: string, bool: boolean, count: integer, every other unit: number). Measured
-fields (every kind but ``info``) may be null, and so may any number inside them: a value that
-cannot be read is null (with the reason in ``errors``), and NaN or an infinity is served as null.
-What the table's ``shape`` cannot say (a list *of maps*, such as ``cpu.per_cpu_seconds_total``)
-and whether an ``info`` value may be null come from the TypedDicts of ``perfmon.core.shapes``,
-which spell the same table (``tests/test_schema.py`` holds the two together).
+The sample's schema is generated from the metric groups (``perfmon.core.metrics``, through
+``perfmon.core.schema.FIELDS``): where each value sits (``[]`` paths become arrays of row
+objects), its description, unit and kind, its JSON type from its unit (text: string, bool:
+boolean, count: integer, every other unit: number) and its containers from its shape (a list, a
+map, a list of maps). Measured fields (every kind but ``info``) may be null, and so may any
+number inside them: a value that cannot be read is null (with the reason in ``errors``), and NaN
+or an infinity is served as null; an ``info`` value may be null unless declared ``nullable=False``.
+Each list of rows names its group and the labels of its rows' series (``x-group``, ``x-key``,
+``x-labels``), as selectors (``disks[mountpoint=/].percent``) and history use them. The
+TypedDicts of ``perfmon.core.shapes`` are generated from the same groups.
 
 The history's columns come from ``HISTORY_COLUMNS`` and the range buckets' from
 ``perfmon.store.buckets``. Objects list every property as required and allow no others, so a
@@ -17,20 +19,18 @@ they do not know, since later versions add fields (the API's contract is additio
 
 from __future__ import annotations
 
-import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from perfmon.api.endpoints import collector_status
-from perfmon.core import shapes
+from perfmon.core.metrics import GROUPS, Group, Shape
 from perfmon.core.schema import ALWAYS_A_LIST, FIELDS, Field
 from perfmon.store.base import Status
 
 Schema = dict[str, Any]
 UNIT_TYPES: Mapping[str, str] = {"text": "string", "bool": "boolean", "count": "integer"}  # else number
-PYTHON_TYPES: Mapping[type, str] = {str: "string", bool: "boolean", int: "integer", float: "number"}
-HEALTH_STATUSES = ("ok", "stale", "starting")  # perfmon.api.endpoints.handlers.freshness
+HEALTH_STATUSES = ("ok", "stale", "starting")  # perfmon.api.endpoints.health.freshness
 
 
 def json_type(unit: str) -> str:
@@ -58,100 +58,73 @@ def array(items: Schema) -> Schema:
     return {"type": "array", "items": items}
 
 
-# --- the sample, from FIELDS -------------------------------------------------------------------
+# --- the sample, from the metric groups ----------------------------------------------------------
 
-def annotation(path: str) -> Any:
-    """The type the TypedDicts give the value at ``path`` (``[]`` steps into rows), or None if none."""
-    node: Any = shapes.Sample
-    for key in path.split("."):
-        if not typing.is_typeddict(node):
-            return None
-        hint = typing.get_type_hints(node).get(key.removesuffix("[]"))
-        if hint is None:
-            return None
-        node = row_type(hint) if key.endswith("[]") else hint
-    return node
-
-
-def row_type(hint: Any) -> Any:
-    """The element type of ``list[X] | None``."""
-    args = typing.get_args(without_none(hint))
-    return args[0] if args else None
-
-
-def without_none(hint: Any) -> Any:
-    """``X`` of ``X | None``."""
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        rest = [a for a in typing.get_args(hint) if a is not type(None)]
-        return rest[0] if len(rest) == 1 else hint
-    return hint
-
-
-def admits_none(hint: Any) -> bool:
-    """True for ``X | None`` (and for an unknown type: null is then allowed rather than refused)."""
-    return hint is None or without_none(hint) is not hint
-
-
-def container(hint: Any, scalar: Schema, measured: bool) -> Schema:
-    """The value's schema after the type ``hint``: lists and maps (nested) of the unit's scalar."""
-    bare = without_none(hint)
-    origin, args = typing.get_origin(bare), typing.get_args(bare)
-    if origin is list and args:
-        inner = container(args[0], scalar, measured)
-    elif origin is dict and len(args) == 2:
-        return {"type": "object", "additionalProperties": container(args[1], scalar, measured)}
-    else:
-        return nullable(scalar) if measured else scalar
-    return array(inner)
+def shaped(element: Schema, shape: Shape) -> Schema:
+    """``element`` in a container of ``shape``: itself, an array of it, or an object of it by key."""
+    if shape == "list":
+        return array(element)
+    if shape == "map":
+        return {"type": "object", "additionalProperties": element}
+    return element
 
 
 def value_schema(f: Field) -> Schema:
     """One field's schema: type, nullability, description, unit and kind."""
     measured = f.kind != "info"
-    hint = annotation(f.path)
     scalar: Schema = {"type": json_type(f.unit)}
-    if hint is not None:
-        schema = container(hint, scalar, measured)
-    elif f.shape == "list":
-        schema = array(nullable(scalar))
-    elif f.shape == "map":
-        schema = {"type": "object", "additionalProperties": nullable(scalar)}
-    else:
-        schema = scalar
-    if measured or admits_none(hint):
+    schema = nullable(scalar) if measured else scalar
+    for shape in (f.items, f.shape):  # a list of maps: each map, then the list
+        schema = shaped(schema, shape)
+    if measured or f.nullable:
         schema = nullable(schema)
     return {**schema, "description": f"{f.description} ({f.unit}, {f.kind})", "x-unit": f.unit,
             "x-kind": f.kind}
 
 
-def rows_schema(path: str) -> Schema:
-    """A list of rows (``path`` ends in ``[]``): an array, null until read unless its type says never."""
+def identity(group: Group) -> Schema:
+    """What names a group's rows: ``x-group``, ``x-key`` (the labels of a row's series) and ``x-labels``
+    (each label and the row's key it is read from; ``#``: the row's place in the list)."""
+    return {"x-group": group.name, "x-key": list(group.key), "x-labels": dict(group.labels)}
+
+
+def row_lists(groups: Sequence[Group]) -> dict[str, Group]:
+    """The path of each group's list of rows (``disks``, ``network.interfaces``, ``cpu.per_cpu_percent``)."""
+    return {(f"{g.path}.{g.rows}" if g.rows else g.path): g for g in groups if g.rows is not None}
+
+
+def rows_schema(path: str, group: Group | None) -> Schema:
+    """A list of rows (``path`` ends in ``[]``): an array, null until read (``errors``: never null)."""
     key = path.removesuffix("[]")
-    never_null = key == ALWAYS_A_LIST or not admits_none(annotation(key))
     schema = array(obj({}))
-    return schema if never_null else nullable(schema)
+    schema = schema if key == ALWAYS_A_LIST else nullable(schema)
+    return {**schema, **identity(group)} if group else schema
 
 
-def sample_schema(fields: tuple[Field, ...] = FIELDS) -> Schema:
-    """The schema of a sample, built from the table field by field."""
+def sample_schema(fields: tuple[Field, ...] = FIELDS, groups: Sequence[Group] = GROUPS) -> Schema:
+    """The schema of a sample, built from the table field by field, each list of rows named by its group."""
     root = obj({}, "One sample of the host, as the sampler published it; measured values are null "
                    "when they cannot be read, and `errors` says why")
+    rows = row_lists(groups)
     for f in fields:
         node, walked = root, []
         *parents, leaf = f.keys
         for key in parents:
             walked.append(key)
-            node = child(node, key, ".".join(walked))
+            node = child(node, key, ".".join(walked), rows)
         node["properties"][leaf] = value_schema(f)
+        if f.path in rows:  # a list of plain values, one row each (cpu.per_cpu_percent)
+            node["properties"][leaf].update(identity(rows[f.path]))
         node["required"].append(leaf)
     return root
 
 
-def child(node: Schema, key: str, path: str) -> Schema:
+def child(node: Schema, key: str, path: str, rows: Mapping[str, Group]) -> Schema:
     """The object schema under ``key`` of ``node`` (for ``name[]``: its rows' schema), made if new."""
     name = key.removesuffix("[]")
     if name not in node["properties"]:
-        node["properties"][name] = rows_schema(path) if key.endswith("[]") else obj({})
+        listed = key.endswith("[]")
+        node["properties"][name] = rows_schema(path, rows.get(path.removesuffix("[]"))) if listed else obj({})
         node["required"].append(name)
     made: Schema = node["properties"][name]
     return made["items"] if key.endswith("[]") else made

@@ -10,7 +10,7 @@ import pytest
 
 from perfmon.api.edge.errors import ApiError
 from perfmon.api.edge.params import Number
-from perfmon.api.endpoints import handlers, history, longpoll
+from perfmon.api.endpoints import history, longpoll, processes
 from perfmon.core import bounds
 from perfmon.ui.source import client
 from perfmon.ui.tick import inputs, ranges, resolution
@@ -27,7 +27,7 @@ BUCKETS = {**RAW, "seq": None, "view": "24h", "mode": "buckets", "res": 300, "ne
     (history.START, 0, bounds.LAST_TIMESTAMP),
     (history.END, 0, bounds.LAST_TIMESTAMP),
     (longpoll.WAIT, None, bounds.WAIT_MAX_SECONDS),
-    (handlers.PROCESS_LIMIT, 1, bounds.PROCESS_LIMIT_MAX),
+    (processes.PROCESS_LIMIT, 1, bounds.PROCESS_LIMIT_MAX),
 ], ids=lambda value: getattr(value, "name", None) or str(value))
 def test_the_api_takes_the_declared_bound_and_refuses_one_more(param: Number, low: Any, high: float) -> None:
     assert param.high == high

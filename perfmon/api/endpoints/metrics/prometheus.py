@@ -1,10 +1,11 @@
 """``GET /metrics``: the latest sample in Prometheus' text format or OpenMetrics, built by prometheus-client.
 
 A scrape never samples the host: a custom collector turns the sample the sampler already
-published into metric families (``perfmon.api.endpoints.metrics.catalogue``), and prometheus-client writes the
-exposition. The bytes are made once per sample and format, on the first scrape that asks
-for them, so an idle server does no work for ``/metrics`` at all and Prometheus' second
-scrape of the same sample (two Prometheus servers, a curl) costs a dictionary look-up.
+published into metric families (``perfmon.api.endpoints.metrics.catalogue``, derived from the metric
+groups), and prometheus-client writes the exposition. The bytes are made once per sample and
+format, on the first scrape that asks for them, so an idle server does no work for ``/metrics``
+at all and Prometheus' second scrape of the same sample (two Prometheus servers, a curl) costs
+a dictionary look-up.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from perfmon import __version__
 from perfmon.api.edge.headers import SECURITY_HEADERS
 from perfmon.api.edge.responses import NO_CACHE, accepts_gzip
 from perfmon.api.endpoints import collector_status
-from perfmon.api.endpoints.handlers import HUB
 from perfmon.api.endpoints.longpoll import starting_error
 from perfmon.api.endpoints.metrics.catalogue import FAMILIES, Family, Series
+from perfmon.api.endpoints.state import HUB
 from perfmon.sampling.snapshot import Snapshot
 
 TEXT = "text/plain; version=0.0.4; charset=utf-8"  # the classic format, which every scraper reads
@@ -45,15 +46,16 @@ ERRORS = "perfmon_collector_errors"
 INFO = "perfmon_info"
 
 
-def metric_names() -> frozenset[str]:
+def metric_names(families: tuple[Family, ...] = FAMILIES) -> frozenset[str]:
     """Every metric name a scrape can carry, as Prometheus stores it."""
-    return frozenset({f.name for f in FAMILIES} | {ERRORS, INFO} | collector_status.FAMILY_NAMES)
+    return frozenset({f.name for f in families} | {ERRORS, INFO} | collector_status.FAMILY_NAMES)
 
 
 def parts(sample: Mapping[str, Any], collectors: collector_status.Status | None = None,
+          families: tuple[Family, ...] = FAMILIES,
           ) -> Iterator[tuple[str, Hashable, Callable[[], Metric]]]:
     """Each family of a sample (and of its collectors' runs): name, what its values are (a key), a builder."""
-    for family in FAMILIES:
+    for family in families:
         series = family.series(sample)
         yield family.name, series, partial(_metric, family, series)
     counts: dict[str, int] = {}
@@ -110,14 +112,15 @@ class Renderer:
     """Writes samples in one format, each family by prometheus-client, reusing a family's bytes
     while its values stay the same (core counts, sizes, idle interfaces: most of a scrape)."""
 
-    def __init__(self, *, openmetrics_format: bool) -> None:
+    def __init__(self, *, openmetrics_format: bool, families: tuple[Family, ...] = FAMILIES) -> None:
+        self.families = families
         self.openmetrics_format = openmetrics_format
         self._done: dict[str, tuple[Hashable, bytes]] = {}
 
     def render(self, sample: Mapping[str, Any], collectors: collector_status.Status | None = None) -> bytes:
         """The exposition of ``sample``: the bytes prometheus-client writes for all of it at once."""
         out = []
-        for name, key, build in parts(sample, collectors):
+        for name, key, build in parts(sample, collectors, self.families):
             done = self._done.get(name)
             if done is None or done[0] != key:
                 done = self._done[name] = (key, self._encode(build()))
@@ -138,9 +141,11 @@ class Renderer:
 
 
 def render(sample: Mapping[str, Any], *, openmetrics_format: bool,
-           collectors: collector_status.Status | None = None) -> bytes:
-    """The exposition of one sample (and its collectors' runs) in one of the two formats."""
-    return Renderer(openmetrics_format=openmetrics_format).render(sample, collectors)
+           collectors: collector_status.Status | None = None,
+           families: tuple[Family, ...] = FAMILIES) -> bytes:
+    """The exposition of one sample (and its collectors' runs) in one of the two formats (the families of
+    every group by default)."""
+    return Renderer(openmetrics_format=openmetrics_format, families=families).render(sample, collectors)
 
 
 def wants_openmetrics(accept: str) -> bool:
