@@ -39,8 +39,7 @@ from perfmon.sampling.snapshot import GZIP_LEVEL
 
 Schema = dict[str, Any]
 Route = tuple[str, Callable[..., Any]]
-OPENAPI_VERSION = "3.1.0"
-BEARER = "bearerAuth"
+OPENAPI_VERSION, BEARER = "3.1.0", "bearerAuth"
 OTHER_METHODS = ("put", "post", "patch", "delete")  # answered 405 (with Allow) on every path
 JSON = "application/json"
 
