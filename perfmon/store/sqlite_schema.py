@@ -30,6 +30,8 @@ from perfmon.store.sqlite_salvage import one_line, salvage, set_aside
 log = logging.getLogger(__name__)
 
 WAL_LIMIT_BYTES = 1 << 20  # the WAL is cut back to this after a checkpoint
+SYNCHRONOUS = "NORMAL"  # in WAL mode: a killed process keeps every commit; only an OS crash may lose the last
+AUTOCHECKPOINT_PAGES = 1000  # SQLite's checkpoint after a commit takes the WAL past this (0: the writer's)
 BUSY_MS = 5000
 # Every commit (one a second) appends the pages it changed to the WAL: with 1 KiB pages that is
 # about 1.2 KiB written per sample instead of 4.2 KiB with 4 KiB pages, for ~1 byte more per row.
@@ -193,8 +195,9 @@ def _configure(conn: sqlite3.Connection, pragmas: Mapping[str, int]) -> None:
     mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         raise sqlite3.OperationalError(f"the database cannot use a write-ahead log (journal mode {mode})")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
     conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+    conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     for name, value in pragmas.items():
         if not name.isidentifier():
             raise ValueError(f"not a PRAGMA name: {name!r}")

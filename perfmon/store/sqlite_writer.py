@@ -1,11 +1,15 @@
 """The writer thread: the only user of the writing connection, so the event loop never waits on disk.
 
-``put`` is all the event loop does (a queue put). The thread gathers rows for at most
-``COMMIT_SECONDS`` and commits them in one transaction, so a killed process loses at most
-the last second or two. Between commits it rolls up finished minutes and hours and, every
-``UPKEEP_SECONDS``, takes a small step of retention, the size cap and vacuum. When writes
-fail (a full disk) rows wait in a bounded backlog and are retried every ``RETRY_SECONDS``;
-the failure is logged once and once more when writes resume.
+``put`` is all the event loop does (a queue put). The thread commits a row at most
+``commit_seconds`` (``--commit-interval``) after it arrived, with every row that came since, in
+one transaction: a killed process loses at most that much (committed rows survive a kill in WAL
+mode). Disk writes are mostly WAL frames, one page per page a commit changes, so fewer, larger
+commits write less: at 1 s sampling, 1.7 KB/s with a commit a second against 0.2-0.3 KB/s with one
+every 5 s (BENCHMARKS.md, "Disk writes"). The finished minutes and hours are rolled up in the same
+transaction as the rows, and checkpoints run every ``CHECKPOINT_SECONDS`` from here (SQLite's own
+are off, ``sqlite_schema``). Every ``UPKEEP_SECONDS`` it takes a small step of retention, the size cap
+and vacuum. When writes fail (a full disk) rows wait in a bounded backlog and are retried every
+``RETRY_SECONDS``; the failure is logged once and once more when writes resume.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from perfmon.store.tiers import HOUR, LEVELS, MINUTE, TEN_MINUTE, Level, roll_up
 
 log = logging.getLogger(__name__)
 
-COMMIT_SECONDS = 1.0
+COMMIT_SECONDS = 5.0  # --commit-interval's default: a kill loses at most 5 s (the issue's bound)
+CHECKPOINT_SECONDS: float | None = None  # None: SQLite checkpoints (wal_autocheckpoint); else every N s
 UPKEEP_SECONDS = 5.0
 RETRY_SECONDS = 5.0
 BACKLOG_ROWS = 6 * 3600  # rows kept in memory while writes fail: six hours at the default interval
@@ -41,8 +46,9 @@ STOP = object()
 
 @dataclass
 class WriteStats:
-    """What writing has cost so far: rows, commits and the writer thread's CPU time."""
+    """What writing has cost so far: rows taken from the queue and written, commits, the thread's CPU time."""
 
+    accepted: int = 0
     rows: int = 0
     commits: int = 0
     cpu_seconds: float = 0.0
@@ -69,8 +75,13 @@ class Writer:
     """Owns the writing connection and its thread; the store reads its state (plain attributes)."""
 
     def __init__(self, conn: sqlite3.Connection, *, instance: int, retention: Retention,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], commit_seconds: float = COMMIT_SECONDS) -> None:
         self._conn = conn
+        self._commit_seconds = commit_seconds
+        self._due: float | None = None  # when the pending rows must be committed (monotonic)
+        self._arrived: float | None = None  # when the newest row taken arrived
+        self._committed_arrived: float | None = None  # when the newest row committed arrived
+        self._checkpoint_at = time.monotonic() + (CHECKPOINT_SECONDS or 0.0)
         self._instance = instance
         self._retention = retention
         self._clock = clock
@@ -148,8 +159,9 @@ class Writer:
     def _collect(self) -> tuple[bool, Flush | None]:
         """Gather rows until the commit deadline, a flush request or the stop."""
         busy = (self._behind or self._trimming) and self.error is None
-        deadline = time.monotonic() + (0.0 if busy else COMMIT_SECONDS)
+        idle = time.monotonic() + (0.0 if busy else self._commit_seconds)
         while True:
+            deadline = self._due if self._due is not None and not busy else idle  # rows wait for theirs
             try:
                 item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except Empty:
@@ -175,6 +187,10 @@ class Writer:
             self._pending.popleft()
             self._warn("backlog", f"more than {BACKLOG_ROWS} samples wait to be written: dropping the oldest")
         self._pending.append(encoded)
+        self.stats.accepted += 1
+        self._arrived = time.monotonic()
+        if self._due is None:  # the file trails the newest row by at most commit_seconds (while writes work)
+            self._due = (self._committed_arrived or self._arrived) + self._commit_seconds
 
     def _warn(self, key: str, message: str) -> None:
         if key not in self._warned:
@@ -192,6 +208,7 @@ class Writer:
             self._roll_ups(complete=request is not None)
             if upkeep:
                 self._upkeep(complete=complete)
+            self._checkpoint()
         except sqlite3.Error as exc:
             self._failed(exc)
             if upkeep:  # retention may make room for the next try
@@ -206,11 +223,13 @@ class Writer:
 
     def _write(self) -> None:
         if not self._pending:
+            self._due = None
             return
         rows = list(self._pending)
         with transaction(self._conn):
             self._conn.executemany(INSERT, rows)
         self._pending.clear()
+        self._due, self._committed_arrived = None, self._arrived
         self.stats.rows += len(rows)
         self.stats.commits += 1
         if self.first_seq is None:
@@ -257,6 +276,13 @@ class Writer:
         self._upkeep_at = time.monotonic() + (0.0 if more else UPKEEP_SECONDS)
         self._refresh()
 
+    def _checkpoint(self) -> None:
+        """Every CHECKPOINT_SECONDS (when set), copy the WAL into the file without waiting for readers."""
+        if CHECKPOINT_SECONDS is None or time.monotonic() < self._checkpoint_at:
+            return
+        self._checkpoint_at = time.monotonic() + CHECKPOINT_SECONDS
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     def _refresh(self) -> None:
         """The oldest point in any tier and this instance's oldest seq, for status() and first_seq."""
         oldest = [row[0] for row in self._conn.execute(
@@ -281,6 +307,7 @@ class Writer:
                         reason, BACKLOG_ROWS, RETRY_SECONDS)
         self.error = reason
         self._retry_at = time.monotonic() + RETRY_SECONDS
+        self._due = self._retry_at if self._due is not None else None  # no spinning until the retry
 
 
 @contextmanager
