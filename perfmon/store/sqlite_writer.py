@@ -1,14 +1,13 @@
 """The writer thread: the only user of the writing connection, so the event loop never waits on disk.
 
-``put`` is all the event loop does (a queue put). The thread commits a row at most
-``commit_seconds`` (``--commit-interval``) after it arrived, with every row that came since, in
-one transaction: a killed process loses at most that much (committed rows survive a kill in WAL
-mode). Disk writes are mostly WAL frames, one page per page a commit changes, so fewer, larger
-commits write less: at 1 s sampling, 1.7 KB/s with a commit a second against 0.2-0.3 KB/s with one
-every 5 s (BENCHMARKS.md, "Disk writes"). The finished minutes and hours are rolled up in the same
-transaction as the rows, and checkpoints run every ``CHECKPOINT_SECONDS`` from here (SQLite's own
-are off, ``sqlite_schema``). Every ``UPKEEP_SECONDS`` it takes a small step of retention, the size cap
-and vacuum. When writes fail (a full disk) rows wait in a bounded backlog and are retried every
+``put`` is all the event loop does (a queue put). The thread commits what waits in one
+transaction at most ``commit_seconds`` (``--commit-interval``) after the newest row it last
+committed arrived, so the file never trails the newest sample by more than that, and a killed
+process loses at most that much (committed rows survive a kill in WAL mode). Fewer, larger
+commits write less: at 1 s sampling 1.8 KB/s with a commit a second, 1.0 KB/s every 5 s (BENCHMARKS.md
+"Disk writes"), mostly pages dirtied again after the kernel wrote them back. Between commits it rolls up
+finished minutes and hours and, every ``UPKEEP_SECONDS``, takes a small step of retention, the size
+cap and vacuum. When writes fail (a full disk) rows wait in a bounded backlog and are retried every
 ``RETRY_SECONDS``; the failure is logged once and once more when writes resume.
 """
 
@@ -19,8 +18,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from queue import Empty, SimpleQueue
 
@@ -28,13 +26,13 @@ from perfmon.core.schema import HistoryRow
 from perfmon.store.base import Retention
 from perfmon.store.sqlite_codec import RAW_COLUMNS, EncodedRow, encode_row
 from perfmon.store.sqlite_copy import is_damage
+from perfmon.store.sqlite_schema import transaction
 from perfmon.store.sqlite_upkeep import TrimLog, retention_step, size_step, vacuum_step
 from perfmon.store.tiers import HOUR, LEVELS, MINUTE, TEN_MINUTE, Level, roll_up, watermark
 
 log = logging.getLogger(__name__)
 
 COMMIT_SECONDS = 5.0  # --commit-interval's default: a kill loses at most 5 s (the issue's bound)
-CHECKPOINT_SECONDS: float | None = None  # None: SQLite checkpoints (wal_autocheckpoint); else every N s
 UPKEEP_SECONDS = 5.0
 RETRY_SECONDS = 5.0
 BACKLOG_ROWS = 6 * 3600  # rows kept in memory while writes fail: six hours at the default interval
@@ -81,7 +79,6 @@ class Writer:
         self._due: float | None = None  # when the pending rows must be committed (monotonic)
         self._arrived: float | None = None  # when the newest row taken arrived
         self._committed_arrived: float | None = None  # when the newest row committed arrived
-        self._checkpoint_at = time.monotonic() + (CHECKPOINT_SECONDS or 0.0)
         self._instance = instance
         self._retention = retention
         self._clock = clock
@@ -208,7 +205,6 @@ class Writer:
             self._roll_ups(complete=request is not None)
             if upkeep:
                 self._upkeep(complete=complete)
-            self._checkpoint()
         except sqlite3.Error as exc:
             self._failed(exc)
             if upkeep:  # retention may make room for the next try
@@ -276,13 +272,6 @@ class Writer:
         self._upkeep_at = time.monotonic() + (0.0 if more else UPKEEP_SECONDS)
         self._refresh()
 
-    def _checkpoint(self) -> None:
-        """Every CHECKPOINT_SECONDS (when set), copy the WAL into the file without waiting for readers."""
-        if CHECKPOINT_SECONDS is None or time.monotonic() < self._checkpoint_at:
-            return
-        self._checkpoint_at = time.monotonic() + CHECKPOINT_SECONDS
-        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-
     def _refresh(self) -> None:
         """The oldest point in any tier and this instance's oldest seq, for status() and first_seq."""
         oldest = [row[0] for row in self._conn.execute(
@@ -309,15 +298,3 @@ class Writer:
         self._retry_at = time.monotonic() + RETRY_SECONDS
         self._due = self._retry_at if self._due is not None else None  # no spinning until the retry
 
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
