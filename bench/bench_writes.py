@@ -6,12 +6,12 @@ Each variant is the real API server (``performance_api_server.py --interval 1``)
 every variant meets the same host. What is measured is ``write_bytes`` of ``/proc/PID/io``: the
 bytes the process caused to be written to storage, WAL and database file alike, counted when a
 page of the page cache is dirtied (a 4 KiB page dirtied again before the kernel writes it back
-counts once; one written back and dirtied again counts again). The window should span several
-checkpoints: with SQLite's own checkpoints (every 1,000 WAL pages) that is every 17 minutes at a
-commit a second and every 80 at one every 5 s, so the default window is 40 minutes.
+counts once; one written back and dirtied again counts again). The window should span
+checkpoints: SQLite's own (every 1,000 WAL pages) come about every 17 minutes at a commit a second
+and every 45 at one every 5 s (about two pages a commit), so the default window is 40 minutes.
 
 A variant is ``NAME=ARGS``: server options (``--commit-interval 5``) and settings of the store's
-modules (``sqlite_schema.SYNCHRONOUS=OFF``, ``sqlite_writer.CHECKPOINT_SECONDS=600``), set before
+modules (``sqlite_schema.SYNCHRONOUS=OFF``, ``sqlite_schema.AUTOCHECKPOINT_PAGES=250``), set before
 the server starts: alternatives that are not options. ``--before DIR`` adds the server of an
 older checkout (``git archive COMMIT | tar -x -C DIR``) as it runs by default.
 
