@@ -90,6 +90,24 @@ def test_kill_9_loses_at_most_the_commit_interval_and_a_restart_shows_the_real_g
         assert "Traceback" not in again.stderr()
 
 
+def committed_seq(database: Path) -> int:
+    """The newest seq in the file (committed rows only)."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT coalesce(max(seq), 0) FROM raw").fetchone()[0])
+
+
+def test_sigterm_writes_every_sample_still_waiting_for_its_commit(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with serve(tmp_path, port, "--commit-interval", "60") as server:
+        wait_until_healthy(f"{base}/api/health", server.proc)
+        wait_for(lambda: latest_seq(base) >= committed_seq(tmp_path / DATABASE) + 10, "10 samples waiting")
+        served = latest_seq(base)
+        assert server.stop() == 0
+        assert "Traceback" not in server.stderr()
+    assert committed_seq(tmp_path / DATABASE) >= served
+
+
 def test_an_unwritable_data_dir_is_one_line_and_exit_1(tmp_path: Path) -> None:
     unwritable = Path("/sys") / f"perfmon-{tmp_path.name}"  # even root may not make a directory in sysfs
     with serve(unwritable, free_port()) as server:
