@@ -34,7 +34,7 @@ WAL_LIMIT_BYTES = 1 << 20  # the WAL is cut back to this after a checkpoint
 # OFF (no fsync at checkpoints either) wrote only 6 % less (bench_writes.py): not worth a file an
 # OS crash may damage.
 SYNCHRONOUS = "NORMAL"
-AUTOCHECKPOINT_PAGES = 1000  # SQLite's checkpoint after a commit takes the WAL past this (0: the writer's)
+AUTOCHECKPOINT_PAGES = 1000  # SQLite checkpoints once a commit takes the WAL past this (250: no fewer bytes)
 BUSY_MS = 5000
 # Every commit appends the pages it changed to the WAL: at a commit every 5 s the process wrote
 # 1.0 KB/s with 1 KiB pages, 1.5 KB/s with 4 KiB and no less with 512 B (bench_writes.py).

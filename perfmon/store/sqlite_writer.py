@@ -4,8 +4,8 @@
 transaction at most ``commit_seconds`` (``--commit-interval``) after the newest row it last
 committed arrived, so the file never trails the newest sample by more than that, and a killed
 process loses at most that much (committed rows survive a kill in WAL mode). Fewer, larger
-commits write less: at 1 s sampling 1.8 KB/s with a commit a second, 1.0 KB/s every 5 s (BENCHMARKS.md
-"Disk writes"), mostly pages dirtied again after the kernel wrote them back. Between commits it rolls up
+commits write less: at 1 s sampling 1.8 KB/s with a commit a second, 1.0 KB/s every 5 s (BENCHMARKS.md,
+"Disk writes of the history store"), mostly pages dirtied again after write-back. Between commits it rolls up
 finished minutes and hours and, every ``UPKEEP_SECONDS``, takes a small step of retention, the size
 cap and vacuum. When writes fail (a full disk) rows wait in a bounded backlog and are retried every
 ``RETRY_SECONDS``; the failure is logged once and once more when writes resume.
@@ -158,7 +158,8 @@ class Writer:
         busy = (self._behind or self._trimming) and self.error is None
         idle = time.monotonic() + (0.0 if busy else self._commit_seconds)
         while True:
-            deadline = self._due if self._due is not None and not busy else idle  # rows wait for theirs
+            due = self._due if self._due is not None and not busy else idle  # rows wait for theirs
+            deadline = max(due, self._retry_at) if self.error is not None else due  # no spinning till a retry
             try:
                 item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except Empty:
@@ -296,5 +297,4 @@ class Writer:
                         reason, BACKLOG_ROWS, RETRY_SECONDS)
         self.error = reason
         self._retry_at = time.monotonic() + RETRY_SECONDS
-        self._due = self._retry_at if self._due is not None else None  # no spinning until the retry
 
