@@ -82,7 +82,8 @@ def open_database(config: ServerConfig, instance_id: str, clock: Callable[[], fl
     retention = Retention(config.retention_raw_seconds, config.retention_minute_seconds,
                           config.retention_hour_seconds, config.max_db_bytes)
     return SqliteStore(config.database, instance_id=instance_id, interval_seconds=config.interval_seconds,
-                       history_size=config.history_size, retention=retention, clock=clock)
+                       history_size=config.history_size, retention=retention, clock=clock,
+                       commit_seconds=config.commit_interval_seconds)
 
 
 def create_app(config: ServerConfig, *, monitor: Monitor | None = None,

@@ -222,6 +222,10 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
                             help=f"how long {what} kept, 1h-20y, e.g. 14d or 36h (default: {default})")
     parser.add_argument("--max-db-size", type=byte_size(2**20, 2**50), default=2**30, metavar="SIZE",
                         help="cap on the database file; the oldest samples go first (default: 1GiB)")
+    parser.add_argument("--commit-interval", type=bounded_float(0.1, 300), default=5.0, metavar="SECONDS",
+                        help="seconds a sample may wait before it is written to the database, 0.1-300; a "
+                        "kill -9 loses at most this much; fewer, larger writes spare "
+                        "the disk (default: %(default)s)")
 
 
 def add_data_dir_option(parser: argparse.ArgumentParser) -> None:

@@ -34,17 +34,45 @@ def newest_raw_time(database: Path) -> float:
     return float(newest) / 1000
 
 
-def test_history_survives_kill_9_and_a_restart_shows_the_real_gap(tmp_path: Path) -> None:
-    port = free_port()
+def newest_committed(database: Path) -> float | None:
+    """The newest sample in the file (as a reader sees it: committed rows only), in seconds."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+        (newest,) = conn.execute("SELECT max(t) FROM raw").fetchone()
+    return None if newest is None else float(newest) / 1000
+
+
+def lags(base: str, database: Path, seconds: float) -> list[float]:
+    """For ``seconds``, how far the file's newest sample trails the newest one served, polled."""
+    seen: list[float] = []
+    until = time.monotonic() + seconds
+
+    def poll() -> bool:
+        served = float(get_json(f"{base}/api/history?limit=1")[1]["series"]["timestamp"][-1])
+        committed = newest_committed(database)  # read after: it can only have grown meanwhile
+        if committed is not None:
+            seen.append(served - committed)
+        return time.monotonic() > until
+
+    wait_for(poll, f"{seconds} s of polls", timeout=seconds + 30)
+    return seen
+
+
+def test_kill_9_loses_at_most_the_commit_interval_and_a_restart_shows_the_real_gap(tmp_path: Path) -> None:
+    port, commit_seconds = free_port(), 2.0
     base = f"http://127.0.0.1:{port}"
-    with serve(tmp_path, port) as server:
+    with serve(tmp_path, port, "--commit-interval", f"{commit_seconds:g}") as server:
         wait_until_healthy(f"{base}/api/health", server.proc)
-        wait_for(lambda: latest_seq(base) >= 15, "15 samples")
-        before = get_json(f"{base}/api/history?limit=1")[1]["series"]["timestamp"][-1]
+        wait_for(lambda: newest_committed(tmp_path / DATABASE) is not None, "a first commit", timeout=20)
+        seen = lags(base, tmp_path / DATABASE, 4 * commit_seconds)  # what a kill at each poll would lose
+        # samples do wait, at most the interval (timestamps are taken a few ms before the writer has them)
+        assert commit_seconds / 2 <= max(seen) <= commit_seconds + 0.05, seen
+        before = float(get_json(f"{base}/api/history?limit=1")[1]["series"]["timestamp"][-1])
+        committed = newest_committed(tmp_path / DATABASE)
         server.proc.send_signal(signal.SIGKILL)
         server.proc.wait(10)
+    newest = newest_raw_time(tmp_path / DATABASE)
+    assert committed is not None and committed <= newest and before - newest <= commit_seconds + 0.05
     killed_at = time.time()
-    assert newest_raw_time(tmp_path / DATABASE) >= before - 2  # at most 2 s of samples lost
     down_until = time.time() + 1.5  # stay down a while: the gap must show
     wait_for(lambda: time.time() > down_until, "downtime to pass")
     with serve(tmp_path, port) as again:
@@ -60,6 +88,24 @@ def test_history_survives_kill_9_and_a_restart_shows_the_real_gap(tmp_path: Path
         assert all(v is None for t, v in values if killed_at + 0.2 < t < down_until - 0.5)  # the gap
         assert again.stop() == 0
         assert "Traceback" not in again.stderr()
+
+
+def committed_seq(database: Path) -> int:
+    """The newest seq in the file (committed rows only)."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT coalesce(max(seq), 0) FROM raw").fetchone()[0])
+
+
+def test_sigterm_writes_every_sample_still_waiting_for_its_commit(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with serve(tmp_path, port, "--commit-interval", "60") as server:
+        wait_until_healthy(f"{base}/api/health", server.proc)
+        wait_for(lambda: latest_seq(base) >= committed_seq(tmp_path / DATABASE) + 10, "10 samples waiting")
+        served = latest_seq(base)
+        assert server.stop() == 0
+        assert "Traceback" not in server.stderr()
+    assert committed_seq(tmp_path / DATABASE) >= served
 
 
 def test_an_unwritable_data_dir_is_one_line_and_exit_1(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import errno
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from urllib.request import pathname2url
 
@@ -30,9 +30,14 @@ from perfmon.store.sqlite.salvage import one_line, salvage, set_aside
 log = logging.getLogger(__name__)
 
 WAL_LIMIT_BYTES = 1 << 20  # the WAL is cut back to this after a checkpoint
+# In WAL mode a killed process keeps every commit, and only an OS crash may lose the last ones.
+# OFF (no fsync at checkpoints either) wrote only 6 % less (bench_writes.py): not worth a file an
+# OS crash may damage.
+SYNCHRONOUS = "NORMAL"
+AUTOCHECKPOINT_PAGES = 1000  # SQLite checkpoints once a commit takes the WAL past this (250: no fewer bytes)
 BUSY_MS = 5000
-# Every commit (one a second) appends the pages it changed to the WAL: with 1 KiB pages that is
-# about 1.2 KiB written per sample instead of 4.2 KiB with 4 KiB pages, for ~1 byte more per row.
+# Every commit appends the pages it changed to the WAL: at a commit every 5 s the process wrote
+# 1.0 KB/s with 1 KiB pages, 1.5 KB/s with 4 KiB and no less with 512 B (bench_writes.py).
 PAGE_SIZE = 1024
 HEADER = b"SQLite format 3\x00"
 HEADER_BYTES = 100  # a database file is at least its 100-byte header (and in fact one whole page)
@@ -209,8 +214,9 @@ def _configure(conn: sqlite3.Connection, pragmas: Mapping[str, int]) -> None:
     mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
     if str(mode).lower() != "wal":
         raise sqlite3.OperationalError(f"the database cannot use a write-ahead log (journal mode {mode})")
-    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
     conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
+    conn.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
     for name, value in pragmas.items():
         if not name.isidentifier():
             raise ValueError(f"not a PRAGMA name: {name!r}")
@@ -221,13 +227,21 @@ def migrate(conn: sqlite3.Connection) -> None:
     """Apply the migrations this file has not had yet, each in its own transaction."""
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     for step in range(version, schema_version()):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(conn):
             MIGRATIONS[step](conn)
             conn.execute(f"PRAGMA user_version={step + 1}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         if version:  # a new file is created, not migrated: nothing to say
             log.info("history database migrated from schema version %d to %d", step, step + 1)
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")

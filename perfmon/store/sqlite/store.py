@@ -41,7 +41,7 @@ from perfmon.store.sqlite.layouts import LayoutBook
 from perfmon.store.sqlite.range import prepare_reader, read_range
 from perfmon.store.sqlite.salvage import last_salvage, one_line
 from perfmon.store.sqlite.schema import connect, open_database, unusable
-from perfmon.store.sqlite.writer import Writer, WriteStats
+from perfmon.store.sqlite.writer import COMMIT_SECONDS, Writer, WriteStats
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ class SqliteStore:
 
     def __init__(self, path: Path, *, instance_id: str, interval_seconds: float, history_size: int,
                  retention: Retention = DEFAULT_RETENTION, clock: Callable[[], float] = time.time,
-                 pragmas: Mapping[str, int] | None = None) -> None:
+                 pragmas: Mapping[str, int] | None = None, commit_seconds: float = COMMIT_SECONDS) -> None:
         self.path = Path(path)
         self.max_limit = MAX_LIMIT
         self.interval_seconds = interval_seconds
@@ -70,7 +70,8 @@ class SqliteStore:
             self._instance = int(conn.execute(
                 "INSERT INTO instances (name, started_ms) VALUES (?, ?)",
                 (instance_id, to_ms(clock()))).lastrowid or 0)
-            self._writer = Writer(conn, instance=self._instance, retention=retention, clock=clock)
+            self._writer = Writer(conn, instance=self._instance, retention=retention, clock=clock,
+                                  commit_seconds=commit_seconds)
         except sqlite3.Error as exc:
             conn.close()
             raise unusable(self.path.parent, exc) from exc

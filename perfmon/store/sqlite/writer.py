@@ -1,12 +1,12 @@
 """The writer thread: the only user of the writing connection, so the event loop never waits on disk.
 
-``put`` is all the event loop does (a queue put). The thread gathers rows for at most
-``COMMIT_SECONDS`` and commits them in one transaction, so a killed process loses at most
-the last second or two. Between commits it rolls up finished minutes and hours and, every
-``UPKEEP_SECONDS``, takes a small step of retention, the size cap and vacuum. When writes
-fail (a full disk) rows wait in a bounded backlog and are retried every ``RETRY_SECONDS``;
-the failure is logged once and once more when writes resume.
-"""
+``put`` is all the event loop does (a queue put). The thread commits what waits in one transaction
+at most ``commit_seconds`` (``--commit-interval``) after the newest row it last committed arrived:
+the file never trails the newest sample by more, and a kill loses at most that much. Fewer, larger
+commits write less (BENCHMARKS.md, "Disk writes of the history store"). Between commits it rolls up
+finished minutes and hours and, every ``UPKEEP_SECONDS``, takes a small step of retention, the size
+cap and vacuum. Failed writes (a full disk) wait in a bounded backlog, retried every ``RETRY_SECONDS``,
+logged once and once more when writes resume."""
 
 from __future__ import annotations
 
@@ -15,8 +15,7 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from queue import Empty, SimpleQueue
 
@@ -25,12 +24,13 @@ from perfmon.store.base import Retention
 from perfmon.store.sqlite.codec import INSERT, INSERT_PLAIN, EncodedRow
 from perfmon.store.sqlite.copy import is_damage
 from perfmon.store.sqlite.layouts import LayoutIds
+from perfmon.store.sqlite.schema import transaction
 from perfmon.store.sqlite.tiers import HOUR, LEVELS, MINUTE, TEN_MINUTE, Level, roll_up, watermark
 from perfmon.store.sqlite.upkeep import TrimLog, retention_step, size_step, vacuum_step
 
 log = logging.getLogger(__name__)
 
-COMMIT_SECONDS = 1.0
+COMMIT_SECONDS = 5.0  # --commit-interval's default: a kill loses at most 5 s (the issue's bound)
 UPKEEP_SECONDS = 5.0
 RETRY_SECONDS = 5.0
 BACKLOG_ROWS = 6 * 3600  # rows kept in memory while writes fail: six hours at the default interval
@@ -40,8 +40,9 @@ STOP = object()
 
 @dataclass
 class WriteStats:
-    """What writing has cost so far: rows, commits and the writer thread's CPU time."""
+    """What writing has cost so far: rows taken from the queue and written, commits, the thread's CPU time."""
 
+    accepted: int = 0
     rows: int = 0
     commits: int = 0
     cpu_seconds: float = 0.0
@@ -68,8 +69,12 @@ class Writer:
     """Owns the writing connection and its thread; the store reads its state (plain attributes)."""
 
     def __init__(self, conn: sqlite3.Connection, *, instance: int, retention: Retention,
-                 clock: Callable[[], float]) -> None:
+                 clock: Callable[[], float], commit_seconds: float = COMMIT_SECONDS) -> None:
         self._conn = conn
+        self._commit_seconds = commit_seconds
+        self._due: float | None = None  # when the pending rows must be committed (monotonic)
+        self._arrived: float | None = None  # when the newest row taken arrived
+        self._committed_arrived: float | None = None  # when the newest row committed arrived
         self._instance = instance
         self._retention = retention
         self._clock = clock
@@ -148,8 +153,10 @@ class Writer:
     def _collect(self) -> tuple[bool, Flush | None]:
         """Gather rows until the commit deadline, a flush request or the stop."""
         busy = (self._behind or self._trimming) and self.error is None
-        deadline = time.monotonic() + (0.0 if busy else COMMIT_SECONDS)
+        idle = time.monotonic() + (0.0 if busy else self._commit_seconds)
         while True:
+            due = self._due if self._due is not None and not busy else idle  # rows wait for theirs
+            deadline = max(due, self._retry_at) if self.error is not None else due  # no spinning till a retry
             try:
                 item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
             except Empty:
@@ -175,6 +182,10 @@ class Writer:
             self._pending.popleft()
             self._warn("backlog", f"more than {BACKLOG_ROWS} samples wait to be written: dropping the oldest")
         self._pending.append(encoded)
+        self.stats.accepted += 1
+        self._arrived = time.monotonic()
+        if self._due is None:  # the file trails the newest row by at most commit_seconds (while writes work)
+            self._due = (self._committed_arrived or self._arrived) + self._commit_seconds
 
     def _warn(self, key: str, message: str) -> None:
         if key not in self._warned:
@@ -206,6 +217,7 @@ class Writer:
 
     def _write(self) -> None:
         if not self._pending:
+            self._due = None
             return
         rows = list(self._pending)
         layout_id = self._layouts.id
@@ -214,6 +226,7 @@ class Writer:
                                             for row in rows if row[-2]])
             self._conn.executemany(INSERT_PLAIN, [row[:-2] for row in rows if not row[-2]])
         self._pending.clear()
+        self._due, self._committed_arrived = None, self._arrived
         self.stats.rows += len(rows)
         self.stats.commits += 1
         if self.first_seq is None:
@@ -286,15 +299,3 @@ class Writer:
         self.error = reason
         self._retry_at = time.monotonic() + RETRY_SECONDS
 
-
-@contextmanager
-def transaction(conn: sqlite3.Connection) -> Iterator[None]:
-    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")

@@ -69,6 +69,27 @@ def test_history_store_options(tmp_path: Path) -> None:
     assert from_env.data_dir == Path("~/x").expanduser()
 
 
+def test_commit_interval_defaults_to_5_s_and_comes_from_flag_or_environment() -> None:
+    assert parse_server_config([], {}).commit_interval_seconds == 5.0
+    assert parse_server_config(["--commit-interval", "0.5"], {}).commit_interval_seconds == 0.5
+    env = {"PERFMON_COMMIT_INTERVAL": "30"}
+    assert parse_server_config([], env).commit_interval_seconds == 30.0
+    assert parse_launcher_config([], env).api.commit_interval_seconds == 30.0
+
+
+@pytest.mark.parametrize("argv", [
+    ["--commit-interval", "0"], ["--commit-interval", "301"], ["--commit-interval", "soon"],
+    ["--commit-interval", "nan"],
+    ["--commit-interval", "60", "--history-size", "50", "--interval", "1"],  # longer than the ring holds
+])
+def test_bad_commit_intervals_are_one_line_usage_errors(argv: list[str],
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse_server_config(argv, {})
+    assert exit_info.value.code == 2
+    assert_one_error_line(capsys.readouterr().err, "performance_api_server.py", "--commit-interval")
+
+
 @pytest.mark.parametrize(("text", "size"), [("1GiB", 2**30), ("500MB", 500 * 10**6), ("1.5 G", 3 * 2**29),
                                             ("2097152", 2**21), ("4k", None), ("1 furlong", None)])
 def test_sizes(text: str, size: int | None) -> None:
