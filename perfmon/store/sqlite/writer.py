@@ -298,4 +298,3 @@ class Writer:
                         reason, BACKLOG_ROWS, RETRY_SECONDS)
         self.error = reason
         self._retry_at = time.monotonic() + RETRY_SECONDS
-
