@@ -201,7 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     servers.append(stack.enter_context(running(glances(args.glances, workdir))))
                 open_tabs(stack, servers)
                 usage = window(servers, args.warmup, args.seconds)
-            print(table("\nThe whole system at its defaults, one Chromium tab each:", TARGETS["system"], usage))
+            title = "\nThe whole system at its defaults, one Chromium tab each:"
+            print(table(title, TARGETS["system"], usage))
         if "api" in phases:
             with ExitStack() as stack:
                 servers = [stack.enter_context(running(perfmon_api(f"{label} API", root, workdir)))

@@ -11,10 +11,12 @@ from typing import Any
 
 from aiohttp import web
 
+from perfmon import __version__
 from perfmon.api import handlers, openapi
 from perfmon.api.cors import cors_headers
 from perfmon.api.errors import add_endpoint, add_fallback
 from perfmon.api.handlers import HUB, STORE
+from perfmon.api.health_answer import HEALTH, HealthAnswers
 from perfmon.api.prebuilt import PARKED, ParkedPolls
 from perfmon.api.prometheus import EXPOSITION, Exposition, metrics
 from perfmon.api.security import GUARD, Guard
@@ -118,6 +120,7 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
         parts = monitor or Monitor.build(config)
         cors = bool(app[GUARD].security.cors_origins)
         app[HUB], app[STORE], app[PARKED] = parts.hub, parts.store, ParkedPolls(cors=cors)
+        app[HEALTH] = HealthAnswers(__version__, parts.hub.instance_id, parts.hub.interval_seconds)
         parts.hub.on_publish.append(app[PARKED].publish)
         task = asyncio.create_task(parts.sampler.run(), name="perfmon-sampler") if sample else None
         try:

@@ -12,6 +12,7 @@ from aiohttp import hdrs, web
 
 from perfmon import __version__
 from perfmon.api.headers import secured
+from perfmon.api.health_answer import HEALTH, store_json
 from perfmon.api.history import history as history_answer
 from perfmon.api.http import (
     NO_CACHE,
@@ -108,14 +109,15 @@ async def health(request: web.Request) -> web.Response:
     """GET /api/health: 200 while samples are fresh, 503 while starting or stale.
 
     Without a token where one is required, the status alone (with the same code): enough for a
-    load balancer, nothing about the host.
+    load balancer, nothing about the host. The bytes are joined from parts made once
+    (perfmon.api.health_answer): load balancers poll this.
     """
-    hub, store = request.app[HUB], request.app[STORE]
+    hub, store, answers = request.app[HUB], request.app[STORE], request.app[HEALTH]
     now = time.time()
     status, age = freshness(hub, now)
     code = 200 if status == "ok" else 503
     if request.app[GUARD].anonymous(request):
-        return json_response(request, {"status": status}, code, headers={hdrs.CACHE_CONTROL: NO_CACHE})
+        return answers.anonymous(request, status, code)
     payload = {
         "status": status,
         "version": __version__,
@@ -126,17 +128,13 @@ async def health(request: web.Request) -> web.Response:
         "interval_seconds": hub.interval_seconds,
         "samples_in_memory": len(store),
         "long_poll_waiters": hub.waiters,
-        "store": store_status(store),
     }
-    return json_response(request, payload, code, headers={hdrs.CACHE_CONTROL: NO_CACHE})
+    return answers.answer(request, code, payload, store.status())
 
 
 def store_status(store: HistoryStore) -> dict[str, object]:
     """Where history is kept, how big it is, since when, whether writes work, and its last salvage."""
-    status = store.status()
-    salvaged = None if status.salvaged is None else status.salvaged.as_json()
-    return {"path": status.path, "size_bytes": status.size_bytes, "oldest_timestamp": status.oldest_timestamp,
-            "status": status.status, "error": status.error, "salvaged": salvaged}
+    return store_json(store.status())
 
 
 async def index(request: web.Request) -> web.Response:

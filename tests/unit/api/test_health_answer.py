@@ -1,0 +1,121 @@
+"""/api/health's bytes joined from parts: exactly what json.dumps of the whole answer makes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp.test_utils import make_mocked_request
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from perfmon.api.health_answer import HealthAnswers, store_json
+from perfmon.store.base import SalvageReport, StoreStatus
+
+SALVAGE = SalvageReport(
+    at=1_700_000_000.5,
+    damaged_file="/var/lib/perfmon/h.damaged",
+    problem="bad page",
+    kept_rows=10,
+    lost_rows=2,
+    lost_rows_exact=False,
+    lost_spans=((1.0, 2.0), (None, 3.5)),
+)
+seconds = st.none() | st.floats(min_value=0, max_value=1e10, allow_nan=False).map(lambda x: round(x, 3))
+counts = st.none() | st.integers(min_value=0, max_value=2**53)
+stores = st.builds(
+    StoreStatus,
+    path=st.none() | st.text(max_size=40),
+    size_bytes=st.none() | st.integers(0, 2**40),
+    oldest_timestamp=seconds,
+    status=st.sampled_from(["memory", "ok", "degraded", "salvaged", "damaged"]),
+    error=st.none() | st.text(max_size=60),
+    salvaged=st.none() | st.just(SALVAGE),
+)
+
+
+def whole(payload: dict[str, Any], store: StoreStatus) -> bytes:
+    """What the handler sent before: json.dumps of the whole answer."""
+    return json.dumps(
+        {**payload, "store": store_json(store)}, separators=(",", ":"), allow_nan=False
+    ).encode()
+
+
+@settings(max_examples=60, deadline=None)  # a shared machine: no per-example deadline
+@given(
+    status=st.sampled_from(["ok", "stale", "starting"]),
+    uptime=st.floats(0, 1e9).map(lambda x: round(x, 3)),
+    age=seconds,
+    seq=counts,
+    samples=st.integers(0, 10**6),
+    waiters=st.integers(0, 10**6),
+    interval=st.sampled_from([0.1, 1.0, 2.5, 3600.0]),
+    store=stores,
+    instance=st.text(min_size=1, max_size=16),
+)
+def test_the_bytes_are_json_dumps_of_the_whole_answer(
+    status: str,
+    uptime: float,
+    age: float | None,
+    seq: int | None,
+    samples: int,
+    waiters: int,
+    interval: float,
+    store: StoreStatus,
+    instance: str,
+) -> None:
+    answers = HealthAnswers('0.2.0 "dev"', instance, interval)
+    payload = {
+        "status": status,
+        "version": '0.2.0 "dev"',
+        "instance_id": instance,
+        "uptime_seconds": uptime,
+        "last_sample_age_seconds": age,
+        "latest_seq": seq,
+        "interval_seconds": interval,
+        "samples_in_memory": samples,
+        "long_poll_waiters": waiters,
+    }
+    assert answers.body(payload, store) == whole(payload, store)
+
+
+def test_a_changed_store_is_serialised_again() -> None:
+    answers = HealthAnswers("1", "abc", 1.0)
+    payload = {
+        "status": "ok",
+        "uptime_seconds": 1.5,
+        "last_sample_age_seconds": 0.25,
+        "latest_seq": 3,
+        "samples_in_memory": 3,
+        "long_poll_waiters": 0,
+    }
+    first = StoreStatus(path="/h", size_bytes=4096, oldest_timestamp=1.0, status="ok")
+    assert json.loads(answers.body(payload, first))["store"]["size_bytes"] == 4096
+    grown = StoreStatus(
+        path="/h", size_bytes=8192, oldest_timestamp=1.0, status="degraded", error="disk full"
+    )
+    assert json.loads(answers.body(payload, grown))["store"] == store_json(grown)
+
+
+def test_a_big_answer_is_gzipped_for_a_client_that_accepts_it() -> None:
+    answers = HealthAnswers("1", "abc", 1.0)
+    payload = {
+        "status": "ok",
+        "version": "1",
+        "instance_id": "abc",
+        "uptime_seconds": 1.5,
+        "last_sample_age_seconds": 0.25,
+        "latest_seq": 3,
+        "interval_seconds": 1.0,
+        "samples_in_memory": 3,
+        "long_poll_waiters": 0,
+    }
+    store = StoreStatus(path="/h", size_bytes=1, oldest_timestamp=1.0, status="degraded", error="x" * 2000)
+    request = make_mocked_request("GET", "/api/health", headers={"Accept-Encoding": "gzip"})
+    response = answers.answer(request, 200, payload, store)
+    assert response.headers["Vary"] == "Accept-Encoding" and response.compression
+    small = answers.answer(
+        request, 200, payload, StoreStatus(path=None, size_bytes=None, oldest_timestamp=None, status="memory")
+    )
+    assert not small.compression and small.headers["Content-Type"] == "application/json"
+    assert small.headers["Cache-Control"] == "no-cache" and small.headers["X-Frame-Options"] == "DENY"
