@@ -112,24 +112,17 @@ async def health(request: web.Request) -> web.Response:
     load balancer, nothing about the host. The bytes are joined from parts made once
     (perfmon.api.health_answer): load balancers poll this.
     """
-    hub, store, answers = request.app[HUB], request.app[STORE], request.app[HEALTH]
+    app = request.app
+    hub, store, answers = app[HUB], app[STORE], app[HEALTH]
     now = time.time()
     status, age = freshness(hub, now)
     code = 200 if status == "ok" else 503
-    if request.app[GUARD].anonymous(request):
+    if app[GUARD].anonymous(request):
         return answers.anonymous(request, status, code)
-    payload = {
-        "status": status,
-        "version": __version__,
-        "instance_id": hub.instance_id,
-        "uptime_seconds": round(now - hub.started_at, 3),
-        "last_sample_age_seconds": age,
-        "latest_seq": None if hub.latest is None else hub.latest.seq,
-        "interval_seconds": hub.interval_seconds,
-        "samples_in_memory": len(store),
-        "long_poll_waiters": hub.waiters,
-    }
-    return answers.answer(request, code, payload, store.status())
+    latest = hub.latest
+    numbers = (round(now - hub.started_at, 3), age, None if latest is None else latest.seq, len(store),
+               hub.waiters)
+    return answers.answer(request, code, status, numbers, store.status())
 
 
 def store_status(store: HistoryStore) -> dict[str, object]:

@@ -15,7 +15,6 @@ general path, ``json_response``, with its negotiation.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import hdrs, web
@@ -48,34 +47,34 @@ class HealthAnswers:
                        for status in ("ok", "stale", "starting")}
         self._interval = number(interval_seconds)
         self._anonymous = {status: dumps({"status": status}).encode() for status in self._heads}
-        self._store: tuple[StoreStatus | None, str] = (None, "")
+        self._store: tuple[tuple[object, ...] | None, str] = (None, "")  # the store's part, and of what
 
     def anonymous(self, request: web.Request, status: str, code: int) -> web.Response:
         """The status alone, for a request without a token where one is required."""
         return web.Response(body=self._anonymous[status], status=code, headers=HEADERS.copy())
 
-    def answer(self, request: web.Request, code: int, payload: Mapping[str, Any],
+    def answer(self, request: web.Request, code: int, status: str, numbers: tuple[float | None, ...],
                store: StoreStatus) -> web.Response:
-        """The whole answer: ``payload`` holds the fields before ``store``, in the order of the document."""
-        body = self.body(payload, store)
+        """The whole answer; ``numbers`` are the uptime, the last sample's age, its seq, the samples held
+        and the long-poll waiters, in the order of the document."""
+        body = self.body(status, numbers, store)
         if len(body) >= COMPRESS_MIN_BYTES:  # gzip is worth negotiating: the general path
-            return json_response(request, {**payload, "store": store_json(store)}, code,
-                                 headers={hdrs.CACHE_CONTROL: NO_CACHE})
+            return json_response(request, json.loads(body), code, headers={hdrs.CACHE_CONTROL: NO_CACHE})
         return web.Response(body=body, status=code, headers=HEADERS.copy())
 
-    def body(self, payload: Mapping[str, Any], store: StoreStatus) -> bytes:
-        """The bytes ``json.dumps`` would make of ``payload`` with the store's part at the end."""
+    def body(self, status: str, numbers: tuple[float | None, ...], store: StoreStatus) -> bytes:
+        """The bytes ``json.dumps`` would make of the whole answer."""
+        key = (store.path, store.size_bytes, store.oldest_timestamp, store.status, store.error,
+               store.salvaged)
         cached, text = self._store
-        if cached is None or cached != store:
+        if cached != key:
             text = dumps(store_json(store))
-            self._store = (store, text)
+            self._store = (key, text)
+        uptime, age, seq, samples, waiters = numbers
         return "".join((
-            self._heads[payload["status"]], number(payload["uptime_seconds"]),
-            ',"last_sample_age_seconds":', number(payload["last_sample_age_seconds"]),
-            ',"latest_seq":', number(payload["latest_seq"]),
-            ',"interval_seconds":', self._interval,
-            ',"samples_in_memory":', number(payload["samples_in_memory"]),
-            ',"long_poll_waiters":', number(payload["long_poll_waiters"]),
+            self._heads[status], number(uptime), ',"last_sample_age_seconds":', number(age),
+            ',"latest_seq":', number(seq), ',"interval_seconds":', self._interval,
+            ',"samples_in_memory":', number(samples), ',"long_poll_waiters":', number(waiters),
             ',"store":', text, "}",
         )).encode()
 

@@ -119,7 +119,7 @@ class SqliteStore:
                 size += os.stat(name).st_size
             except OSError:  # no WAL while nothing is open
                 continue
-        oldest = [t for t in (self._writer.oldest, self._ring.status().oldest_timestamp) if t is not None]
+        oldest = [t for t in (self._writer.oldest, self._ring.oldest_timestamp) if t is not None]
         error, status = self._writer.error, self._condition()
         if error is not None:
             error = f"{error}; {self._writer.backlog} samples wait in memory to be written"
