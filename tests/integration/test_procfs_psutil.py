@@ -56,15 +56,19 @@ def test_the_real_psutil_on_linux_reads_proc() -> None:
 
 
 def test_every_steady_field_agrees_with_psutil(sleeper: psutil.Process) -> None:
+    earlier = psutil_rows()
     ours = {row["pid"]: row for row in ProcessCollector(psutil).scan()}
-    theirs = psutil_rows()
-    both = ours.keys() & theirs.keys()
+    later = psutil_rows()
+    both = ours.keys() & earlier.keys() & later.keys()
     assert sleeper.pid in both and 1 in both
-    settled = {pid for pid in both if theirs[pid]["create_time"] < time.time() - 5}  # exec'd by now
-    for pid in settled | {sleeper.pid}:  # names, users and start times do not change after that
+    compared = 0
+    for pid in both:
         for field in ("name", "username", "create_time"):
-            assert ours[pid][field] == theirs[pid][field], (pid, field)
-    mine, its = ours[sleeper.pid], theirs[sleeper.pid]
+            if earlier[pid][field] == later[pid][field]:  # not renamed meanwhile (exec, a kworker's queue)
+                assert ours[pid][field] == later[pid][field], (pid, field)
+                compared += 1
+    assert compared >= 0.9 * 3 * len(both)
+    mine, its = ours[sleeper.pid], later[sleeper.pid]
     assert mine["name"] == "perfmon-test-sleeper-with-a-long-name"
     for field in ("status", "num_threads", "memory_rss_bytes", "memory_percent"):  # a sleeper is still
         assert mine[field] == its[field], field

@@ -7,8 +7,8 @@ wrappers: py-spy put about 0.3 ms of CPU per process there, half of the API's id
 (BENCHMARKS.md, "Where the idle time goes"). This reader takes the same fields from
 ``/proc/PID/stat`` (name, state, CPU ticks, threads, start) and ``/proc/PID/status`` (the real
 uid, and ``VmRSS``: stat's own RSS field is the kernel's per-CPU estimate, off by up to a few
-hundred KiB, where psutil's statm and status agree), reads ``cmdline`` only for a long name it
-has not seen on that process, and looks each user up once a scan: about 0.06 ms per process.
+hundred KiB, where psutil's statm and status agree), reads ``cmdline`` only where the kernel cut
+the name (as psutil does), and looks each user up once a scan: about 0.06 ms per process.
 
 The values mean what psutil's do: ``name`` is the full program name when the kernel's 15-character
 ``comm`` is a prefix of ``basename(argv[0])``; ``username`` is the real user's name (its number if
@@ -69,28 +69,26 @@ class ProcfsProcesses:
         self._monotonic = monotonic
         self._read = read
         self._cpu: dict[tuple[int, int], tuple[int, float]] = {}  # (pid, start) -> (ticks, when)
-        self._names: dict[tuple[int, int, str], str] = {}  # (pid, start, comm) -> full name
 
     def scan(self) -> list[dict[str, Any]]:
         """One row per live process, by pid; cpu_percent is None for a process seen for the first time."""
         pids = sorted(int(entry) for entry in os.listdir(self._root) if entry.isdigit())
         cpu: dict[tuple[int, int], tuple[int, float]] = {}
-        names: dict[tuple[int, int, str], str] = {}
         users: dict[int, str] = {}
         rows = []
         for pid in pids:
             try:
-                row = self._row(pid, cpu, names, users)
+                row = self._row(pid, cpu, users)
             except GONE:
                 continue
             except PermissionError:  # hidepid or the like: what psutil's ad_value gives
                 row = denied(pid)
             rows.append(row)
-        self._cpu, self._names = cpu, names
+        self._cpu = cpu
         return rows
 
     def _row(self, pid: int, cpu: dict[tuple[int, int], tuple[int, float]],
-             names: dict[tuple[int, int, str], str], users: dict[int, str]) -> dict[str, Any]:
+             users: dict[int, str]) -> dict[str, Any]:
         stat = self._read(f"{self._root}/{pid}/stat")
         now = self._monotonic()
         close = stat.rfind(b")")
@@ -106,7 +104,7 @@ class ProcfsProcesses:
         rss = status_number(status, b"\nVmRSS:", 1024)
         return {
             "pid": pid,
-            "name": self._name(pid, start, comm, names),
+            "name": self._name(pid, comm),
             "username": self._username(status_number(status, b"\nUid:"), users),
             "status": STATUSES.get(fields[0].decode(), "?"),
             "cpu_percent": round_or_none(self._cpu_percent(key, ticks, now)),
@@ -124,33 +122,31 @@ class ProcfsProcesses:
         elapsed = now - previous[1]
         return (ticks - previous[0]) / self._ticks / elapsed * 100 if elapsed > 0 else 0.0
 
-    def _name(self, pid: int, start: int, comm: str, names: dict[tuple[int, int, str], str]) -> str:
-        """The kernel's name, or the program's whole name where the kernel cut it (as psutil's name())."""
+    def _name(self, pid: int, comm: str) -> str:
+        """The kernel's name, or the program's whole name where the kernel cut it (as psutil's name()).
+
+        Read every scan, as psutil does: a process may retitle itself (setproctitle) with the
+        kernel's 15 characters unchanged.
+        """
         if len(comm) < COMM_CHARS:
             return comm
-        key = (pid, start, comm)
-        name = self._names.get(key)
-        if name is None:
-            name = comm
-            try:
-                argv0 = self._argv0(pid)
-            except PermissionError:
-                argv0 = ""
-            if argv0 and os.path.basename(argv0).startswith(comm):
-                name = os.path.basename(argv0)
-        names[key] = name
-        return name
+        try:
+            argv0 = self._argv0(pid)
+        except PermissionError:
+            return comm
+        program = os.path.basename(argv0)
+        return program if argv0 and program.startswith(comm) else comm
 
     def _argv0(self, pid: int) -> str:
-        """The first word of a command line (only its program is kept, as psutil does for the name)."""
+        """The first word of a command line, split as psutil's cmdline() splits it."""
         data = self._read(f"{self._root}/{pid}/cmdline").decode(errors="surrogateescape")
         if not data:  # a zombie or a kernel thread
             return ""
         separator = "\x00" if data.endswith("\x00") else " "  # setproctitle() may use spaces
-        first = data.rstrip(separator).split(separator)[0]
-        if separator == "\x00" and "\x00" not in data.rstrip("\x00") and " " in first:
-            first = first.split(" ")[0]  # a NUL at the end, spaces between (psutil issue 1179)
-        return first
+        words = data.removesuffix(separator).split(separator)
+        if separator == "\x00" and len(words) == 1 and " " in data:
+            words = data.split(" ")  # a NUL at the end, spaces between (psutil issue 1179)
+        return words[0]
 
     def _username(self, uid: int | None, users: dict[int, str]) -> str | None:
         if uid is None:

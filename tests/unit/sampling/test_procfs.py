@@ -105,7 +105,7 @@ def test_a_reused_pid_starts_its_cpu_reading_again(proc: Path, mono: FakeClock) 
     assert scanner.scan()[0]["cpu_percent"] is None
 
 
-def test_a_cut_name_is_completed_from_argv0_once_per_process(proc: Path, mono: FakeClock) -> None:
+def test_a_cut_name_is_completed_from_argv0_every_scan(proc: Path, mono: FakeClock) -> None:
     long_name = "gnome-keyring-d"  # the kernel keeps 15 characters
     add(proc, 9, long_name, cmdline=b"/usr/bin/gnome-keyring-daemon\x00--start\x00")
     add(proc, 10, "chromium-browse", cmdline=b"/usr/lib/chromium/chromium --type=renderer \x00")
@@ -115,17 +115,16 @@ def test_a_cut_name_is_completed_from_argv0_once_per_process(proc: Path, mono: F
     first = {r["pid"]: r["name"] for r in scanner.scan()}
     assert first == {9: "gnome-keyring-daemon", 10: "chromium-browse", 11: "systemd-journal",
                      12: "a-zombie-proces"}
-    (proc / "9" / "cmdline").write_bytes(b"/changed/gnome-keyring-daemon-x\x00")
-    assert scanner.scan()[0]["name"] == "gnome-keyring-daemon"  # not read again for the same process
-    add(proc, 9, long_name, start=999, cmdline=b"/usr/bin/gnome-keyring-d2\x00")  # a new process
-    assert scanner.scan()[0]["name"] == "gnome-keyring-d2"
+    (proc / "9" / "cmdline").write_bytes(b"gnome-keyring-daemon: retitled\x00\x00\x00")  # setproctitle
+    assert scanner.scan()[0]["name"] == "gnome-keyring-daemon: retitled"
 
 
 def test_space_separated_command_lines_as_psutil_reads_them(proc: Path, mono: FakeClock) -> None:
     add(proc, 5, "setproctitle-us", cmdline=b"/opt/setproctitle-user worker 3")
     add(proc, 6, "nul-at-the-end-", cmdline=b"/opt/nul-at-the-end-only --flag\x00")
+    add(proc, 7, "mutmut: perfmon", cmdline=b"mutmut: perfmon.core.units.x_size\x00\x00\x00")  # padded
     names = {r["pid"]: r["name"] for r in reader(proc, mono).scan()}
-    assert names == {5: "setproctitle-user", 6: "nul-at-the-end-only"}
+    assert names == {5: "setproctitle-user", 6: "nul-at-the-end-only", 7: "mutmut: perfmon.core.units.x_size"}
 
 
 def test_each_user_is_looked_up_once_a_scan_and_a_uid_without_a_name_is_its_number(
