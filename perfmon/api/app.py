@@ -11,10 +11,12 @@ from typing import Any
 
 from aiohttp import web
 
+from perfmon import __version__
 from perfmon.api.edge.cors import cors_headers
 from perfmon.api.edge.errors import add_endpoint, add_fallback
 from perfmon.api.edge.security import GUARD, Guard
 from perfmon.api.endpoints import health, history, index, openapi, performance, processes
+from perfmon.api.endpoints.health_answer import HEALTH, HealthAnswers
 from perfmon.api.endpoints.metrics.prometheus import EXPOSITION, Exposition, metrics
 from perfmon.api.endpoints.prebuilt import PARKED, ParkedPolls
 from perfmon.api.endpoints.state import HUB, STORE
@@ -121,6 +123,7 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
         parts = monitor or Monitor.build(config)
         cors = bool(app[GUARD].security.cors_origins)
         app[HUB], app[STORE], app[PARKED] = parts.hub, parts.store, ParkedPolls(cors=cors)
+        app[HEALTH] = HealthAnswers(__version__, parts.hub.instance_id, parts.hub.interval_seconds)
         parts.hub.on_publish.append(app[PARKED].publish)
         task = asyncio.create_task(parts.sampler.run(), name="perfmon-sampler") if sample else None
         try:

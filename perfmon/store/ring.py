@@ -47,9 +47,14 @@ class RingStore:
     def close(self) -> None:
         """Nothing to release: the rows live as long as the store."""
 
+    @property
+    def oldest_timestamp(self) -> float | None:
+        """When the oldest row held was sampled."""
+        return self._rows[0][TIMESTAMP] if self._rows else None
+
     def status(self) -> StoreStatus:
         """In memory: no file, no size on disk."""
-        oldest = self._rows[0][TIMESTAMP] if self._rows else None
+        oldest = self.oldest_timestamp
         return StoreStatus(path=None, size_bytes=None, oldest_timestamp=oldest, status="memory")
 
     def read_cached(self, since: int | None, limit: int) -> HistorySlice:

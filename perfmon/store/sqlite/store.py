@@ -19,7 +19,6 @@ restart salvages the file: quick_check at every open finds it.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import sqlite3
@@ -57,6 +56,7 @@ class SqliteStore:
                  retention: Retention = DEFAULT_RETENTION, clock: Callable[[], float] = time.time,
                  pragmas: Mapping[str, int] | None = None, commit_seconds: float = COMMIT_SECONDS) -> None:
         self.path = Path(path)
+        self._files = (str(self.path), f"{self.path}-wal")  # what status() sizes: /api/health, per request
         self.max_limit = MAX_LIMIT
         self.interval_seconds = interval_seconds
         self._ring = RingStore(history_size, interval_seconds)
@@ -121,15 +121,17 @@ class SqliteStore:
     def status(self) -> StoreStatus:
         """The file, its size with the WAL, the oldest point of any tier, and whether writes succeed."""
         size = 0
-        for name in (self.path, Path(f"{self.path}-wal")):
-            with contextlib.suppress(OSError):  # no WAL while nothing is open
+        for name in self._files:
+            try:
                 size += os.stat(name).st_size
-        oldest = [t for t in (self._writer.oldest, self._ring.status().oldest_timestamp) if t is not None]
+            except OSError:  # no WAL while nothing is open
+                continue
+        oldest = [t for t in (self._writer.oldest, self._ring.oldest_timestamp) if t is not None]
         error, status = self._writer.error, self._condition()
         if error is not None:
             error = f"{error}; {self._writer.backlog} samples wait in memory to be written"
         error = self._damaged or error
-        return StoreStatus(path=str(self.path), size_bytes=size, oldest_timestamp=min(oldest, default=None),
+        return StoreStatus(path=self._files[0], size_bytes=size, oldest_timestamp=min(oldest, default=None),
                            status=status, error=error, salvaged=self._salvage)
 
     def _condition(self) -> Status:

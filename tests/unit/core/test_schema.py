@@ -62,6 +62,17 @@ def test_the_empty_sample_has_every_field_null_and_no_errors() -> None:
     json.dumps(sample)
 
 
+def test_what_a_sampler_writes_into_one_empty_sample_never_shows_in_the_next() -> None:
+    first = empty_sample()
+    first["errors"].append({"collector": "cpu", "message": "x"})
+    first["cpu"]["percent"] = 5.0
+    first["memory"].update(percent=1.0, extra=2)
+    first["processes"]["top_cpu"] = []
+    second = empty_sample()
+    assert second["errors"] == [] and second["cpu"]["percent"] is None
+    assert "extra" not in second["memory"] and second["processes"]["top_cpu"] is None
+
+
 def test_history_columns_come_from_the_table() -> None:
     assert HISTORY_COLUMNS[:2] == ("seq", "timestamp")
     assert set(HISTORY_COLUMNS) == {"seq", "timestamp", "cpu_percent", "per_cpu_percent", "load_1",
