@@ -18,7 +18,7 @@ from perfmon.store.buckets import from_rows
 from perfmon.store.sqlite.codec import decode_row
 from perfmon.store.sqlite.schema import schema_version
 from perfmon.store.sqlite.store import SqliteStore
-from tests.fakes import FakeClock
+from tests.support.fakes import FakeClock
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "history-v3-b6a3e99.sqlite3"
 TABLES = ("instances", "raw", "minute", "ten_minute", "hour")

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 
 from perfmon.api.app import Monitor, create_app
 from perfmon.store.sqlite.store import SqliteStore
-from tests.fakes import FakeClock, FakePsutil, Partition, Usage
+from tests.support.fakes import FakeClock, FakePsutil, Partition, Usage
 
 Client = TestClient[web.Request, web.Application]
 T0 = 1_700_000_000.0  # the fake wall clock's start (tests/conftest.py)

@@ -9,9 +9,9 @@ import time
 
 from perfmon.store.sqlite import SqliteStore
 from tests.conftest import STORE_T0 as T0
-from tests.fakes import FakeClock
-from tests.processes import wait_for
-from tests.test_sqlite_store import MakeStore, fill
+from tests.integration.test_sqlite_store import MakeStore, fill
+from tests.support.fakes import FakeClock
+from tests.support.processes import wait_for
 
 
 def stored(store: SqliteStore) -> int:

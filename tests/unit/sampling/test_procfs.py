@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from perfmon.sampling.collectors.procfs import ProcfsProcesses
-from tests.fakes import FakeClock
+from tests.support.fakes import FakeClock
 
 TICKS = 100
 PAGE = 4096
