@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 import time
 
-from perfmon.store.sqlite import SqliteStore
+from perfmon.store.sqlite.store import SqliteStore
 from tests.conftest import STORE_T0 as T0
 from tests.integration.test_sqlite_store import MakeStore, fill
 from tests.support.fakes import FakeClock
