@@ -176,9 +176,8 @@ def bulk_database(path: Path, count: int, start: float = T0) -> list[int]:
     for k in range(count):  # as encode_row would store sample(k + 1, start + k, k % 100): 20 times faster
         row = list(first)
         row[0], row[2], row[cpu], row[cores] = to_ms(start + k), k + 1, k % 100 * 10, bytes([k % 100 * 2] * 2)
-        rows.append(tuple(row[:-2]))
-    columns = RAW_COLUMNS[:-2]  # no other series: as the writer stores such a row (writer.INSERT_PLAIN)
-    insert = f"INSERT INTO raw ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+        rows.append(tuple(row))
+    insert = f"INSERT INTO raw ({', '.join(RAW_COLUMNS)}) VALUES ({', '.join('?' * len(RAW_COLUMNS))})"
     with conn:
         conn.execute("BEGIN")
         conn.executemany(insert, rows)

@@ -33,10 +33,8 @@ SEQ, TIME, CORE_AT = (HISTORY_COLUMNS.index(c) for c in ("seq", "timestamp", COR
 VALUE_AT: tuple[int, ...] = tuple(HISTORY_COLUMNS.index(c) for c in VALUE_COLUMNS)
 RAW_COLUMNS: tuple[str, ...] = ("t", "instance", "seq", *VALUE_COLUMNS, CORES, "layout", "series")
 STORED_CORES = RAW_COLUMNS.index(CORES)
+# A row without other series stores its two NULLs in 2 bytes (rows older than schema 4 in none)
 INSERT = f"INSERT OR IGNORE INTO raw ({', '.join(RAW_COLUMNS)}) VALUES ({', '.join('?' * len(RAW_COLUMNS))})"
-# A row without other series leaves out the last two columns: SQLite then stores no byte for them
-INSERT_PLAIN = (f"INSERT OR IGNORE INTO raw ({', '.join(RAW_COLUMNS[:-2])}) "
-                f"VALUES ({', '.join('?' * (len(RAW_COLUMNS) - 2))})")
 
 EncodedRow = tuple[Any, ...]  # in RAW_COLUMNS order
 

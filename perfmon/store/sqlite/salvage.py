@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 TABLES = ("instances", "series", "layouts", "raw", "minute", "ten_minute", "hour", "series_minute",
           "series_ten_minute", "series_hour", "salvages")  # copied in this order
 TIME_UNITS = {"raw": 1000, "minute": 1, "ten_minute": 1, "hour": 1}  # keys per second of the time tables
-KEY_STEPS = {"raw": 1000, "minute": 60, "ten_minute": 600, "hour": 3600, "salvages": 1000}  # keys a row
+KEY_STEPS = {"raw": 1000, "minute": 60, "ten_minute": 600, "hour": 3600, "salvages": 1000,  # keys a row
+             "series_minute": 60, "series_ten_minute": 600, "series_hour": 3600}
 EARLIEST = 946_684_800  # 2000-01-01: no sample of a time table is older
 
 

@@ -21,7 +21,7 @@ from queue import Empty, SimpleQueue
 
 from perfmon.core.schema import HistoryRow
 from perfmon.store.base import Retention
-from perfmon.store.sqlite.codec import INSERT, INSERT_PLAIN, EncodedRow
+from perfmon.store.sqlite.codec import INSERT, EncodedRow
 from perfmon.store.sqlite.copy import is_damage
 from perfmon.store.sqlite.layouts import LayoutIds
 from perfmon.store.sqlite.schema import transaction
@@ -222,9 +222,7 @@ class Writer:
         rows = list(self._pending)
         layout_id = self._layouts.id
         with transaction(self._conn):
-            self._conn.executemany(INSERT, [(*row[:-2], layout_id(row[-2]), row[-1])
-                                            for row in rows if row[-2]])
-            self._conn.executemany(INSERT_PLAIN, [row[:-2] for row in rows if not row[-2]])
+            self._conn.executemany(INSERT, [(*row[:-2], layout_id(row[-2]), row[-1]) for row in rows])
         self._pending.clear()
         self._due, self._committed_arrived = None, self._arrived
         self.stats.rows += len(rows)
