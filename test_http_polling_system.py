@@ -25,6 +25,7 @@ from perfmon.ui.tick import signature
 from tests.support.processes import Running, free_port, get_json, http_get, is_listening, printed_urls
 
 SCRIPT = "run_http_polling_system.py"
+pytestmark = pytest.mark.system  # outside tests/, so its tier is said here (tests/conftest.py)
 
 
 @dataclass

@@ -12,8 +12,6 @@ import json
 import logging
 import os
 import stat
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,7 +25,6 @@ from perfmon.ui.edge.sessions import LIFETIME_SECONDS, Sessions
 from tests.integration.test_dashboard_security import OWN_PAGE, TOKEN, Dashboard, assert_secured, set_cookie
 from tests.support.apiserver import ServedApi
 from tests.support.fakes import FakeClock
-from tests.support.processes import ROOT
 
 OTHER_TOKEN = "another-token-of-more-than-22-chars"
 LAYOUT = "/_dash-layout"
@@ -259,29 +256,5 @@ def test_in_memory_a_restart_signs_everyone_out(start: Callable[..., Dashboard])
     assert dash.request("GET", LAYOUT, cookie).status_code == 401
 
 
-def test_the_dashboard_process_with_an_unusable_data_dir_is_one_line_and_exit_1(tmp_path: Path) -> None:
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    env = {**os.environ, "PERFMON_TOKEN": TOKEN, "PERFMON_DATA_DIR": str(blocker)}
-    command = [sys.executable, str(ROOT / "performance_dashboard_http_polling.py"), "--port", "0"]
-    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
-    assert result.returncode == 1, result
-    [line] = result.stderr.strip().splitlines()
-    assert line.startswith("performance_dashboard_http_polling.py: error: cannot keep perfmon's state in "
-                           f"--data-dir {blocker}: {blocker} is a file, not a directory"), line
 
 
-def test_the_launcher_stops_with_one_line_when_another_dashboard_keeps_the_sessions(tmp_path: Path) -> None:
-    holder = Sessions(TOKEN, tmp_path)  # a dashboard of this process keeps its sessions there
-    try:
-        env = {**os.environ, "PERFMON_TOKEN": TOKEN, "PERFMON_DATA_DIR": str(tmp_path)}
-        command = [sys.executable, str(ROOT / "run_http_polling_system.py"), "--api-port", "0",
-                   "--dashboard-port", "0"]
-        result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, cwd=ROOT)
-    finally:
-        holder.close()
-    assert result.returncode == 1, result
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert errors == [f"error: another perfmon dashboard (pid {os.getpid()}) keeps its sessions in "
-                      f"{tmp_path}: stop it or pass another --data-dir"], result.stderr
-    assert "Traceback" not in result.stderr
