@@ -29,7 +29,7 @@ ROW = (42, 1_700_000_000.1234, 12.34, [0.0, 50.5, 100.0], 1.237, 45.67, 0.04,
 def test_the_raw_columns() -> None:
     assert RAW_COLUMNS == ("t", "instance", "seq", "cpu_percent", "load_1", "memory_percent", "swap_percent",
                            "disk_read_bytes_per_s", "disk_write_bytes_per_s", "net_sent_bytes_per_s",
-                           "net_recv_bytes_per_s", "per_cpu_percent")
+                           "net_recv_bytes_per_s", "per_cpu_percent", "layout", "series")
     assert set(SCALES) == set(HISTORY_COLUMNS) - {"seq", "timestamp", "per_cpu_percent"}
 
 
@@ -63,7 +63,8 @@ def test_cores_decode_back_to_half_percents() -> None:
 
 def test_a_row_encodes_to_the_raw_columns_and_decodes_to_its_units() -> None:
     stored = encode_row(ROW, 7)
-    assert stored == (1_700_000_000_123, 7, 42, 123, 124, 457, 0, 1024, 2049, 10, 20, bytes([0, 101, 200]))
+    assert stored == (1_700_000_000_123, 7, 42, 123, 124, 457, 0, 1024, 2049, 10, 20, bytes([0, 101, 200]),
+                      None, None)  # the layout and the other series: the writer packs them
     assert len(stored) == len(RAW_COLUMNS)
     assert decode_row(stored) == (42, 1_700_000_000.123, 12.3, [0.0, 50.5, 100.0], 1.24, 45.7, 0.0,
                                   1024.0, 2049.0, 10.0, 20.0)
@@ -72,7 +73,7 @@ def test_a_row_encodes_to_the_raw_columns_and_decodes_to_its_units() -> None:
 def test_missing_values_stay_missing_through_a_row() -> None:
     row = (3, 10.0, None, None, None, 1.0, None, None, 0.0, None, None)
     stored = encode_row(row, 1)
-    assert stored == (10_000, 1, 3, None, None, 10, None, None, 0, None, None, None)
+    assert stored == (10_000, 1, 3, None, None, 10, None, None, 0, None, None, None, None, None)
     assert decode_row(stored) == (3, 10.0, None, None, None, 1.0, None, None, 0.0, None, None)
 
 
