@@ -87,14 +87,28 @@ def mono() -> FakeClock:
     return FakeClock(1000.0)
 
 
+PRESSURE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "pressure"
+
+
 @pytest.fixture
-def make_monitor(fake_ps: FakePsutil, wall: FakeClock, mono: FakeClock) -> Callable[..., Monitor]:
-    """Build a Monitor over the fake psutil and clocks; other keyword arguments go to ServerConfig."""
+def fake_procfs(tmp_path: Path) -> Path:
+    """A /proc of the fake host: its pressure files are this machine's, recorded (fixtures/pressure/)."""
+    root = tmp_path / "proc"
+    root.mkdir()
+    (root / "pressure").symlink_to(PRESSURE_FIXTURES / "linux-6.18")
+    return root
+
+
+@pytest.fixture
+def make_monitor(fake_ps: FakePsutil, wall: FakeClock, mono: FakeClock,
+                 fake_procfs: Path) -> Callable[..., Monitor]:
+    """Build a Monitor over the fake psutil, clocks and /proc; other keyword arguments go to ServerConfig."""
 
     def build(clock: Callable[[], float] | None = None, **settings: object) -> Monitor:
         clock = clock or wall
         config = ServerConfig(**settings)  # type: ignore[arg-type]
-        return Monitor.build(config, ps=fake_ps, clock=clock, monotonic=mono, whole_disk=lambda _: True)
+        return Monitor.build(config, ps=fake_ps, clock=clock, monotonic=mono, whole_disk=lambda _: True,
+                             procfs=fake_procfs)
 
     return build
 

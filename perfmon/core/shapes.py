@@ -143,6 +143,17 @@ class SensorsSection(TypedDict):
     temperatures: list[TemperatureRow] | None
 
 
+class PressureRow(TypedDict):
+    """One row of Pressure (pressure[]), named by resource and kind."""
+
+    resource: str
+    kind: str
+    avg10_percent: float | None
+    avg60_percent: float | None
+    avg300_percent: float | None
+    stalled_seconds_total: float | None
+
+
 class ErrorRow(TypedDict):
     """One field a collector could not read, and why."""
 
@@ -166,4 +177,5 @@ class Sample(TypedDict):
     network: NetworkSection
     processes: ProcessesSection
     sensors: SensorsSection
+    pressure: list[PressureRow] | None
     errors: list[ErrorRow]

@@ -31,6 +31,7 @@ from perfmon.sampling.collectors import (
     is_whole_disk,
 )
 from perfmon.sampling.collectors.base import Clock, Collector
+from perfmon.sampling.collectors.pressure import PressureCollector
 from perfmon.sampling.collectors.process_scan import ProcessScan
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
@@ -79,6 +80,7 @@ REGISTRY: tuple[Registration, ...] = (  # in the order their values are merged i
     Registration("disk_io", lambda s: DiskIOCollector(s.ps, monotonic=s.monotonic, whole_disk=s.whole_disk)),
     Registration("network", lambda s: NetworkCollector(s.ps, monotonic=s.monotonic)),
     Registration("sensors", lambda s: SensorsCollector(s.ps)),
+    Registration("pressure", lambda s: PressureCollector(s.procfs / "pressure")),
     Registration("processes", lambda s: ProcessScan(s.ps, clock=s.clock), cadence_seconds=5.0,
                  timeout_seconds=PROCESS_TIMEOUT_SECONDS),
 )

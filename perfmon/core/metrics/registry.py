@@ -15,6 +15,7 @@ from perfmon.core.metrics.groups import (
     host,
     memory,
     network,
+    pressure,
     processes,
     sample,
     sensors,
@@ -25,7 +26,7 @@ from perfmon.core.metrics.selector import Selector, SelectorError
 
 GROUPS: tuple[Group, ...] = (
     sample.GROUP, host.GROUP, cpu.GROUP, memory.GROUP, swap.GROUP, disks.GROUP, disk_io.GROUP,
-    network.GROUP, processes.GROUP, sensors.GROUP,
+    network.GROUP, processes.GROUP, sensors.GROUP, pressure.GROUP,
 )
 BY_NAME: Mapping[str, Group] = {g.name: g for g in GROUPS}
 

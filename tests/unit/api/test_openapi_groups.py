@@ -59,6 +59,9 @@ def test_a_group_registered_later_is_in_the_schema_and_validates_its_rows() -> N
     assert at(schema, "gpu.devices")["x-labels"] == {"uuid": "uuid", "slot": INDEX}
     assert at(schema, "gpu.devices[].clocks_mhz")["type"] == ["object", "null"]
     sample = json.loads(SAMPLE.read_text())
+    for group in GROUPS:  # the recorded sample predates groups registered since: their sections are null
+        if group.path:
+            sample.setdefault(group.path.split(".")[0], None)
     sample["gpu"] = {"count": 1, "devices": [{"uuid": "GPU-a", "busy_percent": None,
                                               "clocks_mhz": {"graphics": 1500.0}}]}
     Draft202012Validator(schema).validate(sample)

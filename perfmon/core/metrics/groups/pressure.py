@@ -12,9 +12,9 @@ GROUP = Group(
     "pressure", "pressure", "Pressure", "time tasks stalled waiting for CPU, memory or I/O",
     rows="", key=("resource", "kind"),
     row_fields=(
-        Field("resource", "text", "cpu, memory or io", kind="info"),
+        Field("resource", "text", "cpu, memory or io", kind="info", nullable=False),
         Field("kind", "text", "some (at least one task stalled) or full (all non-idle tasks stalled)",
-              kind="info"),
+              kind="info", nullable=False),
         Field("avg10_percent", "percent", "share of the last 10 s stalled", series=True),
         Field("avg60_percent", "percent", "share of the last 60 s stalled"),
         Field("avg300_percent", "percent", "share of the last 300 s stalled"),
