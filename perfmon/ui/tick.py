@@ -22,6 +22,7 @@ from perfmon.ui.charts import update_charts
 from perfmon.ui.client import ApiStarting, ApiUnavailable, PerformanceClient
 from perfmon.ui.inputs import CURSOR_DEFAULTS, REASON_MAX_CHARS
 from perfmon.ui.ranges import Span
+from perfmon.ui.row_updates import show_rows
 from perfmon.ui.view import Cursor, Updates, View
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,7 @@ def show_sample(view: View, cursor: Cursor, sample: Mapping[str, Any], settings:
         view.updates.update(kpi_updates(sample, settings.thresholds))
         show_host(view.updates, cursor, sample)
         show_disks(view.updates, cursor, sample, settings.thresholds)
+    show_rows(view, cursor, sample, settings.thresholds)
 
 
 # --- connection badge --------------------------------------------------------------------

@@ -171,6 +171,8 @@
         Object.keys(view.o || {}).forEach(function (index) {
           out[Number(index)] = expand(keys[Number(index)], view.o[index], view.x || []);
         });
+        // values on cards that come and go with rows: set by their ids, not by fixed outputs
+        (view.p || []).forEach(function (pair) { window.dash_clientside.set_props(pair[0], pair[1]); });
         return out.concat([{n: view.n}]);
       },
       // A chart's relayoutData, passed on only for a zoom, a pan or a double-click (not a resize),
