@@ -7,8 +7,8 @@ otherwise a tick sends only the card values that changed (``View.props``) and ap
 sample's point to the chart (``extendData``), once per sample (``rseq``).
 
 Pure: the sample (and, where the API keeps them, the rows' history columns) in, updates out.
-A chart only appends while the fixed charts follow samples one by one (mode ``raw``); a range
-of buckets or a zoom shows the history the rebuild read, or nothing where there is none.
+A chart appends the sample's point while the fixed charts follow the API (modes ``raw`` and
+``buckets``); a zoom shows the history the rebuild read, or nothing where there is none.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ from perfmon.ui.rows import ROW_GROUPS, rows_shown
 from perfmon.ui.view import Cursor, View
 
 Sample = Mapping[str, Any]
+# Until the API keeps the rows' history, a range of buckets is drawn from the samples the tab
+# has seen since it was opened: they are all there is (a zoom into the past has none).
+LIVE_MODES = frozenset({"raw", "buckets"})
 Columns = Mapping[str, Sequence[Any]]
 
 
@@ -61,7 +64,7 @@ def show_group(view: View, group: Group, before: str | None, cursor: Cursor, sam
     row_set = digest(None if rows is None else [r.name for r in rows])
     values = digest([row_cards.value_props(group, rows or [], thresholds)])
     now = f"{row_set}:{values}"
-    live = cursor.get("mode") == "raw"
+    live = cursor.get("mode") in LIVE_MODES
     point = [chart_time(sample["timestamp"], sample["interval_seconds"] < 1)]
     if rebuilt or before is None or before.split(":")[0] != row_set:
         view.updates[f"{ids.row_cards(group.name)}.children"] = row_cards.cards(

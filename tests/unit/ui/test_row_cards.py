@@ -61,3 +61,9 @@ def test_value_props_set_each_value_and_the_cards_class_by_row_id() -> None:
     assert props[0] == [{"type": "row-card", "row": "disks[mountpoint=/]"}, {"className": "card row-card na"}]
     percent = {"type": "row-value", "row": "disks[mountpoint=/]", "field": "percent"}
     assert [percent, {"children": "n/a"}] in props
+
+
+def test_a_sensor_card_reads_degrees() -> None:
+    group = BY_NAME["sensors"]
+    (card,) = row_cards.cards(group, rows_shown(group, sample()), None, Thresholds())
+    assert texts_in(card) == ["coretemp Core 0", "", "current", "45.0 °C", "high", "80.0 °C"]

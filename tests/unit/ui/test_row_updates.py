@@ -56,8 +56,8 @@ def test_a_row_that_appears_later_redraws_its_groups_cards_and_chart() -> None:
     assert f"{ids.row_cards('disks')}.children" not in view.updates  # the filesystems did not change
 
 
-def test_ranges_of_buckets_and_zooms_do_not_append_live_points() -> None:
-    cursor: dict[str, Any] = {"mode": "buckets", "max": 300}
+def test_zooms_do_not_append_live_points() -> None:
+    cursor: dict[str, Any] = {"mode": "fixed", "max": 300}
     first = tick(cursor, sample(1))
     assert first.updates[FIGURE]["data"][0]["y"] == []
     assert EXTEND not in tick(cursor, sample(2)).updates
