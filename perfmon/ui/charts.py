@@ -96,6 +96,8 @@ async def rebuild(view: View, cursor: Cursor, client: PerformanceClient, sample:
     interval = sample["interval_seconds"]
     plan = resolution.plan(span, sample["timestamp"], interval, cores_of(sample))
     answer, filling = await range_answer(client, sample, plan, span.live, remaining)
+    shift = (plan.end - plan.start) / plan.points if filling else 0.0
+    view.rows_range = (plan.start + shift, plan.end + shift, plan.points)
     series, width = answer["series"], answer["resolution_seconds"]
     count = len(series["timestamp"])
     mode = "raw" if plan.raw and not resolution.banded(width, interval) else "buckets"
@@ -162,6 +164,7 @@ async def append_buckets(view: View, cursor: Cursor, client: PerformanceClient, 
     if abs(answer["resolution_seconds"] - width) > 1e-6 or len(series["timestamp"]) != count:
         return False  # the store answers on another grid now (a tier was trimmed): start again
     view.x = centres(series["timestamp"], width)
+    view.rows_range = (start, start + count * width, count)
     shape = shape_of(cursor, sample["interval_seconds"])
     for graph_id in figures.GRAPH_IDS:
         view.updates[f"{ids.graph(graph_id)}.extendData"] = figures.extend_payload(

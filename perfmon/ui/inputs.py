@@ -37,6 +37,7 @@ CURSOR_DEFAULTS: Mapping[str, Any] = MappingProxyType({
     "instance": None, "seq": None, "perf": None, "procs": None, "disks": None, "host": None,
     "link": None, "fails": 0, "since": None, "reason": None, "view": None, "mode": None,
     "res": None, "max": None, "next": None, "swap": None, "n": 0, "rows": None, "rseq": None,
+    "rhist": None,
 })
 
 LARGEST_COUNT = 2**53  # a browser's numbers are doubles: whole numbers are exact up to here
@@ -46,14 +47,13 @@ TAIL_LIMIT = 3_600  # the most limit= every API takes (perfmon.api.history: more
 RESOLUTION_SECONDS = (0.01, 1e8)  # a point's width: narrower, a bucket query could end where it starts
 REASON_MAX_CHARS = 500  # the tick should cut longer reasons to this before keeping them
 KEY_MAX_CHARS = 64
-CURSOR_MAX_CHARS = 5120  # the whole cursor as JSON (4,096 before the rows digests): a second guard
+CURSOR_MAX_CHARS = 4096  # the whole cursor as JSON: a second guard should a field's check be too lax
 INSTANCE = re.compile(r"[A-Za-z0-9._-]{1,64}")  # the API's instance_id: 12 hex digits by default
 KEY = re.compile(r"[A-Za-z0-9._:+-]{1,64}")  # a digest, "cpu:1795600000.123", a span key "5m"
 PROCESS_SORTS = ("cpu", "memory")
 RAW_TOGGLE_MAX_ITEMS = 4
-GROUP_NAME = re.compile(r"[a-z_][a-z0-9_]{0,23}")  # a metric group's name
-ROWS_DIGEST = re.compile(r"[0-9a-f]{12}:[0-9a-f]{12}")  # perfmon.ui.row_updates: row set, then values
-MAX_ROW_GROUPS = 16
+HEX = re.compile(r"[0-9a-f]*")
+ROWS_MAX_CHARS = 32 * 12  # perfmon.ui.row_updates: 12 hex digits per row group shown
 
 Check = Callable[[object], str | None]  # the problem with a value, in a few words; None if none
 
@@ -110,18 +110,6 @@ def one_of(*choices: str) -> Check:
     return check
 
 
-def digests(value: object) -> str | None:
-    """None or a small object of short digests by name (what a tab shows of each row group)."""
-    if value is None:
-        return None
-    if not isinstance(value, dict) or len(value) > MAX_ROW_GROUPS:
-        return "not an object of digests"
-    if not all(isinstance(k, str) and GROUP_NAME.fullmatch(k) and isinstance(v, str)
-               and ROWS_DIGEST.fullmatch(v) for k, v in value.items()):
-        return "not an object of digests"
-    return None
-
-
 def flag(value: object) -> str | None:
     """None or a bool."""
     return None if value is None or isinstance(value, bool) else "not a boolean"
@@ -145,8 +133,9 @@ CURSOR_CHECKS: Mapping[str, Check] = MappingProxyType({
     "next": number(0, LAST_TIMESTAMP),  # sent to the API as start=
     "swap": flag,
     "n": whole(LARGEST_COUNT, nullable=False),
-    "rows": digests,  # perfmon.ui.row_updates: compared, never sent to the API
+    "rows": text(ROWS_MAX_CHARS, HEX),  # perfmon.ui.row_updates: compared, never sent to the API
     "rseq": whole(LARGEST_COUNT),
+    "rhist": flag,  # the API keeps the rows' history
 })
 
 # What each way of following the API reads unchecked (perfmon.ui.charts.append_*), and the

@@ -2,9 +2,10 @@
 
 Pure: a group's rows in, plain component dicts (the JSON Dash renders) out. A group's cards
 sit in one container, sent whole only when the group's row set changes (a disk appears);
-between those, a tick sends only the values that changed, to component ids keyed by the
-row's name (``{"type": "row-value", "row": "disks[mountpoint=/]", "field": "percent"}``),
-which the browser applies with ``dash_clientside.set_props`` (``assets/perfmon.js``).
+between those, a tick sends only the values of a group whose values changed (``row_values``),
+which the browser sets on component ids keyed by the row's name (``{"type": "row-value",
+"row": "disks[mountpoint=/]", "field": "percent"}``) with ``dash_clientside.set_props``
+(``assets/perfmon.js``).
 """
 
 from __future__ import annotations
@@ -28,9 +29,9 @@ def element(kind: str, children: Any = None, **props: Any) -> Component:
     return {"type": kind, "namespace": HTML, "props": {**props, "children": children}}
 
 
-def value_id(row: str, field: str) -> dict[str, str]:
-    """The id of one value on a row's card."""
-    return {"type": "row-value", "row": row, "field": field}
+def value_id(row: str, index: int) -> dict[str, str | int]:
+    """The id of one value on a row's card: the ``index``-th of the group's ``card_fields``."""
+    return {"type": "row-value", "row": row, "i": index}
 
 
 def card_id(row: str) -> dict[str, str]:
@@ -54,17 +55,17 @@ def level(group: Group, row: Shown, thresholds: Thresholds) -> str:
     return "card row-card info" if f is None else f"card row-card {thresholds.level(row.values.get(f.name))}"
 
 
-def texts(group: Group, row: Shown) -> dict[str, str]:
-    """Each card field of a row as people read it (``12.3 %``, ``1.50 GiB``), by field name."""
-    return {f.name: units.show(f.unit, row.values.get(f.name)) for f in card_fields(group)}
+def texts(group: Group, row: Shown) -> list[str]:
+    """Each card field of a row as people read it (``12.3 %``, ``1.50 GiB``), in ``card_fields`` order."""
+    return [units.show(f.unit, row.values.get(f.name)) for f in card_fields(group)]
 
 
 def card(group: Group, row: Shown, thresholds: Thresholds) -> Component:
     """One row's card: a swatch of its chart colour, its title and labels, then its fields."""
     lines = [element("Div", [element("Span", field_label(f), className="row-field", title=f.description),
-                             element("Span", text, id=value_id(row.name, f.name), className="row-number")],
+                             element("Span", text, id=value_id(row.name, i), className="row-number")],
                      className="row-line")
-             for f, text in zip(card_fields(group), texts(group, row).values(), strict=True)]
+             for i, (f, text) in enumerate(zip(card_fields(group), texts(group, row), strict=True))]
     head = element("Div", [element("Span", None, className="swatch", style={"background": row.color}),
                            row.title], className="card-label row-title", title=row.name)
     return element("Div", [head, element("Div", row.detail, className="card-sub"), *lines],
@@ -80,14 +81,15 @@ def cards(group: Group, rows: list[Shown] | None, reason: str | None,
     return [element("Div", why, className="muted note row-none")]
 
 
-def value_props(group: Group, rows: list[Shown], thresholds: Thresholds) -> list[list[Any]]:
-    """``[id, props]`` of every value and card class of the rows: what a tick sets on cards on screen."""
-    props: list[list[Any]] = []
-    for row in rows:
-        props.append([card_id(row.name), {"className": level(group, row, thresholds)}])
-        props.extend([value_id(row.name, name), {"children": text}]
-                     for name, text in texts(group, row).items())
-    return props
+def row_values(group: Group, rows: list[Shown], thresholds: Thresholds) -> list[list[Any]]:
+    """``[row, level, [text, ...]]`` per row: what a tick sets on cards on screen.
+
+    Compact, as a tick carries it: the browser makes the ids (``value_id``, ``card_id``) and
+    the card's class (``card row-card LEVEL``; no level for a group whose cards have none).
+    """
+    levels = levelled(group) is not None
+    return [[row.name, level(group, row, thresholds).rsplit(" ", 1)[1] if levels else None, texts(group, row)]
+            for row in rows]
 
 
 def reason_of(sample: Mapping[str, Any], group: Group) -> str | None:

@@ -88,11 +88,14 @@ def figure(group: Group, rows: Sequence[Shown], x: Sequence[str], columns: Colum
 
 def extend(group: Group, rows: Sequence[Shown], x: Sequence[str], columns: Columns,
            max_points: int) -> list[Any]:
-    """The ``extendData`` value appending ``columns`` at the times ``x`` to every trace."""
+    """The ``extendData`` value appending ``columns`` at the times ``x`` to every trace.
+
+    ``x`` is sent once, not per trace: the browser gives it to each (``assets/perfmon.js``).
+    """
     unit = charted(group)[0].unit
     keys = trace_keys(group, rows)
     ys = [rounded(columns.get(key) or [None] * len(x), unit) for key in keys]
-    return [{"x": [list(x) for _ in keys], "y": ys}, list(range(len(keys))), max_points]
+    return [{"x": [list(x)], "y": ys}, list(range(len(keys))), max_points]  # one x for all: perfmon.js
 
 
 def sample_columns(group: Group, rows: Sequence[Shown]) -> dict[str, list[Any]]:

@@ -3,16 +3,24 @@
 For each group of ``perfmon.ui.rows.ROW_GROUPS``, the tab's cursor keeps (``rows``) a digest
 of the row set it shows and one of the values on its cards. A new row set (a disk appears,
 an interface goes), a rebuilt view or a fresh tab sends the group's cards and chart whole;
-otherwise a tick sends only the card values that changed (``View.props``) and appends the
-sample's point to the chart (``extendData``), once per sample (``rseq``).
+otherwise a tick sends only the card values that changed (``View.rows``) and appends to the
+chart (``extendData``).
 
-Pure: the sample (and, where the API keeps them, the rows' history columns) in, updates out.
-A chart appends the sample's point while the fixed charts follow the API (modes ``raw`` and
-``buckets``); a zoom shows the history the rebuild read, or nothing where there is none.
+The charts are drawn from the rows' history where the API keeps it (``rhist``: read over the
+fixed charts' buckets, ``perfmon.ui.row_history``), and follow the API as the fixed charts
+do: a point per sample (mode ``raw``, from the sample itself, once per sample: ``rseq``),
+whole buckets as they settle (``buckets``), nothing in a zoom (``fixed``). Where the API keeps
+no per-row history, they are drawn from the samples the tab has seen since it was opened.
+When a row appears on an API that keeps their history, the tick rebuilds the view
+(``rows_changed``), so the group's chart is drawn again with every row's history.
+
+Pure: the sample and the rows' history columns in, updates out.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,14 +28,17 @@ from typing import Any
 from perfmon.core.metrics import Group
 from perfmon.core.units import chart_time
 from perfmon.ui import ids, row_cards, row_charts
-from perfmon.ui.cards import Thresholds, digest
-from perfmon.ui.rows import ROW_GROUPS, rows_shown
+from perfmon.ui.cards import Thresholds
+from perfmon.ui.rows import ROW_GROUPS, Shown, rows_shown
 from perfmon.ui.view import Cursor, View
 
 Sample = Mapping[str, Any]
-# Until the API keeps the rows' history, a range of buckets is drawn from the samples the tab
-# has seen since it was opened: they are all there is (a zoom into the past has none).
 LIVE_MODES = frozenset({"raw", "buckets"})
+# What a tab shows of a group, in its cursor, which every tick carries both ways: 8 hex digits
+# of its row set (a new disk missed once in 4 billion changes) and 4 of its cards' values (a
+# change missed once in 65,536 shows at the next one), per group in ROW_GROUPS' order.
+ROW_SET_BYTES, VALUES_BYTES = 4, 2
+SHOWN_CHARS = 2 * (ROW_SET_BYTES + VALUES_BYTES)
 Columns = Mapping[str, Sequence[Any]]
 
 
@@ -44,50 +55,94 @@ def rebuilt_this_tick(view: View) -> bool:
     return f"{ids.graph(ids.GRAPH_NAMES[0])}.figure" in view.updates
 
 
+def short_digest(value: Any, size: int) -> str:
+    """``size`` bytes of a fingerprint of JSON-able data, in hex."""
+    return hashlib.blake2s(json.dumps(value).encode(), digest_size=size).hexdigest()
+
+
+def row_set(group: Group, rows: list[Shown] | None) -> str:
+    """A digest of which rows a group has (None: it has none in the sample)."""
+    return short_digest(None if rows is None else [r.name for r in rows], ROW_SET_BYTES)
+
+
+def shown_of(cursor: Cursor) -> dict[str, str]:
+    """What the tab shows of each group (``row set + values`` digests); nothing from another page's."""
+    text = cursor.get("rows") or ""
+    if len(text) != SHOWN_CHARS * len(ROW_GROUPS):
+        return {}
+    return {g.name: text[i * SHOWN_CHARS:(i + 1) * SHOWN_CHARS] for i, g in enumerate(ROW_GROUPS)}
+
+
+def rows_changed(cursor: Cursor, sample: Sample) -> bool:
+    """Whether a group the tab shows has other rows in ``sample`` than on screen (a disk appeared)."""
+    shown = shown_of(cursor)
+    return any(shown[group.name][:2 * ROW_SET_BYTES] != row_set(group, rows_shown(group, sample))
+               for group in ROW_GROUPS if group.name in shown)
+
+
 def show_rows(view: View, cursor: Cursor, sample: Sample, thresholds: Thresholds,
               history: RowHistory | None = None) -> None:
-    """Every row group's cards and chart, as much of them as the tab does not show yet."""
-    rebuilt = rebuilt_this_tick(view) or history is not None
-    shown: dict[str, str] = dict(cursor.get("rows") or {})
+    """Every row group's cards and chart, as much of them as the tab does not show yet.
+
+    ``history``: the rows' series over the buckets the fixed charts read in this view (all of
+    their range when they were rebuilt, the new buckets when they appended some).
+    """
+    rebuilt = rebuilt_this_tick(view)
+    if rebuilt:
+        cursor["rhist"] = history is not None
+    shown = shown_of(cursor)
     new_sample = sample["seq"] != cursor.get("rseq")
     for group in ROW_GROUPS:
         shown[group.name] = show_group(view, group, shown.get(group.name), cursor, sample, thresholds,
-                                       history if rebuilt else None, rebuilt, new_sample)
-    cursor["rows"] = shown
+                                       history, rebuilt, new_sample)
+    cursor["rows"] = "".join(shown[group.name] for group in ROW_GROUPS)
     cursor["rseq"] = sample["seq"]
 
 
 def show_group(view: View, group: Group, before: str | None, cursor: Cursor, sample: Sample,
                thresholds: Thresholds, history: RowHistory | None, rebuilt: bool, new_sample: bool) -> str:
-    """One group's updates; returns what the tab shows of it now (``rowset:values`` digests)."""
+    """One group's updates; returns what the tab shows of it now (its row set's and values' digests)."""
     rows = rows_shown(group, sample)
-    row_set = digest(None if rows is None else [r.name for r in rows])
-    values = digest([row_cards.value_props(group, rows or [], thresholds)])
-    now = f"{row_set}:{values}"
-    live = cursor.get("mode") in LIVE_MODES
+    values = row_cards.row_values(group, rows or [], thresholds)
+    now = row_set(group, rows) + short_digest(values, VALUES_BYTES)
     point = [chart_time(sample["timestamp"], sample["interval_seconds"] < 1)]
-    if rebuilt or before is None or before.split(":")[0] != row_set:
+    graph = ids.row_graph(group.name)
+    if rebuilt or before is None or before[:2 * ROW_SET_BYTES] != now[:2 * ROW_SET_BYTES]:
         view.updates[f"{ids.row_cards(group.name)}.children"] = row_cards.cards(
             group, rows, row_cards.reason_of(sample, group), thresholds)
-        x, columns = whole_chart(group, rows or [], history, point if live else [], sample)
-        view.updates[f"{ids.row_graph(group.name)}.figure"] = row_charts.figure(
-            group, rows or [], x, columns, revision=f"{cursor.get('view') or ''}:{row_set}")
+        drawn = history if rebuilt else None
+        x, columns = whole_chart(group, rows or [], drawn, point if drawn is None and follows(cursor) else [])
+        view.updates[f"{graph}.figure"] = row_charts.figure(
+            group, rows or [], x, columns, revision=f"{cursor.get('view') or ''}:{now[:2 * ROW_SET_BYTES]}")
         return now
     if rows and before != now:
-        view.props.extend(row_cards.value_props(group, rows, thresholds))
-    if rows and live and new_sample:
-        view.updates[f"{ids.row_graph(group.name)}.extendData"] = row_charts.extend(
+        view.rows.extend(row_cards.row_values(group, rows, thresholds))
+    if rows and history is not None and history.x:  # whole buckets, read as the fixed charts' were
+        view.updates[f"{graph}.extendData"] = row_charts.extend(group, rows, history.x, history.columns,
+                                                                max_points(cursor))
+    elif rows and new_sample and live_points(cursor):
+        view.updates[f"{graph}.extendData"] = row_charts.extend(
             group, rows, point, row_charts.sample_columns(group, rows), max_points(cursor))
     return now
 
 
-def whole_chart(group: Group, rows: list[Any], history: RowHistory | None, point: list[str],
-                sample: Sample) -> tuple[list[str], dict[str, list[Any]]]:
-    """The times and columns a group's chart is drawn from: its history, then the sample if live."""
+def live_points(cursor: Cursor) -> bool:
+    """Whether a chart appends the sample's point: a point per sample, or buckets with no history."""
+    return cursor.get("mode") == "raw" or (follows(cursor) and not cursor.get("rhist"))
+
+
+def follows(cursor: Cursor) -> bool:
+    """Whether the tab's charts follow the API (not a zoom)."""
+    return cursor.get("mode") in LIVE_MODES
+
+
+def whole_chart(group: Group, rows: list[Shown], history: RowHistory | None,
+                point: list[str]) -> tuple[list[str], dict[str, list[Any]]]:
+    """The times and columns a group's chart is drawn from: its history, or the sample's point."""
     x = list(history.x) if history is not None else []
     columns = {key: list(history.columns.get(key) or [None] * len(x)) if history is not None else []
                for key in row_charts.trace_keys(group, rows)}
-    if point and (not x or x[-1] != point[0]):
+    if point:
         x += point
         for key, value in row_charts.sample_columns(group, rows).items():
             columns[key].append(value[0])

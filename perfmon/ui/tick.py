@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from perfmon.core import units as humanize
-from perfmon.ui import ids
+from perfmon.ui import ids, row_history
 from perfmon.ui.cards import Thresholds, kpi_updates, raw_json, show_disks, show_host, show_processes
 from perfmon.ui.charts import update_charts
 from perfmon.ui.client import ApiStarting, ApiUnavailable, PerformanceClient
 from perfmon.ui.inputs import CURSOR_DEFAULTS, REASON_MAX_CHARS
 from perfmon.ui.ranges import Span
-from perfmon.ui.row_updates import show_rows
+from perfmon.ui.row_updates import rebuilt_this_tick, rows_changed, show_rows
 from perfmon.ui.view import Cursor, Updates, View
 
 log = logging.getLogger(__name__)
@@ -99,9 +99,14 @@ async def tick(client: PerformanceClient, cursor: Cursor | None, settings: Setti
             view.updates[f"{ids.RAW_JSON}.children"] = ""  # nothing kept while closed
     try:
         sample = await client.performance(remaining())
+        if cursor.get("rhist") and rows_changed(cursor, sample):
+            cursor["view"] = None  # a row appeared: every chart again, the rows' from their history
         await update_charts(view, cursor, client, sample, span, remaining)
+        known = rebuilt_this_tick(view) or cursor.get("rhist")  # else: the API keeps no rows' history
+        rows_history = await row_history.fetch(client, view, remaining) if known else None
         link_up(view.updates, cursor, client.base_url, now())
         show_sample(view, cursor, sample, settings, raw_open, raw_toggled, now())
+        show_rows(view, cursor, sample, settings.thresholds, rows_history)
         view.next_seconds = client.planner.plan(sample["instance_id"], sample["timestamp"],
                                                 sample["interval_seconds"]).delay
     except ApiUnavailable as exc:
@@ -130,7 +135,6 @@ def show_sample(view: View, cursor: Cursor, sample: Mapping[str, Any], settings:
         view.updates.update(kpi_updates(sample, settings.thresholds))
         show_host(view.updates, cursor, sample)
         show_disks(view.updates, cursor, sample, settings.thresholds)
-    show_rows(view, cursor, sample, settings.thresholds)
 
 
 # --- connection badge --------------------------------------------------------------------

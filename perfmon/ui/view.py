@@ -23,6 +23,9 @@ class View:
     n: int = 0  # the view's number for this tab: the browser notices one it never got
     full: bool = False  # made from a fresh cursor: it assumes nothing on screen
     next_seconds: float | None = None  # when the tab should tick again (None: its poll interval)
-    # [component id, {prop: value}] for components that come and go with rows (their cards'
-    # values, ``perfmon.ui.row_cards``): the browser sets them with dash_clientside.set_props
-    props: list[list[Any]] = field(default_factory=list)
+    # [row, level, [text, ...]] of cards that come and go with rows (``perfmon.ui.row_cards``):
+    # the browser sets them by their ids with dash_clientside.set_props
+    rows: list[list[Any]] = field(default_factory=list)
+    # (start, end, points) of the buckets the fixed charts read (a rebuild's, or new whole buckets):
+    # the rows' history is read over the same ones (perfmon.ui.row_history)
+    rows_range: tuple[float, float, int] | None = None

@@ -35,7 +35,7 @@ CARDS_JS = "(group) => document.querySelectorAll('#rows-' + group + '-cards .row
 TRACES_JS = ("(group) => { const plot = document.querySelector('#graph-rows-' + group + ' .js-plotly-plot');"
              " if (!plot || !plot.data) return []; return plot.data.map((t) => [t.name, t.line.color,"
              " (t.y || []).filter((v) => v !== null).length]); }")
-VALUE_JS = ("([row, field]) => { const id = JSON.stringify({field: field, row: row, type: 'row-value'});"
+VALUE_JS = ("([row, i]) => { const id = JSON.stringify({i: i, row: row, type: 'row-value'});"
             " const el = document.getElementById(id); return el ? el.textContent : null; }")
 
 
@@ -125,11 +125,11 @@ def test_two_disks_show_two_and_a_third_that_appears_is_added_without_a_reload(h
         assert [t[0] for t in page.evaluate(TRACES_JS, "sensors")] == ["coretemp Core 0", "coretemp Core 1"]
         assert [t[0] for t in page.evaluate(TRACES_JS, "network")] == [
             "eth0 sent", "eth0 recv", "lo sent", "lo recv"]
-        assert page.evaluate(VALUE_JS, ["disks[mountpoint=/data]", "percent"]) == "97.0 %"
+        assert page.evaluate(VALUE_JS, ["disks[mountpoint=/data]", 3]) == "97.0 %"
         assert "crit" in page.locator("#rows-disks-cards .row-card").nth(1).get_attribute("class")
         # the values on the cards follow the host (set by their row ids, not redrawn)
-        first = page.evaluate(VALUE_JS, ["network[interface=eth0]", "recv_bytes_per_s"])
-        wait_for(page, VALUE_JS, ["network[interface=eth0]", "recv_bytes_per_s"], f"v !== {first!r}")
+        first = page.evaluate(VALUE_JS, ["network[interface=eth0]", 1])
+        wait_for(page, VALUE_JS, ["network[interface=eth0]", 1], f"v !== {first!r}")
         page.evaluate("() => { window.notReloaded = true; }")
         with host.lock:
             host.ps.disks["sdc"] = DiskIO(1, 1, 4096, 4096)

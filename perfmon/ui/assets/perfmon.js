@@ -111,6 +111,8 @@
     const data = Object.assign({}, value[0]);
     const chart = charts[id];
     if (!("x" in data)) data.x = value[1].map(function () { return x; });
+    // one list of times for every trace (a row chart's own: perfmon/ui/row_charts.py)
+    else if (data.x.length === 1 && value[1].length > 1) data.x = value[1].map(function () { return data.x[0]; });
     if (chart && chart.holder !== undefined && Array.isArray(data.z)) {
       // the holder of the heatmap's time axis moves with it: extendTraces takes every key for
       // every trace, so each gets an empty list of what the other has
@@ -139,6 +141,14 @@
       return rows(value.rows);
     }
     return value;
+  }
+
+  // Values on the cards that come and go with rows (perfmon/ui/row_cards.py), [row, level,
+  // [text, ...]]: set by their ids, as no fixed output can name them.
+  function rowValues(row) {
+    const set = window.dash_clientside.set_props;
+    if (row[1] !== null) set({type: "row-card", row: row[0]}, {className: "card row-card " + row[1]});
+    row[2].forEach(function (text, i) { set({type: "row-value", row: row[0], i: i}, {children: text}); });
   }
 
   // Note the data's age once per view, whichever callback sees the view first.
@@ -171,8 +181,7 @@
         Object.keys(view.o || {}).forEach(function (index) {
           out[Number(index)] = expand(keys[Number(index)], view.o[index], view.x || []);
         });
-        // values on cards that come and go with rows: set by their ids, not by fixed outputs
-        (view.p || []).forEach(function (pair) { window.dash_clientside.set_props(pair[0], pair[1]); });
+        (view.r || []).forEach(rowValues);
         return out.concat([{n: view.n}]);
       },
       // A chart's relayoutData, passed on only for a zoom, a pan or a double-click (not a resize),

@@ -54,13 +54,15 @@ def test_a_group_without_rows_says_why_in_the_apis_words() -> None:
         "no temperatures on this host"]
 
 
-def test_value_props_set_each_value_and_the_cards_class_by_row_id() -> None:
+def test_row_values_carry_each_rows_texts_and_level_compactly() -> None:
     found = rows_shown(DISKS, sample(disks=[disk("/", None)]))
     assert found is not None
-    props = row_cards.value_props(DISKS, found, Thresholds())
-    assert props[0] == [{"type": "row-card", "row": "disks[mountpoint=/]"}, {"className": "card row-card na"}]
-    percent = {"type": "row-value", "row": "disks[mountpoint=/]", "field": "percent"}
-    assert [percent, {"children": "n/a"}] in props
+    (values,) = row_cards.row_values(DISKS, found, Thresholds())
+    assert values[:2] == ["disks[mountpoint=/]", "na"]
+    assert values[2] == ["100 GiB", "n/a", "10.0 GiB", "n/a"]  # total, used, free, percent
+    group = BY_NAME["network"]
+    (eth0,) = row_cards.row_values(group, rows_shown(group, sample()) or [], Thresholds())
+    assert eth0[1] is None  # rates have no threshold: the card's class never changes
 
 
 def test_a_sensor_card_reads_degrees() -> None:
