@@ -10,7 +10,8 @@ The charts are drawn from the rows' history where the API keeps it (``rhist``: r
 fixed charts' buckets, ``perfmon.ui.row_history``), and follow the API as the fixed charts
 do: a point per sample (mode ``raw``, from the sample itself, once per sample: ``rseq``),
 whole buckets as they settle (``buckets``), nothing in a zoom (``fixed``). Where the API keeps
-no per-row history, they are drawn from the samples the tab has seen since it was opened.
+no per-row history, a range of single samples is drawn from the samples the tab has seen
+since it was opened, and a range of buckets stays empty: a sample is no bucket's mean.
 When a row appears on an API that keeps their history, the tick rebuilds the view
 (``rows_changed``), so the group's chart is drawn again with every row's history.
 
@@ -33,7 +34,6 @@ from perfmon.ui.rows import ROW_GROUPS, Shown, rows_shown
 from perfmon.ui.view import Cursor, View
 
 Sample = Mapping[str, Any]
-LIVE_MODES = frozenset({"raw", "buckets"})
 # What a tab shows of a group, in its cursor, which every tick carries both ways: 8 hex digits
 # of its row set (a new disk missed once in 4 billion changes) and 4 of its cards' values (a
 # change missed once in 65,536 shows at the next one), per group in ROW_GROUPS' order.
@@ -111,7 +111,8 @@ def show_group(view: View, group: Group, before: str | None, cursor: Cursor, sam
         view.updates[f"{ids.row_cards(group.name)}.children"] = row_cards.cards(
             group, rows, row_cards.reason_of(sample, group), thresholds)
         drawn = history if rebuilt else None
-        x, columns = whole_chart(group, rows or [], drawn, point if drawn is None and follows(cursor) else [])
+        live = point if drawn is None and live_points(cursor) else []
+        x, columns = whole_chart(group, rows or [], drawn, live)
         view.updates[f"{graph}.figure"] = row_charts.figure(
             group, rows or [], x, columns, revision=f"{cursor.get('view') or ''}:{now[:2 * ROW_SET_BYTES]}")
         return now
@@ -127,13 +128,8 @@ def show_group(view: View, group: Group, before: str | None, cursor: Cursor, sam
 
 
 def live_points(cursor: Cursor) -> bool:
-    """Whether a chart appends the sample's point: a point per sample, or buckets with no history."""
-    return cursor.get("mode") == "raw" or (follows(cursor) and not cursor.get("rhist"))
-
-
-def follows(cursor: Cursor) -> bool:
-    """Whether the tab's charts follow the API (not a zoom)."""
-    return cursor.get("mode") in LIVE_MODES
+    """Whether a chart appends the sample's point: only while the fixed charts show a point per sample."""
+    return cursor.get("mode") == "raw"
 
 
 def whole_chart(group: Group, rows: list[Shown], history: RowHistory | None,

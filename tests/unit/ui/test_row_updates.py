@@ -90,11 +90,12 @@ def test_buckets_with_history_append_the_buckets_not_the_samples() -> None:
     assert view.updates[EXTEND] == [{"x": [["b"]], "y": [[7], [None]]}, [0, 1], 288]
 
 
-def test_buckets_without_history_append_the_samples() -> None:
+def test_buckets_without_history_append_no_samples() -> None:
     cursor: dict[str, Any] = {"mode": "buckets", "max": 288}
-    show_rows(rebuilt(), cursor, sample(1), Thresholds(), None)
-    assert cursor["rhist"] is False
-    assert tick(cursor, sample(2)).updates[EXTEND][0]["y"] == [[1024], [2048]]
+    view = rebuilt()
+    show_rows(view, cursor, sample(1), Thresholds(), None)
+    assert cursor["rhist"] is False and view.updates[FIGURE]["data"][0]["y"] == []
+    assert EXTEND not in tick(cursor, sample(2)).updates  # a sample is no bucket's mean
 
 
 def test_a_cursor_from_a_page_with_other_groups_starts_afresh() -> None:
