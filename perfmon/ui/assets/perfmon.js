@@ -145,10 +145,18 @@
 
   // Values on the cards that come and go with rows (perfmon/ui/row_cards.py), [row, level,
   // [text, ...]]: set by their ids, as no fixed output can name them.
+  // Each set_props is a render of its own: only what changed is set, after the view's own
+  // outputs are on screen (the fixed cards and charts first), so a sample shows as soon as before.
+  const shownValues = {};
+  function setOnce(id, props) {
+    const key = JSON.stringify(id), text = JSON.stringify(props);
+    if (shownValues[key] === text) return;
+    shownValues[key] = text;
+    window.dash_clientside.set_props(id, props);
+  }
   function rowValues(row) {
-    const set = window.dash_clientside.set_props;
-    if (row[1] !== null) set({type: "row-card", row: row[0]}, {className: "card row-card " + row[1]});
-    row[2].forEach(function (text, i) { set({type: "row-value", row: row[0], i: i}, {children: text}); });
+    if (row[1] !== null) setOnce({type: "row-card", row: row[0]}, {className: "card row-card " + row[1]});
+    row[2].forEach(function (text, i) { setOnce({type: "row-value", row: row[0], i: i}, {children: text}); });
   }
 
   // Note the data's age once per view, whichever callback sees the view first.
@@ -178,10 +186,21 @@
         state.lost = view.full ? false : state.lost || gap;
         state.last = view.n;
         if (state.lost) return out.concat([{lost: true}]);  // deltas on a screen that missed some
+        const later = [];  // the rows' points and values: after the fixed cards and charts are drawn
         Object.keys(view.o || {}).forEach(function (index) {
-          out[Number(index)] = expand(keys[Number(index)], view.o[index], view.x || []);
+          const key = keys[Number(index)];
+          const value = expand(key, view.o[index], view.x || []);
+          if (key.startsWith("graph-rows-") && key.endsWith(".extendData")) {
+            later.push([key.slice(0, key.lastIndexOf(".")), value]);
+          } else {
+            out[Number(index)] = value;
+          }
         });
-        (view.r || []).forEach(rowValues);
+        const rowsOf = view.r || [];
+        if (rowsOf.length || later.length) setTimeout(function () {
+          later.forEach(function (pair) { window.dash_clientside.set_props(pair[0], {extendData: pair[1]}); });
+          rowsOf.forEach(rowValues);
+        }, 0);
         return out.concat([{n: view.n}]);
       },
       // A chart's relayoutData, passed on only for a zoom, a pan or a double-click (not a resize),
