@@ -21,10 +21,11 @@ from typing import Any
 
 import pytest
 
-from perfmon.ui import poll
-from tests.processes import Running, free_port, get_json, http_get, is_listening, printed_urls
+from perfmon.ui.tick import signature
+from tests.support.processes import Running, free_port, get_json, http_get, is_listening, printed_urls
 
 SCRIPT = "run_http_polling_system.py"
+pytestmark = pytest.mark.system  # outside tests/, so its tier is said here (tests/conftest.py)
 
 
 @dataclass
@@ -104,23 +105,23 @@ def check_data_flow(system: System) -> None:
 
 def dashboard_tick(system: System, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Post one tick to the dashboard's poll callback, as the browser does; (updates, cursor)."""
-    request = urllib.request.Request(f"{system.dashboard}{poll.URL_PATH}", json.dumps(payload).encode(),
+    request = urllib.request.Request(f"{system.dashboard}{signature.URL_PATH}", json.dumps(payload).encode(),
                                      {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
-        updates, _, cursor = poll.read_response(response.read())
+        updates, _, cursor = signature.read_response(response.read())
     return updates, cursor
 
 
 def check_dashboard_receives_fresh_values(system: System) -> None:
     """The dashboard's tick brings the API's newest points: the same values, in order, once."""
-    updates, cursor = dashboard_tick(system, poll.request_body(0))
+    updates, cursor = dashboard_tick(system, signature.request_body(0))
     assert updates["status.children"] == "Connected", updates.get("status-detail.children")
     assert re.fullmatch(r"\d+\.\d %", updates["kpi-cpu-value.children"])
     shown = cursor["seq"]
     headers = http_get(f"{system.api}/api/performance")[1]
     http_get(f"{system.api}/api/performance?wait=10", {"If-None-Match": headers["ETag"]}, timeout=15)
-    updates, cursor = dashboard_tick(system, poll.request_body(1, cursor=cursor))
+    updates, cursor = dashboard_tick(system, signature.request_body(1, cursor=cursor))
     appended = updates["graph-cpu.extendData"][0]["y"][0]
     _, history = get_json(f"{system.api}/api/history?since={shown}")
     assert appended and appended == history["series"]["cpu_percent"][:len(appended)]

@@ -43,7 +43,7 @@ from perfmon.runtime.servers import ApiServerThread, DashboardServerThread
 from perfmon.settings import DashboardConfig, ServerConfig
 from perfmon.store.base import HistoryStore, RangeResult
 from perfmon.store.buckets import VALUE_COLUMNS, Buckets, TierSpan, bucket_seconds, choose_tier
-from perfmon.ui import poll, ranges
+from perfmon.ui.tick import ranges, signature
 
 TICK_RANGES = ("5m", "1h", "24h")
 SWITCH_INTERVALS = (1.0, 0.1)
@@ -114,7 +114,7 @@ class Dashboard:
     def __init__(self, api: Api) -> None:
         self.thread = DashboardServerThread(DashboardConfig(port=0, api_url=api.url, poll_interval_seconds=5))
         self.thread.start()
-        self.url = self.thread.url.rstrip("/") + poll.URL_PATH
+        self.url = self.thread.url.rstrip("/") + signature.URL_PATH
         self.session = requests.Session()
 
     def post(self, payload: dict[str, Any]) -> tuple[int, int, float, dict[str, Any], dict[str, Any]]:
@@ -125,7 +125,7 @@ class Dashboard:
                                      timeout=30)
         elapsed = time.perf_counter() - started
         response.raise_for_status()
-        updates, _, cursor = poll.read_response(response.content)
+        updates, _, cursor = signature.read_response(response.content)
         headers = sum(len(f"{k}: {v}\r\n") for message in (response.request, response)
                       for k, v in message.headers.items()) + 64  # request and status lines
         return len(body) + len(response.content), headers, elapsed, updates, cursor
@@ -141,12 +141,12 @@ def measure(api: Api, dashboard: Dashboard, preset: str, rounds: int,
             incremental: bool) -> tuple[float, float]:
     """Median bytes and seconds per tick of one kind."""
     span = {"range": preset}
-    cursor = dashboard.post(poll.request_body(0, span=span))[4]
+    cursor = dashboard.post(signature.request_body(0, span=span))[4]
     sizes, times = [], []
     for tick in range(1, rounds + 1):
         api.sample(POINTS_PER_TICK)
         size, _, elapsed, _, new_cursor = dashboard.post(
-            poll.request_body(tick, span=span, cursor=cursor if incremental else None))
+            signature.request_body(tick, span=span, cursor=cursor if incremental else None))
         if incremental:
             cursor = new_cursor
         sizes.append(size)
@@ -181,11 +181,11 @@ def switches(interval: float) -> list[str]:
     dashboard = Dashboard(api)
     try:
         api.sample(3)
-        cursor = dashboard.post(poll.request_body(0, span={"range": "30d"}))[4]
+        cursor = dashboard.post(signature.request_body(0, span={"range": "30d"}))[4]
         cells = []
         for preset in ranges.PRESETS:  # from 30 d to 5 min, then each to the next
             body, headers, _, updates, cursor = dashboard.post(
-                poll.request_body(1, span={"range": preset}, cursor=cursor))
+                signature.request_body(1, span={"range": preset}, cursor=cursor))
             shown = updates["resolution.children"].split(" in ")[0]
             cells.append(f"{(body + headers) / 1000:,.1f} KB ({shown})")
         return cells

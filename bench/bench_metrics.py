@@ -52,7 +52,7 @@ import psutil
 from bench_api import Server, WrkResult, cpu_seconds, run_wrk, running, spawn, start_perfmon, wait_ready
 from common import check_checkout, checkout_env, free_port, percentile
 
-from perfmon.api.prometheus import METRICS_GZIP_LEVEL, Renderer, render
+from perfmon.api.endpoints.metrics.prometheus import METRICS_GZIP_LEVEL, Renderer, render
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
 

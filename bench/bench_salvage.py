@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 
 from perfmon.store.buckets import CORES
-from perfmon.store.sqlite import SqliteStore
-from perfmon.store.sqlite_codec import RAW_COLUMNS
-from perfmon.store.sqlite_schema import open_database
+from perfmon.store.sqlite.codec import RAW_COLUMNS
+from perfmon.store.sqlite.schema import open_database
+from perfmon.store.sqlite.store import SqliteStore
 
 T0 = 1_790_000_000
 PLACES = (0.25, 0.5, 0.75, 0.9)

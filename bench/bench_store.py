@@ -9,9 +9,15 @@ raw table alone, the file size at the end, the writer thread's CPU per sample, t
 ``append`` on the caller's thread, the time to reopen the file (it runs ``quick_check``),
 and the median time of ``read_range`` over 1 h, 24 h, 7 d and 30 d at 1,000 points.
 
-    python bench/bench_store.py [--days 30] [--cpus 2] [--runs 7] [--dir DIR]
+With ``--rows N`` each sample also has N filesystems, N network interfaces and N disks, whose
+kept fields (``percent``; ``sent``/``recv_bytes_per_s``; ``read``/``write_bytes_per_s``) are
+series of their own: 5 N labelled values a sample. A second store filled for a day with the
+same samples without rows gives, in the same run, the bytes of today's host fields alone and so
+the bytes per labelled value; the ranges are then also read with ``series=`` selectors.
 
-The 30-day fill takes about 3 minutes on 2 cores.
+    python bench/bench_store.py [--days 30] [--cpus 2] [--rows 0] [--runs 7] [--dir DIR]
+
+The 30-day fill takes about 3 minutes on 2 cores (without rows).
 """
 
 from __future__ import annotations
@@ -26,12 +32,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from perfmon.core.metrics import Selector
 from perfmon.core.schema import empty_sample
-from perfmon.store.sqlite import SqliteStore
+from perfmon.store.sqlite.store import SqliteStore
 
 T0 = 1_790_000_000.0
 DAY = 86400
 SPANS = (("1 h", 3600), ("24 h", DAY), ("7 d", 7 * DAY), ("30 d", 30 * DAY))
+SELECTORS = tuple(Selector.parse(text) for text in ("disks[mountpoint=/].percent",
+                                                     "network[interface=~eth.*].recv_bytes_per_s"))
+LABELLED_PER_ROW = 5  # disks.percent, network sent/recv, disk_io read/write
 
 
 class Clock:
@@ -47,8 +57,9 @@ class Clock:
 class Synthetic:
     """Plausible samples: random walks for usage and load, bursty rates, no swap."""
 
-    def __init__(self, cpus: int, seed: int = 1) -> None:
+    def __init__(self, cpus: int, seed: int = 1, rows: int = 0) -> None:
         self.rng = random.Random(seed)
+        self.rows = rows
         self.cpus = [10.0] * cpus
         self.memory = 40.0
         self.load = 0.5
@@ -73,7 +84,21 @@ class Synthetic:
         s["disk_io"]["write_bytes_per_s"] = rng.uniform(4096, 2e6)
         s["network"]["sent_bytes_per_s"] = rng.uniform(100, 5e4)
         s["network"]["recv_bytes_per_s"] = rng.uniform(100, 2e5) * (20 if bursty else 1)
+        if self.rows:
+            self.add_rows(s, bursty)
         return s
+
+    def add_rows(self, s: dict[str, Any], bursty: bool) -> None:
+        """``rows`` filesystems, interfaces and disks, with plausible values."""
+        rng, n = self.rng, self.rows
+        s["disks"] = [{"mountpoint": "/" if k == 0 else f"/srv/{k}", "device": f"/dev/vd{k}",
+                       "fstype": "ext4", "percent": round(40 + k + rng.uniform(-0.05, 0.05), 1)}
+                      for k in range(n)]
+        s["network"]["interfaces"] = [{"name": f"eth{k}", "sent_bytes_per_s": rng.uniform(100, 5e4),
+                                       "recv_bytes_per_s": rng.uniform(100, 2e5)} for k in range(n)]
+        s["disk_io"]["devices"] = [{"name": f"vd{k}", "write_bytes_per_s": rng.uniform(4096, 2e6),
+                                    "read_bytes_per_s": rng.uniform(1e5, 5e7) if bursty else 0.0}
+                                   for k in range(n)]
 
 
 def data_bytes(path: Path, table: str | None = None) -> int:
@@ -121,14 +146,15 @@ def live(store: SqliteStore, clock: Clock, synthetic: Synthetic, first: int,
     return (store.write_stats().cpu_seconds - cpu) / count, (written_bytes() - written) / count
 
 
-def time_ranges(store: SqliteStore, end: float, runs: int) -> list[tuple[str, str, float, float]]:
+def time_ranges(store: SqliteStore, end: float, runs: int,
+                selectors: tuple[Selector, ...] = ()) -> list[tuple[str, str, float, float]]:
     """Median and worst milliseconds of read_range per span, with the tier that answered."""
     rows = []
     for label, span in SPANS:
         times = []
         for _ in range(runs):
             started = time.perf_counter()
-            result = store.read_range(end - span, end, 1000)
+            result = store.read_range(end - span, end, 1000, selectors)
             times.append((time.perf_counter() - started) * 1000)
         rows.append((label, f"{result.tier} ({result.resolution_seconds:g} s)", statistics.median(times),
                      max(times)))
@@ -140,14 +166,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--cpus", type=int, default=2)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--rows", type=int, default=0, help="filesystems, interfaces and disks a sample")
     parser.add_argument("--dir", type=Path, default=None, help="where the database goes (a temp dir)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         return run(Path(tmp) / "history.sqlite3", args)
 
 
+def host_fields_alone(path: Path, args: argparse.Namespace) -> float:
+    """Bytes per raw sample over a day of the same samples without rows (today's host fields)."""
+    clock = Clock(T0)
+    store = SqliteStore(path, instance_id="plain", interval_seconds=1.0, history_size=3600, clock=clock)
+    fill(store, clock, Synthetic(args.cpus), 1, DAY)
+    store.flush(600)
+    store.close()
+    return data_bytes(path) / DAY
+
+
 def run(path: Path, args: argparse.Namespace) -> int:
-    clock, synthetic = Clock(T0), Synthetic(args.cpus)
+    plain = host_fields_alone(path.with_name("plain.sqlite3"), args) if args.rows else None
+    clock, synthetic = Clock(T0), Synthetic(args.cpus, rows=args.rows)
     store = SqliteStore(path, instance_id="bench", interval_seconds=1.0, history_size=3600, clock=clock)
     began = time.perf_counter()
     spent = fill(store, clock, synthetic, 1, DAY)
@@ -159,6 +197,7 @@ def run(path: Path, args: argparse.Namespace) -> int:
     stats = store.write_stats()
     live_cpu, live_bytes = live(store, clock, synthetic, args.days * DAY - 599, 600)
     ranges = time_ranges(store, clock.now, args.runs)
+    picked = time_ranges(store, clock.now, args.runs, SELECTORS) if args.rows else []
     store.close()
     size = path.stat().st_size
     opened = time.perf_counter()
@@ -166,6 +205,16 @@ def run(path: Path, args: argparse.Namespace) -> int:
     reopen = time.perf_counter() - opened
     report(args, day_total / DAY, day_raw / DAY, size, (stats.cpu_seconds / stats.rows, live_cpu, live_bytes),
            spent / (args.days * DAY - 600), filled, reopen, ranges)
+    if plain is not None:
+        values = LABELLED_PER_ROW * args.rows
+        print(f"\n| with --rows {args.rows} ({values} labelled values a sample) | value |\n|---|---|")
+        print(f"| today's host fields alone, first day, all tiers | {plain:.1f} B per sample (budget 50 B) |")
+        print(f"| each labelled value, first day, all tiers | {(day_total / DAY - plain) / values:.2f} B "
+              f"(budget 6 B) |")
+        print(f"\n| read_range with series= ({len(SELECTORS)} selectors, {1 + args.rows} series) | tier | "
+              f"median ms | worst ms |\n|---|---|---|---|")
+        for label, tier, median, worst in picked:
+            print(f"| {label} | {tier} | {median:.1f} | {worst:.1f} |")
     return 0
 
 

@@ -8,7 +8,7 @@ Content-Encoding) and bodies through untouched. The real dashboard
 (``performance_dashboard_http_polling.py --poll-interval POLL``) reads the API through it.
 
 Simulated tabs post the poll callback to ``/_dash-update-component`` as the page does, with
-the root checkout's ``perfmon.ui.poll`` building and reading the bodies: every ``--poll``
+the root checkout's ``perfmon.ui.tick.signature`` building and reading the bodies: every ``--poll``
 seconds on a random phase of their own, each carrying its cursor from answer to answer,
 and never sending a tick while the previous one is unanswered (as Dash's renderer; the
 slot is skipped and the schedule kept).
@@ -74,11 +74,11 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 def load_poll(root: Path) -> ModuleType:
-    """``perfmon.ui.poll`` of ``root``, however perfmon is installed in this environment."""
+    """``perfmon.ui.tick.signature`` of ``root``, however perfmon is installed in this environment."""
     sys.path.insert(0, str(root.resolve()))
-    poll = importlib.import_module("perfmon.ui.poll")
+    poll = importlib.import_module("perfmon.ui.tick.signature")
     if not Path(poll.__file__ or "").resolve().is_relative_to(root.resolve()):
-        raise RuntimeError(f"perfmon.ui.poll came from {poll.__file__}, not from {root}")
+        raise RuntimeError(f"perfmon.ui.tick.signature came from {poll.__file__}, not from {root}")
     return poll
 
 
@@ -177,7 +177,7 @@ class Tab:
 
     async def tick(self, session: aiohttp.ClientSession, n_intervals: int) -> float | None:
         """Post one poll with this tab's cursor; seconds to the answer, or None if it failed."""
-        body = json.dumps(self.poll.request_body(n_intervals, cursor=self.cursor))
+        body = json.dumps(self.signature.request_body(n_intervals, cursor=self.cursor))
         started = time.perf_counter()
         try:
             async with session.post(self.url, data=body, headers=JSON_HEADERS) as response:
@@ -186,7 +186,7 @@ class Tab:
             return None
         elapsed = time.perf_counter() - started
         if response.status == 200:
-            self.cursor = self.poll.read_response(payload)[2]
+            self.cursor = self.signature.read_response(payload)[2]
         return elapsed if response.status in (200, 204) else None  # 204: the callback prevented an update
 
 

@@ -1,7 +1,13 @@
-"""Shared fixtures: a fake psutil, settable clocks, a Monitor (hub, store, sampler) over them."""
+"""Shared fixtures (a fake psutil, settable clocks, a Monitor over them) and the tiers' markers.
+
+Every test's tier is its directory (``tests/unit/...`` is ``unit``, and so on), marked here at
+collection so that no test can be left unmarked and ``pytest -m unit`` is the fast loop; a test
+file outside these directories (the top-level system test) says its tier itself.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -9,10 +15,61 @@ from typing import Any
 import pytest
 
 from perfmon.api.app import Monitor
-from perfmon.sampling.collectors import default_collectors
 from perfmon.settings import ServerConfig
-from perfmon.store.sqlite import SqliteStore
-from tests.fakes import FakeClock, FakePsutil
+from perfmon.store.sqlite.store import SqliteStore
+from tests.support.fakes import FakeClock, FakePsutil
+
+TIERS = ("unit", "integration", "system", "browser")  # registered in pyproject.toml, cheapest first
+TESTS = Path(__file__).resolve().parent
+
+
+def tier_of(path: Path) -> str | None:
+    """The tier a test file's directory gives it: the first directory under tests/, if it is a tier."""
+    try:
+        parts = path.resolve().relative_to(TESTS).parts
+    except ValueError:
+        return None
+    return parts[0] if len(parts) > 1 and parts[0] in TIERS else None
+
+
+def tier_markers(item: pytest.Item) -> list[str]:
+    """The tier markers a collected test carries (exactly one, when the suite is sound)."""
+    return [mark.name for mark in item.iter_markers() if mark.name in TIERS]
+
+
+def tiers_selected(markexpr: str) -> set[str] | None:
+    """The tiers a ``-m`` expression of tier names alone selects; None for any other expression."""
+    tokens = re.findall(r"\(|\)|[^\s()]+", markexpr)
+    if not tokens or any(token not in (*TIERS, "and", "or", "not", "(", ")") for token in tokens):
+        return None
+    code = " ".join(tokens)
+    try:
+        return {tier for tier in TIERS if eval(code, {"__builtins__": {}}, {t: t == tier for t in TIERS})}
+    except SyntaxError:
+        return None  # pytest itself says what is wrong with it
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under ``-m`` of tiers alone, skip importing the other tiers' modules: `-m unit` stays fast."""
+    selected = tiers_selected(config.getoption("markexpr", ""))
+    if selected is None or collection_path.parent != TESTS or collection_path.name not in TIERS:
+        return None
+    return collection_path.name not in selected or None
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects, so `-m unit` sees the markers given here
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test with its directory's tier; a test with no tier at all is a usage error."""
+    strays = []
+    for item in items:
+        tier = tier_of(item.path)
+        if tier is not None:
+            item.add_marker(tier)
+        elif not tier_markers(item):
+            strays.append(item.nodeid)
+    if strays:
+        raise pytest.UsageError(f"tests outside tests/{{{','.join(TIERS)}}}/ with no tier marker "
+                                f"(move them into a tier's directory): {', '.join(strays[:5])}")
 
 
 @pytest.fixture
@@ -37,8 +94,7 @@ def make_monitor(fake_ps: FakePsutil, wall: FakeClock, mono: FakeClock) -> Calla
     def build(clock: Callable[[], float] | None = None, **settings: object) -> Monitor:
         clock = clock or wall
         config = ServerConfig(**settings)  # type: ignore[arg-type]
-        collectors = default_collectors(fake_ps, clock=clock, monotonic=mono, whole_disk=lambda _: True)
-        return Monitor.build(config, ps=fake_ps, collectors=collectors, clock=clock, monotonic=mono)
+        return Monitor.build(config, ps=fake_ps, clock=clock, monotonic=mono, whole_disk=lambda _: True)
 
     return build
 

@@ -11,30 +11,33 @@ from typing import Any
 
 from aiohttp import web
 
-from perfmon.api import handlers, openapi
-from perfmon.api.cors import cors_headers
-from perfmon.api.errors import add_endpoint, add_fallback
-from perfmon.api.handlers import HUB, STORE
-from perfmon.api.prebuilt import PARKED, ParkedPolls
-from perfmon.api.prometheus import EXPOSITION, Exposition, metrics
-from perfmon.api.security import GUARD, Guard
+from perfmon import __version__
+from perfmon.api.edge.cors import cors_headers
+from perfmon.api.edge.errors import add_endpoint, add_fallback
+from perfmon.api.edge.security import GUARD, Guard
+from perfmon.api.endpoints import health, history, index, openapi, performance, processes
+from perfmon.api.endpoints.health_answer import HEALTH, HealthAnswers
+from perfmon.api.endpoints.metrics.prometheus import EXPOSITION, Exposition, metrics
+from perfmon.api.endpoints.prebuilt import PARKED, ParkedPolls
+from perfmon.api.endpoints.state import HUB, STORE
+from perfmon.sampling import registry
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
 from perfmon.settings import ServerConfig
 from perfmon.store.base import HistoryStore, Retention
 from perfmon.store.lock import DirectoryLock
 from perfmon.store.ring import RingStore
-from perfmon.store.sqlite import SqliteStore
+from perfmon.store.sqlite.store import SqliteStore
 
 Context = Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]
 
 ROUTES = (
-    ("/", handlers.index),
-    ("/api", handlers.index),
-    ("/api/performance", handlers.performance),
-    ("/api/history", handlers.history),
-    ("/api/processes", handlers.processes),
-    ("/api/health", handlers.health),
+    ("/", index.index),
+    ("/api", index.index),
+    ("/api/performance", performance.performance),
+    ("/api/history", history.endpoint),
+    ("/api/processes", processes.processes),
+    ("/api/health", health.health),
     ("/api/openapi.json", openapi.openapi_json),
     ("/metrics", metrics),
 )
@@ -55,7 +58,8 @@ class Monitor:
     def build(cls, config: ServerConfig, **sampler_options: Any) -> Monitor:
         """A hub, the history store and a sampler over psutil (or the ``ps`` etc. given).
 
-        Raises StoreError (one line) when the history database cannot be used.
+        Raises StoreError (one line) when the history database cannot be used, and UnknownCollector
+        for a name in ``config.collectors`` that is not registered.
         """
         clock = sampler_options.get("clock", time.time)
         hub = Hub(config.interval_seconds, clock=clock, max_waiters=config.max_waiters)
@@ -70,7 +74,7 @@ class Monitor:
                 lock.release()
                 raise
         sampler = Sampler(hub, store.append, process_interval_seconds=config.process_interval_seconds,
-                          **sampler_options)
+                          enabled=registry.enabled_names(config.collectors), **sampler_options)
         return cls(config, hub, store, sampler, lock)
 
 
@@ -80,7 +84,8 @@ def open_database(config: ServerConfig, instance_id: str, clock: Callable[[], fl
     retention = Retention(config.retention_raw_seconds, config.retention_minute_seconds,
                           config.retention_hour_seconds, config.max_db_bytes)
     return SqliteStore(config.database, instance_id=instance_id, interval_seconds=config.interval_seconds,
-                       history_size=config.history_size, retention=retention, clock=clock)
+                       history_size=config.history_size, retention=retention, clock=clock,
+                       commit_seconds=config.commit_interval_seconds)
 
 
 def create_app(config: ServerConfig, *, monitor: Monitor | None = None,
@@ -118,6 +123,7 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
         parts = monitor or Monitor.build(config)
         cors = bool(app[GUARD].security.cors_origins)
         app[HUB], app[STORE], app[PARKED] = parts.hub, parts.store, ParkedPolls(cors=cors)
+        app[HEALTH] = HealthAnswers(__version__, parts.hub.instance_id, parts.hub.interval_seconds)
         parts.hub.on_publish.append(app[PARKED].publish)
         task = asyncio.create_task(parts.sampler.run(), name="perfmon-sampler") if sample else None
         try:

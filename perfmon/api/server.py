@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from aiohttp import web
 
 from perfmon.api.app import create_app
-from perfmon.api.limits import LogLimiter, install_accept_error_limiter, raise_open_files_limit
-from perfmon.api.protocol import ApiRunner
+from perfmon.api.edge.connection import ApiRunner
+from perfmon.api.edge.limits import LogLimiter, install_accept_error_limiter, raise_open_files_limit
 from perfmon.core.connections import Connections, OpenConnections, high_water_mark
+from perfmon.sampling import registry
 from perfmon.settings import ServerConfig, configure_logging, parse_server_config
 from perfmon.store.base import StoreError
 
@@ -120,7 +121,7 @@ async def serve(config: ServerConfig) -> None:
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Run the API server; returns the process exit code."""
-    config = parse_server_config(argv, prog=prog)
+    config = parse_server_config(argv, prog=prog, collectors=registry.names())
     configure_logging(config.log_level)
     raise_open_files_limit()  # each idle connection holds a descriptor; 1,024 is a common default
     try:

@@ -29,6 +29,7 @@ the two together. Every field that cannot be read is ``null`` and the reason is 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,8 +41,8 @@ __all__ = ["ALWAYS_A_LIST", "FIELDS", "FIELDS_BY_PATH", "HISTORY_COLUMNS", "HIST
 
 ERRORS: tuple[Field, ...] = (
     Field("collector", "text", "the collector that could not read a field", kind="info",
-          path="errors[].collector"),
-    Field("message", "text", "why, in words", kind="info", path="errors[].message"),
+          nullable=False, path="errors[].collector"),
+    Field("message", "text", "why, in words", kind="info", nullable=False, path="errors[].message"),
 )
 # Every field of a sample, in the sample's order: each group's, placed by the group, then the errors.
 FIELDS: tuple[Field, ...] = (*(f for g in GROUPS for f in g.placed), *ERRORS)
@@ -63,6 +64,12 @@ def field(path: str) -> Field:
 
 def empty_sample() -> dict[str, Any]:
     """The sample's full shape with every measured field null (and no errors)."""
+    # Copied from a shape built once: building it from FIELDS took about 0.4 ms, every sample.
+    return _fresh(_empty_shape())
+
+
+@functools.cache
+def _empty_shape() -> dict[str, Any]:
     sample: dict[str, Any] = {}
     for f in FIELDS:
         node = sample
@@ -77,6 +84,12 @@ def empty_sample() -> dict[str, Any]:
         node[key.removesuffix("[]")] = None  # a list of rows: null until read
     sample[ALWAYS_A_LIST] = []
     return sample
+
+
+def _fresh(shape: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a shape of nested dicts whose leaves are None or an empty list (each list new)."""
+    return {key: None if value is None else _fresh(value) if type(value) is dict else []
+            for key, value in shape.items()}
 
 
 def _value(sample: Mapping[str, Any], f: Field) -> Any:

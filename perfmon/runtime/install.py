@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perfmon.runtime.unit import Unit
+from perfmon.sampling import registry
 from perfmon.settings import parse_launcher_config
 from perfmon.settings.options import apply_env_defaults
 from perfmon.settings.unit_options import DEFAULT_OUTPUT, install_unit_parser
@@ -100,7 +101,7 @@ def checked(unit: Unit, prog: str) -> Unit:
         check_secret(unit.tls_key, "give the certificate's private key")
     sources = unit.credentials()
     config = parse_launcher_config(unit.argv(lambda name: str(sources[name]))[2:], service_environment(unit),
-                                   prog=f"{prog} (an option for perfmon run)")
+                                   prog=f"{prog} (an option for perfmon run)", collectors=registry.names())
     try:
         config.api.security.server_context()
     except ValueError as exc:

@@ -12,11 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit, urlunsplit
 
-from perfmon.api.limits import raise_open_files_limit
+from perfmon.api.edge.limits import raise_open_files_limit
 from perfmon.api.server import PortInUse
 from perfmon.runtime.probe import Answer, ask, certificate_names
 from perfmon.runtime.servers import ApiServerThread, Component, DashboardServerThread, reserve_port
 from perfmon.runtime.signals import StopSignals, run_until_stopped, stop_all
+from perfmon.sampling import registry
 from perfmon.settings import (
     DashboardConfig,
     LauncherConfig,
@@ -200,7 +201,7 @@ def dashboard_main(argv: Sequence[str] | None = None, prog: str | None = None) -
 
 def main(argv: Sequence[str] | None = None, prog: str | None = None) -> int:
     """Run the API server and the dashboard until Ctrl-C; returns the process exit code."""
-    config = parse_launcher_config(argv, prog=prog)
+    config = parse_launcher_config(argv, prog=prog, collectors=registry.names())
     configure_logging(config.log_level)
     raise_open_files_limit()  # both servers share the process's descriptors
     with StopSignals() as stop:  # from the start, so Ctrl-C while starting stops cleanly too

@@ -15,8 +15,8 @@ from typing import Any, ClassVar, Protocol, TypeVar
 import uvicorn
 from aiohttp import web
 
-from perfmon.api.limits import LogLimiter, install_accept_error_limiter
-from perfmon.api.protocol import MALFORMED_LOG_WINDOW_SECONDS
+from perfmon.api.edge.connection import MALFORMED_LOG_WINDOW_SECONDS
+from perfmon.api.edge.limits import LogLimiter, install_accept_error_limiter
 from perfmon.api.server import PortInUse, StartupError, connections, start
 from perfmon.runtime.dashboard_protocol import protocol_class
 from perfmon.runtime.forwarded import ForwardedClient

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from perfmon.sampling.snapshot import ProcessTable, Snapshot
 
@@ -29,6 +30,9 @@ class Hub:
         self.started_at = clock()
         self.latest: Snapshot | None = None
         self.processes: ProcessTable | None = None
+        # Each collector's state as of the latest snapshot (perfmon.sampling.slot.Slot.status), set by the
+        # sampler just before it publishes: /api/health and /metrics read it.
+        self.collectors: Mapping[str, Mapping[str, Any]] = {}
         self.waiters = 0  # requests parked in wait_for_sample right now
         self.max_waiters = max_waiters  # the most that may be parked at once (the API refuses more)
         self._changed = asyncio.Event()

@@ -1,10 +1,12 @@
 """The sampler: runs the collectors off the event loop and publishes what they read.
 
-Every ``interval_seconds`` it runs all collectors in one worker thread, serialises the
-sample to JSON (and gzip) once, hands it to ``keep`` (the history store's ``append``;
-the sampler does not know the store) and publishes it to the hub, which wakes every
-long-polling request with a single event. Process scans run on their own slower
-cadence in the same thread.
+Every ``interval_seconds`` it starts each collector that is due (see ``perfmon.sampling.registry``
+for cadences and timeouts), each in its own thread (``perfmon.sampling.lane``), and waits for
+them at most half an interval (or a collector's timeout, if shorter): a slow or hung collector
+delays no other and no sample. What each shows is its last finished run (``perfmon.sampling.slot``).
+The sample is serialised to JSON (and gzip) once, handed to ``keep`` (the history store's
+``append``; the sampler does not know the store) and published to the hub, with the collectors'
+timings and, after a process scan, the new process table.
 """
 
 from __future__ import annotations
@@ -12,29 +14,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import psutil
 
 from perfmon.core.schema import empty_sample
-from perfmon.sampling.collectors import (
-    TOP_PROCESSES,
-    Collector,
-    ProcessCollector,
-    default_collectors,
-    describe_error,
-    top_by,
-)
+from perfmon.sampling import registry
+from perfmon.sampling.collectors import is_whole_disk
 from perfmon.sampling.hub import Hub
+from perfmon.sampling.registry import Scheduled, Sources
+from perfmon.sampling.slot import Slot
 from perfmon.sampling.snapshot import ProcessTable, Snapshot, serialise
 
 log = logging.getLogger(__name__)
 
 FIRST_SAMPLE_DELAY_SECONDS = 1.0  # shorter CPU deltas are unreliable on tickless kernels
-TOP_CPU_KEYS = ("pid", "name", "cpu_percent", "memory_percent")
+WAIT_FRACTION = 0.5  # of an interval: the longest a sample waits for its collectors
+PRIME_WAIT_SECONDS = 1.0  # the longest the start waits for the priming reads
+CADENCE_SLACK = 0.25  # of an interval: a collector due a little after this tick runs now, not a tick late
+DISABLED = {"enabled": False, "cadence_seconds": None, "timeout_seconds": None, "last_duration_seconds": None,
+            "last_success": None, "last_error": None, "last_run": None}
 
 
 class Cadence:
@@ -59,7 +62,7 @@ class Cadence:
 
 
 class Sampler:
-    """Owns the collectors; each sample goes to ``keep`` and is then published to the hub."""
+    """Owns the collectors' slots; each sample goes to ``keep`` and is then published to the hub."""
 
     def __init__(
         self,
@@ -67,97 +70,78 @@ class Sampler:
         keep: Callable[[Mapping[str, Any]], object] = lambda sample: None,
         *,
         process_interval_seconds: float = 5.0,
+        enabled: Collection[str] | None = None,
         ps: ModuleType = psutil,
-        collectors: Sequence[Collector] | None = None,
-        process_collector: ProcessCollector | None = None,
+        collectors: Sequence[Scheduled] | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        whole_disk: Callable[[str], bool] = is_whole_disk,
+        procfs: Path = Path("/proc"),
     ) -> None:
         self.hub = hub
         self._keep = keep
-        self.process_interval_seconds = process_interval_seconds
         self._ps = ps
         self._clock = clock
         self._monotonic = monotonic
         if collectors is None:
-            collectors = default_collectors(ps, clock=clock, monotonic=monotonic)
-        self._collectors = list(collectors)
-        self._process_collector = process_collector or ProcessCollector(ps)
+            enabled = registry.enabled_names() if enabled is None else enabled
+            collectors = registry.build(Sources(ps, clock, monotonic, whole_disk, procfs), enabled,
+                                        cadences={"processes": process_interval_seconds})
+        interval = hub.interval_seconds
+        self._slots = [Slot(s, interval, ps, clock) for s in collectors]
+        built = {slot.name for slot in self._slots}
+        self._disabled = [name for name in registry.names() if name not in built]
+        self._status: dict[str, dict[str, Any]] = {}
         self._seq = 0
-        self._process_scan_seq = 0
-        self._next_process_scan = 0.0
         self._failing: set[str] = set()
         self._closed = False
         self._executor: ThreadPoolExecutor | None = None
 
-    # --- collection (runs in the worker thread) -------------------------------------
+    # --- collection (runs in the sampler's thread; each collector in its own lane) -------
 
     def prime(self) -> None:
-        """Take the readings that make the first published deltas real."""
-        named: list[Collector | ProcessCollector] = [*self._collectors, self._process_collector]
-        for collector in named:
-            prime = getattr(collector, "prime", None)
-            if prime is not None:
-                try:
-                    prime()
-                except Exception as exc:  # noqa: BLE001 - its collect() will report the reason
-                    log.debug("priming %s failed: %s", collector.name, exc)
-        self._next_process_scan = self._monotonic() + self.process_interval_seconds
-
-    def scan_processes(self) -> ProcessTable:
-        """Scan the process table once."""
-        self._process_scan_seq += 1
-        sampled_at = self._clock()
-        errors: list[str] = []
-        try:
-            rows = self._process_collector.scan()
-        except Exception as exc:  # noqa: BLE001 - reported in the table and the samples
-            errors.append(describe_error(exc, self._ps))
-            rows = []
-        self._log_health("processes", errors)
-        return ProcessTable(self._process_scan_seq, round(sampled_at, 3), rows,
-                            errors[0] if errors else None)
+        """Take the readings that make the first published deltas real (each in its own lane)."""
+        runs = [(slot, run) for slot in self._slots if (run := slot.prime()) is not None]
+        began = time.monotonic()
+        for slot, run in runs:
+            run.wait(began + min(slot.timeout, PRIME_WAIT_SECONDS) - time.monotonic())
 
     def collect(self) -> tuple[Snapshot, ProcessTable | None]:
-        """Run every collector once and serialise the result; a process scan when due."""
-        table = None
-        if self._monotonic() >= self._next_process_scan or self.hub.processes is None:
-            table = self.scan_processes()
-            self._next_process_scan = self._monotonic() + self.process_interval_seconds
+        """Start the due collectors, wait for them (bounded), and serialise what the slots hold."""
+        began, now = time.monotonic(), self._monotonic()
+        interval = self.hub.interval_seconds
         self._seq += 1
+        started = [(slot, run) for slot in self._slots
+                   if (run := slot.start(now, CADENCE_SLACK * interval)) is not None]
+        budget = WAIT_FRACTION * interval
+        for slot, run in started:
+            run.wait(began + min(slot.timeout, budget) - time.monotonic())
         sample = empty_sample()
-        sample.update(seq=self._seq, timestamp=round(self._clock(), 3),
-                      interval_seconds=self.hub.interval_seconds, instance_id=self.hub.instance_id)
-        for collector in self._collectors:
-            self._run_collector(collector, sample)
-        self._add_processes(sample, table or self.hub.processes)
+        sample.update(seq=self._seq, timestamp=round(self._clock(), 3), interval_seconds=interval,
+                      instance_id=self.hub.instance_id)
+        table = None
+        for slot in self._slots:
+            slot.settle()
+            self._merge(slot, sample)
+            table = slot.take_table() or table
+        self._status = self.status()
         return serialise(sample, self.hub.instance_id), table
 
-    def _run_collector(self, collector: Collector, sample: dict[str, Any]) -> None:
-        notes: list[str] = []
-        try:
-            value = collector.collect(notes.append)
-        except Exception as exc:  # noqa: BLE001 - isolation: one collector never stops the others
-            notes.append(describe_error(exc, self._ps))
-            value = None
-        if isinstance(value, dict) and isinstance(sample.get(collector.section), dict):
-            sample[collector.section].update(value)
+    def _merge(self, slot: Slot, sample: dict[str, Any]) -> None:
+        value = slot.reading.value if slot.reading else None
+        if isinstance(value, dict) and isinstance(sample.get(slot.section), dict):
+            sample[slot.section].update(value)
         elif value is not None:
-            sample[collector.section] = value
-        sample["errors"].extend({"collector": collector.name, "message": m} for m in notes)
-        self._log_health(collector.name, notes)
+            sample[slot.section] = value
+        notes = slot.notes()
+        sample["errors"].extend({"collector": slot.name, "message": m} for m in notes)
+        self._log_health(slot.name, notes)
 
-    @staticmethod
-    def _add_processes(sample: dict[str, Any], table: ProcessTable | None) -> None:
-        if table is None:
-            return
-        if table.error:
-            sample["errors"].append({"collector": "processes", "message": table.error})
-            sample["processes"]["sampled_at"] = table.sampled_at
-            return
-        top = top_by(table.processes, "cpu_percent", TOP_PROCESSES)
-        sample["processes"] = {"count": table.count, "sampled_at": table.sampled_at,
-                               "top_cpu": [{k: p[k] for k in TOP_CPU_KEYS} for p in top]}
+    def status(self) -> dict[str, dict[str, Any]]:
+        """Every registered collector's state: on or off, cadence, timeout, last duration and success."""
+        status = {slot.name: slot.status() for slot in self._slots}
+        status.update((name, dict(DISABLED)) for name in self._disabled)
+        return status
 
     def _log_health(self, name: str, notes: list[str]) -> None:
         """Log a collector's trouble once when it starts and once when it ends."""
@@ -176,6 +160,7 @@ class Sampler:
     def publish(self, snapshot: Snapshot, table: ProcessTable | None = None) -> None:
         """Keep the sample (in the history), then make it current: a woken reader finds its row."""
         self._keep(snapshot.data)
+        self.hub.collectors = self._status
         self.hub.publish(snapshot, table)
 
     async def sample_once(self) -> Snapshot:
@@ -209,10 +194,18 @@ class Sampler:
         self.hub.close()
 
     def shutdown_worker(self) -> None:
-        """Stop the worker thread (after the sampling task ended)."""
+        """Stop the sampler's thread and the idle lanes (after the sampling task ended).
+
+        A lane whose call hangs is left to end with the process (its thread is a daemon).
+        """
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
+        for slot in self._slots:
+            slot.lane.close()
+        for slot in self._slots:
+            if not slot.lane.busy:
+                slot.lane.join(1.0)
 
     def _worker(self) -> ThreadPoolExecutor:
         if self._executor is None:

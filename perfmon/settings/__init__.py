@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perfmon.settings.collectors import unknown_collector
 from perfmon.settings.environment import Environment, option_variables, unread_variables
 from perfmon.settings.options import (
     ENV_EPILOG,
@@ -73,9 +74,11 @@ class ServerConfig:
     retention_minute_seconds: float = 90 * 86400
     retention_hour_seconds: float = 730 * 86400
     max_db_bytes: int = 2**30
+    commit_interval_seconds: float = 5.0
     max_waiters: int = 10_000
     header_timeout_seconds: float = HEADER_TIMEOUT_SECONDS
     keepalive_timeout_seconds: float = KEEPALIVE_TIMEOUT_SECONDS
+    collectors: tuple[str, ...] = ()  # --collectors as given: () the defaults (see settings.collectors)
     security: Security = field(default_factory=Security)
 
     @property
@@ -181,10 +184,14 @@ def launcher_parser(prog: str = "run_http_polling_system.py") -> argparse.Argume
 
 
 def parse_server_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
-                        prog: str | None = None) -> ServerConfig:
-    """Build the server's frozen config; exits 2 with one line on bad input."""
+                        prog: str | None = None, collectors: Sequence[str] = ()) -> ServerConfig:
+    """Build the server's frozen config; exits 2 with one line on bad input.
+
+    ``collectors`` are the registered collectors' names (the entry point has them), which
+    ``--collectors`` may name; none given: its names are not checked here.
+    """
     parser, variables = server_parser(*[prog] if prog else []), Environment(env(environ))
-    args = parse_args(parser, argv, variables)
+    args = parse_args(parser, argv, variables, collectors)
     config = server_config(args, args.port, security_from_args(parser, args, variables))
     warn_unread(parser, variables)
     return config
@@ -201,10 +208,10 @@ def parse_dashboard_config(argv: Sequence[str] | None = None, environ: Mapping[s
 
 
 def parse_launcher_config(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None,
-                          prog: str | None = None) -> LauncherConfig:
-    """Build the launcher's frozen config; exits 2 with one line on bad input."""
+                          prog: str | None = None, collectors: Sequence[str] = ()) -> LauncherConfig:
+    """Build the launcher's frozen config; exits 2 with one line on bad input (``collectors``: as above)."""
     parser, variables = launcher_parser(*[prog] if prog else []), Environment(env(environ))
-    args = parse_args(parser, argv, variables)
+    args = parse_args(parser, argv, variables, collectors)
     if args.api_port == args.dashboard_port != 0:  # both servers listen on --host
         parser.error(f"the API and the dashboard would both listen on port {args.api_port}: give "
                      "--api-port and --dashboard-port different ports (or 0 for any free one)")
@@ -222,15 +229,23 @@ def env(environ: Mapping[str, str] | None) -> Mapping[str, str]:
 
 
 def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
-               environ: Mapping[str, str]) -> argparse.Namespace:
+               environ: Mapping[str, str], collectors: Sequence[str] = ()) -> argparse.Namespace:
     """Parse the command line over PERFMON_* defaults; check what single options cannot."""
     apply_env_defaults(parser, environ)
     args = parser.parse_args(argv)
+    unknown = unknown_collector(getattr(args, "collectors", ()), collectors) if collectors else None
+    if unknown:
+        parser.error(unknown)
     blocker = not_a_directory(args.data_dir) if getattr(args, "data_dir", None) else None
     if blocker is not None:  # an unusable data directory is a runtime failure (exit 1), said before any start
         refuse(parser, f"cannot keep perfmon's state in --data-dir {args.data_dir}: {blocker} is a file, "
                        "not a directory; choose another --data-dir (or --data-dir none for memory only)",
                status=1)
+    held = getattr(args, "history_size", 0) * getattr(args, "interval", 0)
+    if getattr(args, "commit_interval", 0) > held:  # rows not yet written are answered from memory
+        parser.error(f"--commit-interval {shown(args.commit_interval)} is longer than the "
+                     f"{shown(held)} s of samples kept in memory (--history-size {args.history_size} x "
+                     f"--interval {shown(args.interval)}): choose a shorter --commit-interval")
     if getattr(args, "warning_percent", 0) > getattr(args, "critical_percent", 100):
         parser.error(f"--warning-percent {shown(args.warning_percent)} is above "
                      f"--critical-percent {shown(args.critical_percent)}")
@@ -247,11 +262,13 @@ def warn_unread(parser: argparse.ArgumentParser, variables: Environment) -> None
 def server_config(args: argparse.Namespace, port: int, security: Security) -> ServerConfig:
     """The API server's settings from parsed options (of the server or the launcher)."""
     return ServerConfig(host=args.host, port=port, interval_seconds=args.interval,
-                        process_interval_seconds=args.process_interval, history_size=args.history_size,
+                        process_interval_seconds=args.process_interval, collectors=args.collectors,
+                        history_size=args.history_size,
                         log_level=args.log_level, data_dir=args.data_dir,
                         retention_raw_seconds=args.retention_raw,
                         retention_minute_seconds=args.retention_minute,
                         retention_hour_seconds=args.retention_hour, max_db_bytes=args.max_db_size,
+                        commit_interval_seconds=args.commit_interval,
                         max_waiters=args.max_waiters, header_timeout_seconds=args.header_timeout,
                         keepalive_timeout_seconds=args.keepalive_timeout, security=security)
 

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from perfmon.settings.collectors import add_collectors_option
+
 ENV_PREFIX = "PERFMON_"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 ENV_EPILOG = ("Every option can also be set as PERFMON_<OPTION>, e.g. {example}; "
@@ -193,12 +195,14 @@ def add_logging_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_sampling_options(parser: argparse.ArgumentParser) -> None:
-    """Add --interval, --process-interval and --history-size: the API server's and the launcher's."""
+    """Add --interval, --process-interval, --collectors, --history-size: the API server's and launcher's."""
     parser.add_argument("--interval", type=bounded_float(0.1, 3600), default=1.0, metavar="SECONDS",
                         help="seconds between samples, 0.1-3600 (default: %(default)s)")
     parser.add_argument("--process-interval", type=bounded_float(0.1, 3600), default=5.0,
                         metavar="SECONDS",
-                        help="seconds between process-table scans, 0.1-3600 (default: %(default)s)")
+                        help="seconds between process-table scans (the processes collector's cadence), "
+                        "0.1-3600 (default: %(default)s)")
+    add_collectors_option(parser)
     parser.add_argument("--history-size", type=bounded_int(10, 86400), default=3600,
                         metavar="SAMPLES",
                         help="samples kept in memory for /api/history, 10-86400 (default: %(default)s)")
@@ -218,6 +222,10 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
                             help=f"how long {what} kept, 1h-20y, e.g. 14d or 36h (default: {default})")
     parser.add_argument("--max-db-size", type=byte_size(2**20, 2**50), default=2**30, metavar="SIZE",
                         help="cap on the database file; the oldest samples go first (default: 1GiB)")
+    parser.add_argument("--commit-interval", type=bounded_float(0.1, 300), default=5.0, metavar="SECONDS",
+                        help="seconds a sample may wait before it is written to the database, 0.1-300; a "
+                        "kill -9 loses at most this much; fewer, larger writes spare "
+                        "the disk (default: %(default)s)")
 
 
 def add_data_dir_option(parser: argparse.ArgumentParser) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from perfmon.core.metrics import Selector, SeriesKey
 from perfmon.core.schema import HISTORY_COLUMNS, HistoryRow
 
 Tier = Literal["raw", "minute", "ten_minute", "hour"]
@@ -49,6 +50,8 @@ class RangeResult:
     ``series`` has ``timestamp`` (each bucket's start), and for every value column of
     the history its mean under its own name plus ``<name>_min`` and ``<name>_max``, and
     ``per_cpu_percent`` (the mean per CPU). A bucket without data is null in every series.
+    ``extra`` has the other series asked for (``perfmon.store.series``) that have a value in the
+    range: per bucket their means, mins and maxs.
     """
 
     start: float
@@ -56,6 +59,7 @@ class RangeResult:
     tier: Tier
     resolution_seconds: float
     series: dict[str, list[Any]]
+    extra: Mapping[SeriesKey, tuple[list[Any], list[Any], list[Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +117,10 @@ class HistoryStore(Protocol):
         """read() if memory can answer it at once, else None: then call read() in a thread."""
         ...
 
-    def read_range(self, start: float, end: float, points: int) -> RangeResult:
-        """At most ``points`` equal buckets over [start, end) from the coarsest tier that has enough.
+    def read_range(self, start: float, end: float, points: int,
+                   selectors: Sequence[Selector] = ()) -> RangeResult:
+        """At most ``points`` equal buckets over [start, end) from the coarsest tier that has enough, with
+        the other series (``perfmon.store.series``) that ``selectors`` pick.
 
         It may read a database: call it in a thread.
         """

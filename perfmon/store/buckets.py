@@ -4,7 +4,8 @@ A range [start, end) asked for at ``points`` points is read from the coarsest ti
 resolution still gives that many points (Netdata's rule), then grouped into at most
 ``points`` equal buckets. Every store fills a :class:`Buckets` with partial aggregates
 (min, max, sum, count per column) and takes the series from it; a bucket nothing fell
-into is null, never interpolated.
+into is null, never interpolated. The other series (``perfmon.store.series``) asked for are
+aggregated alike, by series key (``want``, ``add_series``); one with no value in the range is left out.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from perfmon.core.metrics import SeriesKey
 from perfmon.core.schema import HISTORY_COLUMNS
 from perfmon.store.base import RangeResult, Tier
+from perfmon.store.series import series_of
 
 CORES = "per_cpu_percent"
 VALUE_COLUMNS: tuple[str, ...] = tuple(c for c in HISTORY_COLUMNS if c not in ("seq", "timestamp", CORES))
@@ -76,6 +79,7 @@ class Buckets:
     counts: dict[str, list[int]] = field(default_factory=dict)
     cores: list[list[float] | None] = field(default_factory=list)
     core_weights: list[float] = field(default_factory=list)
+    extra: dict[SeriesKey, tuple[list[Any], list[Any], list[float], list[int]]] = field(default_factory=dict)
 
     @classmethod
     def over(cls, start: float, end: float, width: float) -> Buckets:
@@ -90,6 +94,22 @@ class Buckets:
         buckets.cores = [None] * count
         buckets.core_weights = [0.0] * count
         return buckets
+
+    def want(self, keys: Iterable[SeriesKey]) -> None:
+        """Aggregate these other series too (min, max, sum, count per bucket)."""
+        for key in keys:
+            self.extra.setdefault(key, ([None] * self.count, [None] * self.count, [0.0] * self.count,
+                                        [0] * self.count))
+
+    def add_series(self, i: int, key: SeriesKey, low: float, high: float, total: float, n: int) -> None:
+        """Fold ``n`` values (their min, max and sum) of another series into bucket ``i``."""
+        mins, maxs, sums, counts = self.extra[key]
+        if counts[i]:
+            mins[i], maxs[i] = min(low, mins[i]), max(high, maxs[i])
+        else:
+            mins[i], maxs[i] = low, high
+        sums[i] += total
+        counts[i] += n
 
     def index(self, timestamp: float) -> int | None:
         """The bucket a time falls into, or None outside the range."""
@@ -139,13 +159,41 @@ class Buckets:
             series[f"{column}_max"] = list(self.maxs[column])
         series[CORES] = [None if c is None else [round(v / w, 1) for v in c]
                          for c, w in zip(self.cores, self.core_weights, strict=True)]
-        return RangeResult(self.start, end, tier, self.width, series)
+        extra = {key: ([round(s / n, DIGITS) if n else None for s, n in zip(sums, counts, strict=True)],
+                       mins, maxs) for key, (mins, maxs, sums, counts) in self.extra.items() if any(counts)}
+        return RangeResult(self.start, end, tier, self.width, series, extra)
+
+
+def fold_series(buckets: Buckets, rows: Iterable[Sequence[Any]]) -> None:
+    """Fold the other series asked for (``Buckets.want``) of history rows (``series.Record``)."""
+    if not buckets.extra:
+        return
+    at_time = HISTORY_COLUMNS.index("timestamp")
+    picks: dict[int, list[tuple[int, SeriesKey]]] = {}  # by layout: rows share one tuple while it lasts
+    for row in rows:
+        layout, values = series_of(row)
+        if not layout:
+            continue
+        i = buckets.index(row[at_time])
+        if i is None:
+            continue
+        picked = picks.get(id(layout))
+        if picked is None:
+            picked = picks[id(layout)] = [(p, k) for p, k in enumerate(layout) if k in buckets.extra]
+        for position, key in picked:
+            value = values[position]
+            if value is not None:
+                buckets.add_series(i, key, value, value, value, 1)
 
 
 def from_rows(rows: Iterable[Sequence[Any]], start: float, end: float, width: float,
-              tier: Tier = "raw") -> RangeResult:
-    """Buckets of raw history rows (tuples in HISTORY_COLUMNS order), as a memory store has them."""
+              tier: Tier = "raw", wanted: Iterable[SeriesKey] = ()) -> RangeResult:
+    """Buckets of raw history rows (tuples in HISTORY_COLUMNS order), as a memory store has them, and of
+    the other series ``wanted``."""
+    rows = list(rows)
     buckets = Buckets.over(start, end, width)
+    buckets.want(wanted)
+    fold_series(buckets, rows)
     positions = {column: HISTORY_COLUMNS.index(column) for column in VALUE_COLUMNS}
     at_time, at_cores = HISTORY_COLUMNS.index("timestamp"), HISTORY_COLUMNS.index(CORES)
     for row in rows:

@@ -1,4 +1,8 @@
-"""The in-memory history: a bounded ring buffer of compact sample rows, read by cursor."""
+"""The in-memory history: a bounded ring buffer of compact sample rows, read by cursor.
+
+Each row is a ``perfmon.store.series.Record``: today's columns, and the sample's other series
+(per mount, interface, disk ...) as a layout shared by the rows while it stays the same.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,11 @@ from collections.abc import Mapping, Sequence
 from itertools import islice
 from typing import Any
 
-from perfmon.core.schema import HISTORY_COLUMNS, HistoryRow, history_row
+from perfmon.core.metrics import Selector
+from perfmon.core.schema import HISTORY_COLUMNS, HistoryRow
 from perfmon.store.base import HistorySlice, RangeResult, StoreStatus
 from perfmon.store.buckets import TierSpan, bucket_seconds, from_rows
+from perfmon.store.series import Layouts, layouts_keys, matching
 
 TIMESTAMP = HISTORY_COLUMNS.index("timestamp")
 
@@ -25,13 +31,14 @@ class RingStore:
         self._rows: deque[HistoryRow] = deque(maxlen=size)
         self.max_limit = size
         self.interval_seconds = interval_seconds
+        self._layouts = Layouts()
 
     def __len__(self) -> int:
         return len(self._rows)
 
     def append(self, sample: Mapping[str, Any]) -> None:
         """Add the newest sample, dropping the oldest when full."""
-        self._rows.append(history_row(sample))
+        self._rows.append(self._layouts.record(sample))
 
     def append_row(self, row: HistoryRow) -> None:
         """Add the newest sample as its history row, for a store that made the row already."""
@@ -40,9 +47,14 @@ class RingStore:
     def close(self) -> None:
         """Nothing to release: the rows live as long as the store."""
 
+    @property
+    def oldest_timestamp(self) -> float | None:
+        """When the oldest row held was sampled."""
+        return self._rows[0][TIMESTAMP] if self._rows else None
+
     def status(self) -> StoreStatus:
         """In memory: no file, no size on disk."""
-        oldest = self._rows[0][TIMESTAMP] if self._rows else None
+        oldest = self.oldest_timestamp
         return StoreStatus(path=None, size_bytes=None, oldest_timestamp=oldest, status="memory")
 
     def read_cached(self, since: int | None, limit: int) -> HistorySlice:
@@ -53,11 +65,14 @@ class RingStore:
         """Every row held, oldest first: one C-level copy, so appends on the event loop cannot interfere."""
         return list(self._rows)
 
-    def read_range(self, start: float, end: float, points: int) -> RangeResult:
-        """Buckets of the rows in [start, end); safe to call from another thread."""
+    def read_range(self, start: float, end: float, points: int,
+                   selectors: Sequence[Selector] = ()) -> RangeResult:
+        """Buckets of the rows in [start, end), with the other series ``selectors`` pick; thread-safe."""
         rows = self.snapshot()
         tier = TierSpan("raw", self.interval_seconds, rows[0][TIMESTAMP] if rows else None)
-        return from_rows(rows, start, end, bucket_seconds(tier, start, end, points))
+        inside = [row for row in rows if start <= row[TIMESTAMP] < end] if selectors else []
+        wanted = matching(selectors, layouts_keys(inside))
+        return from_rows(rows, start, end, bucket_seconds(tier, start, end, points), wanted=wanted)
 
     @property
     def first_seq(self) -> int | None:

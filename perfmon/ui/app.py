@@ -20,15 +20,18 @@ from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from perfmon.settings import DashboardConfig
-from perfmon.ui import export, ids, inputs, layout, login, poll, ranges
-from perfmon.ui.asgi import DashboardEdge
 from perfmon.ui.backend import Backend
-from perfmon.ui.client import ApiUnavailable, PerformanceClient
-from perfmon.ui.gate import Gate
-from perfmon.ui.session import Sessions
-from perfmon.ui.throttle import FailedLogins
-from perfmon.ui.tick import Settings, tick
-from perfmon.ui.view import View
+from perfmon.ui.edge import login
+from perfmon.ui.edge.asgi import DashboardEdge
+from perfmon.ui.edge.gate import Gate
+from perfmon.ui.edge.sessions import Sessions
+from perfmon.ui.edge.throttle import FailedLogins
+from perfmon.ui.screen import ids, layout
+from perfmon.ui.source.client import ApiUnavailable, PerformanceClient
+from perfmon.ui.tick import export, inputs, ranges, signature
+from perfmon.ui.tick.config import TickConfig
+from perfmon.ui.tick.step import tick
+from perfmon.ui.tick.view import View
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +65,16 @@ def api_client(config: DashboardConfig) -> PerformanceClient:
 
 def create_dash_app(config: DashboardConfig, client: PerformanceClient | None = None) -> dash.Dash:
     """Build the Dash app for one API; nothing is fetched until a page polls."""
-    settings = Settings(config.poll_interval_seconds, config.warning_percent, config.critical_percent)
+    tick_config = TickConfig(config.poll_interval_seconds, config.warning_percent, config.critical_percent)
     client = client or api_client(config)
     app = dash.Dash(__name__, title="perfmon", update_title="", assets_folder=str(ASSETS), backend=Backend,
                     assets_ignore=login.STYLESHEET.name,  # the login page's, served by the gate
                     meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
-    app.layout = layout.page(settings, config.api_url, signs_in=config.security.token is not None)
-    register_callbacks(app, client, settings)
+    presets = [(ranges.LABELS[name], name) for name in ranges.PRESETS]
+    app.layout = layout.page(tick_config.poll_interval_seconds, config.api_url, presets,
+                             ranges.DEFAULT_PRESET,
+                             signs_in=config.security.token is not None)
+    register_callbacks(app, client, tick_config)
     return app
 
 
@@ -96,9 +102,9 @@ def create_dashboard(config: DashboardConfig, client: PerformanceClient | None =
     return DashboardEdge(app.server, lambda: app.callback_map, gate, on_shutdown=shut_down)
 
 
-def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Settings) -> None:
+def register_callbacks(app: dash.Dash, client: PerformanceClient, tick_config: TickConfig) -> None:
     """Wire the tick, the span, the download, the fan-out to the components and the age clock."""
-    register_tick(app, client, settings)
+    register_tick(app, client, tick_config)
     register_span(app)
     register_download(app, client)
     app.clientside_callback(
@@ -119,24 +125,24 @@ def register_callbacks(app: dash.Dash, client: PerformanceClient, settings: Sett
     )
 
 
-def register_tick(app: dash.Dash, client: PerformanceClient, settings: Settings) -> None:
+def register_tick(app: dash.Dash, client: PerformanceClient, tick_config: TickConfig) -> None:
     """The poll callback: one tick for one tab."""
 
     @app.callback(
-        *(Output(*output) for output in poll.OUTPUTS), *(Input(*input_) for input_ in poll.INPUTS),
-        *(State(*state) for state in poll.STATES),
+        *(Output(*output) for output in signature.OUTPUTS), *(Input(*input_) for input_ in signature.INPUTS),
+        *(State(*state) for state in signature.STATES),
     )
     async def on_tick(_ticks: int | None, span: Any, sort: Any, raw: Any, cursor: Any,
                       rendered: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         # Anyone can post anything: what no page sends raises Forged before it costs a request,
         # and perfmon.ui.backend answers a 400 naming the field. Any other exception is a bug,
-        # which the edge logs once (perfmon.ui.errors); the page keeps what it shows.
+        # which the edge logs once (perfmon.ui.edge.error_log); the page keeps what it shows.
         tab = inputs.read_cursor(cursor)
         lost = inputs.read_rendered(rendered)  # the browser missed a view
         sort_by, raw_open = inputs.read_sort(sort), inputs.read_raw_open(raw)
-        view, tab = await tick(client, tab, settings, span=ranges.from_store(span), sort=sort_by,
+        view, tab = await tick(client, tab, tick_config, span=ranges.from_store(span), sort=sort_by,
                                raw_open=raw_open, raw_toggled=ctx.triggered_id == ids.RAW_OPEN, resync=lost)
-        return encode(view), tab
+        return encode(view), tab.store()
 
 
 def register_span(app: dash.Dash) -> None:

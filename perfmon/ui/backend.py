@@ -11,9 +11,9 @@ Dash makes neither the ``/_dash-ws-callback`` route nor the page's WebSocket con
 Errors. Dash's middleware answers any exception in its routes with a bare 500 and logs
 nothing; a file under ``/_dash-component-suites/`` that is none of the page's is such an
 exception. Here an unknown file is a 404, an input that
-:mod:`perfmon.ui.inputs` refuses (:class:`~perfmon.ui.inputs.Forged`) a 400 naming the
+:mod:`perfmon.ui.tick.inputs` refuses (:class:`~perfmon.ui.tick.inputs.Forged`) a 400 naming the
 field, FastAPI's own 404 and 405 take the dashboard's JSON error shape, and any other
-exception is a JSON 500 that reaches the edge (:mod:`perfmon.ui.asgi`), which logs each
+exception is a JSON 500 that reaches the edge (:mod:`perfmon.ui.edge.asgi`), which logs each
 kind once with its traceback.
 """
 
@@ -29,10 +29,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from perfmon.ui.errors import ANSWER
-from perfmon.ui.inputs import Forged
-from perfmon.ui.payload import refuse
-from perfmon.ui.wire import Receive, Scope, Send
+from perfmon.ui.edge.error_log import ANSWER
+from perfmon.ui.edge.payload import refuse
+from perfmon.ui.edge.plumbing import Receive, Scope, Send
+from perfmon.ui.tick.inputs import Forged
 
 NOT_FOUND = "no such page or file"
 

@@ -24,9 +24,9 @@ from perfmon.runtime.servers import DashboardServerThread
 from perfmon.sampling.collectors import default_collectors
 from perfmon.settings import DashboardConfig, ServerConfig
 from perfmon.ui.app import create_dashboard
-from tests.apiserver import ServedApi
-from tests.fakes import DiskIO, FakePsutil, NetIO, NicStats, Partition, Temperature, Usage
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip
+from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip
+from tests.support.apiserver import ServedApi
+from tests.support.fakes import DiskIO, FakePsutil, NetIO, NicStats, Partition, Temperature, Usage
 
 TIMEOUT_MS = 30_000
 SAMPLE_EVERY_S = 0.5  # 5 minutes are 600 samples: the charts follow them one by one

@@ -1,24 +1,28 @@
-"""The rows' history over HTTP: the query ``perfmon.ui.row_history`` sends, and what it makes of answers.
+"""The rows' history over HTTP: the query ``perfmon.ui.tick.row_history`` sends, and what it makes of answers.
 
 A plain HTTP server on a loopback socket stands in for an API that keeps per-row history
 (answering as the series contract says), for one that ignores ``series=`` (today's), and for
-one that refuses it: the row charts then follow the samples, and the tick goes on.
+one that refuses it: the row charts then follow the samples, and the tick goes on. Then a tab's
+ticks against the real API (over a fake psutil), which keeps the rows' series: drawn from them.
 """
 
 from __future__ import annotations
 
 import http.server
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from perfmon.ui import row_history
-from perfmon.ui.client import PerformanceClient
-from perfmon.ui.view import View
-from tests.apiserver import serving
+from perfmon.api.app import Monitor
+from perfmon.ui.screen import ids
+from perfmon.ui.source.client import PerformanceClient
+from perfmon.ui.tick import row_history
+from tests.integration.test_tick import Client, Tab
+from tests.support.apiserver import ServedApi, serving
+from tests.support.fakes import DiskIO, FakeClock, FakePsutil
 
 KEY = "disks[mountpoint=/].percent"
 ANSWERS: dict[str, tuple[int, dict[str, Any]]] = {
@@ -61,10 +65,9 @@ def url() -> Iterator[str]:
 async def test_the_rows_history_is_read_over_the_fixed_charts_buckets(
         url: str, kind: str, drawn: bool) -> None:
     client = PerformanceClient(f"{url}/{kind}")
-    view = View(rows_range=(1_700_000_000.0, 1_700_000_300.0, 300))
     seen.clear()
     try:
-        history = await row_history.fetch(client, view, lambda: 2.0)
+        history = await row_history.fetch(client, (1_700_000_000.0, 1_700_000_300.0, 300), lambda: 2.0)
     finally:
         await client.close()
     (query,) = seen
@@ -80,7 +83,47 @@ async def test_no_range_read_in_this_view_asks_nothing(url: str) -> None:
     client = PerformanceClient(f"{url}/keeps")
     seen.clear()
     try:
-        assert await row_history.fetch(client, View(), lambda: 2.0) is None
+        assert await row_history.fetch(client, None, lambda: 2.0) is None
     finally:
         await client.close()
     assert seen == []
+
+
+# --- end to end: a tab's ticks against the real API, which keeps the rows' series --------------
+
+def publish(api: ServedApi, ps: FakePsutil, wall: FakeClock, mono: FakeClock, count: int) -> None:
+    """``count`` samples a second apart, every disk having read and written since the last."""
+    for _ in range(count):
+        wall.advance(1)
+        mono.advance(1)
+        ps.disks = {name: DiskIO(c.read_count + 1, c.write_count + 1, c.read_bytes + 4096,
+                                 c.write_bytes + 8192) for name, c in ps.disks.items()}
+        api.sample()
+
+
+def points(figure: dict[str, Any]) -> dict[str, int]:
+    """How many values each trace of a figure has, by trace name."""
+    return {trace["name"]: sum(v is not None for v in trace["y"]) for trace in figure["data"]}
+
+
+def test_a_tab_draws_the_rows_from_the_apis_history_and_redraws_them_when_a_disk_appears(
+        make_monitor: Callable[..., Monitor], fake_ps: FakePsutil, wall: FakeClock, mono: FakeClock) -> None:
+    fake_ps.disks = {"sda": DiskIO(1, 1, 4096, 4096), "sdb": DiskIO(1, 1, 4096, 4096)}
+    api = ServedApi(make_monitor()).start()
+    client = Client(api.url, wall)
+    try:
+        publish(api, fake_ps, wall, mono, 6)
+        tab = Tab(client, wall)
+        drawn = points(tab.tick().updates[f"{ids.row_graph('disk_io')}.figure"])
+        assert tab.cursor is not None and tab.cursor["rhist"] is True  # the API keeps the rows' history
+        # every rate since the second sample, from /api/history?series= (a sample alone would be one)
+        assert drawn == {"sda read": 5, "sda write": 5, "sdb read": 5, "sdb write": 5}
+        fake_ps.disks["sdc"] = DiskIO(1, 1, 4096, 4096)
+        publish(api, fake_ps, wall, mono, 2)
+        updates = tab.tick().updates
+        assert "graph-cpu.figure" in updates  # a row appeared: the view is rebuilt, the rows from history
+        drawn = points(updates[f"{ids.row_graph('disk_io')}.figure"])
+        assert drawn["sda read"] == 7 and drawn["sdc read"] == 1 and len(drawn) == 6
+    finally:
+        client.close()
+        api.close()

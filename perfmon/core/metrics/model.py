@@ -42,8 +42,11 @@ class Field:
     (``cpu.load_1``). ``prometheus`` names its family in ``/metrics`` (a tuple: one family per
     element of a list), ``prometheus_help`` replaces the description there, ``prometheus_labels``
     names the labels of a list of maps (its index, then the map's keys) and ``prometheus_skip``
-    the map keys left out. ``path`` is dotted from the sample's root and set by the group
-    (``[]`` marks the key that holds rows: ``disks[].percent``).
+    the map keys left out. ``nullable=False`` says the value is never null where its section or
+    row is there (a row's identity, a counter the kernel always gives), ``items`` the shape of
+    each element of a list (``"map"``: a list of maps, as ``cpu.per_cpu_seconds_total``); the
+    TypedDicts of ``perfmon.core.shapes`` are generated from both. ``path`` is dotted from the
+    sample's root and set by the group (``[]`` marks the key that holds rows: ``disks[].percent``).
     """
 
     name: str
@@ -59,6 +62,8 @@ class Field:
     prometheus_help: str | tuple[str, ...] | None = None
     prometheus_labels: tuple[str, ...] = ()
     prometheus_skip: frozenset[str] = frozenset()
+    nullable: bool = True
+    items: Shape = "scalar"
     path: str = ""
 
     @property
@@ -73,8 +78,8 @@ class Field:
 
     @property
     def kept(self) -> bool:
-        """Whether history keeps it."""
-        return self.series or self.history is not None
+        """Whether history keeps it as a series (``seq`` and ``timestamp`` name a row; they are no series)."""
+        return (self.series or self.history is not None) and self.kind != "info"
 
     @property
     def series_name(self) -> str:

@@ -4,14 +4,18 @@ A collector has a ``name``, the ``section`` of the sample it fills, and
 ``collect(note)``, which returns that section's values. A field that cannot be read
 is left ``None`` and its reason passed to ``note(message)``; an exception escaping
 ``collect`` leaves the whole section null (the sampler records it). Collectors never
-invent numbers: a rate needs two readings, so the first one is ``None``.
+invent numbers: a rate needs two readings, so the first one is ``None``. A collector whose
+reading is also served whole elsewhere (the process table) returns a ``WithTable``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
+
+from perfmon.sampling.snapshot import ProcessTable
 
 Note = Callable[[str], None]
 Clock = Callable[[], float]
@@ -25,6 +29,14 @@ class Collector(Protocol):
     def collect(self, note: Note) -> Any:
         """Return the section's values; report unreadable fields through ``note``."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class WithTable:
+    """A section's values and the whole table behind them, which the API serves on its own."""
+
+    section: Any
+    table: ProcessTable
 
 
 def describe_error(exc: BaseException, ps: ModuleType | None = None) -> str:

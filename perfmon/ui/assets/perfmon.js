@@ -111,7 +111,7 @@
     const data = Object.assign({}, value[0]);
     const chart = charts[id];
     if (!("x" in data)) data.x = value[1].map(function () { return x; });
-    // one list of times for every trace (a row chart's own: perfmon/ui/row_charts.py)
+    // one list of times for every trace (a row chart's own: perfmon/ui/screen/row_charts.py)
     else if (data.x.length === 1 && value[1].length > 1) data.x = value[1].map(function () { return data.x[0]; });
     if (chart && chart.holder !== undefined && Array.isArray(data.z)) {
       // the holder of the heatmap's time axis moves with it: extendTraces takes every key for
@@ -143,7 +143,7 @@
     return value;
   }
 
-  // Values on the cards that come and go with rows (perfmon/ui/row_cards.py), [row, level,
+  // Values on the cards that come and go with rows (perfmon/ui/screen/row_cards.py), [row, level,
   // [text, ...]]: set by their ids, as no fixed output can name them.
   // Each set_props is a render of its own: only what changed is set, after the view's own
   // outputs are on screen (the fixed cards and charts first), so a sample shows as soon as before.

@@ -156,7 +156,8 @@ def test_kept_fields_follow_the_brackets() -> None:
 def test_every_group_is_sound() -> None:
     assert len({g.name for g in GROUPS}) == len(GROUPS)
     for g in GROUPS:
-        for f in g.row_fields:
+        for f in (*g.fields, *g.row_fields):
             assert f.kind != "info" or not f.kept, f"{g.name}.{f.name}: an info field is no series"
         for label, source in g.labels.items():
             assert source == INDEX or any(f.name == source for f in g.row_fields), (g.name, label)
+    assert not kept_fields(Selector.parse("sample"))[1]

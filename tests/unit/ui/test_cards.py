@@ -1,8 +1,8 @@
-"""perfmon.ui.cards: the root filesystem is found by the disks group's key."""
+"""perfmon.ui.screen.cards: the root filesystem is found by the disks group's key."""
 
 from __future__ import annotations
 
-from perfmon.ui.cards import root_disk
+from perfmon.ui.screen.cards import root_disk
 from tests.unit.ui.rowsample import disk, sample
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from perfmon.core.metrics import BY_NAME
-from perfmon.ui import row_cards
-from perfmon.ui.cards import Thresholds
-from perfmon.ui.rows import rows_shown
+from perfmon.ui.screen import row_cards
+from perfmon.ui.screen.cards import Thresholds
+from perfmon.ui.screen.rows import rows_shown
 from tests.unit.ui.rowsample import disk, interface, sample
 
 DISKS = BY_NAME["disks"]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from perfmon.core.metrics import BY_NAME
-from perfmon.ui import row_charts
-from perfmon.ui.rows import rows_shown
+from perfmon.ui.screen import row_charts
+from perfmon.ui.screen.rows import rows_shown
 from tests.unit.ui.rowsample import device, sample
 
 DISK_IO = BY_NAME["disk_io"]

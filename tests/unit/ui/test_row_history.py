@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from perfmon.core.metrics import BY_NAME, Selector, SeriesKey, kept_fields
 from perfmon.core.units import chart_time
-from perfmon.ui import row_history
-from perfmon.ui.row_updates import RowHistory
+from perfmon.ui.tick import row_history
+from perfmon.ui.tick.row_updates import RowHistory
 
 
 def test_a_selector_per_charted_field_picks_every_row_and_no_total() -> None:

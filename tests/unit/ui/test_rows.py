@@ -1,10 +1,10 @@
-"""perfmon.ui.rows: which groups are shown row by row, and how rows are named, ordered and coloured."""
+"""perfmon.ui.screen.rows: which groups are shown row by row, and how rows are named, ordered and coloured."""
 
 from __future__ import annotations
 
 from perfmon.core.metrics import BY_NAME, GROUPS
 from perfmon.core.metrics.groups import pressure
-from perfmon.ui import rows
+from perfmon.ui.screen import rows
 from tests.unit.ui.rowsample import disk, sample
 
 

@@ -28,7 +28,7 @@ GROUP = Group(
         # leaves the guest modes out, so that summing the modes gives the CPU time and nothing twice.
         Field("per_cpu_seconds_total", "seconds",
               "CPU time each logical CPU spent in each mode since boot (user, system, idle, iowait, ...)",
-              kind="counter", shape="list", prometheus="perfmon_cpu_seconds_total",
+              kind="counter", shape="list", items="map", prometheus="perfmon_cpu_seconds_total",
               prometheus_labels=("cpu", "mode"), prometheus_skip=frozenset({"guest", "guest_nice"})),
     ),
     rows="per_cpu_percent", key=("cpu",), labels={"cpu": INDEX}, values=True,

@@ -18,9 +18,9 @@ GROUP = Group(
     ),
     rows="interfaces", key=("interface",), labels={"interface": "name"},
     row_fields=(
-        Field("name", "text", "interface name", kind="info"),
+        Field("name", "text", "interface name", kind="info", nullable=False),
         Field("is_up", "bool", "whether the link is up", kind="info"),
-        Field("is_loopback", "bool", "whether it is a loopback interface", kind="info"),
+        Field("is_loopback", "bool", "whether it is a loopback interface", kind="info", nullable=False),
         Field("sent_bytes_per_s", "bytes_per_s", "bytes sent on this interface", kind="rate",
               series=True),
         Field("recv_bytes_per_s", "bytes_per_s", "bytes received on this interface", kind="rate",

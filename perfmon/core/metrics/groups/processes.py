@@ -10,7 +10,7 @@ GROUP = Group(
     ),
     rows="top_cpu", key=("pid",), labels={"name": "name"},
     row_fields=(
-        Field("pid", "count", "process id", kind="info"),
+        Field("pid", "count", "process id", kind="info", nullable=False),
         Field("name", "text", "process name (never its command line)", kind="info"),
         Field("cpu_percent", "percent", "CPU use of one core, as in top (may exceed 100)",
               prometheus="perfmon_top_process_cpu_ratio",

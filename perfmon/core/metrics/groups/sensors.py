@@ -6,7 +6,7 @@ GROUP = Group(
     "sensors", "sensors", "Temperatures", "temperature of each sensor",
     rows="temperatures", key=("sensor",), labels={"sensor": "label"},
     row_fields=(
-        Field("label", "text", "sensor chip and label", kind="info"),
+        Field("label", "text", "sensor chip and label", kind="info", nullable=False),
         Field("current_celsius", "celsius", "current temperature", series=True,
               prometheus="perfmon_temperature_celsius"),
         Field("high_celsius", "celsius", "the sensor's high threshold",

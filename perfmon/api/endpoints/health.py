@@ -1,0 +1,49 @@
+"""GET /api/health: fresh samples (200) or not (503), and, with the token, the server and its store."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from perfmon.api.edge.security import GUARD
+from perfmon.api.endpoints.health_answer import HEALTH, store_json
+from perfmon.api.endpoints.state import HUB, STORE
+from perfmon.sampling.hub import Hub
+from perfmon.store.base import HistoryStore
+
+STALE_AFTER_INTERVALS = 3
+
+
+def freshness(hub: Hub, now: float) -> tuple[str, float | None]:
+    """``starting``, ``stale`` (older than 3 intervals) or ``ok``, and the last sample's age."""
+    latest = hub.latest
+    if latest is None:
+        return "starting", None
+    age = round(max(0.0, now - latest.timestamp), 3)
+    return ("stale" if age > STALE_AFTER_INTERVALS * hub.interval_seconds else "ok"), age
+
+
+async def health(request: web.Request) -> web.Response:
+    """GET /api/health: 200 while samples are fresh, 503 while starting or stale.
+
+    Without a token where one is required, the status alone (with the same code): enough for a
+    load balancer, nothing about the host. The bytes are joined from parts made once
+    (perfmon.api.endpoints.health_answer): load balancers poll this.
+    """
+    app = request.app
+    hub, store, answers = app[HUB], app[STORE], app[HEALTH]
+    now = time.time()
+    status, age = freshness(hub, now)
+    code = 200 if status == "ok" else 503
+    if app[GUARD].anonymous(request):
+        return answers.anonymous(request, status, code)
+    latest = hub.latest
+    numbers = (round(now - hub.started_at, 3), age, None if latest is None else latest.seq, len(store),
+               hub.waiters)
+    return answers.answer(request, code, status, numbers, store.status(), hub.collectors)
+
+
+def store_status(store: HistoryStore) -> dict[str, object]:
+    """Where history is kept, how big it is, since when, whether writes work, and its last salvage."""
+    return store_json(store.status())

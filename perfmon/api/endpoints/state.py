@@ -1,0 +1,11 @@
+"""What the endpoints read from the application: the hub (what the sampler published) and the store."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from perfmon.sampling.hub import Hub
+from perfmon.store.base import HistoryStore
+
+HUB = web.AppKey("hub", Hub)
+STORE = web.AppKey("store", HistoryStore)
