@@ -21,7 +21,6 @@ import pytest
 
 from perfmon.api.app import Monitor
 from perfmon.runtime.servers import DashboardServerThread
-from perfmon.sampling.collectors import default_collectors
 from perfmon.settings import DashboardConfig, ServerConfig
 from perfmon.ui.app import create_dashboard
 from tests.browser.test_browser import CHROMIUM, CHROMIUM_ARGS, playwright_or_skip
@@ -74,8 +73,7 @@ def host() -> Iterator[Host]:
     ps, lock = FakePsutil(), threading.Lock()
     two_of_everything(ps)
     config = ServerConfig(interval_seconds=SAMPLE_EVERY_S)
-    collectors = default_collectors(ps, clock=time.time, monotonic=time.monotonic, whole_disk=lambda _: True)
-    monitor = Monitor.build(config, ps=ps, collectors=collectors, clock=time.time, monotonic=time.monotonic)
+    monitor = Monitor.build(config, ps=ps, clock=time.time, monotonic=time.monotonic, whole_disk=lambda _: True)
     api = ServedApi(monitor).start()
     stop = threading.Event()
 
