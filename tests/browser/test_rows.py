@@ -73,7 +73,8 @@ def host() -> Iterator[Host]:
     ps, lock = FakePsutil(), threading.Lock()
     two_of_everything(ps)
     config = ServerConfig(interval_seconds=SAMPLE_EVERY_S)
-    monitor = Monitor.build(config, ps=ps, clock=time.time, monotonic=time.monotonic, whole_disk=lambda _: True)
+    monitor = Monitor.build(config, ps=ps, clock=time.time, monotonic=time.monotonic,
+                            whole_disk=lambda _: True)
     api = ServedApi(monitor).start()
     stop = threading.Event()
 
