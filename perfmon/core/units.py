@@ -116,4 +116,8 @@ def show(unit: str, value: float | None) -> str:
         return load(value)
     if unit == "seconds":
         return duration(value)
+    if unit == "celsius":
+        return NA if value is None else f"{value:.1f} °C"
+    if unit == "ops_per_s":
+        return NA if value is None else f"{value:.0f} ops/s"
     return NA if value is None else str(value)

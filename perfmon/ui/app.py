@@ -50,6 +50,8 @@ def encode(view: View) -> dict[str, Any]:
         encoded["x"] = view.x
     if view.age_seconds is not None:
         encoded["age"] = view.age_seconds
+    if view.rows:
+        encoded["r"] = view.rows
     if view.next_seconds is not None:
         encoded["next"] = round(view.next_seconds * 1000)  # ms, for the browser's setTimeout
     return encoded

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 
 from perfmon.core.units import chart_time
+from perfmon.ui.screen import ids
 from perfmon.ui.tick import ranges
 from tests.support.processes import ROOT, Running, free_port, get_json, wait_until_healthy
 
@@ -384,8 +385,12 @@ BOXES_JS = """() => [...document.querySelectorAll('.chart, table.data')].map((el
           bottom: r.bottom + window.scrollY, width: r.width, height: r.height,
           drawn: drawn && {top: drawn.top + window.scrollY, bottom: drawn.bottom + window.scrollY}};
 })"""
-ALL_DRAWN_JS = ("() => { const charts = [...document.querySelectorAll('.chart')]; return charts.length === 6"
-                " && charts.every((chart) => chart.querySelector('.js-plotly-plot .main-svg .xtick')); }")
+CHART_COUNT = len(ids.GRAPH_NAMES) + len(ids.ROW_GROUP_NAMES)  # the fixed charts, and one per row group
+# Every chart drawn: the fixed ones with their time axis; a row group's may have no row yet (no sensors).
+ALL_DRAWN_JS = ("() => { const charts = [...document.querySelectorAll('.chart')];"
+                f" return charts.length === {CHART_COUNT} && charts.every((chart) =>"
+                " chart.querySelector(chart.id.startsWith('graph-rows-') ? '.js-plotly-plot .main-svg'"
+                " : '.js-plotly-plot .main-svg .xtick')); }")
 
 
 def overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -399,7 +404,7 @@ def assert_charts_keep_their_boxes(page: Page, width: int) -> None:
     overlapping no other chart nor a table."""
     boxes = page.page.evaluate(BOXES_JS)
     charts = [box for box in boxes if box["id"].startswith("graph-")]
-    assert len(charts) == 6, boxes
+    assert len(charts) == CHART_COUNT, boxes
     for box in charts:
         assert box["width"] >= CHART_BOX_MIN_PX[0] and box["height"] >= CHART_BOX_MIN_PX[1], box
         assert box["left"] >= 0 and box["right"] <= width, box

@@ -33,7 +33,8 @@ RAW: dict[str, Any] = {  # charts following every sample of the last 5 minutes
     "instance": "3f9c0a1b2c4d", "seq": 42, "perf": 42, "procs": "cpu:1795600000.123",
     "disks": "0a1b2c3d4e5f", "host": "a1b2c3d4e5f6", "link": "up", "fails": 0, "since": 1795599000.1,
     "reason": None, "view": "5m", "mode": "raw", "res": 1.0, "max": 300, "next": None, "swap": True,
-    "n": 17,
+    "n": 17, "rows": "0a1b2c3d4e5f" * 4,
+    "rseq": 42, "rhist": False,
 }
 BUCKETS = {**RAW, "seq": None, "view": "24h", "mode": "buckets", "res": 300, "max": 288,
            "next": 1795599900.5, "swap": False, "procs": "memory:1795600000"}
@@ -190,6 +191,11 @@ FORGED_CURSORS: list[tuple[Any, str]] = [
     ({"next": 5e9}, "cursor.next: out of range"),
     ({"swap": "yes"}, "cursor.swap: not a boolean"),
     ({"swap": 1}, "cursor.swap: not a boolean"),
+    ({"rows": {"disks": "0a1b2c3d4e5f"}}, "cursor.rows: not a string"),
+    ({"rows": "0A1B"}, "cursor.rows: unexpected characters"),
+    ({"rows": "0" * 385}, "cursor.rows: too long"),
+    ({"rseq": -1}, "cursor.rseq: out of range"),
+    ({"rhist": "yes"}, "cursor.rhist: not a boolean"),
     ({**RAW, "max": None}, "cursor.max: missing in mode raw"),
     ({**RAW, "res": None}, "cursor.res: missing in mode raw"),
     ({**BUCKETS, "next": None}, "cursor.next: missing in mode buckets"),
@@ -214,7 +220,8 @@ def test_a_cursor_too_large_as_a_whole_raises(monkeypatch: pytest.MonkeyPatch) -
 
 def test_the_largest_valid_cursor_fits_the_whole_cursor_cap() -> None:
     largest = {**RAW, "instance": "a" * 64, "procs": "b" * 64, "disks": "c" * 64, "host": "d" * 64,
-               "view": "e" * 64, "reason": "\x00" * 500}  # each control character takes six in JSON
+               "view": "e" * 64, "reason": "\x00" * 500,  # each control character takes six in JSON
+               "rows": "f" * 32 * 12}
     assert stored(read_cursor(largest)) == largest
 
 

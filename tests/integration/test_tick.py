@@ -16,7 +16,7 @@ from perfmon.api.app import Monitor
 from perfmon.core.units import chart_time
 from perfmon.store.buckets import TierSpan, bucket_seconds, from_rows
 from perfmon.store.ring import RingStore
-from perfmon.ui.screen import figures
+from perfmon.ui.screen import figures, ids
 from perfmon.ui.source.client import PerformanceClient
 from perfmon.ui.tick import resolution, step
 from perfmon.ui.tick.config import TickConfig
@@ -156,7 +156,8 @@ def test_first_tick_builds_the_charts_from_the_history_and_fills_every_card(
     view = tab.tick()
     updates = view.updates
     rebuilt = {key for key in updates if key.endswith(".figure")}
-    assert rebuilt == {f"graph-{graph_id}.figure" for graph_id in figures.GRAPH_IDS}
+    assert rebuilt == {f"graph-{graph_id}.figure" for graph_id in figures.GRAPH_IDS} | {
+        f"{ids.row_graph(group)}.figure" for group in ids.ROW_GROUP_NAMES}  # and a chart per row group
     assert not [key for key in updates if key.endswith(".extendData")]
     cpu = updates["graph-cpu.figure"]["data"]
     assert len(cpu) == 1  # single samples: no band

@@ -111,6 +111,8 @@
     const data = Object.assign({}, value[0]);
     const chart = charts[id];
     if (!("x" in data)) data.x = value[1].map(function () { return x; });
+    // one list of times for every trace (a row chart's own: perfmon/ui/screen/row_charts.py)
+    else if (data.x.length === 1 && value[1].length > 1) data.x = value[1].map(function () { return data.x[0]; });
     if (chart && chart.holder !== undefined && Array.isArray(data.z)) {
       // the holder of the heatmap's time axis moves with it: extendTraces takes every key for
       // every trace, so each gets an empty list of what the other has
@@ -141,6 +143,22 @@
     return value;
   }
 
+  // Values on the cards that come and go with rows (perfmon/ui/screen/row_cards.py), [row, level,
+  // [text, ...]]: set by their ids, as no fixed output can name them.
+  // Each set_props is a render of its own: only what changed is set, after the view's own
+  // outputs are on screen (the fixed cards and charts first), so a sample shows as soon as before.
+  const shownValues = {};
+  function setOnce(id, props) {
+    const key = JSON.stringify(id), text = JSON.stringify(props);
+    if (shownValues[key] === text) return;
+    shownValues[key] = text;
+    window.dash_clientside.set_props(id, props);
+  }
+  function rowValues(row) {
+    if (row[1] !== null) setOnce({type: "row-card", row: row[0]}, {className: "card row-card " + row[1]});
+    row[2].forEach(function (text, i) { setOnce({type: "row-value", row: row[0], i: i}, {children: text}); });
+  }
+
   // Note the data's age once per view, whichever callback sees the view first.
   function remember(view) {
     if (!view || view === state.view) return;
@@ -168,9 +186,21 @@
         state.lost = view.full ? false : state.lost || gap;
         state.last = view.n;
         if (state.lost) return out.concat([{lost: true}]);  // deltas on a screen that missed some
+        const later = [];  // the rows' points and values: after the fixed cards and charts are drawn
         Object.keys(view.o || {}).forEach(function (index) {
-          out[Number(index)] = expand(keys[Number(index)], view.o[index], view.x || []);
+          const key = keys[Number(index)];
+          const value = expand(key, view.o[index], view.x || []);
+          if (key.startsWith("graph-rows-") && key.endsWith(".extendData")) {
+            later.push([key.slice(0, key.lastIndexOf(".")), value]);
+          } else {
+            out[Number(index)] = value;
+          }
         });
+        const rowsOf = view.r || [];
+        if (rowsOf.length || later.length) setTimeout(function () {
+          later.forEach(function (pair) { window.dash_clientside.set_props(pair[0], {extendData: pair[1]}); });
+          rowsOf.forEach(rowValues);
+        }, 0);
         return out.concat([{n: view.n}]);
       },
       // A chart's relayoutData, passed on only for a zoom, a pan or a double-click (not a resize),

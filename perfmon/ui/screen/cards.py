@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from perfmon.core import units
+from perfmon.core.metrics import BY_NAME, Selector, SeriesKey
 from perfmon.core.schema import Field, field
-from perfmon.core.shapes import DiskRow, MemorySection, Sample, SwapSection
+from perfmon.core.shapes import MemorySection, Sample, SwapSection
 from perfmon.ui.screen import ids
 
 Updates = dict[str, Any]
@@ -70,10 +71,17 @@ def reason_sub(sample: Sample, collector: str, fallback: str = "") -> Sub:
             "props": {"children": short_reason(reason), "title": reason}}
 
 
-def root_disk(sample: Sample) -> DiskRow | None:
-    """The root filesystem, or the first one when there is no ``/`` (Windows drives)."""
-    disks = sample.get("disks") or []
-    return next((d for d in disks if d["mountpoint"] == "/"), disks[0] if disks else None)
+ROOT_FILESYSTEM = Selector.parse("disks[mountpoint=/].percent")
+
+
+def root_disk(sample: Sample) -> Mapping[str, Any] | None:
+    """The root filesystem, found by the group's key, or the first one when there is no ``/`` (Windows)."""
+    group = BY_NAME[ROOT_FILESYSTEM.group]
+    rows = group.rows_of(sample) or []
+    width = len(group.key)
+    found = (r for r in rows if ROOT_FILESYSTEM.matches(SeriesKey(group.name, "percent", r.labels[:width])))
+    root = next(found, rows[0] if rows else None)
+    return None if root is None else root.values
 
 
 def load_per_cpu(sample: Sample) -> float | None:

@@ -7,6 +7,8 @@ poll callback sends updates keyed by their index in it, and the browser fans the
 
 from __future__ import annotations
 
+from perfmon.ui.screen.rows import ROW_GROUPS
+
 PAGE = "page"
 STATUS = "status"
 STATUS_DETAIL = "status-detail"
@@ -40,6 +42,7 @@ CLOCK = "clock"
 
 KPI_NAMES = ("cpu", "memory", "swap", "disk", "load", "network", "diskio")  # page order
 GRAPH_NAMES = ("cpu", "cores", "load", "memory", "network", "diskio")  # page order
+ROW_GROUP_NAMES = tuple(group.name for group in ROW_GROUPS)  # a card per row, a chart per group
 
 
 def kpi(name: str, part: str = "") -> str:
@@ -52,6 +55,16 @@ def graph(name: str) -> str:
     return f"graph-{name}"
 
 
+def row_cards(group: str) -> str:
+    """The id of the container of a group's row cards."""
+    return f"rows-{group}-cards"
+
+
+def row_graph(group: str) -> str:
+    """The id of a group's chart, a trace per row."""
+    return graph(f"rows-{group}")
+
+
 RENDER_KEYS: tuple[str, ...] = (
     f"{PAGE}.className", f"{STATUS}.children", f"{STATUS}.className", f"{STATUS_DETAIL}.children",
     f"{HOST_NAME}.children", f"{HOST_PLATFORM}.children", f"{HOST_UPTIME}.children",
@@ -61,4 +74,6 @@ RENDER_KEYS: tuple[str, ...] = (
     f"{RESOLUTION}.children",
     f"{PROCESSES_BODY}.children", f"{PROCESSES_NOTE}.children", f"{DISKS_BODY}.children",
     f"{RAW_JSON}.children", f"{RAW_JSON}.className",
+    *(key for group in ROW_GROUP_NAMES for key in (
+        f"{row_cards(group)}.children", f"{row_graph(group)}.figure", f"{row_graph(group)}.extendData")),
 )

@@ -7,8 +7,9 @@ from typing import Any
 
 from dash import dcc, html
 
-from perfmon.ui.screen import figures, ids
+from perfmon.ui.screen import figures, ids, row_charts
 from perfmon.ui.screen.cards import CARDS, Card
+from perfmon.ui.screen.rows import ROW_GROUPS
 
 PROCESS_COLUMNS = ("PID", "Name", "User", "CPU", "Memory", "RSS")
 DISK_COLUMNS = ("Mount", "Device", "Type", "Used", "Size", "Usage")
@@ -98,6 +99,18 @@ def charts(presets: Sequence[tuple[str, str]], default_preset: str) -> html.Sect
     ])
 
 
+def row_panels() -> list[html.Section]:
+    """A panel per row group: a card per row (the ticks fill them in) over a chart with a trace per row."""
+    return [html.Section(className="panel rows", id=f"rows-{group.name}", children=[
+        html.Div(className="panel-head", children=[html.Div(className="panel-title", children=[
+            html.H2(group.title), html.Span(group.description, className="muted note")])]),
+        html.Div("…", id=ids.row_cards(group.name), className="cards row-cards"),
+        html.Div(className="chart-box", children=dcc.Graph(
+            id=ids.row_graph(group.name), figure=row_charts.figure(group, [], [], {}), config=GRAPH_CONFIG,
+            className="chart", responsive=True)),
+    ]) for group in ROW_GROUPS]
+
+
 def table(body_id: str, columns: tuple[str, ...], name: str) -> html.Div:
     """A table whose body the browser fills from compact rows; ``name`` is its class (perfmon.css)."""
     return html.Div(className="table-wrap", children=html.Table(className=f"data {name}", children=[
@@ -141,6 +154,7 @@ def page(poll_seconds: float, api_url: str, presets: Sequence[tuple[str, str]], 
         html.Main(children=[
             html.Div(className="cards", children=[kpi_card(card) for card in CARDS]),
             charts(presets, default_preset),
+            *row_panels(),
             tables(),
             raw_panel(),
         ]),

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -155,6 +155,13 @@ class PerformanceClient:
         """At most ``points`` equal buckets (mean, min, max) over [start, end) from ``/api/history``."""
         params = range_params(start, end, points)
         return await self._shared(("range", *params.values()), lambda budget: self.http.get_json(
+            "/api/history", params, budget), timeout, self._window)
+
+    async def history_series(self, selectors: Sequence[str], start: float, end: float, points: int,
+                             timeout: float) -> dict[str, Any]:
+        """The series ``selectors`` pick, over the same buckets as :meth:`history_range` (``series=``)."""
+        params = {**range_params(start, end, points), "series": ",".join(selectors)}
+        return await self._shared(("series", *params.values()), lambda budget: self.http.get_json(
             "/api/history", params, budget), timeout, self._window)
 
     async def history(self, since: int, limit: int, timeout: float, *, instance: str,

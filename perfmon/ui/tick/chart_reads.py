@@ -99,3 +99,19 @@ async def read_buckets(client: PerformanceClient, cursor: Cursor, sample: Sample
     if abs(answer["resolution_seconds"] - width) > 1e-6 or len(answer["series"]["timestamp"]) != count:
         return False, None  # the store answers on another grid now (a tier was trimmed): start again
     return True, NewBuckets(start, width, answer)
+
+
+def read_range(read: ChartRead) -> tuple[float, float, int] | None:
+    """The buckets (start, end, points) a read asked for: the rows' history is read over the same ones.
+
+    None when the charts read no buckets this tick (nothing new, or new samples by cursor).
+    """
+    if isinstance(read, Rebuild):
+        plan = read.plan
+        shift = (plan.end - plan.start) / plan.points if read.filling else 0.0
+        return plan.start + shift, plan.end + shift, plan.points
+    if isinstance(read, NewBuckets):
+        count = len(read.answer["series"]["timestamp"])
+        return read.start, read.start + count * read.width, count
+    return None
+

@@ -24,7 +24,9 @@ class Cursor:
     width in seconds and ``max`` how many they hold; ``seq`` is the last sample appended, ``next``
     the start of the next bucket. ``perf``, ``procs``, ``disks`` and ``host`` say what the cards
     and tables show; ``link``, ``fails``, ``since`` and ``reason`` the connection badge; ``n``
-    counts the views sent, so the browser can tell when it missed one.
+    counts the views sent, so the browser can tell when it missed one. ``rows`` holds digests of
+    the row groups' row sets and card values on screen (:mod:`perfmon.ui.tick.row_updates`),
+    ``rseq`` the last sample their charts got, ``rhist`` whether the API keeps the rows' history.
     """
 
     instance: str | None = None
@@ -44,6 +46,9 @@ class Cursor:
     next: float | None = None
     swap: bool | None = None
     n: int = 0
+    rows: str | None = None
+    rseq: int | None = None
+    rhist: bool | None = None
 
     @classmethod
     def from_store(cls, stored: Mapping[str, Any]) -> Cursor:

@@ -48,6 +48,8 @@ INSTANCE = re.compile(r"[A-Za-z0-9._-]{1,64}")  # the API's instance_id: 12 hex 
 KEY = re.compile(r"[A-Za-z0-9._:+-]{1,64}")  # a digest, "cpu:1795600000.123", a span key "5m"
 PROCESS_SORTS = ("cpu", "memory")
 RAW_TOGGLE_MAX_ITEMS = 4
+HEX = re.compile(r"[0-9a-f]*")
+ROWS_MAX_CHARS = 32 * 12  # perfmon.ui.tick.row_updates: 12 hex digits per row group shown
 
 Check = Callable[[object], str | None]  # the problem with a value, in a few words; None if none
 
@@ -127,6 +129,9 @@ CURSOR_CHECKS: Mapping[str, Check] = MappingProxyType({
     "next": number(0, LAST_TIMESTAMP),  # sent to the API as start=
     "swap": flag,
     "n": whole(LARGEST_COUNT, nullable=False),
+    "rows": text(ROWS_MAX_CHARS, HEX),  # perfmon.ui.tick.row_updates: compared, never sent to the API
+    "rseq": whole(LARGEST_COUNT),
+    "rhist": flag,  # the API keeps the rows' history
 })
 
 # What each way of following the API reads unchecked (perfmon.ui.tick.chart_reads), and the

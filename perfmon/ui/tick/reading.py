@@ -1,7 +1,8 @@
 """A tick's first step: everything it shows, read through the source, as one plain object.
 
 Every request of a tick is made here, within the tick's budget: the latest sample, the
-history answers its charts need (:mod:`perfmon.ui.tick.chart_reads`), the process table,
+history answers its charts need (:mod:`perfmon.ui.tick.chart_reads`), the rows' history over
+the same buckets (:mod:`perfmon.ui.tick.row_history`), the process table,
 and when the tab should tick next. What comes back is drawn afterwards by pure functions
 (:mod:`perfmon.ui.tick.step`, :mod:`perfmon.ui.tick.charts`, :mod:`perfmon.ui.screen`), so no
 figure or card is ever built while a request is pending.
@@ -16,10 +17,12 @@ from typing import Any
 
 from perfmon.core.shapes import Sample
 from perfmon.ui.source.client import ApiStarting, ApiUnavailable, PerformanceClient
-from perfmon.ui.tick.chart_reads import read_charts
-from perfmon.ui.tick.charts import ChartRead, arrived
+from perfmon.ui.tick import row_history
+from perfmon.ui.tick.chart_reads import read_charts, read_range
+from perfmon.ui.tick.charts import ChartRead, Rebuild, arrived
 from perfmon.ui.tick.cursor import Cursor
 from perfmon.ui.tick.ranges import Span
+from perfmon.ui.tick.row_updates import RowHistory, rows_changed
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,8 @@ class Reading:
 
     ``cursor`` is the tab's cursor once the sample was read (a new API instance resets what
     it says is on screen); ``processes`` is None when the table could not be read this time
-    (the table keeps the last scan; the next tick retries).
+    (the table keeps the last scan; the next tick retries); ``rows`` the rows' history over the
+    buckets the charts read, None when there is none to draw (or the API keeps none).
     """
 
     cursor: Cursor
@@ -39,6 +43,7 @@ class Reading:
     next_seconds: float | None = None
     failure: str = ""
     starting: bool = False
+    rows: RowHistory | None = None
 
 
 async def read(client: PerformanceClient, cursor: Cursor, span: Span, sort: str, process_limit: int,
@@ -50,7 +55,11 @@ async def read(client: PerformanceClient, cursor: Cursor, span: Span, sort: str,
     try:
         sample = await client.performance(remaining())
         cursor = arrived(cursor, sample, span)
+        if cursor.rhist and rows_changed(cursor, sample):
+            cursor = cursor.but(view=None)  # a row appeared: every chart again, the rows' from their history
         charts = await read_charts(client, cursor, sample, span, remaining)
+        known = isinstance(charts, Rebuild) or cursor.rhist  # else: the API keeps no rows' history
+        rows = await row_history.fetch(client, read_range(charts), remaining) if known else None
         next_seconds = client.planner.plan(sample["instance_id"], sample["timestamp"],
                                            sample["interval_seconds"]).delay
     except ApiUnavailable as exc:
@@ -58,4 +67,4 @@ async def read(client: PerformanceClient, cursor: Cursor, span: Span, sort: str,
     processes = None
     with contextlib.suppress(ApiUnavailable):
         processes = await client.processes(sort, process_limit, remaining())
-    return Reading(cursor, client.base_url, sample, charts, processes, next_seconds)
+    return Reading(cursor, client.base_url, sample, charts, processes, next_seconds, rows=rows)

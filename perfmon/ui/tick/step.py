@@ -25,6 +25,7 @@ from perfmon.ui.tick.cursor import Cursor
 from perfmon.ui.tick.inputs import REASON_MAX_CHARS
 from perfmon.ui.tick.ranges import Span
 from perfmon.ui.tick.reading import Reading, read
+from perfmon.ui.tick.row_updates import show_rows
 from perfmon.ui.tick.view import Updates, View
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def show(view: View, reading: Reading, config: TickConfig, *, span: Span, sort: 
     view.next_seconds = reading.next_seconds
     if reading.processes is not None:
         cursor = cursor.but(procs=show_processes(view.updates, cursor.procs, reading.processes, sort))
-    return cursor
+    return show_rows(view, cursor, sample, config.thresholds, reading.rows)
 
 
 def show_raw_toggle(updates: Updates, raw_open: bool, raw_toggled: bool) -> None:

@@ -22,3 +22,6 @@ class View:
     n: int = 0  # the view's number for this tab: the browser notices one it never got
     full: bool = False  # made from a fresh cursor: it assumes nothing on screen
     next_seconds: float | None = None  # when the tab should tick again (None: its poll interval)
+    # [row, level, [text, ...]] of cards that come and go with rows (``perfmon.ui.screen.row_cards``):
+    # the browser sets them by their ids with dash_clientside.set_props
+    rows: list[list[Any]] = field(default_factory=list)

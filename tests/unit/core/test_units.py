@@ -56,6 +56,7 @@ def test_levels_are_inclusive_thresholds(value: float | None, level: str) -> Non
     ("percent", 12.345, "12.3 %"), ("bytes", 1536, "1.50 KiB"), ("bytes_per_s", 1536, "1.50 KiB/s"),
     ("load", 0.5, "0.50"), ("seconds", 75, "1 min"), ("count", 65, "65"), ("mhz", 2600.0, "2600.0"),
     ("percent", None, "n/a"), ("load", None, "n/a"), ("count", None, "n/a"),
+    ("celsius", 45.04, "45.0 °C"), ("celsius", None, "n/a"), ("ops_per_s", 12.4, "12 ops/s"),
 ])
 def test_values_are_shown_in_their_schema_unit(unit: str, value: float | None, text: str) -> None:
     assert humanize.show(unit, value) == text
