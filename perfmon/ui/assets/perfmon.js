@@ -110,7 +110,14 @@
   function appended(id, value, x) {
     const data = Object.assign({}, value[0]);
     const chart = charts[id];
-    if (!("x" in data)) data.x = value[1].map(function () { return x; });
+    // without its own times, a chart takes the view's last ones: as many as it appends (all, for
+    // the fixed charts; a row chart may append only the newest point)
+    if (!("x" in data)) {
+      const first = Array.isArray(data.y) ? data.y[0] : Array.isArray(data.z) ? data.z[0] : null;
+      const n = Array.isArray(first) ? first.length : x.length;
+      const times = x.slice(Math.max(0, x.length - n));
+      data.x = value[1].map(function () { return times; });
+    }
     // one list of times for every trace (a row chart's own: perfmon/ui/screen/row_charts.py)
     else if (data.x.length === 1 && value[1].length > 1) data.x = value[1].map(function () { return data.x[0]; });
     if (chart && chart.holder !== undefined && Array.isArray(data.z)) {

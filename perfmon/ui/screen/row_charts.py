@@ -92,15 +92,17 @@ def figure(group: Group, rows: Sequence[Shown], x: Sequence[str], columns: Colum
 
 
 def extend(group: Group, rows: Sequence[Shown], x: Sequence[str], columns: Columns,
-           max_points: int) -> list[Any]:
+           max_points: int, shared_x: bool = False) -> list[Any]:
     """The ``extendData`` value appending ``columns`` at the times ``x`` to every trace.
 
-    ``x`` is sent once, not per trace: the browser gives it to each (``assets/perfmon.js``).
+    ``x`` is sent once, not per trace: the browser gives it to each (``assets/perfmon.js``); with
+    ``shared_x`` not at all, as the times are the last of the fixed charts' (the view's ``x``).
     """
     unit = charted(group)[0].unit
     keys = trace_keys(group, rows)
     ys = [rounded(columns.get(key) or [None] * len(x), unit) for key in keys]
-    return [{"x": [list(x)], "y": ys}, list(range(len(keys))), max_points]  # one x for all: perfmon.js
+    data: dict[str, Any] = {"y": ys} if shared_x else {"x": [list(x)], "y": ys}  # one x for all: perfmon.js
+    return [data, list(range(len(keys))), max_points]
 
 
 def sample_columns(group: Group, rows: Sequence[Shown]) -> dict[str, list[Any]]:

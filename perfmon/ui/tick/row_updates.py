@@ -121,12 +121,18 @@ def show_group(view: View, group: Group, before: str | None, cursor: Cursor, sam
     if rows and before != now:
         view.rows.extend(row_cards.row_values(group, rows, thresholds))
     if rows and history is not None and history.x:  # whole buckets, read as the fixed charts' were
-        view.updates[f"{graph}.extendData"] = row_charts.extend(group, rows, history.x, history.columns,
-                                                                max_points(cursor))
+        view.updates[f"{graph}.extendData"] = row_charts.extend(
+            group, rows, history.x, history.columns, max_points(cursor), ends_view_x(view, history.x))
     elif rows and new_sample and live_points(cursor):
         view.updates[f"{graph}.extendData"] = row_charts.extend(
-            group, rows, point, row_charts.sample_columns(group, rows), max_points(cursor))
+            group, rows, point, row_charts.sample_columns(group, rows), max_points(cursor),
+            ends_view_x(view, point))
     return now
+
+
+def ends_view_x(view: View, x: Sequence[str]) -> bool:
+    """Whether the times ``x`` are the last of the view's shared ones (the browser takes them from there)."""
+    return bool(x) and bool(view.x) and list(view.x[-len(x):]) == list(x)
 
 
 def live_points(cursor: Cursor) -> bool:

@@ -44,3 +44,11 @@ def test_history_columns_missing_for_a_row_are_nulls() -> None:
     assert rows is not None
     figure = row_charts.figure(BY_NAME["disks"], rows, ["a", "b"], {})
     assert figure["data"][0]["y"] == [None, None]
+
+
+def test_points_at_the_views_last_times_are_appended_without_their_own_times() -> None:
+    rows = rows_shown(DISK_IO, sample(devices=[device("sda", 1.0, 2.0)]))
+    columns = row_charts.sample_columns(DISK_IO, rows)
+    own = row_charts.extend(DISK_IO, rows, ["t5"], columns, 300)
+    shared = row_charts.extend(DISK_IO, rows, ["t5"], columns, 300, shared_x=True)
+    assert own[0]["x"] == [["t5"]] and "x" not in shared[0] and shared[0]["y"] == own[0]["y"]
