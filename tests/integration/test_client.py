@@ -38,6 +38,7 @@ class CountedApi:
     def __init__(self, monitor: Monitor) -> None:
         self.monitor = monitor
         self.counts: Counter[str] = Counter()
+        self.history_queries: Counter[str] = Counter()  # /api/history by what it asks
         self.statuses: list[int] = []
         self.released = asyncio.Event()
         self.released.set()
@@ -47,6 +48,8 @@ class CountedApi:
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         self.counts[request.path] += 1
+        if request.path == "/api/history":
+            self.history_queries["series" if "series" in request.query else "columns"] += 1
         await self.released.wait()
         response = await handler(request)
         self.statuses.append(response.status)
@@ -115,8 +118,10 @@ async def test_tabs_share_one_request_per_resource(api: tuple[CountedApi, str], 
                                        raw_open=False, now=wall)
 
     await asyncio.gather(*(one(index) for index in range(TABS)))
-    # /api/performance twice: the latest sample, and one held read (still parked) learning the phase
-    assert counted.counts == {"/api/performance": 2, "/api/history": 1, "/api/processes": 1}
+    # /api/performance twice: the latest sample, and one held read (still parked) learning the phase;
+    # /api/history twice: the fixed charts' columns, and the row charts' series (one each for all tabs)
+    assert counted.counts == {"/api/performance": 2, "/api/history": 2, "/api/processes": 1}
+    assert counted.history_queries == {"columns": 1, "series": 1}
     assert counted.monitor.hub.waiters == 1
     assert all(cursor.seq == 3 and cursor.link == "up" for cursor in cursors)
 
