@@ -141,7 +141,7 @@ def register_tick(app: dash.Dash, client: PerformanceClient, tick_config: TickCo
         lost = inputs.read_rendered(rendered)  # the browser missed a view
         sort_by, raw_open = inputs.read_sort(sort), inputs.read_raw_open(raw)
         view, tab = await tick(client, tab, tick_config, span=ranges.from_store(span), sort=sort_by,
-                               raw_open=raw_open, raw_toggled=ctx.triggered_id == ids.RAW_OPEN, resync=lost)
+                               raw_open=raw_open, resync=lost)
         return encode(view), tab.store()
 
 

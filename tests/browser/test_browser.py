@@ -286,8 +286,12 @@ def test_a_first_load_is_under_2_mb_and_a_reload_under_100_kb(browser: tuple[Any
               f"in {len(loads[1])} requests")
         assert first <= FIRST_LOAD_BUDGET_BYTES
         assert again <= RELOAD_BUDGET_BYTES
-        plotly = [r.response().status for r in loads[1] if r.url.endswith("/plotly.min.js")]
-        assert plotly in ([], [304])  # from the cache, or revalidated: never sent again
+        # From the cache, or revalidated (a 304), but never sent again. Chromium reports a copy
+        # it took from its cache as a 200 of its own, so what counts is the body on the wire.
+        plotly = [r for r in loads[1] if r.url.endswith("/plotly.min.js")]
+        assert all(r.response().status in (200, 304) for r in plotly)
+        assert len(plotly) <= 1 and all(r.sizes()["responseBodySize"] < 1024 for r in plotly), \
+            [r.sizes() for r in plotly]  # plotly.min.js is over a megabyte, gzipped
         assert tab.errors == []
     finally:
         context.close()

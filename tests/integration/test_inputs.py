@@ -34,7 +34,7 @@ RAW: dict[str, Any] = {  # charts following every sample of the last 5 minutes
     "disks": "0a1b2c3d4e5f", "host": "a1b2c3d4e5f6", "link": "up", "fails": 0, "since": 1795599000.1,
     "reason": None, "view": "5m", "mode": "raw", "res": 1.0, "max": 300, "next": None, "swap": True,
     "n": 17, "rows": "0a1b2c3d4e5f" * 4,
-    "rseq": 42, "rhist": False,
+    "rseq": 42, "rhist": False, "raw": True,
 }
 BUCKETS = {**RAW, "seq": None, "view": "24h", "mode": "buckets", "res": 300, "max": 288,
            "next": 1795599900.5, "swap": False, "procs": "memory:1795600000"}
@@ -196,6 +196,7 @@ FORGED_CURSORS: list[tuple[Any, str]] = [
     ({"rows": "0" * 385}, "cursor.rows: too long"),
     ({"rseq": -1}, "cursor.rseq: out of range"),
     ({"rhist": "yes"}, "cursor.rhist: not a boolean"),
+    ({"raw": "open"}, "cursor.raw: not a boolean"),
     ({**RAW, "max": None}, "cursor.max: missing in mode raw"),
     ({**RAW, "res": None}, "cursor.res: missing in mode raw"),
     ({**BUCKETS, "next": None}, "cursor.next: missing in mode buckets"),

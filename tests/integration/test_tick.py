@@ -100,13 +100,15 @@ class Tab:
         self.cursor: dict[str, Any] | None = None
 
     def tick(self, span: Span | str = "5m", sort: str = "cpu", raw_open: bool = False,
-             raw_toggled: bool = False, resync: bool = False) -> Any:
+             resync: bool = False, dropped: bool = False) -> Any:
+        """One tick; ``dropped``: the page threw its answer away (a newer tick of it was on its way)."""
         span = Span(span) if isinstance(span, str) else span
         self.client.ticks.advance(self.settings.poll_interval_seconds)
         view, cursor = self.client.run(tick(  # the cursor as the callback reads it from the page's store
             self.client.client, read_cursor(self.cursor), self.settings, span=span, sort=sort,
-            raw_open=raw_open, raw_toggled=raw_toggled, resync=resync, now=self.wall))
-        self.cursor = cursor.store()  # and as the page keeps it
+            raw_open=raw_open, resync=resync, now=self.wall))
+        if not dropped:
+            self.cursor = cursor.store()  # and as the page keeps it
         return view
 
 
@@ -498,14 +500,26 @@ def test_views_are_numbered_and_a_missed_one_has_the_screen_sent_whole(
 def test_raw_data_only_while_open(tab: Tab, publish: Callable[[int], int]) -> None:
     publish(1)
     assert "raw-json.children" not in tab.tick().updates
-    opened = tab.tick(raw_open=True, raw_toggled=True).updates
+    opened = tab.tick(raw_open=True).updates
     assert opened["raw-json.className"] == "raw"
     assert '"seq": 1' in opened["raw-json.children"]
     assert "raw-json.children" not in tab.tick(raw_open=True).updates  # same sample
     publish(1)
     assert '"seq": 2' in tab.tick(raw_open=True).updates["raw-json.children"]
-    closed = tab.tick(raw_open=False, raw_toggled=True).updates
+    closed = tab.tick(raw_open=False).updates
     assert closed == {"raw-json.className": "raw hidden", "raw-json.children": ""}
+    assert "raw-json.className" not in tab.tick(raw_open=False).updates  # closed is closed
+
+
+def test_the_raw_panel_opens_and_closes_even_when_the_page_drops_the_tick_the_toggle_set_off(
+        tab: Tab, publish: Callable[[int], int]) -> None:
+    publish(1)
+    tab.tick()
+    assert tab.tick(raw_open=True, dropped=True).updates["raw-json.className"] == "raw"
+    opened = tab.tick(raw_open=True).updates  # the next tick, from the cursor the page kept
+    assert opened["raw-json.className"] == "raw" and '"seq": 1' in opened["raw-json.children"]
+    tab.tick(raw_open=False, dropped=True)
+    assert tab.tick(raw_open=False).updates == {"raw-json.className": "raw hidden", "raw-json.children": ""}
 
 
 def test_switching_the_process_sort_resends_the_rows(tab: Tab, publish: Callable[[int], int]) -> None:

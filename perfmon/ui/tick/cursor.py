@@ -27,6 +27,9 @@ class Cursor:
     counts the views sent, so the browser can tell when it missed one. ``rows`` holds digests of
     the row groups' row sets and card values on screen (:mod:`perfmon.ui.tick.row_updates`),
     ``rseq`` the last sample their charts got, ``rhist`` whether the API keeps the rows' history.
+    ``raw`` says whether the raw-data panel is open on screen: the tick compares it with the
+    toggle, rather than trusting that the tick the toggle set off reached the page (the page
+    drops a callback's answer when a newer one of it is on its way).
     """
 
     instance: str | None = None
@@ -49,6 +52,7 @@ class Cursor:
     rows: str | None = None
     rseq: int | None = None
     rhist: bool | None = None
+    raw: bool | None = None
 
     @classmethod
     def from_store(cls, stored: Mapping[str, Any]) -> Cursor:

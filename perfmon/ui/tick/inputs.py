@@ -132,6 +132,7 @@ CURSOR_CHECKS: Mapping[str, Check] = MappingProxyType({
     "rows": text(ROWS_MAX_CHARS, HEX),  # perfmon.ui.tick.row_updates: compared, never sent to the API
     "rseq": whole(LARGEST_COUNT),
     "rhist": flag,  # the API keeps the rows' history
+    "raw": flag,  # the raw-data panel is open on screen
 })
 
 # What each way of following the API reads unchecked (perfmon.ui.tick.chart_reads), and the

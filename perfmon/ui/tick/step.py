@@ -51,12 +51,13 @@ def begin(cursor: Cursor | None, resync: bool) -> tuple[View, Cursor]:
 
 
 async def tick(client: PerformanceClient, cursor: Cursor | None, config: TickConfig, *,
-         span: Span, sort: str, raw_open: bool, raw_toggled: bool = False, resync: bool = False,
+         span: Span, sort: str, raw_open: bool, resync: bool = False,
          now: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic,
          ) -> tuple[View, Cursor]:
     """Read what is new for this tab, then say what on its screen must change."""
     view, cursor = begin(cursor, resync)
-    raw_toggled = raw_toggled or resync
+    raw_toggled = resync or bool(cursor.raw) != raw_open  # so a view the page dropped is sent again
+    cursor = cursor.but(raw=raw_open)
     deadline = monotonic() + config.budget_seconds
     show_raw_toggle(view.updates, raw_open, raw_toggled)
     try:
