@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -24,9 +25,11 @@ from perfmon.sampling import registry
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
 from perfmon.settings import ServerConfig
+from perfmon.settings.options import AUTO
 from perfmon.store.base import HistoryStore, Retention
 from perfmon.store.lock import DirectoryLock
 from perfmon.store.ring import RingStore
+from perfmon.store.sqlite.journal import default_directory
 from perfmon.store.sqlite.store import SqliteStore
 
 Context = Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]
@@ -85,7 +88,15 @@ def open_database(config: ServerConfig, instance_id: str, clock: Callable[[], fl
                           config.retention_hour_seconds, config.max_db_bytes)
     return SqliteStore(config.database, instance_id=instance_id, interval_seconds=config.interval_seconds,
                        history_size=config.history_size, retention=retention, clock=clock,
-                       commit_seconds=config.commit_interval_seconds)
+                       commit_seconds=config.commit_interval_seconds,
+                       journal_dir=journal_directory(config))
+
+
+def journal_directory(config: ServerConfig) -> Path | None:
+    """Where the store keeps its journal: the one named, one in memory for ``auto``, or none."""
+    if config.journal_dir == AUTO:
+        return default_directory()
+    return config.journal_dir if isinstance(config.journal_dir, Path) else None
 
 
 def create_app(config: ServerConfig, *, monitor: Monitor | None = None,

@@ -74,7 +74,8 @@ class ServerConfig:
     retention_minute_seconds: float = 90 * 86400
     retention_hour_seconds: float = 730 * 86400
     max_db_bytes: int = 2**30
-    commit_interval_seconds: float = 5.0
+    commit_interval_seconds: float | None = None  # None: the store's default (with a journal or without)
+    journal_dir: Path | str | None = None  # "auto": one in memory, if any (the command line's default)
     max_waiters: int = 10_000
     header_timeout_seconds: float = HEADER_TIMEOUT_SECONDS
     keepalive_timeout_seconds: float = KEEPALIVE_TIMEOUT_SECONDS
@@ -242,7 +243,7 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
                        "not a directory; choose another --data-dir (or --data-dir none for memory only)",
                status=1)
     held = getattr(args, "history_size", 0) * getattr(args, "interval", 0)
-    if getattr(args, "commit_interval", 0) > held:  # rows not yet written are answered from memory
+    if (getattr(args, "commit_interval", None) or 0) > held:  # rows not yet written are answered from memory
         parser.error(f"--commit-interval {shown(args.commit_interval)} is longer than the "
                      f"{shown(held)} s of samples kept in memory (--history-size {args.history_size} x "
                      f"--interval {shown(args.interval)}): choose a shorter --commit-interval")
@@ -269,6 +270,7 @@ def server_config(args: argparse.Namespace, port: int, security: Security) -> Se
                         retention_minute_seconds=args.retention_minute,
                         retention_hour_seconds=args.retention_hour, max_db_bytes=args.max_db_size,
                         commit_interval_seconds=args.commit_interval,
+                        journal_dir=None if args.data_dir is None else args.journal_dir,  # no file: none
                         max_waiters=args.max_waiters, header_timeout_seconds=args.header_timeout,
                         keepalive_timeout_seconds=args.keepalive_timeout, security=security)
 

@@ -131,6 +131,19 @@ def data_dir(text: str) -> Path | None:
     return Path(value).expanduser()  # one that cannot be a directory: exit 1 (parse_args)
 
 
+AUTO = "auto"  # --journal-dir's default: the API server looks for a directory in memory
+
+
+def journal_dir(text: str) -> Path | str | None:
+    """An argparse type: the journal's directory, ``auto`` to find one in memory, or ``none``."""
+    value = text.strip()
+    if value.lower() in ("none", AUTO):
+        return None if value.lower() == "none" else AUTO
+    if not value:
+        raise argparse.ArgumentTypeError("give a directory in memory, 'auto' or 'none'")
+    return Path(value).expanduser()  # made by then, perhaps (systemd's RuntimeDirectory): the store checks
+
+
 def not_a_directory(path: Path) -> Path | None:
     """The part of ``path`` that exists but is not a directory (so no directory can be made there)."""
     for part in (path, *path.parents):  # the nearest part that exists decides
@@ -222,10 +235,14 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
                             help=f"how long {what} kept, 1h-20y, e.g. 14d or 36h (default: {default})")
     parser.add_argument("--max-db-size", type=byte_size(2**20, 2**50), default=2**30, metavar="SIZE",
                         help="cap on the database file; the oldest samples go first (default: 1GiB)")
-    parser.add_argument("--commit-interval", type=bounded_float(0.1, 300), default=5.0, metavar="SECONDS",
-                        help="seconds a sample may wait before it is written to the database, 0.1-300; a "
-                        "kill -9 loses at most this much; fewer, larger writes spare "
-                        "the disk (default: %(default)s)")
+    parser.add_argument("--commit-interval", type=bounded_float(0.1, 300), default=None, metavar="SECONDS",
+                        help="seconds a sample may wait before it is written to the database, 0.1-300; "
+                        "fewer, larger writes spare the disk; without a journal a kill -9 loses at most "
+                        "this much (default: 300 with a journal, else 5)")
+    parser.add_argument("--journal-dir", type=journal_dir, default=AUTO, metavar="DIR",
+                        help="directory in memory (tmpfs) where samples wait for their commit, so a kill -9 "
+                        "loses none of them and the disk sees a commit every few minutes; 'none' for no "
+                        "journal (default: auto: $XDG_RUNTIME_DIR or /dev/shm, if in memory)")
 
 
 def add_data_dir_option(parser: argparse.ArgumentParser) -> None:

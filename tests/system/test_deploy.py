@@ -100,6 +100,8 @@ def test_the_unit_runs_unprivileged_and_hardened_with_the_token_as_a_credential(
     for key, value in (("DynamicUser", "yes"), ("StateDirectory", "perfmon"), ("ProtectSystem", "strict"),
                        ("NoNewPrivileges", "yes"), ("PrivateTmp", "yes"), ("ProtectHome", "yes"),
                        ("Environment", "PERFMON_DATA_DIR=/var/lib/perfmon"),
+                       ("Environment", "PERFMON_JOURNAL_DIR=/run/perfmon"), ("RuntimeDirectory", "perfmon"),
+                       ("RuntimeDirectoryPreserve", "restart"),
                        ("LoadCredential", "token:/etc/perfmon/token")):
         assert value in found.get(key, []), key
     assert found["CapabilityBoundingSet"] == [""]  # no capabilities at all
@@ -394,13 +396,14 @@ print(json.dumps(answers))
 """
 
 
-def sandbox_script(state: Path) -> str:
+def sandbox_script(state: Path, runtime: Path) -> str:
     """A shell script that builds, in new mount and network namespaces, what the unit asks systemd for,
     then runs its arguments as the service would be run (ProtectHome, PrivateTmp, ProtectSystem=strict
-    with the StateDirectory writable, the user, NoNewPrivileges)."""
+    with the StateDirectory writable, the RuntimeDirectory a tmpfs of the user's, NoNewPrivileges)."""
     return ("ip link set lo up && for hidden in /root /home /run/user; do [ -d $hidden ] && "
             "mount -t tmpfs -o mode=000 tmpfs $hidden; done; mount -t tmpfs -o mode=1777 tmpfs /tmp && "
             f"mount -t tmpfs -o mode=1777 tmpfs /var/tmp && mount --bind {state} {state} && "
+            f"mount -t tmpfs -o mode=0700,uid={SERVICE_UID},gid={SERVICE_UID} tmpfs {runtime} && "
             "mount -o remount,bind,ro / && exec setpriv --reuid=65534 --regid=65534 --clear-groups "
             '--no-new-privs "$@"')
 
@@ -419,14 +422,17 @@ def test_the_written_unit_starts_in_the_sandbox_systemd_gives_it(installed: Inst
     credentials.mkdir(mode=0o500)
     shutil.copy(token, credentials / "token")
     state.mkdir(mode=0o700)
+    runtime = installed.root / "runtime"  # /run/perfmon: systemd's RuntimeDirectory, in memory
+    runtime.mkdir()
     for path in (credentials / "token", credentials, state):
         os.chown(path, SERVICE_UID, SERVICE_UID)
     (credentials / "token").chmod(0o400)
     [exec_start] = directives(output.read_text())["ExecStart"]
     argv = shlex.split(exec_start.replace("${CREDENTIALS_DIRECTORY}", str(credentials)))
-    env = {"PATH": "/usr/bin:/bin", "PERFMON_DATA_DIR": str(state), "PYTHONUNBUFFERED": "1",
+    env = {"PATH": "/usr/bin:/bin", "PERFMON_DATA_DIR": str(state), "PERFMON_JOURNAL_DIR": str(runtime),
+           "PYTHONUNBUFFERED": "1",
            "CREDENTIALS_DIRECTORY": str(credentials)}
-    with Running("unshare", "--mount", "--net", "sh", "-c", sandbox_script(state), "sh", *argv,
+    with Running("unshare", "--mount", "--net", "sh", "-c", sandbox_script(state, runtime), "sh", *argv,
                  env=env) as service:
         printed = service.read_stdout_until("perfmon dashboard:", timeout=60)
         assert "perfmon API:" in printed, service.stderr()
@@ -443,5 +449,6 @@ def test_the_written_unit_starts_in_the_sandbox_systemd_gives_it(installed: Inst
     assert answers["/api/performance"]["memory"]["total_bytes"] > 0
     assert len(answers["/api/processes?limit=100"]["processes"]) > 1  # other users' processes too
     assert "Traceback" not in log and " ERROR " not in log, log
+    assert f"in the journal {runtime}/perfmon-history-" in log, log  # samples waited in memory
     with sqlite3.connect(state / "history.sqlite3") as database:  # it kept history where the unit says
         assert database.execute("select count(*) from sqlite_master").fetchone()[0] > 0

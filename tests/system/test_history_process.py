@@ -60,7 +60,7 @@ def lags(base: str, database: Path, seconds: float) -> list[float]:
 def test_kill_9_loses_at_most_the_commit_interval_and_a_restart_shows_the_real_gap(tmp_path: Path) -> None:
     port, commit_seconds = free_port(), 2.0
     base = f"http://127.0.0.1:{port}"
-    with serve(tmp_path, port, "--commit-interval", f"{commit_seconds:g}") as server:
+    with serve(tmp_path, port, "--commit-interval", f"{commit_seconds:g}", "--journal-dir", "none") as server:
         wait_until_healthy(f"{base}/api/health", server.proc)
         wait_for(lambda: newest_committed(tmp_path / DATABASE) is not None, "a first commit", timeout=20)
         seen = lags(base, tmp_path / DATABASE, 4 * commit_seconds)  # what a kill at each poll would lose
@@ -88,6 +88,40 @@ def test_kill_9_loses_at_most_the_commit_interval_and_a_restart_shows_the_real_g
         assert all(v is None for t, v in values if killed_at + 0.2 < t < down_until - 0.5)  # the gap
         assert again.stop() == 0
         assert "Traceback" not in again.stderr()
+
+
+def test_kill_9_with_the_journal_loses_no_sample_though_the_file_waits_minutes_for_it(tmp_path: Path) -> None:
+    journals = Path("/dev/shm") / f"perfmon-test-{tmp_path.name}"  # a real tmpfs
+    journals.mkdir(mode=0o700)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        with serve(tmp_path, port, "--journal-dir", str(journals)) as server:
+            wait_until_healthy(f"{base}/api/health", server.proc)
+            wait_for(lambda: latest_seq(base) >= 10, "10 samples")
+            (journal,) = journals.iterdir()
+            assert journal.stat().st_mode & 0o777 == 0o600
+            served = latest_seq(base)
+            wait_for(lambda: len(journal.read_text().splitlines()) >= served, "the samples in the journal")
+            assert committed_seq(tmp_path / DATABASE) == 0  # the file waits (300 s by default)
+            server.proc.send_signal(signal.SIGKILL)
+            server.proc.wait(10)
+        assert journal.exists() and committed_seq(tmp_path / DATABASE) == 0
+        with serve(tmp_path, port, "--journal-dir", str(journals)) as again:
+            wait_until_healthy(f"{base}/api/health", again.proc)
+            wait_for(lambda: committed_seq(tmp_path / DATABASE) >= served, "the killed run's samples stored")
+            assert again.stop() == 0
+            assert "samples recovered from the journal" in again.stderr()
+            assert "Traceback" not in again.stderr()
+        assert not journal.exists()  # a clean stop commits everything and removes it
+        with sqlite3.connect(tmp_path / DATABASE) as conn:
+            first_run = [seq for (seq,) in conn.execute(
+                "SELECT seq FROM raw WHERE instance = (SELECT min(id) FROM instances) ORDER BY seq")]
+        assert first_run == list(range(1, len(first_run) + 1)) and len(first_run) >= served  # none lost
+    finally:
+        for left in journals.iterdir():
+            left.unlink()
+        journals.rmdir()
 
 
 def committed_seq(database: Path) -> int:

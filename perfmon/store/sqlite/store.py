@@ -36,11 +36,12 @@ from perfmon.store.series import Layouts
 from perfmon.store.sqlite.codec import TIME, to_ms
 from perfmon.store.sqlite.copy import is_damage
 from perfmon.store.sqlite.cursor import rows_after, rows_before
+from perfmon.store.sqlite.journal import open_journal
 from perfmon.store.sqlite.layouts import LayoutBook
 from perfmon.store.sqlite.range import prepare_reader, read_range
 from perfmon.store.sqlite.salvage import last_salvage, one_line
 from perfmon.store.sqlite.schema import connect, open_database, unusable
-from perfmon.store.sqlite.writer import COMMIT_SECONDS, Writer, WriteStats
+from perfmon.store.sqlite.writer import COMMIT_SECONDS, JOURNAL_COMMIT_SECONDS, Writer, WriteStats
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class SqliteStore:
 
     def __init__(self, path: Path, *, instance_id: str, interval_seconds: float, history_size: int,
                  retention: Retention = DEFAULT_RETENTION, clock: Callable[[], float] = time.time,
-                 pragmas: Mapping[str, int] | None = None, commit_seconds: float = COMMIT_SECONDS) -> None:
+                 pragmas: Mapping[str, int] | None = None, commit_seconds: float | None = None,
+                 journal_dir: Path | None = None) -> None:
         self.path = Path(path)
         self._files = (str(self.path), f"{self.path}-wal")  # what status() sizes: /api/health, per request
         self.max_limit = MAX_LIMIT
@@ -65,16 +67,30 @@ class SqliteStore:
         self._layouts = Layouts()
         self._book = LayoutBook()
         conn = open_database(self.path, pragmas, clock)
+        journal = open_journal(journal_dir, self.path)
+        if commit_seconds is None:  # what waits is answered from the ring, so it must hold it
+            held = history_size * interval_seconds
+            commit_seconds = min(JOURNAL_COMMIT_SECONDS, held) if journal is not None else COMMIT_SECONDS
+        self.commit_seconds = commit_seconds
+        self.journal_path = None if journal is None else journal.path
         try:
             self._salvage = last_salvage(conn)
             self._instance = int(conn.execute(
                 "INSERT INTO instances (name, started_ms) VALUES (?, ?)",
                 (instance_id, to_ms(clock()))).lastrowid or 0)
             self._writer = Writer(conn, instance=self._instance, retention=retention, clock=clock,
-                                  commit_seconds=commit_seconds)
+                                  commit_seconds=commit_seconds, journal=journal)
         except sqlite3.Error as exc:
             conn.close()
+            if journal is not None:
+                journal.close(remove=False)
             raise unusable(self.path.parent, exc) from exc
+        if journal is not None:
+            log.info("history database %s: samples wait for their commit (every %g s) in the journal %s",
+                     self.path, commit_seconds, journal.path)
+        else:
+            log.info("history database %s: a commit every %g s, no journal (a kill -9 loses at most that)",
+                     self.path, commit_seconds)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()

@@ -23,15 +23,15 @@ from perfmon.core.schema import HistoryRow
 from perfmon.store.base import Retention
 from perfmon.store.sqlite.codec import INSERT, EncodedRow
 from perfmon.store.sqlite.copy import is_damage
+from perfmon.store.sqlite.journal import Journal, recover
+from perfmon.store.sqlite.keeper import Keeper
 from perfmon.store.sqlite.layouts import LayoutIds
 from perfmon.store.sqlite.schema import transaction
-from perfmon.store.sqlite.tiers import HOUR, LEVELS, MINUTE, TEN_MINUTE, Level, roll_up, watermark
-from perfmon.store.sqlite.upkeep import TrimLog, retention_step, size_step, vacuum_step
 
 log = logging.getLogger(__name__)
 
-COMMIT_SECONDS = 5.0  # --commit-interval's default: a kill loses at most 5 s (the issue's bound)
-UPKEEP_SECONDS = 5.0
+COMMIT_SECONDS = 5.0  # --commit-interval's default without a journal: a kill loses at most 5 s
+JOURNAL_COMMIT_SECONDS = 300.0  # its default with one: the journal keeps what a kill would lose
 RETRY_SECONDS = 5.0
 BACKLOG_ROWS = 6 * 3600  # rows kept in memory while writes fail: six hours at the default interval
 SQLITE_FULL = 13
@@ -69,33 +69,35 @@ class Writer:
     """Owns the writing connection and its thread; the store reads its state (plain attributes)."""
 
     def __init__(self, conn: sqlite3.Connection, *, instance: int, retention: Retention,
-                 clock: Callable[[], float], commit_seconds: float = COMMIT_SECONDS) -> None:
+                 clock: Callable[[], float], commit_seconds: float = COMMIT_SECONDS,
+                 journal: Journal | None = None) -> None:
         self._conn = conn
+        self._journal = journal
         self._commit_seconds = commit_seconds
         self._due: float | None = None  # when the pending rows must be committed (monotonic)
         self._arrived: float | None = None  # when the newest row taken arrived
         self._committed_arrived: float | None = None  # when the newest row committed arrived
         self._instance = instance
-        self._retention = retention
-        self._clock = clock
         self._queue: SimpleQueue[object] = SimpleQueue()
         self._pending: deque[EncodedRow] = deque()  # the layout still as keys: ids are made in _write
         self._layouts = LayoutIds(conn)
         self._newest_ms: int | None = conn.execute("SELECT max(t) FROM raw").fetchone()[0]
-        self._done = {level.name: watermark(conn, level) for level in LEVELS}
-        self._open_minute = int(clock()) // 60 * 60  # minutes before this ended with the last run
-        self._behind = True  # roll-ups to catch up: work without waiting for rows
-        self._trimming = False  # retention or the size cap has more to delete
-        self._retry_at = self._upkeep_at = 0.0
+        self._keeper = Keeper(conn, retention, clock)
+        self._retry_at = 0.0
         self._warned: set[str] = set()
-        self._trims = TrimLog(retention.max_bytes)
         self._stopped = False  # after close() or a crash of the thread: nothing is queued any more
         self.error: str | None = None
         self.damaged = False  # the last failed write met a damaged file (meaningful while error is set)
         self.first_seq: int | None = None
         self.oldest: float | None = None
         self.stats = WriteStats()
+        self.recovered = 0  # rows a run that did not close left in the journal, committed first
         self._refresh()
+        if journal is not None:  # what a run that did not close left: committed first
+            self._pending.extend(recover(journal, self._newest_ms))
+            self.recovered = len(self._pending)
+            if self._pending:
+                self._newest_ms, self._due = self._pending[-1][0], time.monotonic()
         self._thread = threading.Thread(target=self._run, name="perfmon-store-writer", daemon=True)
 
     def start(self) -> None:
@@ -146,13 +148,16 @@ class Writer:
         finally:
             self._stopped = True
             if self._pending:
-                log.warning("history database: %d samples could not be written before closing",
-                            len(self._pending))
+                log.warning("history database: %d samples could not be written before closing%s",
+                            len(self._pending), "" if self._journal is None else
+                            f"; the journal {self._journal.path} keeps them for the next start")
             self._conn.close()
+            if self._journal is not None:
+                self._journal.close(remove=not self._pending)
 
     def _collect(self) -> tuple[bool, Flush | None]:
         """Gather rows until the commit deadline, a flush request or the stop."""
-        busy = (self._behind or self._trimming) and self.error is None
+        busy = (self._keeper.behind or self._keeper.trimming) and self.error is None
         idle = time.monotonic() + (0.0 if busy else self._commit_seconds)
         while True:
             due = self._due if self._due is not None and not busy else idle  # rows wait for theirs
@@ -182,10 +187,29 @@ class Writer:
             self._pending.popleft()
             self._warn("backlog", f"more than {BACKLOG_ROWS} samples wait to be written: dropping the oldest")
         self._pending.append(encoded)
+        if self._journal is not None:
+            try:
+                self._journal.append(encoded)
+            except OSError as exc:
+                self._journal_failed(exc)
         self.stats.accepted += 1
         self._arrived = time.monotonic()
         if self._due is None:  # the file trails the newest row by at most commit_seconds (while writes work)
             self._due = (self._committed_arrived or self._arrived) + self._commit_seconds
+
+    def _journal_failed(self, exc: OSError) -> None:
+        """The journal's file system refused a write: go on without it, committing every few seconds."""
+        assert self._journal is not None
+        log.warning("history database: the journal %s failed (%s); committing every %g s instead",
+                    self._journal.path, exc.strerror or exc, COMMIT_SECONDS)
+        try:
+            self._journal.close(remove=False)
+        except OSError:
+            log.debug("closing the journal failed too", exc_info=True)
+        self._journal = None
+        self._commit_seconds = min(self._commit_seconds, COMMIT_SECONDS)
+        soon = time.monotonic() + self._commit_seconds
+        self._due = soon if self._due is None else min(self._due, soon)
 
     def _warn(self, key: str, message: str) -> None:
         if key not in self._warned:
@@ -197,10 +221,10 @@ class Writer:
         if self.error is not None and not (request or closing) and time.monotonic() < self._retry_at:
             return
         complete = request is not None and request.upkeep
-        upkeep = complete or (not closing and time.monotonic() >= self._upkeep_at)
+        upkeep = complete or (not closing and time.monotonic() >= self._keeper.upkeep_at)
         try:
             self._write()
-            self._roll_ups(complete=request is not None)
+            self._keeper.roll_ups(self._newest_ms, complete=request is not None)
             if upkeep:
                 self._upkeep(complete=complete)
         except sqlite3.Error as exc:
@@ -224,51 +248,22 @@ class Writer:
         with transaction(self._conn):
             self._conn.executemany(INSERT, [(*row[:-2], layout_id(row[-2]), row[-1]) for row in rows])
         self._pending.clear()
+        if self._journal is not None:
+            try:
+                self._journal.clear()
+            except OSError as exc:
+                self._journal_failed(exc)
         self._due, self._committed_arrived = None, self._arrived
         self.stats.rows += len(rows)
         self.stats.commits += 1
-        if self.first_seq is None:
-            self.first_seq = rows[0][2]
-            self.oldest = rows[0][0] / 1000 if self.oldest is None else self.oldest
-
-    def _roll_ups(self, *, complete: bool) -> None:
-        """Roll up finished minutes, then the hours whose minutes are all there."""
-        newest = -1 if self._newest_ms is None else self._newest_ms // 60000 * 60
-        behind = self._roll(MINUTE, max(self._open_minute, newest), complete)
-        minutes_done = self._done[MINUTE.name]
-        if minutes_done is not None:
-            for level in (TEN_MINUTE, HOUR):
-                behind = self._roll(level, minutes_done // level.seconds * level.seconds, complete) or behind
-        self._behind = behind
-
-    def _roll(self, level: Level, target: int, complete: bool) -> bool:
-        """One step of ``level`` towards ``target`` (every step if ``complete``); True if more remain."""
-        done = self._done[level.name]
-        if done is None:
-            done = self._done[level.name] = watermark(self._conn, level)
-            if done is None:
-                return False
-        more = done < target
-        while more:
-            with transaction(self._conn):
-                done, more = roll_up(self._conn, level, done, target)
-            self._done[level.name] = done
-            if not complete:
-                break
-        return more
+        mine = next((row for row in rows if row[1] == self._instance), None)  # not a recovered row
+        if self.first_seq is None and mine is not None:
+            self.first_seq = mine[2]
+        if self.oldest is None:
+            self.oldest = rows[0][0] / 1000
 
     def _upkeep(self, *, complete: bool) -> None:
-        """Retention, the size cap and vacuum: one step each, or until done when ``complete``."""
-        retention = self._retention
-        while True:
-            more = retention_step(self._conn, retention, self._clock(), self._done)
-            trimmed = size_step(self._conn, retention.max_bytes)
-            self._trims.note(self._conn, trimmed)
-            more = vacuum_step(self._conn, retention.max_bytes) or trimmed is not None or more
-            if not (more and complete):
-                break
-        self._trimming = more
-        self._upkeep_at = time.monotonic() + (0.0 if more else UPKEEP_SECONDS)
+        self._keeper.upkeep(complete=complete)
         self._refresh()
 
     def _refresh(self) -> None:

@@ -32,7 +32,7 @@ def test_defaults_are_loopback_and_documented_values() -> None:
         host="127.0.0.1", port=8000, interval_seconds=1.0, process_interval_seconds=5.0,
         history_size=3600, log_level="info", data_dir=default_data_dir(),
         retention_raw_seconds=14 * DAY, retention_minute_seconds=90 * DAY,
-        retention_hour_seconds=730 * DAY, max_db_bytes=2**30,
+        retention_hour_seconds=730 * DAY, max_db_bytes=2**30, journal_dir="auto",
         security=Security(allowed_hosts=default_allowed_hosts("127.0.0.1")),
     )
     assert str(default_data_dir()).endswith("perfmon")
@@ -69,12 +69,33 @@ def test_history_store_options(tmp_path: Path) -> None:
     assert from_env.data_dir == Path("~/x").expanduser()
 
 
-def test_commit_interval_defaults_to_5_s_and_comes_from_flag_or_environment() -> None:
-    assert parse_server_config([], {}).commit_interval_seconds == 5.0
+def test_commit_interval_is_the_stores_choice_by_default_and_comes_from_flag_or_environment() -> None:
+    assert parse_server_config([], {}).commit_interval_seconds is None  # 300 s with a journal, else 5 s
     assert parse_server_config(["--commit-interval", "0.5"], {}).commit_interval_seconds == 0.5
     env = {"PERFMON_COMMIT_INTERVAL": "30"}
     assert parse_server_config([], env).commit_interval_seconds == 30.0
     assert parse_launcher_config([], env).api.commit_interval_seconds == 30.0
+
+
+def test_the_journal_directory_is_auto_by_default_none_or_a_directory_from_flag_or_environment(
+        tmp_path: Path) -> None:
+    assert parse_server_config([], {}).journal_dir == "auto"
+    assert parse_server_config(["--journal-dir", "none"], {}).journal_dir is None
+    assert parse_server_config(["--journal-dir", str(tmp_path)], {}).journal_dir == tmp_path
+    env = {"PERFMON_JOURNAL_DIR": "None"}
+    assert parse_server_config([], env).journal_dir is None
+    assert parse_launcher_config([], env).api.journal_dir is None
+    assert parse_launcher_config(["--journal-dir", str(tmp_path)], {}).api.journal_dir == tmp_path
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_journal_directory_is_a_one_line_usage_error(
+        value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        parse_server_config(["--journal-dir", value], {})
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--journal-dir" in err[0], err
 
 
 @pytest.mark.parametrize("argv", [
