@@ -85,11 +85,11 @@ class SqliteStore:
             if journal is not None:
                 journal.close(remove=False)
             raise unusable(self.path.parent, exc) from exc
-        if journal is not None:
-            log.info("history database %s: samples wait for their commit (every %g s) in the journal %s",
+        if journal is not None:  # at debug: a start that fails (a port in use) says one line, its error
+            log.debug("history database %s: samples wait for their commit (every %g s) in the journal %s",
                      self.path, commit_seconds, journal.path)
         else:
-            log.info("history database %s: a commit every %g s, no journal (a kill -9 loses at most that)",
+            log.debug("history database %s: a commit every %g s, no journal (a kill -9 loses at most that)",
                      self.path, commit_seconds)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
