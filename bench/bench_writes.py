@@ -11,13 +11,13 @@ checkpoints: SQLite's own (every 1,000 WAL pages) come about every 17 minutes at
 and every 45 at one every 5 s (about two pages a commit), so the default window is 40 minutes.
 
 A variant is ``NAME=ARGS``: server options (``--commit-interval 5``) and settings of the store's
-modules (``sqlite_schema.SYNCHRONOUS=OFF``, ``sqlite_schema.AUTOCHECKPOINT_PAGES=250``), set before
+modules (``sqlite.schema.SYNCHRONOUS=OFF``, ``sqlite.schema.AUTOCHECKPOINT_PAGES=250``), set before
 the server starts: alternatives that are not options. ``--before DIR`` adds the server of an
 older checkout (``git archive COMMIT | tar -x -C DIR``) as it runs by default.
 
     python bench/bench_writes.py --before /tmp/perfmon-before
     python bench/bench_writes.py --variant 'commit 5 s=--commit-interval 5' --variant \\
-        'sync off=--commit-interval 5 sqlite_schema.SYNCHRONOUS=OFF' --warmup 60 --seconds 2400
+        'sync off=--commit-interval 5 sqlite.schema.SYNCHRONOUS=OFF' --warmup 60 --seconds 2400
 """
 
 from __future__ import annotations

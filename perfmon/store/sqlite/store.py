@@ -36,7 +36,7 @@ from perfmon.store.series import Layouts
 from perfmon.store.sqlite.codec import TIME, to_ms
 from perfmon.store.sqlite.copy import is_damage
 from perfmon.store.sqlite.cursor import rows_after, rows_before
-from perfmon.store.sqlite.journal import open_journal
+from perfmon.store.sqlite.journal import Journal, open_journal
 from perfmon.store.sqlite.layouts import LayoutBook
 from perfmon.store.sqlite.range import prepare_reader, read_range
 from perfmon.store.sqlite.salvage import last_salvage, one_line
@@ -68,9 +68,8 @@ class SqliteStore:
         self._book = LayoutBook()
         conn = open_database(self.path, pragmas, clock)
         journal = open_journal(journal_dir, self.path)
-        if commit_seconds is None:  # what waits is answered from the ring, so it must hold it
-            held = history_size * interval_seconds
-            commit_seconds = min(JOURNAL_COMMIT_SECONDS, held) if journal is not None else COMMIT_SECONDS
+        if commit_seconds is None:
+            commit_seconds = default_commit_seconds(journal is not None, history_size * interval_seconds)
         self.commit_seconds = commit_seconds
         self.journal_path = None if journal is None else journal.path
         try:
@@ -85,12 +84,7 @@ class SqliteStore:
             if journal is not None:
                 journal.close(remove=False)
             raise unusable(self.path.parent, exc) from exc
-        if journal is not None:  # at debug: a start that fails (a port in use) says one line, its error
-            log.debug("history database %s: samples wait for their commit (every %g s) in the journal %s",
-                     self.path, commit_seconds, journal.path)
-        else:
-            log.debug("history database %s: a commit every %g s, no journal (a kill -9 loses at most that)",
-                     self.path, commit_seconds)
+        log_where_samples_wait(self.path, commit_seconds, journal)
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -241,3 +235,19 @@ class SqliteStore:
                 conn.close()
             self._readers.clear()
         self._writer.close(CLOSE_SECONDS)
+
+
+def default_commit_seconds(journaled: bool, held_seconds: float) -> float:
+    """Seconds between commits when none is asked for: with a journal, long, but never longer
+    than the ring holds (what waits for its commit is answered from the ring); without, short."""
+    return min(JOURNAL_COMMIT_SECONDS, held_seconds) if journaled else COMMIT_SECONDS
+
+
+def log_where_samples_wait(path: Path, commit_seconds: float, journal: Journal | None) -> None:
+    # at debug: a start that fails (a port in use) says one line, its error
+    if journal is not None:
+        log.debug("history database %s: samples wait for their commit (every %g s) in the journal %s",
+                  path, commit_seconds, journal.path)
+    else:
+        log.debug("history database %s: a commit every %g s, no journal (a kill -9 loses at most that)",
+                  path, commit_seconds)

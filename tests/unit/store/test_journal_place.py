@@ -37,14 +37,16 @@ def test_the_runtime_directory_comes_first_then_dev_shm_and_only_in_memory(tmp_p
     on_disk = mounts_with([Path("/dev/shm")], Path("/"))
     found = default_directory({"XDG_RUNTIME_DIR": str(runtime)}, on_disk)  # the runtime dir is on disk here
     assert found == (Path("/dev/shm") if Path("/dev/shm").is_dir() else None)
-    assert default_directory({"XDG_RUNTIME_DIR": str(tmp_path / "missing")}, mounts_with([], Path("/"))) is None
-    assert default_directory({}, mounts_with([], Path("/"))) is None  # nothing in memory: no journal
+    nothing = mounts_with([], Path("/"))
+    assert default_directory({"XDG_RUNTIME_DIR": str(tmp_path / "missing")}, nothing) is None
+    assert default_directory({}, nothing) is None  # nothing in memory: no journal
 
 
 def test_a_runtime_directory_that_is_a_file_is_passed_over(tmp_path: Path) -> None:
     runtime = tmp_path / "run-user"
     runtime.write_text("")
-    assert default_directory({"XDG_RUNTIME_DIR": str(runtime)}, mounts_with([runtime], Path("/nowhere"))) is None
+    mounts = mounts_with([runtime], Path("/nowhere"))
+    assert default_directory({"XDG_RUNTIME_DIR": str(runtime)}, mounts) is None
 
 
 def test_the_journal_is_named_after_the_databases_absolute_path(tmp_path: Path) -> None:
