@@ -36,6 +36,10 @@ from perfmon.sampling.collectors.process_scan import ProcessScan
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
 PROCESS_TIMEOUT_SECONDS = 10.0  # a scan of thousands of processes takes a while; it keeps its last table
+# Filesystem space, temperatures and clock speeds move slowly and are among the dearest reads (a
+# statfs per mount, a walk of /sys/class/hwmon, a file per core): read every 5 s, as the process
+# table, and shown as last read between (as node_exporter's textfile or Netdata's slower plugins).
+SLOW_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -73,13 +77,13 @@ REGISTRY: tuple[Registration, ...] = (  # in the order their values are merged i
     Registration("host", lambda s: HostCollector(s.ps, clock=s.clock)),
     Registration("cpu", lambda s: CpuCollector(s.ps)),
     Registration("load_average", lambda s: LoadCollector(s.ps)),
-    Registration("cpu_frequency", lambda s: CpuFrequencyCollector(s.ps)),
+    Registration("cpu_frequency", lambda s: CpuFrequencyCollector(s.ps), cadence_seconds=SLOW_SECONDS),
     Registration("memory", lambda s: MemoryCollector(s.ps)),
     Registration("swap", lambda s: SwapCollector(s.ps)),
-    Registration("disks", lambda s: DiskUsageCollector(s.ps)),
+    Registration("disks", lambda s: DiskUsageCollector(s.ps), cadence_seconds=SLOW_SECONDS),
     Registration("disk_io", lambda s: DiskIOCollector(s.ps, monotonic=s.monotonic, whole_disk=s.whole_disk)),
     Registration("network", lambda s: NetworkCollector(s.ps, monotonic=s.monotonic)),
-    Registration("sensors", lambda s: SensorsCollector(s.ps)),
+    Registration("sensors", lambda s: SensorsCollector(s.ps), cadence_seconds=SLOW_SECONDS),
     Registration("pressure", lambda s: PressureCollector(s.procfs / "pressure")),
     Registration("processes", lambda s: ProcessScan(s.ps, clock=s.clock), cadence_seconds=5.0,
                  timeout_seconds=PROCESS_TIMEOUT_SECONDS),
