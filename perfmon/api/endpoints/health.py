@@ -39,9 +39,9 @@ async def health(request: web.Request) -> web.Response:
     if app[GUARD].anonymous(request):
         return answers.anonymous(request, status, code)
     latest = hub.latest
-    numbers = (round(now - hub.started_at, 3), age, None if latest is None else latest.seq, len(store),
-               hub.waiters)
-    return answers.answer(request, code, status, numbers, store.status(), hub.collectors)
+    seq = None if latest is None else latest.seq
+    numbers = (round(now - hub.started_at, 3), age, seq, len(store), hub.waiters)
+    return answers.answer(request, code, status, numbers, answers.store_status(store, seq), hub.collectors)
 
 
 def store_status(store: HistoryStore) -> dict[str, object]:

@@ -5,10 +5,11 @@ cannot be made once per sample like ``/api/performance``'s; but most of it never
 instance, interval) or changes rarely (the store's part, the status), and ``json.dumps`` of the
 whole dict plus aiohttp's header handling for ``content_type=`` cost more than the rest of the
 request (py-spy under wrk: the answer ran at 0.44 of a bare aiohttp handler sending the same bytes).
-Here the constant head is made once per status, the store's part once per change of the store's
-status, the collectors' part once per sample (the sampler publishes a new mapping with each), the
-numbers are written as ``json.dumps`` writes them (``repr`` of a float, ``str`` of an
-int), and the headers are a prepared set copied per answer. The bytes are exactly ``json.dumps``'
+Here the constant head is made once per status, the store's status is read once per sample
+(its file sizes are two ``stat`` calls) and serialised once per change, the collectors' part
+once per sample (the sampler publishes a new mapping with each), the numbers are written as
+``json.dumps`` writes them (``repr`` of a float, ``str`` of an int), and the headers are a
+prepared set copied per answer. The bytes are exactly ``json.dumps``'
 (a test compares them); an answer big enough to be worth gzip (every collector's last run makes
 it so) is compressed for a client that accepts it, as ``json_response`` would.
 """
@@ -25,7 +26,7 @@ from multidict import CIMultiDict
 from perfmon.api.edge.headers import SECURITY_HEADERS
 from perfmon.api.edge.responses import COMPRESS_MIN_BYTES, NO_CACHE
 from perfmon.core.edge import accepts_gzip
-from perfmon.store.base import StoreStatus
+from perfmon.store.base import HistoryStore, StoreStatus
 
 HEADERS: CIMultiDict[str] = CIMultiDict({hdrs.CONTENT_TYPE: "application/json", hdrs.CACHE_CONTROL: NO_CACHE,
                                          **SECURITY_HEADERS})
@@ -52,6 +53,17 @@ class HealthAnswers:
         self._anonymous = {status: dumps({"status": status}).encode() for status in self._heads}
         self._store: tuple[tuple[object, ...] | None, str] = (None, "")  # the store's part, and of what
         self._collectors: tuple[Mapping[str, Any] | None, str] = (None, "{}")  # the collectors' part, of what
+        # the store's status, and of what sample
+        self._status: tuple[int | None, StoreStatus | None] = (None, None)
+
+    def store_status(self, store: HistoryStore, seq: int | None) -> StoreStatus:
+        """The store's status as of sample ``seq``: read once a sample, not per request (its file sizes
+        are two ``stat`` calls, which were a third of the answer's cost under load)."""
+        of, status = self._status
+        if status is None or seq is None or of != seq:
+            status = store.status()
+            self._status = (seq, status)
+        return status
 
     def anonymous(self, request: web.Request, status: str, code: int) -> web.Response:
         """The status alone, for a request without a token where one is required."""

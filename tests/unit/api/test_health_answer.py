@@ -122,3 +122,28 @@ def test_a_big_answer_is_gzipped_for_a_client_that_accepts_it() -> None:
     small = answers.answer(request, 200, "ok", numbers, memory, COLLECTORS)
     assert not small.compression and small.headers["Content-Type"] == "application/json"
     assert small.headers["Cache-Control"] == "no-cache" and small.headers["X-Frame-Options"] == "DENY"
+
+
+class CountingStore:
+    """A store whose status() is counted and can change."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.size = 100
+
+    def status(self) -> StoreStatus:
+        self.calls += 1
+        return StoreStatus(path="/h", size_bytes=self.size, oldest_timestamp=None, status="ok", error=None,
+                           salvaged=None)
+
+
+def test_the_store_is_read_once_a_sample_and_again_with_the_next() -> None:
+    answers = HealthAnswers("1.0", "i", 1.0)
+    store = CountingStore()
+    first = [answers.store_status(store, 7) for _ in range(5)]  # type: ignore[arg-type]
+    assert store.calls == 1 and {s.size_bytes for s in first} == {100}
+    store.size = 250
+    assert answers.store_status(store, 7).size_bytes == 100  # the same sample: as read with it
+    assert answers.store_status(store, 8).size_bytes == 250 and store.calls == 2
+    assert answers.store_status(store, None).size_bytes == 250  # no sample yet: read every time
+    assert answers.store_status(store, None).size_bytes == 250 and store.calls == 4
