@@ -40,8 +40,9 @@ async def health(request: web.Request) -> web.Response:
         return answers.anonymous(request, status, code)
     latest = hub.latest
     seq = None if latest is None else latest.seq
-    numbers = (round(now - hub.started_at, 3), age, seq, len(store), hub.waiters)
-    return answers.answer(request, code, status, numbers, answers.store_status(store, seq), hub.collectors)
+    held, samples = answers.store_status(store, seq)
+    numbers = (round(now - hub.started_at, 3), age, seq, samples, hub.waiters)
+    return answers.answer(request, code, status, numbers, held, hub.collectors)
 
 
 def store_status(store: HistoryStore) -> dict[str, object]:

@@ -53,17 +53,17 @@ class HealthAnswers:
         self._anonymous = {status: dumps({"status": status}).encode() for status in self._heads}
         self._store: tuple[tuple[object, ...] | None, str] = (None, "")  # the store's part, and of what
         self._collectors: tuple[Mapping[str, Any] | None, str] = (None, "{}")  # the collectors' part, of what
-        # the store's status, and of what sample
-        self._status: tuple[int | None, StoreStatus | None] = (None, None)
+        # the store's status and samples held, and of what sample
+        self._held: tuple[int | None, StoreStatus | None, int] = (None, None, 0)
 
-    def store_status(self, store: HistoryStore, seq: int | None) -> StoreStatus:
-        """The store's status as of sample ``seq``: read once a sample, not per request (its file sizes
-        are two ``stat`` calls, which were a third of the answer's cost under load)."""
-        of, status = self._status
+    def store_status(self, store: HistoryStore, seq: int | None) -> tuple[StoreStatus, int]:
+        """The store's status and the samples it holds as of sample ``seq``: read once a sample, not per
+        request (its file sizes are two ``stat`` calls, which were a third of the answer's cost)."""
+        of, status, held = self._held
         if status is None or seq is None or of != seq:
-            status = store.status()
-            self._status = (seq, status)
-        return status
+            status, held = store.status(), len(store)
+            self._held = (seq, status, held)
+        return status, held
 
     def anonymous(self, request: web.Request, status: str, code: int) -> web.Response:
         """The status alone, for a request without a token where one is required."""

@@ -130,20 +130,26 @@ class CountingStore:
     def __init__(self) -> None:
         self.calls = 0
         self.size = 100
+        self.held = 3
 
     def status(self) -> StoreStatus:
         self.calls += 1
         return StoreStatus(path="/h", size_bytes=self.size, oldest_timestamp=None, status="ok", error=None,
                            salvaged=None)
 
+    def __len__(self) -> int:
+        return self.held
+
 
 def test_the_store_is_read_once_a_sample_and_again_with_the_next() -> None:
     answers = HealthAnswers("1.0", "i", 1.0)
     store = CountingStore()
     first = [answers.store_status(store, 7) for _ in range(5)]  # type: ignore[arg-type]
-    assert store.calls == 1 and {s.size_bytes for s in first} == {100}
-    store.size = 250
-    assert answers.store_status(store, 7).size_bytes == 100  # the same sample: as read with it
-    assert answers.store_status(store, 8).size_bytes == 250 and store.calls == 2
-    assert answers.store_status(store, None).size_bytes == 250  # no sample yet: read every time
-    assert answers.store_status(store, None).size_bytes == 250 and store.calls == 4
+    assert store.calls == 1 and {(s.size_bytes, n) for s, n in first} == {(100, 3)}
+    store.size, store.held = 250, 4
+    assert answers.store_status(store, 7)[0].size_bytes == 100  # type: ignore[arg-type]  # as read with it
+    status, held = answers.store_status(store, 8)  # type: ignore[arg-type]
+    assert (status.size_bytes, held, store.calls) == (250, 4, 2)
+    store.held = 5
+    assert answers.store_status(store, None)[1] == 5  # type: ignore[arg-type]  # no sample yet: every time
+    assert answers.store_status(store, None)[1] == 5 and store.calls == 4  # type: ignore[arg-type]
