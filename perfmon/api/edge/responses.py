@@ -112,16 +112,25 @@ def sends_gzip(request: web.Request, snapshot: Snapshot) -> bool:
     return snapshot.body_gzip is not None and accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING))
 
 
+# The prepared header sets below are handed to web.Response as they are: aiohttp copies the
+# headers it is given (a test holds it to that), so the shared sets are never changed.
+
+
 def snapshot_response(request: web.Request, snapshot: Snapshot) -> web.Response:
     """The snapshot's pre-serialised bytes, gzip ones where accepted."""
     if sends_gzip(request, snapshot):
-        return web.Response(body=snapshot.body_gzip,
-                            headers=snapshot_headers(snapshot.etag_gzip, "gzip").copy())
-    return web.Response(body=snapshot.body, headers=snapshot_headers(snapshot.etag, None).copy())
+        return web.Response(body=snapshot.body_gzip, headers=snapshot_headers(snapshot.etag_gzip, "gzip"))
+    return web.Response(body=snapshot.body, headers=snapshot_headers(snapshot.etag, None))
+
+
+@lru_cache(maxsize=8)
+def not_modified_headers(etag: str) -> CIMultiDict[str]:
+    """A 304's headers: the snapshot's validators, and no Content-Type (there is no body)."""
+    headers = snapshot_headers(etag, None).copy()
+    del headers[hdrs.CONTENT_TYPE]
+    return headers
 
 
 def not_modified(etag: str) -> web.Response:
-    """304 for an unchanged snapshot: its validators, and no Content-Type (there is no body)."""
-    headers = snapshot_headers(etag, None).copy()
-    del headers[hdrs.CONTENT_TYPE]
-    return web.Response(status=304, headers=headers)
+    """304 for an unchanged snapshot."""
+    return web.Response(status=304, headers=not_modified_headers(etag))

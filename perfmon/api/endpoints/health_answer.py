@@ -9,7 +9,7 @@ Here the constant head is made once per status, the store's status is read once 
 (its file sizes are two ``stat`` calls) and serialised once per change, the collectors' part
 once per sample (the sampler publishes a new mapping with each), the numbers are written as
 ``json.dumps`` writes them (``repr`` of a float, ``str`` of an int), and the headers are a
-prepared set copied per answer. The bytes are exactly ``json.dumps``'
+prepared set (aiohttp copies it into each answer). The bytes are exactly ``json.dumps``'
 (a test compares them); an answer big enough to be worth gzip (every collector's last run makes
 it so) is compressed for a client that accepts it, as ``json_response`` would.
 """
@@ -67,14 +67,14 @@ class HealthAnswers:
 
     def anonymous(self, request: web.Request, status: str, code: int) -> web.Response:
         """The status alone, for a request without a token where one is required."""
-        return web.Response(body=self._anonymous[status], status=code, headers=HEADERS.copy())
+        return web.Response(body=self._anonymous[status], status=code, headers=HEADERS)
 
     def answer(self, request: web.Request, code: int, status: str, numbers: tuple[float | None, ...],
                store: StoreStatus, collectors: Mapping[str, Any]) -> web.Response:
         """The whole answer; ``numbers`` are the uptime, the last sample's age, its seq, the samples held
         and the long-poll waiters, in the order of the document."""
         body = self.body(status, numbers, store, collectors)
-        response = web.Response(body=body, status=code, headers=HEADERS.copy())
+        response = web.Response(body=body, status=code, headers=HEADERS)
         if len(body) >= COMPRESS_MIN_BYTES:  # gzip is worth negotiating (as json_response does)
             response.headers[hdrs.VARY] = "Accept-Encoding"
             if accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")):

@@ -296,5 +296,5 @@ async def openapi_json(request: web.Request) -> web.Response:
     if etag_matches(request, doc.etag, f"{doc.etag}-gzip"):
         return not_modified(etag)
     if gzip_ok:
-        return web.Response(body=doc.body_gzip, headers=snapshot_headers(etag, "gzip").copy())
-    return web.Response(body=doc.body, headers=snapshot_headers(etag, None).copy())
+        return web.Response(body=doc.body_gzip, headers=snapshot_headers(etag, "gzip"))
+    return web.Response(body=doc.body, headers=snapshot_headers(etag, None))

@@ -210,4 +210,4 @@ async def metrics(request: web.Request) -> web.Response:
     body, answer_headers = request.app[EXPOSITION].answer(
         snapshot, openmetrics_format=wants_openmetrics(headers.get(hdrs.ACCEPT, "")),
         gzip_ok=accepts_gzip(headers.get(hdrs.ACCEPT_ENCODING, "")), collectors=hub.collectors)
-    return web.Response(body=body, headers=answer_headers.copy())
+    return web.Response(body=body, headers=answer_headers)
