@@ -74,7 +74,7 @@ class Scheduled:
 
 
 REGISTRY: tuple[Registration, ...] = (  # in the order their values are merged into a sample
-    Registration("host", lambda s: HostCollector(s.ps, clock=s.clock)),
+    Registration("host", lambda s: HostCollector(s.ps, clock=s.clock, monotonic=s.monotonic)),
     Registration("cpu", lambda s: CpuCollector(s.ps)),
     Registration("load_average", lambda s: LoadCollector(s.ps)),
     Registration("cpu_frequency", lambda s: CpuFrequencyCollector(s.ps), cadence_seconds=SLOW_SECONDS),

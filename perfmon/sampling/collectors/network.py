@@ -12,6 +12,10 @@ from typing import Any
 from perfmon.core.rates import CounterRates
 from perfmon.sampling.collectors.base import Clock, Note, read_field, round_or_none
 
+# Link state (up, loopback) is a few ioctls per interface, dearer than all the counters: read
+# again every 5 s, and at once when an interface appears that it does not cover yet.
+STATE_SECONDS = 5.0
+
 
 class NetworkCollector:
     """Network throughput per interface and in total (loopback excluded from the total)."""
@@ -23,12 +27,13 @@ class NetworkCollector:
         self._ps = ps
         self._monotonic = monotonic
         self._rates = CounterRates(2)
+        self._state: tuple[float, dict[str, Any]] | None = None  # when read, and what
 
     def collect(self, note: Note) -> dict[str, Any]:
-        """Read per-interface counters and link state."""
+        """Read per-interface counters, and link state when due."""
         per_nic = self._ps.net_io_counters(pernic=True) or {}
         now = self._monotonic()
-        stats = read_field(note, "interface state", self._ps.net_if_stats, self._ps) or {}
+        stats = self._link_state(per_nic, now, note)
         loopback = {name for name in per_nic if _is_loopback(name, stats.get(name))}
         counters = {name: (c.bytes_sent, c.bytes_recv) for name, c in per_nic.items()}
         per_name = self._rates.update(counters, now, note, exclude_from_total=loopback)
@@ -49,6 +54,19 @@ class NetworkCollector:
             "recv_bytes_per_s": round_or_none(per_name[1]),
             "interfaces": interfaces,
         }
+
+
+    def _link_state(self, per_nic: dict[str, Any], now: float, note: Note) -> dict[str, Any]:
+        """psutil's ``net_if_stats``, kept for STATE_SECONDS unless a new interface needs it."""
+        kept = self._state
+        if kept is not None and now - kept[0] < STATE_SECONDS and all(name in kept[1] for name in per_nic):
+            return kept[1]
+        messages: list[str] = []
+        stats = read_field(messages.append, "interface state", self._ps.net_if_stats, self._ps)
+        for message in messages:
+            note(message)
+        self._state = None if stats is None else (now, stats)  # a failure is tried again next sample
+        return stats or {}
 
 
 COUNTERS = (("sent_bytes_total", "bytes_sent"), ("recv_bytes_total", "bytes_recv"),

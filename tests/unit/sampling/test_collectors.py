@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -221,3 +222,56 @@ def test_access_denied_process_fields_are_null(fake_ps: FakePsutil) -> None:
 def test_top_by_puts_unknown_last() -> None:
     rows = [{"v": None}, {"v": 1.0}, {"v": 3.0}, {"v": 0.0}]
     assert [r["v"] for r in c.top_by(rows, "v", 3)] == [3.0, 1.0, 0.0]
+
+
+def eth0_up(network: dict[str, Any]) -> bool | None:
+    return next(i["is_up"] for i in network["interfaces"] if i["name"] == "eth0")
+
+
+def test_link_state_is_read_every_5_s_and_at_once_for_a_new_interface(fake_ps: FakePsutil,
+                                                                       notes: list[str]) -> None:
+    now = [0.0]
+    net = c.NetworkCollector(fake_ps, monotonic=lambda: now[0])
+    net.collect(notes.append)
+    assert fake_ps.calls["net_if_stats"] == 1
+    eth0 = fake_ps.nic_stats["eth0"]
+    fake_ps.nic_stats["eth0"] = eth0._replace(isup=False)
+    now[0] = 4.0
+    assert eth0_up(net.collect(notes.append)) is True  # kept
+    assert fake_ps.calls["net_if_stats"] == 1
+    now[0] = 5.0
+    assert eth0_up(net.collect(notes.append)) is False  # read again
+    assert fake_ps.calls["net_if_stats"] == 2
+    fake_ps.nics["wlan0"] = NetIO(1, 1, 1, 1)
+    fake_ps.nic_stats["wlan0"] = eth0
+    now[0] = 6.0
+    wlan0 = next(i for i in net.collect(notes.append)["interfaces"] if i["name"] == "wlan0")
+    assert wlan0["is_up"] is True and fake_ps.calls["net_if_stats"] == 3  # a new one: at once
+    assert notes == []
+
+
+def test_link_state_that_failed_is_tried_again_on_the_next_sample(fake_ps: FakePsutil,
+                                                                  notes: list[str]) -> None:
+    now = [0.0]
+    net = c.NetworkCollector(fake_ps, monotonic=lambda: now[0])
+    fake_ps.failures["net_if_stats"] = OSError("no netlink")
+    assert [i["is_up"] for i in net.collect(notes.append)["interfaces"]] == [None, None]
+    del fake_ps.failures["net_if_stats"]
+    now[0] = 1.0
+    assert [i["is_up"] for i in net.collect(notes.append)["interfaces"]] == [True, True]
+    assert notes == ["interface state: OSError: no netlink"]
+
+
+def test_the_boot_time_is_read_once_a_minute_and_uptime_every_sample(fake_ps: FakePsutil,
+                                                                      notes: list[str]) -> None:
+    wall, mono = [fake_ps.boot + 100.0], [0.0]
+    host = c.HostCollector(fake_ps, clock=lambda: wall[0], monotonic=lambda: mono[0])
+    assert host.collect(notes.append)["uptime_seconds"] == 100.0
+    wall[0] += 59.0
+    mono[0] += 59.0
+    fake_ps.boot += 30.0  # the wall clock was set: psutil's boot time moves
+    assert host.collect(notes.append)["uptime_seconds"] == 159.0  # kept boot time, fresh uptime
+    assert fake_ps.calls["boot_time"] == 1
+    mono[0] += 1.0
+    assert host.collect(notes.append)["boot_time"] == fake_ps.boot  # a minute on: read again
+    assert fake_ps.calls["boot_time"] == 2 and notes == []
