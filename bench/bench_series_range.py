@@ -80,17 +80,20 @@ def fill_raw(conn: sqlite3.Connection) -> None:
                      f"VALUES ({', '.join('?' * (5 + len(VALUE_COLUMNS)))})", rows)
 
 
-def measure(path: Path, runs: int) -> dict[str, tuple[str, str, list[float]]]:
-    """Each case's tier, a digest of its answer and times (ms) of ``runs`` reads."""
+Times = list[tuple[float, float]]  # per read: wall-clock ms, this thread's CPU ms
+
+
+def measure(path: Path, runs: int) -> dict[str, tuple[str, str, Times]]:
+    """Each case's tier, a digest of its answer and times of ``runs`` reads."""
     store = SqliteStore(path, instance_id="read", interval_seconds=1.0, history_size=10, clock=lambda: END)
     selectors = tuple(Selector.parse(s) for s in SELECTORS)
-    out: dict[str, tuple[str, str, list[float]]] = {}
+    out: dict[str, tuple[str, str, Times]] = {}
     for label, span, with_series in CASES:
         times = []
         for _ in range(runs):
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.thread_time()
             result = store.read_range(END - span, END, 1000, selectors if with_series else ())
-            times.append((time.perf_counter() - started) * 1000)
+            times.append(((time.perf_counter() - started) * 1000, (time.thread_time() - cpu) * 1000))
         extra = sorted(map(repr, result.extra.items()))
         answer = repr((result.start, result.resolution_seconds, result.series, extra))
         out[label] = (result.tier, hashlib.sha256(answer.encode()).hexdigest()[:12], times)
@@ -98,27 +101,34 @@ def measure(path: Path, runs: int) -> dict[str, tuple[str, str, list[float]]]:
     return out
 
 
-def in_process(tree: Path, path: Path, runs: int) -> dict[str, tuple[str, str, list[float]]]:
+def in_process(tree: Path, path: Path, runs: int) -> dict[str, tuple[str, str, Times]]:
     """``measure`` in a fresh process importing ``perfmon`` from ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run([sys.executable, __file__, "--worker", str(path), "--runs", str(runs)],
                           env=env, check=True, stdout=subprocess.PIPE, text=True)
-    return {label: (tier, digest, times) for label, (tier, digest, times) in json.loads(done.stdout).items()}
+    return {label: (tier, digest, [(wall, cpu) for wall, cpu in times])
+            for label, (tier, digest, times) in json.loads(done.stdout).items()}
 
 
-def report(after: dict[str, list[float]], before: dict[str, list[float]], tiers: dict[str, str]) -> None:
-    """The table: medians and worst times, with --before both and their ratio."""
+def figures(times: Times) -> tuple[float, float, float]:
+    """Median and worst wall-clock ms, median CPU ms."""
+    wall = [w for w, _ in times]
+    return statistics.median(wall), max(wall), statistics.median(c for _, c in times)
+
+
+def report(after: dict[str, Times], before: dict[str, Times], tiers: dict[str, str]) -> None:
+    """The table: median and worst wall-clock times and median CPU, with --before both and their ratio."""
     if not before:
-        print("| read_range, 1,000 points | tier | median ms | worst ms |\n|---|---|---|---|")
+        print("| read_range, 1,000 points | tier | median ms | worst ms | CPU ms |\n|---|---|---|---|---|")
         for label, times in after.items():
-            print(f"| {label} | {tiers[label]} | {statistics.median(times):.1f} | {max(times):.1f} |")
+            print(f"| {label} | {tiers[label]} | " + " | ".join(f"{x:.1f}" for x in figures(times)) + " |")
         return
-    print("| read_range, 1,000 points | tier | before: median (worst) ms | after: median (worst) ms "
-          "| after / before |\n|---|---|---|---|---|")
+    print("| read_range, 1,000 points | tier | before: median (worst) ms, CPU ms | after: median (worst) ms, "
+          "CPU ms | after / before: median, CPU |\n|---|---|---|---|---|")
     for label, times in after.items():
-        old, new = statistics.median(before[label]), statistics.median(times)
-        print(f"| {label} | {tiers[label]} | {old:.1f} ({max(before[label]):.1f}) "
-              f"| {new:.1f} ({max(times):.1f}) | {new / old:.2f} |")
+        (old, old_worst, old_cpu), (new, worst, cpu) = figures(before[label]), figures(times)
+        print(f"| {label} | {tiers[label]} | {old:.1f} ({old_worst:.1f}), {old_cpu:.1f} "
+              f"| {new:.1f} ({worst:.1f}), {cpu:.1f} | {new / old:.2f}, {cpu / old_cpu:.2f} |")
 
 
 def run(args: argparse.Namespace, path: Path) -> int:
@@ -127,7 +137,7 @@ def run(args: argparse.Namespace, path: Path) -> int:
     SqliteStore(path, instance_id="open", interval_seconds=1.0, history_size=10, clock=lambda: END).close()
     trees = [("before", args.before.resolve())] if args.before else []
     trees.append(("after", ROOT))
-    times: dict[str, dict[str, list[float]]] = {name: {} for name, _ in trees}
+    times: dict[str, dict[str, Times]] = {name: {} for name, _ in trees}
     answers: dict[str, set[tuple[str, str, str]]] = {name: set() for name, _ in trees}
     for _ in range(args.turns if args.before else 1):
         for name, tree in trees:
