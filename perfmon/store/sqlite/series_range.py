@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from perfmon.core.metrics import SeriesKey
@@ -57,8 +59,7 @@ def fold_series_tier(conn: sqlite3.Connection, buckets: Buckets, name: str, low:
     for series, wanted in ids.items():
         params = {"start": buckets.start, "width": buckets.width, "low": key(series, max(0, first)),
                   "high": key(series, min(last, TIME_MASK))}
-        rows = conn.execute(TIER_SQL[name], params).fetchall()
-        merge(buckets.extra[wanted], steps(wanted), buckets.count, rows)
+        merge(buckets.extra[wanted], steps(wanted), buckets.count, conn.execute(TIER_SQL[name], params))
 
 
 def merge(aggregates: Aggregates, scale: int, count: int, rows: Iterable[Sequence[Any]]) -> None:
@@ -80,16 +81,14 @@ def fold_series_raw(conn: sqlite3.Connection, book: LayoutBook, buckets: Buckets
                     ids: Mapping[int, SeriesKey]) -> None:
     """Fold the wanted series of the raw rows from ``low`` (Unix s) into ``buckets``."""
     picks: dict[int, Picked | None] = {}
-    start, width, count = buckets.start, buckets.width, buckets.count
-    end_ms = math.ceil((start + count * width) * 1000)
-    for t, layout, blob in conn.execute(RAW_SQL, (math.ceil(low * 1000), end_ms)):
+    end_ms = math.ceil((buckets.start + buckets.count * buckets.width) * 1000)
+    rows = conn.execute(RAW_SQL, (math.ceil(low * 1000), end_ms))
+    for layout, run in groupby(rows, key=itemgetter(1)):  # a layout lasts while the rows stay the same
         if layout not in picks:
             picks[layout] = picked_of(buckets, book.get(conn, layout), ids)
         picked = picks[layout]
-        seconds = t / 1000
-        i = math.floor((seconds - start) / width)  # Buckets.index
-        if picked is not None and 0 <= i < count and seconds >= low:
-            fold_row(picked, i, blob)
+        if picked is not None:
+            fold_rows(picked, buckets, low, run)
 
 
 def picked_of(buckets: Buckets, layout: tuple[tuple[int, ...], Sequence[SeriesKey], Sequence[int]],
@@ -103,33 +102,48 @@ def picked_of(buckets: Buckets, layout: tuple[tuple[int, ...], Sequence[SeriesKe
                   tuple(steps_of[p] for p in positions))
 
 
-def fold_row(picked: Picked, i: int, blob: bytes) -> None:
-    """Fold a raw row's wanted values into bucket ``i``, one at a time as ``Buckets.add_series`` would
-    (values are whole steps over a step count: never NaN nor -0.0, so comparisons pick as min and max)."""
-    found = picked.pick(blob)
-    varints: Sequence[bytes | int | None]
-    if found is None:  # fewer values than the layout has series: the missing ones are null
-        every = unpack(blob)
-        varints = [every[p] if p < len(every) else None for p in picked.positions]
-    else:
-        varints = found.groups()
-    for varint, aggregates, scale in zip(varints, picked.aggregates, picked.scales, strict=True):
-        if isinstance(varint, bytes) and len(varint) <= 4:  # decode() inlined: a call a value costs 25 %
+def fold_rows(picked: Picked, buckets: Buckets, low: float, rows: Iterable[tuple[int, int, bytes]]) -> None:
+    """Fold raw rows (t in ms, layout, BLOB) of one layout from ``low`` (Unix s), a value at a time as
+    ``Buckets.add_series`` does (whole steps over a step count are never NaN nor -0.0: comparisons
+    pick as min and max do). ``varints.decode`` is inlined for up to 4 bytes: a call costs a quarter more."""
+    start, width, count = buckets.start, buckets.width, buckets.count
+    pairs = tuple(zip(picked.aggregates, picked.scales, strict=True))
+    for t, _, blob in rows:
+        seconds = t / 1000
+        i = math.floor((seconds - start) / width)  # Buckets.index
+        if not 0 <= i < count or seconds < low:
+            continue
+        found = picked.pick(blob)
+        if found is None:  # fewer values than the layout has series: the missing ones are null
+            fold_values(picked, i, unpack(blob))
+            continue
+        for varint, ((mins, maxs, sums, counts), scale) in zip(found.groups(), pairs, strict=True):
             whole = int.from_bytes(varint, "little")
             code = (whole & 0x7F) | (whole >> 1 & 0x3F80) | (whole >> 2 & 0x1FC000) | (whole >> 3 & 0xFE00000)
-            value = None if not code else (code - 1) >> 1 if code & 1 else -(code >> 1)
-        else:
-            value = decode(varint) if isinstance(varint, bytes) else varint
+            value = decode(varint) if whole >> 32 else None if not code else (
+                (code - 1) >> 1 if code & 1 else -(code >> 1))
+            if value is None:
+                continue
+            number = value / scale
+            if not counts[i]:
+                mins[i] = maxs[i] = number
+            elif number < mins[i]:
+                mins[i] = number
+            elif number > maxs[i]:
+                maxs[i] = number
+            sums[i] += number
+            counts[i] += 1
+
+
+def fold_values(picked: Picked, i: int, every: Sequence[int | None]) -> None:
+    """Fold the wanted values of a row's decoded values into bucket ``i`` (past their end: null)."""
+    for position, (mins, maxs, sums, counts), scale in zip(picked.positions, picked.aggregates, picked.scales,
+                                                           strict=True):
+        value = every[position] if position < len(every) else None
         if value is None:
             continue
         number = value / scale
-        mins, maxs, sums, counts = aggregates
-        if not counts[i]:
-            mins[i] = maxs[i] = number
-        elif number < mins[i]:
-            mins[i] = number
-        elif number > maxs[i]:
-            maxs[i] = number
+        mins[i], maxs[i] = (min(number, mins[i]), max(number, maxs[i])) if counts[i] else (number, number)
         sums[i] += number
         counts[i] += 1
 

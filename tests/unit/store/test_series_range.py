@@ -8,7 +8,7 @@ import pytest
 
 from perfmon.core.metrics import SeriesKey
 from perfmon.store.buckets import Buckets
-from perfmon.store.sqlite.series_range import Picked, fold_row, merge, picked_of
+from perfmon.store.sqlite.series_range import Picked, fold_rows, merge, picked_of
 from perfmon.store.sqlite.varints import decode, pack, picker, unpack
 
 VALUES: list[Any] = [0, 1, -1, 63, -64, 64, 8191, -8192, 8192, 2**27, -(2**27), 2**40 + 5, -(2**50), None, 7]
@@ -50,21 +50,21 @@ def folded(rows: list[tuple[int, list[Any]]], series_ids: tuple[int, ...], count
     buckets.want(KEYS)
     picked = picked_of(buckets, (series_ids, KEYS, (10,) * len(KEYS)), {2: KEYS[1], 4: KEYS[3]})
     assert isinstance(picked, Picked) and picked.positions == (1, 3)
-    for i, values in rows:
-        fold_row(picked, i, pack(values, [10] * len(values)))
+    raw = [(i * 1000 + 500, 7, pack(values, [10] * len(values))) for i, values in rows]
+    fold_rows(picked, buckets, 0.0, raw)
     return buckets
 
 
 def test_raw_rows_fold_their_wanted_series_as_add_series_does() -> None:
     rows: list[tuple[int, list[Any]]] = [
         (0, [1.0, 2.5, 9.9, -3.0]), (0, [1.0, 0.5, 9.9, 4.0]), (0, [1.0, 7.5, 9.9, None]),
-        (1, [1.0, None, 9.9, None]),  # nulls: bucket 1 gets nothing
+        (1, [1.0, None, 9.9, None]), (1, [1.0, 2e8, 9.9, None]),  # nulls; a value of 5 bytes
         (2, [1.0, 2.0]),  # a BLOB shorter than its layout: the last series is null
         (2, [1.0, 3000000.0, 9.9, 0.1]), (3, [1.0, 0.0, 9.9, -0.0]), (3, [1.0, None, 9.9, -1e11])]  # 6 bytes
     got, want = folded(rows, (1, 2, 3, 4), 4), reference(rows, (1, 3), 4)
     assert got.extra == want.extra
-    assert got.extra[KEYS[1]] == ([0.5, None, 2.0, 0.0], [7.5, None, 3000000.0, 0.0],
-                                  [10.5, 0.0, 3000002.0, 0.0], [3, 0, 2, 1])
+    assert got.extra[KEYS[1]] == ([0.5, 2e8, 2.0, 0.0], [7.5, 2e8, 3000000.0, 0.0],
+                                  [10.5, 2e8, 3000002.0, 0.0], [3, 1, 2, 1])
     assert got.extra[KEYS[3]][3] == [2, 0, 1, 2] and got.extra[KEYS[3]][0][3] == -1e11
     assert got.extra[KEYS[0]][3] == [0] * 4  # not wanted
 
