@@ -77,7 +77,8 @@ class Monitor:
                 lock.release()
                 raise
         sampler = Sampler(hub, store.append, process_interval_seconds=config.process_interval_seconds,
-                          enabled=registry.enabled_names(config.collectors), **sampler_options)
+                          enabled=registry.enabled_names(config.collectors),
+                          cadences=dict(config.collector_intervals), **sampler_options)
         return cls(config, hub, store, sampler, lock)
 
 

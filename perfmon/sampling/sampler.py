@@ -71,6 +71,7 @@ class Sampler:
         *,
         process_interval_seconds: float = 5.0,
         enabled: Collection[str] | None = None,
+        cadences: Mapping[str, float] | None = None,
         ps: ModuleType = psutil,
         collectors: Sequence[Scheduled] | None = None,
         clock: Callable[[], float] = time.time,
@@ -86,7 +87,7 @@ class Sampler:
         if collectors is None:
             enabled = registry.enabled_names() if enabled is None else enabled
             collectors = registry.build(Sources(ps, clock, monotonic, whole_disk, procfs), enabled,
-                                        cadences={"processes": process_interval_seconds})
+                                        cadences={**(cadences or {}), "processes": process_interval_seconds})
         interval = hub.interval_seconds
         self._slots = [Slot(s, interval, ps, clock) for s in collectors]
         built = {slot.name for slot in self._slots}

@@ -80,6 +80,7 @@ class ServerConfig:
     header_timeout_seconds: float = HEADER_TIMEOUT_SECONDS
     keepalive_timeout_seconds: float = KEEPALIVE_TIMEOUT_SECONDS
     collectors: tuple[str, ...] = ()  # --collectors as given: () the defaults (see settings.collectors)
+    collector_intervals: tuple[tuple[str, float], ...] = ()  # (name, seconds) over the registry's cadences
     security: Security = field(default_factory=Security)
 
     @property
@@ -234,7 +235,8 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
     """Parse the command line over PERFMON_* defaults; check what single options cannot."""
     apply_env_defaults(parser, environ)
     args = parser.parse_args(argv)
-    unknown = unknown_collector(getattr(args, "collectors", ()), collectors) if collectors else None
+    unknown = unknown_collector(getattr(args, "collectors", ()), collectors,
+                                getattr(args, "collector_intervals", ())) if collectors else None
     if unknown:
         parser.error(unknown)
     blocker = not_a_directory(args.data_dir) if getattr(args, "data_dir", None) else None
@@ -264,6 +266,7 @@ def server_config(args: argparse.Namespace, port: int, security: Security) -> Se
     """The API server's settings from parsed options (of the server or the launcher)."""
     return ServerConfig(host=args.host, port=port, interval_seconds=args.interval,
                         process_interval_seconds=args.process_interval, collectors=args.collectors,
+                        collector_intervals=args.collector_intervals,
                         history_size=args.history_size,
                         log_level=args.log_level, data_dir=args.data_dir,
                         retention_raw_seconds=args.retention_raw,

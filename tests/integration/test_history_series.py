@@ -24,9 +24,18 @@ T0 = 1_700_000_000.0  # the fake wall clock's start (tests/conftest.py)
 ROOT = "disks[mountpoint=/].percent"
 
 
+EVERY_SAMPLE = (("disks", 1.0),)  # the filesystems read every sample (a user's --collector-intervals)
+
+
+@pytest.fixture
+def mono(wall: FakeClock) -> FakeClock:
+    """The sampler's monotonic clock moves with the wall clock, which publish() advances."""
+    return wall
+
+
 @pytest.fixture
 def monitor(make_monitor: Callable[..., Monitor]) -> Monitor:
-    return make_monitor()
+    return make_monitor(collector_intervals=EVERY_SAMPLE)
 
 
 @pytest.fixture
@@ -164,7 +173,7 @@ async def test_at_most_50_selectors_and_500_series(
 async def test_the_sqlite_store_answers_series_from_the_file_and_its_minutes(
         aiohttp_client: Callable[[web.Application], Awaitable[Client]], make_monitor: Callable[..., Monitor],
         wall: FakeClock, fake_ps: FakePsutil, tmp_path: Path) -> None:
-    monitor = make_monitor(history_size=5, data_dir=tmp_path)
+    monitor = make_monitor(history_size=5, data_dir=tmp_path, collector_intervals=EVERY_SAMPLE)
     store = monitor.store
     assert isinstance(store, SqliteStore)
     client = await aiohttp_client(create_app(monitor.config, monitor=monitor, sample=False))

@@ -52,3 +52,46 @@ def test_an_unknown_name_from_the_environment_is_a_usage_error(capsys: pytest.Ca
     with pytest.raises(SystemExit) as stopped:
         parse_server_config([], {"PERFMON_COLLECTORS": "-nope"}, collectors=NAMES)
     assert stopped.value.code == 2 and "unknown collector 'nope'" in capsys.readouterr().err
+
+
+def test_intervals_for_both_entry_points_from_the_flag_or_the_variable() -> None:
+    env = {"PERFMON_COLLECTOR_INTERVALS": "disks=1, Sensors=30"}
+    assert parse_server_config([], {}, collectors=NAMES).collector_intervals == ()
+    assert parse_server_config([], env, collectors=NAMES).collector_intervals == (("disks", 1.0),
+                                                                                   ("sensors", 30.0))
+    assert parse_launcher_config([], env, collectors=NAMES).api.collector_intervals == (
+        ("disks", 1.0), ("sensors", 30.0))
+    assert parse_launcher_config(["--collector-intervals", "cpu=0.5"], env,
+                                 collectors=NAMES).api.collector_intervals == (("cpu", 0.5),)
+
+
+@pytest.mark.parametrize(("value", "complaint"), [
+    ("gpu=1", "unknown collector 'gpu' in --collector-intervals (PERFMON_COLLECTOR_INTERVALS)"),
+    ("processes=10", "the process table's interval is --process-interval"),
+    ("disks", "'disks' is not NAME=SECONDS"),
+    ("+disks=1", "'+disks=1' is not NAME=SECONDS"),
+    ("disks=soon", "'soon' is not a number of seconds"),
+    ("disks=0.05", "the interval must be 0.1-3600 seconds"),
+    ("disks=3601", "the interval must be 0.1-3600 seconds"),
+    ("disks=1,disks=2", "names disks twice"),
+])
+def test_bad_intervals_are_one_line_usage_errors(value: str, complaint: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    for parse in (parse_server_config, parse_launcher_config):
+        with pytest.raises(SystemExit) as stopped:
+            parse(["--collector-intervals", value], {}, collectors=NAMES)
+        assert stopped.value.code == 2
+        err = capsys.readouterr().err
+        assert complaint in err and err.count("\n") == 1, err
+
+
+def test_the_sampler_runs_a_collector_on_the_interval_given() -> None:
+    from perfmon.sampling.hub import Hub
+    from perfmon.sampling.sampler import Sampler
+    from tests.support.fakes import FakePsutil
+
+    sampler = Sampler(Hub(1.0), ps=FakePsutil(), enabled={"disks", "sensors", "cpu"},
+                      cadences={"disks": 1.0})
+    status = sampler.status()
+    cadences = {name: state["cadence_seconds"] for name, state in status.items() if state["enabled"]}
+    assert cadences == {"cpu": 1.0, "disks": 1.0, "sensors": registry.SLOW_SECONDS}
