@@ -7,7 +7,7 @@ import pytest
 from perfmon.core.metrics import Selector
 from perfmon.core.schema import HISTORY_COLUMNS, HistoryRow, empty_sample, history_row
 from perfmon.store import HistorySlice, RingStore
-from perfmon.store.base import StoreStatus
+from perfmon.store.base import SalvageReport, StoreStatus
 from perfmon.store.ring import slice_rows
 
 
@@ -148,3 +148,11 @@ def test_a_range_read_buckets_the_rows_and_the_series_selectors_pick() -> None:
                                                 "disks[mountpoint=/boot].percent"]
     assert store.read_range(1.0, 3.0, 2).extra == {}
     assert RingStore(3).read_range(0.0, 10.0, 5).series["timestamp"] == [0.0, 2.0, 4.0, 6.0, 8.0]
+
+
+def test_a_salvage_report_is_given_as_health_gives_it() -> None:
+    report = SalvageReport(at=5.0, damaged_file="/d/h.damaged", problem="malformed", kept_rows=10,
+                           lost_rows=2, lost_rows_exact=False, lost_spans=((1.0, 2.0), (None, 3.0)))
+    assert report.as_json() == {"at": 5.0, "damaged_file": "/d/h.damaged", "problem": "malformed",
+                                "kept_rows": 10, "lost_rows": 2, "lost_rows_exact": False,
+                                "lost_spans": [[1.0, 2.0], [None, 3.0]]}
