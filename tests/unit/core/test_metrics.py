@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from perfmon.core.metrics import GROUPS, Field, Group, Selector, SelectorError, SeriesKey, group, kept_fields
+from perfmon.core.metrics.groups import network
 from perfmon.core.metrics.model import INDEX, quote
 
 SAMPLE: dict[str, Any] = {
@@ -139,6 +140,11 @@ def test_a_broken_selector_says_what_and_where(text: str, message: str) -> None:
     ("memory[x=1].percent", "memory has no label 'x' \\(its labels: none: it has no rows\\)"),
     ("disks.nothing", "disks has no field 'nothing' \\(kept in history: percent\\)"),
     ("disks.free_bytes", "disks.free_bytes is not kept in history"),
+    ("host.hostname", "host.hostname is not kept in history \\(kept: none\\)$"),
+    ("host.nothing", "host has no field 'nothing' \\(kept in history: none\\)$"),
+    ("cpu.nothing", "cpu has no field 'nothing' \\(kept in history: load_1, percent\\)$"),
+    ("cpu.count_logical", "cpu.count_logical is not kept in history \\(kept: load_1, percent\\)$"),
+    ("cpu.load_average", "cpu.load_average is not kept in history \\(kept: load_1, percent\\)$"),
 ])
 def test_a_selector_naming_what_does_not_exist_is_refused(text: str, message: str) -> None:
     with pytest.raises(SelectorError, match=message):
@@ -237,3 +243,12 @@ def test_a_group_that_cannot_be_right_says_each_reason(kwargs: dict[str, Any], m
     with pytest.raises(ValueError) as raised:
         Group("g", "g", "G", "g", **kwargs)
     assert str(raised.value) == message
+
+
+def test_a_network_counter_is_named_ours_and_exported_under_the_kernel_s_name() -> None:
+    sent = network._counter("sent", "transmit", "bytes", "bytes sent")
+    assert (sent.name, sent.unit, sent.description, sent.kind, sent.prometheus) == (
+        "sent_bytes_total", "bytes", "bytes sent", "counter", "perfmon_network_transmit_bytes_total")
+    drops = network._counter("recv", "receive", "drops", "drops")
+    assert (drops.name, drops.unit, drops.kind, drops.prometheus) == (
+        "recv_drops_total", "count", "counter", "perfmon_network_receive_drops_total")
