@@ -6,7 +6,8 @@ import pytest
 from multidict import MultiDict
 
 from perfmon.api.edge.errors import ApiError
-from perfmon.api.edge.params import Choice, Number, openapi_parameter, plain
+from perfmon.api.edge.params import Choice, Number, Selectors, openapi_parameter, plain
+from perfmon.core.metrics import Selector
 
 POINTS = Number("points", "How many points", 1, 1000, integer=True, default=300)
 WAIT = Number("wait", "Seconds to wait", 0, 60, low_open=True)
@@ -91,3 +92,20 @@ def test_a_choice_in_the_document() -> None:
 @pytest.mark.parametrize(("value", "shown"), [(60.0, 60), (0.0, 0), (0.25, 0.25), (4102444800.0, 4102444800)])
 def test_bounds_are_shown_plainly(value: float, shown: float) -> None:
     assert plain(value) == shown and type(plain(value)) is type(shown)
+
+
+def test_selectors_are_a_repeatable_parameter_read_by_their_reader() -> None:
+    seen: list[object] = []
+
+    def reader(query: object) -> tuple[Selector, ...]:
+        seen.append(query)
+        return (Selector.parse("memory"),)
+
+    series = Selectors("series", "Series selectors", 50, reader)
+    query = MultiDict([("series", "memory")])
+    assert series.read(query) == (Selector.parse("memory"),) and seen == [query]
+    assert openapi_parameter(series) == {
+        "name": "series", "in": "query", "required": False, "style": "form", "explode": True,
+        "schema": {"type": "array", "maxItems": 50, "items": {"type": "string", "minLength": 1}},
+        "description": "Series selectors",
+    }

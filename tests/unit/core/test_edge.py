@@ -158,6 +158,19 @@ def test_keys_beyond_the_table_share_one_window_until_windows_end() -> None:
     assert limiter.admit("later") is None and len(limiter) <= 3
 
 
+def test_a_renewed_window_is_the_newest_so_the_ended_ones_before_it_go_first() -> None:
+    clock = FakeClock(0.0)
+    limiter = LogLimiter(60, clock, max_keys=2)
+    assert limiter.admit("a") == 0
+    clock.advance(1)
+    assert limiter.admit("b") == 0  # ends at 61
+    clock.advance(60)
+    assert limiter.admit("a") == 0  # t = 61: a's new window ends at 121, after b's
+    clock.advance(1)
+    assert limiter.admit("c") == 0  # b's ended window goes, not a's running one: c has a window of its own
+    assert len(limiter) == 2 and limiter.admit("a") is None and limiter.admit("c") is None
+
+
 # --- the failure throttle ------------------------------------------------------------------------
 
 def guess(throttle: FailureThrottle, remote: str, times: int = RULES.max_guesses) -> None:
@@ -250,7 +263,8 @@ def test_failures_are_logged_once_per_address_per_window_and_refusals_only_count
 @pytest.mark.parametrize(("address", "key"), [
     ("10.0.0.1", "10.0.0.1"), ("2001:db8::1", "2001:db8::/64"), ("2001:db8::ffff:1", "2001:db8::/64"),
     ("2001:db8:0:1::1", "2001:db8:0:1::/64"), ("::ffff:10.0.0.1", "10.0.0.1"), (None, "unknown"),
-    ("fe80::1%eth0", "fe80::/64"), ("", "unknown"), ("not:an:address", "not:an:address"),
+    ("fe80::1%eth0", "fe80::/64"), ("fe80::1%a%b", "fe80::/64"), ("fe80::1%", "fe80::/64"),
+    ("", "unknown"), ("not:an:address", "not:an:address"),
 ])
 def test_an_ipv6_host_counts_as_its_64(address: str | None, key: str) -> None:
     assert address_key(address) == key

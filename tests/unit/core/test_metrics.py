@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from perfmon.core.metrics import GROUPS, Field, Group, Selector, SelectorError, SeriesKey, group, kept_fields
-from perfmon.core.metrics.model import INDEX
+from perfmon.core.metrics.groups import network
+from perfmon.core.metrics.model import INDEX, quote
 
 SAMPLE: dict[str, Any] = {
     "cpu": {"percent": 30.0, "per_cpu_percent": [10.0, 50.0], "load_average": [0.5, 0.4, 0.3]},
@@ -139,6 +140,11 @@ def test_a_broken_selector_says_what_and_where(text: str, message: str) -> None:
     ("memory[x=1].percent", "memory has no label 'x' \\(its labels: none: it has no rows\\)"),
     ("disks.nothing", "disks has no field 'nothing' \\(kept in history: percent\\)"),
     ("disks.free_bytes", "disks.free_bytes is not kept in history"),
+    ("host.hostname", "host.hostname is not kept in history \\(kept: none\\)$"),
+    ("host.nothing", "host has no field 'nothing' \\(kept in history: none\\)$"),
+    ("cpu.nothing", "cpu has no field 'nothing' \\(kept in history: load_1, percent\\)$"),
+    ("cpu.count_logical", "cpu.count_logical is not kept in history \\(kept: load_1, percent\\)$"),
+    ("cpu.load_average", "cpu.load_average is not kept in history \\(kept: load_1, percent\\)$"),
 ])
 def test_a_selector_naming_what_does_not_exist_is_refused(text: str, message: str) -> None:
     with pytest.raises(SelectorError, match=message):
@@ -161,3 +167,88 @@ def test_every_group_is_sound() -> None:
         for label, source in g.labels.items():
             assert source == INDEX or any(f.name == source for f in g.row_fields), (g.name, label)
     assert not kept_fields(Selector.parse("sample"))[1]
+
+
+def placed(g: Group) -> list[tuple[str, str]]:
+    """Where a group placed each of its fields, and with which shape."""
+    return [(f.path, f.shape) for f in g.placed]
+
+
+def test_a_group_places_its_section_then_its_rows_under_its_path() -> None:
+    nested = Group("g", "top.g", "G", "d", fields=(Field("total", "count", "t"), Field("map", "count", "m",
+                                                                                        shape="map")),
+                   rows="items", key=("id",), row_fields=(Field("id", "text", "i"),
+                                                          Field("v", "count", "v", shape="list")))
+    assert placed(nested) == [("top.g.total", "scalar"), ("top.g.map", "map"), ("top.g.items[].id", "scalar"),
+                              ("top.g.items[].v", "list")]
+    assert nested.keyed and not Group("s", "s", "S", "d").keyed
+    assert placed(Group("s", "", "S", "d", fields=(Field("seq", "count", "s"),))) == [("seq", "scalar")]
+    listed = Group("l", "l", "L", "d", rows="", key=("id",), row_fields=(Field("id", "text", "i"),))
+    assert placed(listed) == [("l[].id", "scalar")]  # the section is the list
+
+
+def test_a_list_of_plain_values_is_placed_after_the_field_it_breaks_down() -> None:
+    cores = Group("c", "c", "C", "d", fields=(Field("count", "count", "n"), Field("percent", "percent", "p"),
+                                              Field("other", "count", "o")),
+                  rows="per", key=("cpu",), labels={"cpu": INDEX}, values=True,
+                  row_fields=(Field("percent", "percent", "per CPU"),))
+    assert placed(cores) == [("c.count", "scalar"), ("c.percent", "scalar"), ("c.per", "list"),
+                             ("c.other", "scalar")]
+    alone = Group("a", "a", "A", "d", fields=(Field("count", "count", "n"),), rows="per", key=("cpu",),
+                  labels={"cpu": INDEX}, values=True, row_fields=(Field("percent", "percent", "per CPU"),))
+    assert placed(alone) == [("a.count", "scalar"), ("a.per", "list")]  # nothing it breaks down: last
+    rows = Group("r", "r", "R", "d", fields=(Field("v", "count", "total"), Field("w", "count", "w")),
+                 rows="rows", key=("id",), row_fields=(Field("v", "count", "v"), Field("id", "text", "i")))
+    assert placed(rows)[2:] == [("r.rows[].v", "scalar"), ("r.rows[].id", "scalar")]  # rows of maps: last
+
+
+def test_a_section_is_found_along_its_path() -> None:
+    deep = Group("d", "a.b", "D", "d", fields=(Field("v", "count", "v"),))
+    assert deep.section({"a": {"b": {"v": 1}}}) == {"v": 1}
+    assert deep.section({"a": 5}) is None and deep.section({"a": None}) is None and deep.section({}) is None
+    root = Group("r", "", "R", "d", fields=(Field("v", "count", "v"),))
+    assert root.section({"v": 2}) == {"v": 2}
+
+
+def test_rows_are_labelled_by_place_or_by_value_as_text() -> None:
+    g = Group("g", "g", "G", "d", rows="r", key=("n",), labels={"n": INDEX, "name": "name", "size": "size"},
+              row_fields=(Field("name", "text", "n"), Field("size", "count", "s")))
+    rows = g.rows_of({"g": {"r": [{"name": "a", "size": 5}, {}, 7]}})
+    assert rows is not None
+    assert [r.labels for r in rows] == [(("n", "0"), ("name", "a"), ("size", "5")),
+                                        (("n", "1"), ("name", ""), ("size", ""))]  # not a row: left out
+    with pytest.raises(KeyError) as raised:
+        g.field("nothing")
+    assert raised.value.args == ("g has no field 'nothing'",)
+
+
+def test_a_label_value_is_quoted_with_its_backslashes_and_quotes_escaped() -> None:
+    assert quote("/mnt/a-b_c.d:e@f+g%") == "/mnt/a-b_c.d:e@f+g%" and quote("") == '""'
+    assert quote("a\\b") == '"a\\\\b"' and quote('a"b') == '"a\\"b"' and quote("a b") == '"a b"'
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"key": ("x",)}, "g: a key or row fields need rows"),
+    ({"rows": "r", "key": ("a",)}, "g: rows need a key and row fields"),
+    ({"rows": "r", "row_fields": (Field("a", "text", "a"),)}, "g: rows need a key and row fields"),
+    ({"rows": "r", "key": ("a", "a"), "row_fields": (Field("a", "text", "a"),)},
+     "g: the key labels come first"),
+    ({"rows": "r", "key": ("a",), "values": True,
+      "row_fields": (Field("a", "count", "a"), Field("b", "count", "b"))},
+     "g: rows of plain values have exactly one row field"),
+    ({"key": ("x",), "fields": (Field("a", "count", "a"), Field("a", "count", "b"))},
+     "g: a key or row fields need rows; g: two fields share a name"),
+])
+def test_a_group_that_cannot_be_right_says_each_reason(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        Group("g", "g", "G", "g", **kwargs)
+    assert str(raised.value) == message
+
+
+def test_a_network_counter_is_named_ours_and_exported_under_the_kernel_s_name() -> None:
+    sent = network._counter("sent", "transmit", "bytes", "bytes sent")
+    assert (sent.name, sent.unit, sent.description, sent.kind, sent.prometheus) == (
+        "sent_bytes_total", "bytes", "bytes sent", "counter", "perfmon_network_transmit_bytes_total")
+    drops = network._counter("recv", "receive", "drops", "drops")
+    assert (drops.name, drops.unit, drops.kind, drops.prometheus) == (
+        "recv_drops_total", "count", "counter", "perfmon_network_receive_drops_total")

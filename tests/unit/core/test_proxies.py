@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 
 from perfmon.core.proxies import TrustedProxies, parse_address
@@ -41,3 +43,30 @@ def test_networks_are_trusted_whole_and_nothing_is_trusted_by_default() -> None:
 def test_a_bad_proxy_list_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         TrustedProxies.parse(text)
+
+
+def test_proxies_are_parsed_skipping_empty_parts_and_host_bits() -> None:
+    assert TrustedProxies.parse(" , 10.0.0.5/8,,::1 ").networks == (ipaddress.ip_network("10.0.0.0/8"),
+                                                                   ipaddress.ip_network("::1/128"))
+    assert str(TrustedProxies.parse("127.0.0.1,127.0.0.1")) == "127.0.0.1/32"
+    assert bool(TrustedProxies.parse("::1")) is True and bool(TrustedProxies()) is False
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("10.0.0.1,nope", "'nope' is not an IP address or a network such as 10.0.0.0/8"),
+    (" , ", "expected at least one address or network"),
+])
+def test_a_bad_proxy_list_says_why(text: str, message: str) -> None:
+    with pytest.raises(ValueError) as raised:
+        TrustedProxies.parse(text)
+    assert str(raised.value) == message
+
+
+def test_no_address_is_never_trusted() -> None:
+    assert LOCAL.trusts(None) is False and LOCAL.trusts("") is False and LOCAL.trusts("127.0.0.1") is True
+
+
+def test_a_forwarded_address_loses_its_brackets_port_and_zone() -> None:
+    assert parse_address("[2001:db8::1") is None  # an unclosed bracket
+    assert parse_address("[::1]x]") == ipaddress.ip_address("::1")  # the first closing bracket
+    assert str(parse_address("fe80::1%eth0")) == "fe80::1" and str(parse_address("fe80::1%a%b")) == "fe80::1"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from perfmon.sampling import registry
 from perfmon.settings import parse_launcher_config, parse_server_config
-from perfmon.settings.collectors import collector_spec
+from perfmon.settings.collectors import HELP, add_collectors_option, collector_spec, unknown_collector
 
 NAMES = registry.names()
 
@@ -95,3 +97,24 @@ def test_the_sampler_runs_a_collector_on_the_interval_given() -> None:
     status = sampler.status()
     cadences = {name: state["cadence_seconds"] for name, state in status.items() if state["enabled"]}
     assert cadences == {"cpu": 1.0, "disks": 1.0, "sensors": registry.SLOW_SECONDS}
+
+
+def test_a_name_signed_twice_or_a_mixed_list_is_refused_with_its_reason() -> None:
+    with pytest.raises(argparse.ArgumentTypeError) as raised:
+        collector_spec("+cpu,-cpu")
+    assert str(raised.value) == "'+cpu,-cpu' names cpu twice"
+    with pytest.raises(argparse.ArgumentTypeError) as raised:
+        collector_spec("cpu,-sensors")
+    assert str(raised.value) == ("'cpu,-sensors' mixes a plain list with +/- changes: give either "
+                                 "cpu,memory (only those) or -sensors,+pressure (changes)")
+    assert unknown_collector(["+cpu", "-nope"], ["cpu", "memory"]) == (
+        "unknown collector 'nope' in --collectors (PERFMON_COLLECTORS); the collectors are: cpu, memory")
+    assert unknown_collector(["-cpu", "memory"], ["cpu", "memory"]) is None
+
+
+def test_the_option_is_a_list_in_its_help() -> None:
+    parser = argparse.ArgumentParser()
+    add_collectors_option(parser)
+    action = next(a for a in parser._actions if a.dest == "collectors")
+    assert (action.metavar, action.default, action.help) == ("LIST", (), HELP)
+    assert "--collectors LIST" in parser.format_usage()

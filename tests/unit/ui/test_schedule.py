@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perfmon.ui.source.planner import HOLD_SLACK_SECONDS, MIN_DELAY_SECONDS, TickPlanner, early
+from perfmon.ui.source.planner import HOLD_SLACK_SECONDS, MIN_DELAY_SECONDS, Plan, TickPlanner, early
 from tests.support.fakes import FakeClock
 
 API_T0 = 1_795_640_000.0  # the API's wall clock at its first sample
@@ -130,3 +130,77 @@ def test_samples_further_apart_than_the_poll_keep_the_poll_until_one_is_due_with
     mono.advance(54.0)  # the next sample is due in about 6 s: the tick comes just before it
     plan = planner.plan("a", API_T0, 60.0)
     assert plan.aligned and plan.delay == pytest.approx(160.002 - early(60.0) - 154.0)
+
+
+def test_the_phase_is_known_once_a_held_read_was_answered_at_a_publication_of_this_instance() -> None:
+    mono = FakeClock(100.0)
+    planner = TickPlanner(1.0, monotonic=mono)
+    assert planner.knows_phase("a") is False
+    planner.observe("a", API_T0, received=100.5)
+    assert planner.knows_phase("a") is False  # an answer, not a wake-up
+    planner.observe("a", API_T0 + 1, received=101.01, woken=True)
+    planner.observe("a", API_T0 + 2, received=102.5)
+    assert planner.knows_phase("a") is True and planner.knows_phase("b") is False  # kept until a restart
+    planner.observe("b", API_T0 + 3, received=103.5)
+    assert planner.knows_phase("b") is False and planner.knows_phase("a") is False
+
+
+def test_an_answer_received_now_is_timed_by_the_monotonic_clock() -> None:
+    mono = FakeClock(100.0)
+    planner = TickPlanner(1.0, monotonic=mono)
+    assert planner.offset is None
+    planner.observe("a", 40.0)
+    assert planner.offset == 60.0
+
+
+def test_the_offset_is_the_least_of_the_last_32_answers() -> None:
+    planner = TickPlanner(1.0, monotonic=FakeClock(100.0))
+    planner.observe("a", 0.0, received=10.0)
+    for i in range(31):
+        planner.observe("a", float(i), received=i + 12.0)
+    assert planner.offset == 10.0
+    planner.observe("a", 31.0, received=43.0)  # the 33rd: the first ages out
+    assert planner.offset == 12.0
+
+
+def test_a_plan_or_a_hold_for_another_instance_is_the_plain_interval() -> None:
+    mono = FakeClock(100.0)
+    planner = TickPlanner(0.25, monotonic=mono)
+    planner.observe("a", 0.0, received=100.0)
+    assert planner.plan("b", 0.0, 0.25) == Plan(0.25, aligned=False)
+    assert planner.hold("b", 0.0, 0.25) is None
+    assert planner.plan("a", 0.0, 0.25) == Plan(0.1875, aligned=True)  # 0.25 - early 0.0625
+    mono.advance(0.125)  # the next sample is due in 0.125 s: "a" would be held, "b" is not
+    assert planner.hold("a", 0.0, 0.25) == 0.125 + HOLD_SLACK_SECONDS and planner.hold("b", 0.0, 0.25) is None
+
+
+def test_the_plan_s_bounds_late_and_far() -> None:
+    mono = FakeClock(0.0)
+    planner = TickPlanner(0.25, monotonic=mono)  # early(0.25) is 0.0625: due = 0.1875 - now
+    planner.observe("a", 0.0, received=0.0)
+    mono.now = 0.4375  # due exactly one interval ago: not yet late, the next one is due
+    assert planner.plan("a", 0.0, 0.25) == Plan(0.25, aligned=True)
+    mono.now = 0.5
+    assert planner.plan("a", 0.0, 0.25) == Plan(0.25, aligned=False)
+    mono.now = -0.8125  # due in exactly 1 s, the floor of the stretch: still aligned
+    assert planner.plan("a", 0.0, 0.25) == Plan(1.0, aligned=True)
+    mono.now = -0.875
+    assert planner.plan("a", 0.0, 0.25) == Plan(0.25, aligned=False)
+
+
+def test_the_hold_s_bounds() -> None:
+    mono = FakeClock(0.0)
+    planner = TickPlanner(0.25, monotonic=mono)  # due = 0.25 - now
+    planner.observe("a", 0.0, received=0.0)
+    mono.now = 0.5  # the next sample was due an interval ago: too late to hold
+    assert planner.hold("a", 0.0, 0.25) is None
+    mono.now = 0.0375  # due in exactly early + slack (0.2125): held
+    assert planner.hold("a", 0.0, 0.25) == 0.2125 + HOLD_SLACK_SECONDS
+    mono.now = 0.25
+    assert planner.hold("a", 0.0, 0.25) == HOLD_SLACK_SECONDS
+    mono.now = -0.1  # due in 0.1 s, were there an interval
+    assert planner.hold("a", 0.0, 0.0) is None  # no interval: nothing to wait for
+
+
+def test_a_tick_aims_a_tenth_of_a_second_early_at_most_a_quarter_interval() -> None:
+    assert early(1.0) == 0.1 and early(0.4) == 0.1 and early(0.2) == 0.05 and early(0.25) == 0.0625
