@@ -232,6 +232,10 @@ def test_the_help_of_every_option_names_its_range_and_default() -> None:
     helps = {a.dest: parser._get_formatter()._expand_help(a) for a in parser._actions if a.dest != "help"}
     metavars = {a.dest: a.metavar for a in parser._actions if a.dest not in ("help", "collectors")}
     assert helps["log_level"] == "one of debug, info, warning, error (default: info)"
+    assert helps["collector_intervals"] == (
+        "seconds between runs of some collectors, as disks=1,sensors=30, each 0.1-3600 (default: "
+        "cpu_frequency, disks and sensors every 5 s, the others every sample; the process table has "
+        "--process-interval)")
     assert helps["interval"] == "seconds between samples, 0.1-3600 (default: 1.0)"
     assert helps["process_interval"] == ("seconds between process-table scans (the processes collector's "
                                          "cadence), 0.1-3600 (default: 5.0)")
@@ -271,7 +275,8 @@ def test_the_help_of_every_option_names_its_range_and_default() -> None:
         "max_waiters": "N", "data_dir": "DIR", "retention_raw": "DURATION", "retention_minute": "DURATION",
         "retention_hour": "DURATION", "max_db_size": "SIZE", "commit_interval": "SECONDS",
         "journal_dir": "DIR", "poll_interval": "SECONDS", "warning_percent": "PERCENT",
-        "critical_percent": "PERCENT", "header_timeout": "SECONDS", "keepalive_timeout": "SECONDS"}
+        "critical_percent": "PERCENT", "header_timeout": "SECONDS", "keepalive_timeout": "SECONDS",
+        "collector_intervals": "LIST"}
 
 
 def test_logging_goes_to_stderr_at_the_level_with_timestamps(monkeypatch: pytest.MonkeyPatch) -> None:
