@@ -65,11 +65,17 @@ def test_intervals_for_both_entry_points_from_the_flag_or_the_variable() -> None
         ("disks", 1.0), ("sensors", 30.0))
     assert parse_launcher_config(["--collector-intervals", "cpu=0.5"], env,
                                  collectors=NAMES).api.collector_intervals == (("cpu", 0.5),)
+    given = ["--collector-intervals", "disks=0.1,,sensors=3600,"]  # the bounds; empty items are nothing
+    assert parse_server_config(given, {}, collectors=NAMES).collector_intervals == (("disks", 0.1),
+                                                                                     ("sensors", 3600.0))
 
 
 @pytest.mark.parametrize(("value", "complaint"), [
-    ("gpu=1", "unknown collector 'gpu' in --collector-intervals (PERFMON_COLLECTOR_INTERVALS)"),
-    ("processes=10", "the process table's interval is --process-interval"),
+    ("gpu=1", "unknown collector 'gpu' in --collector-intervals (PERFMON_COLLECTOR_INTERVALS); the "
+              "collectors are: host, cpu, load_average"),
+    ("processes=10", "argument --collector-intervals: the process table's interval is --process-interval "
+                     "(PERFMON_PROCESS_INTERVAL) (try"),
+    ("disks=1=2", "argument --collector-intervals: 'disks=1=2': '1=2' is not a number of seconds (try"),
     ("disks", "'disks' is not NAME=SECONDS"),
     ("+disks=1", "'+disks=1' is not NAME=SECONDS"),
     ("disks=soon", "'soon' is not a number of seconds"),
