@@ -101,6 +101,12 @@ class Running:
         self.data_dir = tempfile.TemporaryDirectory(prefix="perfmon-test-")
         env = {**(os.environ if env is None else env)}
         env.setdefault("PERFMON_DATA_DIR", self.data_dir.name)
+        # ... and a journal directory of its own, in memory as the default's is: a server a test kills
+        # leaves its journal there, not in /dev/shm for good (each journal is named after its database).
+        shm = Path("/dev/shm")
+        self.journal_dir = tempfile.TemporaryDirectory(prefix="perfmon-test-journal-",
+                                                       dir=shm if shm.is_dir() else None)
+        env.setdefault("PERFMON_JOURNAL_DIR", self.journal_dir.name)
         self.proc = subprocess.Popen(
             [*program, *args],
             cwd=ROOT, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True, env=env,
@@ -163,3 +169,4 @@ class Running:
             self.proc.stdout.close()
         self.stderr_file.close()
         self.data_dir.cleanup()
+        self.journal_dir.cleanup()
