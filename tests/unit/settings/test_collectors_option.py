@@ -34,17 +34,30 @@ def test_flag_and_variable_for_both_entry_points() -> None:
         "cpu", "memory")
 
 
-@pytest.mark.parametrize(("value", "complaint"), [
-    ("+gpu", "unknown collector 'gpu' in --collectors (PERFMON_COLLECTORS); the collectors are: host, cpu"),
-    ("cpu,-sensors", "mixes a plain list with +/- changes"),
-    ("cpu,cpu", "names cpu twice"),
-    ("c p u", "is not a collector name"),
+@pytest.mark.parametrize(("flag", "value", "complaint"), [
+    ("--collectors", "+gpu",
+     "unknown collector 'gpu' in --collectors (PERFMON_COLLECTORS); the collectors are: host, cpu"),
+    ("--collectors", "cpu,-sensors", "mixes a plain list with +/- changes"),
+    ("--collectors", "cpu,cpu", "names cpu twice"),
+    ("--collectors", "c p u", "is not a collector name"),
+    ("--collector-intervals", "gpu=1", "unknown collector 'gpu' in --collector-intervals "
+     "(PERFMON_COLLECTOR_INTERVALS); the collectors are: host, cpu, load_average"),
+    ("--collector-intervals", "processes=10", "argument --collector-intervals: the process table's "
+     "interval is --process-interval (PERFMON_PROCESS_INTERVAL) (try"),
+    ("--collector-intervals", "disks=1=2",
+     "argument --collector-intervals: 'disks=1=2': '1=2' is not a number of seconds (try"),
+    ("--collector-intervals", "disks", "'disks' is not NAME=SECONDS"),
+    ("--collector-intervals", "+disks=1", "'+disks=1' is not NAME=SECONDS"),
+    ("--collector-intervals", "disks=soon", "'soon' is not a number of seconds"),
+    ("--collector-intervals", "disks=0.05", "the interval must be 0.1-3600 seconds"),
+    ("--collector-intervals", "disks=3601", "the interval must be 0.1-3600 seconds"),
+    ("--collector-intervals", "disks=1,disks=2", "names disks twice"),
 ])
-def test_bad_values_are_one_line_usage_errors(value: str, complaint: str,
+def test_bad_values_are_one_line_usage_errors(flag: str, value: str, complaint: str,
                                               capsys: pytest.CaptureFixture[str]) -> None:
     for parse in (parse_server_config, parse_launcher_config):
         with pytest.raises(SystemExit) as stopped:
-            parse(["--collectors", value], {}, collectors=NAMES)
+            parse([flag, value], {}, collectors=NAMES)
         assert stopped.value.code == 2
         err = capsys.readouterr().err
         assert complaint in err and err.count("\n") == 1, err
@@ -68,29 +81,6 @@ def test_intervals_for_both_entry_points_from_the_flag_or_the_variable() -> None
     given = ["--collector-intervals", "disks=0.1,,sensors=3600,"]  # the bounds; empty items are nothing
     assert parse_server_config(given, {}, collectors=NAMES).collector_intervals == (("disks", 0.1),
                                                                                      ("sensors", 3600.0))
-
-
-@pytest.mark.parametrize(("value", "complaint"), [
-    ("gpu=1", "unknown collector 'gpu' in --collector-intervals (PERFMON_COLLECTOR_INTERVALS); the "
-              "collectors are: host, cpu, load_average"),
-    ("processes=10", "argument --collector-intervals: the process table's interval is --process-interval "
-                     "(PERFMON_PROCESS_INTERVAL) (try"),
-    ("disks=1=2", "argument --collector-intervals: 'disks=1=2': '1=2' is not a number of seconds (try"),
-    ("disks", "'disks' is not NAME=SECONDS"),
-    ("+disks=1", "'+disks=1' is not NAME=SECONDS"),
-    ("disks=soon", "'soon' is not a number of seconds"),
-    ("disks=0.05", "the interval must be 0.1-3600 seconds"),
-    ("disks=3601", "the interval must be 0.1-3600 seconds"),
-    ("disks=1,disks=2", "names disks twice"),
-])
-def test_bad_intervals_are_one_line_usage_errors(value: str, complaint: str,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    for parse in (parse_server_config, parse_launcher_config):
-        with pytest.raises(SystemExit) as stopped:
-            parse(["--collector-intervals", value], {}, collectors=NAMES)
-        assert stopped.value.code == 2
-        err = capsys.readouterr().err
-        assert complaint in err and err.count("\n") == 1, err
 
 
 def test_the_sampler_runs_a_collector_on_the_interval_given() -> None:
