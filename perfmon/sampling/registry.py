@@ -1,9 +1,10 @@
 """The collector registry: every collector's name, default on/off, cadence and timeout, in one table.
 
 As node_exporter's ``registerCollector``, one line makes a collector: ``--collectors`` can switch
-it on or off by that name, the sampler runs it in its own thread on its cadence with its timeout,
-and ``/metrics`` and ``/api/health`` report its last duration and success. The table is plain
-data, read when a sampler is built; nothing registers itself at import time.
+it on or off by that name, the sampler runs it on its cadence with its timeout (a hung one is
+held to its own thread), and ``/metrics`` and ``/api/health`` report its last duration and
+success. The table is plain data, read when a sampler is built; nothing registers itself at
+import time.
 
 Cadence ``None`` means every sample. A timeout is how long one run may take before the samples
 say "timed out after N s" and leave its fields null (see ``perfmon.sampling.slot``).

@@ -1,12 +1,14 @@
 """The sampler: runs the collectors off the event loop and publishes what they read.
 
 Every ``interval_seconds`` it starts each collector that is due (see ``perfmon.sampling.registry``
-for cadences and timeouts), each in its own thread (``perfmon.sampling.lane``), and waits for
-them at most half an interval (or a collector's timeout, if shorter): a slow or hung collector
-delays no other and no sample. What each shows is its last finished run (``perfmon.sampling.slot``).
-The sample is serialised to JSON (and gzip) once, handed to ``keep`` (the history store's
-``append``; the sampler does not know the store) and published to the hub, with the collectors'
-timings and, after a process scan, the new process table.
+for cadences and timeouts), one after another in the crew's thread (``perfmon.sampling.lane``: a
+call that stalls is left its own thread and the others go on in a new one), and waits for them
+at most half an interval (or a collector's timeout, if shorter): a slow or hung collector delays
+no sample, and no other collector by more than the crew's stall time (50 ms). What each shows
+is its last finished run (``perfmon.sampling.slot``). The sample is serialised to JSON (and
+gzip) once, handed to ``keep`` (the history store's ``append``; the sampler does not know the
+store) and published to the hub, with the collectors' timings and, after a process scan, the
+new process table.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from perfmon.core.schema import empty_sample
 from perfmon.sampling import registry
 from perfmon.sampling.collectors import is_whole_disk
 from perfmon.sampling.hub import Hub
+from perfmon.sampling.lane import Crew
 from perfmon.sampling.registry import Scheduled, Sources
 from perfmon.sampling.slot import Slot
 from perfmon.sampling.snapshot import ProcessTable, Snapshot, serialise
@@ -89,7 +92,8 @@ class Sampler:
             collectors = registry.build(Sources(ps, clock, monotonic, whole_disk, procfs), enabled,
                                         cadences={**(cadences or {}), "processes": process_interval_seconds})
         interval = hub.interval_seconds
-        self._slots = [Slot(s, interval, ps, clock) for s in collectors]
+        self._crew = Crew()
+        self._slots = [Slot(s, interval, ps, clock, crew=self._crew) for s in collectors]
         built = {slot.name for slot in self._slots}
         self._disabled = [name for name in registry.names() if name not in built]
         self._status: dict[str, dict[str, Any]] = {}
@@ -98,12 +102,13 @@ class Sampler:
         self._closed = False
         self._executor: ThreadPoolExecutor | None = None
 
-    # --- collection (runs in the sampler's thread; each collector in its own lane) -------
+    # --- collection (runs in the sampler's thread; the collectors in the crew's) -------
 
     def prime(self) -> None:
-        """Take the readings that make the first published deltas real (each in its own lane)."""
+        """Take the readings that make the first published deltas real (in the crew, bounded)."""
         runs = [(slot, run) for slot in self._slots if (run := slot.prime()) is not None]
         began = time.monotonic()
+        self._crew.wait(began + max((min(slot.timeout, PRIME_WAIT_SECONDS) for slot, _ in runs), default=0.0))
         for slot, run in runs:
             run.wait(began + min(slot.timeout, PRIME_WAIT_SECONDS) - time.monotonic())
 
@@ -115,7 +120,8 @@ class Sampler:
         started = [(slot, run) for slot in self._slots
                    if (run := slot.start(now, CADENCE_SLACK * interval)) is not None]
         budget = WAIT_FRACTION * interval
-        for slot, run in started:
+        self._crew.wait(began + max((min(slot.timeout, budget) for slot, _ in started), default=0.0))
+        for slot, run in started:  # a call left its own thread may still finish within its wait
             run.wait(began + min(slot.timeout, budget) - time.monotonic())
         sample = empty_sample()
         sample.update(seq=self._seq, timestamp=round(self._clock(), 3), interval_seconds=interval,

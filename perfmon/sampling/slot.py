@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from perfmon.sampling.collectors.base import WithTable, describe_error
-from perfmon.sampling.lane import Lane, Run
+from perfmon.sampling.lane import Crew, Lane, Run
 from perfmon.sampling.registry import Scheduled
 from perfmon.sampling.snapshot import ProcessTable
 
@@ -51,6 +51,7 @@ class Slot:
     interval_seconds: float
     ps: ModuleType | None = None
     clock: Any = time.time
+    crew: Crew | None = None  # the threads its calls run in (shared by a sampler's slots)
     reading: Reading | None = None
     timing: Timing = field(default_factory=Timing)
     table: ProcessTable | None = None  # a new table to publish with the next sample
@@ -66,7 +67,7 @@ class Slot:
         self.section: str = self.collector.section
         self.timeout: float = self.scheduled.timeout_seconds
         self.cadence: float | None = self.scheduled.cadence_seconds
-        self.lane = Lane(self.name, clock=self.clock)
+        self.lane = Lane(self.name, crew=self.crew, clock=self.clock)
 
     def prime(self) -> Run | None:
         """Start the collector's priming read (if it has one) in its lane."""
