@@ -2,11 +2,12 @@
 """The sampler's own cost per sample: CPU time (every thread of the process) and wall time of ``collect()``.
 
 The collectors ran in a thread each after the collector registry (issue 17), and now one after
-another in the crew's thread (a stalled one left its own); this measures either against the other. The same script runs against a
-checkout of the commit before (``--before DIR``, a ``git worktree add``), in a child process
-each, in alternating rounds, on the real psutil of this machine. The process scan runs once
-per round (its cadence is 5 s; a round is shorter), as the warm-up, so what is measured is the
-per-sample path: every system-wide collector, the sample's merge, JSON and gzip.
+another in the crew's thread (a stalled one left its own); this measures either against the
+other. The same script runs against a checkout of the commit before (``--before DIR``, a ``git
+worktree add``), in a child process each, in alternating rounds, on the real psutil of this
+machine. The process scan runs once per round (its cadence is 5 s; a round is shorter), as the
+warm-up, so what is measured is the per-sample path: every system-wide collector, the sample's
+merge and JSON (gzip waits for a request that takes it).
 
     python bench/bench_sampler.py --before /tmp/perfmon-before [--samples 300] [--rounds 3]
 """

@@ -92,8 +92,8 @@ class Sampler:
             collectors = registry.build(Sources(ps, clock, monotonic, whole_disk, procfs), enabled,
                                         cadences={**(cadences or {}), "processes": process_interval_seconds})
         interval = hub.interval_seconds
-        self._crew = Crew()
-        self._slots = [Slot(s, interval, ps, clock, crew=self._crew) for s in collectors]
+        self.crew = Crew()  # the threads the collectors run in
+        self._slots = [Slot(s, interval, ps, clock, crew=self.crew) for s in collectors]
         built = {slot.name for slot in self._slots}
         self._disabled = [name for name in registry.names() if name not in built]
         self._status: dict[str, dict[str, Any]] = {}
@@ -108,7 +108,7 @@ class Sampler:
         """Take the readings that make the first published deltas real (in the crew, bounded)."""
         runs = [(slot, run) for slot in self._slots if (run := slot.prime()) is not None]
         began = time.monotonic()
-        self._crew.wait(began + max((min(slot.timeout, PRIME_WAIT_SECONDS) for slot, _ in runs), default=0.0))
+        self.crew.wait(began + max((min(slot.timeout, PRIME_WAIT_SECONDS) for slot, _ in runs), default=0.0))
         for slot, run in runs:
             run.wait(began + min(slot.timeout, PRIME_WAIT_SECONDS) - time.monotonic())
 
@@ -120,7 +120,7 @@ class Sampler:
         started = [(slot, run) for slot in self._slots
                    if (run := slot.start(now, CADENCE_SLACK * interval)) is not None]
         budget = WAIT_FRACTION * interval
-        self._crew.wait(began + max((min(slot.timeout, budget) for slot, _ in started), default=0.0))
+        self.crew.wait(began + max((min(slot.timeout, budget) for slot, _ in started), default=0.0))
         for slot, run in started:  # a call left its own thread may still finish within its wait
             run.wait(began + min(slot.timeout, budget) - time.monotonic())
         sample = empty_sample()

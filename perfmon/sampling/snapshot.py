@@ -1,27 +1,44 @@
-"""What the sampler publishes: a sample serialised once, and a process-table scan."""
+"""What the sampler publishes: a sample serialised once (gzip on first use), and a process-table scan."""
 
 from __future__ import annotations
 
 import gzip
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 GZIP_MIN_BYTES = 1024  # below this, gzip's header overhead eats most of the gain
 GZIP_LEVEL = 6
 
 
+UNMADE = object()  # a snapshot's gzip bytes before anyone asked for them
+
+
 @dataclass(frozen=True, slots=True)
 class Snapshot:
-    """One published sample, serialised once; requests serve ``body`` as it is."""
+    """One published sample, serialised once; requests serve ``body`` as it is.
+
+    Its gzip bytes are made on the first request that takes them (from the event loop, the only
+    reader), not by the sampler: most samples are never sent compressed (the API alone, a
+    dashboard polling every 5 s), and compressing each took 0.15 ms of the sampler's 1.1.
+    """
 
     seq: int
     timestamp: float
     data: dict[str, Any]
     body: bytes
-    body_gzip: bytes | None
     etag: str
+    _gzip: Any = field(default=UNMADE, compare=False, repr=False)
+
+    @property
+    def body_gzip(self) -> bytes | None:
+        """The body gzip-compressed, or None when that would not save bytes (made once, on first use)."""
+        made = self._gzip
+        if made is UNMADE:
+            made = compressed(self.body)
+            object.__setattr__(self, "_gzip", made)
+        return made  # type: ignore[no-any-return]
 
     @property
     def etag_gzip(self) -> str:
@@ -64,8 +81,13 @@ def serialise(sample: dict[str, Any], instance_id: str) -> Snapshot:
         sample["errors"].append({"collector": "sampler",
                                  "message": "a non-finite number was read and published as null"})
         body = json.dumps(sample, separators=(",", ":"), allow_nan=False).encode()
-    body_gzip = gzip.compress(body, GZIP_LEVEL, mtime=0) if len(body) >= GZIP_MIN_BYTES else None
-    if body_gzip is not None and len(body_gzip) >= len(body):
-        body_gzip = None
     return Snapshot(seq=sample["seq"], timestamp=sample["timestamp"], data=sample, body=body,
-                    body_gzip=body_gzip, etag=f"{instance_id}-{sample['seq']}")
+                    etag=f"{instance_id}-{sample['seq']}")
+
+
+def compressed(body: bytes) -> bytes | None:
+    """``body`` gzip-compressed, or None when it is too small for that to pay or would not shrink."""
+    if len(body) < GZIP_MIN_BYTES:
+        return None
+    packed = gzip.compress(body, GZIP_LEVEL, mtime=0)
+    return packed if len(packed) < len(body) else None

@@ -109,7 +109,7 @@ def snapshot_headers(etag: str, encoding: str | None) -> CIMultiDict[str]:
 
 def sends_gzip(request: web.Request, snapshot: Snapshot) -> bool:
     """Whether this client gets the snapshot's gzip bytes: it has some, and the client accepts them."""
-    return snapshot.body_gzip is not None and accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING))
+    return accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING)) and snapshot.body_gzip is not None
 
 
 # The prepared header sets below are handed to web.Response as they are: aiohttp copies the

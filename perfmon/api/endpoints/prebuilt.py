@@ -71,14 +71,14 @@ class ParkedPolls:
         self._answers: dict[tuple[str, bool], bytes] = {}
         self.cors = cors
 
-    def park(self, request: web.Request, after_seq: int, gzip_allowed: bool) -> Parked | None:
+    def park(self, request: web.Request, after_seq: int) -> Parked | None:
         """Register a long-poll that :meth:`publish` may answer; None if it must be answered as usual."""
         if request.method != hdrs.METH_GET or request.version != HttpVersion11 or not request.keep_alive:
             return None
         if self.cors and hdrs.ORIGIN in request.headers:
             return None
-        gzip = gzip_allowed and accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, ""))
-        entry = Parked(request, after_seq, gzip)
+        # gzip where the client takes it and the answering sample has gzip bytes (publish checks)
+        entry = Parked(request, after_seq, accepts_gzip(request.headers.get(hdrs.ACCEPT_ENCODING, "")))
         self.parked.add(entry)
         return entry
 
@@ -125,7 +125,7 @@ async def wait_parked(request: web.Request, hub: Hub, snapshot: Snapshot,
     Raises the API's 503 (too many waiters, shutting down) unless the answer was sent already.
     """
     parked = request.app[PARKED]
-    entry = parked.park(request, snapshot.seq, snapshot.body_gzip is not None)
+    entry = parked.park(request, snapshot.seq)
     try:
         newer = await wait_or_shutdown(hub, snapshot.seq, wait)
     except ApiError:

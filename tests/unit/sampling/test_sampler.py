@@ -6,7 +6,9 @@ import asyncio
 import gzip
 import json
 import logging
+import os
 from collections.abc import Callable
+from typing import Any
 
 import psutil
 import pytest
@@ -14,6 +16,7 @@ import pytest
 from perfmon.api.app import Monitor
 from perfmon.core.schema import HISTORY_COLUMNS, empty_sample
 from perfmon.sampling.sampler import Cadence, Sampler
+from perfmon.sampling.snapshot import compressed
 from tests.support.fakes import DiskIO, FakeClock, FakePsutil, NetIO
 
 MakeMonitor = Callable[..., Monitor]
@@ -135,13 +138,31 @@ def test_processes_are_scanned_on_their_own_cadence(
     assert fake_ps.calls["cpu_percent"] >= 12  # the system-wide groups ran every time
 
 
-def test_serialised_once_with_gzip_and_etag(make_sampler: MakeSampler) -> None:
+def test_serialised_once_with_gzip_and_etag(make_sampler: MakeSampler,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
     sampler = make_sampler()
+    compressions: list[int] = []
+    real = gzip.compress
+
+    def counted(data: bytes, *args: Any, **kwargs: Any) -> bytes:
+        compressions.append(len(data))
+        return real(data, *args, **kwargs)
+
+    monkeypatch.setattr(gzip, "compress", counted)
     snapshot = sampler.collect()[0]
     assert snapshot.etag == f"{sampler.hub.instance_id}-1"
     assert json.loads(snapshot.body) == snapshot.data
+    assert compressions == []  # the sampler does not compress: the first request that wants gzip does
     assert snapshot.body_gzip is not None and gzip.decompress(snapshot.body_gzip) == snapshot.body
     assert len(snapshot.body_gzip) < len(snapshot.body)
+    assert snapshot.body_gzip is snapshot.body_gzip and compressions == [len(snapshot.body)]  # once
+
+
+def test_a_small_body_has_no_gzip_bytes() -> None:
+    assert compressed(b"{}" * 100) is None  # under 1 KiB: not worth a header
+    assert compressed(os.urandom(4096)) is None  # would not shrink
+    packed = compressed(b'{"a":1}' * 400)
+    assert packed is not None and gzip.decompress(packed) == b'{"a":1}' * 400
 
 
 def test_instances_never_share_etags(make_sampler: MakeSampler) -> None:
