@@ -20,6 +20,7 @@ from perfmon.api.edge.limits import LogLimiter, install_accept_error_limiter
 from perfmon.api.server import PortInUse, StartupError, connections, start
 from perfmon.runtime.dashboard_protocol import protocol_class
 from perfmon.runtime.forwarded import ForwardedClient
+from perfmon.runtime.quiet_server import QuietServer
 from perfmon.settings import DashboardConfig, ServerConfig
 from perfmon.ui.app import create_dashboard
 
@@ -108,7 +109,7 @@ class DashboardServerThread(threading.Thread):
         scheme = "https" if config.security.tls else "http"
         self.url = f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}/"
         app = app or create_dashboard(config)  # a test may bring its own
-        self._server = uvicorn.Server(uvicorn_config(app, config))
+        self._server = QuietServer(uvicorn_config(app, config))
 
     def run(self) -> None:
         """Serve until stop(); requests in flight get a few seconds to finish."""
@@ -122,7 +123,7 @@ class DashboardServerThread(threading.Thread):
 
     def stop(self) -> None:
         """Ask the server to stop; returns at once, join() waits."""
-        self._server.should_exit = True
+        self._server.stop()
 
 
 class MalformedRequests(logging.Filter):

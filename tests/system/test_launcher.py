@@ -314,3 +314,20 @@ def test_the_dashboards_check_of_its_api_says_what_is_wrong(token: str | None, w
     finally:
         api.stop()
         api.join(10)
+
+
+def test_a_stop_requested_from_another_thread_wakes_the_wait_at_once() -> None:
+    with StopSignals() as stop:
+        threading.Timer(0.2, stop.request).start()
+        began = time.monotonic()
+        assert stop.wait(60) is True
+        assert time.monotonic() - began < 30  # woken by the request, not by the end of the wait
+
+
+def test_the_dashboards_server_stops_at_once_when_asked() -> None:
+    dashboard = DashboardServerThread(DashboardConfig(port=0, api_url="http://127.0.0.1:9"))
+    dashboard.start()
+    assert http_get(dashboard.url)[0] == 200
+    dashboard.stop()
+    dashboard.join(30)
+    assert not dashboard.is_alive() and not is_listening(port_of(dashboard.url))
