@@ -8,7 +8,11 @@ wrappers: py-spy put about 0.3 ms of CPU per process there, half of the API's id
 ``/proc/PID/stat`` (name, state, CPU ticks, threads, start) and ``/proc/PID/status`` (the real
 uid, and ``VmRSS``: stat's own RSS field is the kernel's per-CPU estimate, off by up to a few
 hundred KiB, where psutil's statm and status agree), reads ``cmdline`` only where the kernel cut
-the name (as psutil does), and looks each user up once a scan: about 0.06 ms per process.
+the name (as psutil does), and looks each user up once a scan: about 0.06 ms per process. A kernel
+thread (``PF_KTHREAD`` in stat's flags: most of /proc on a small server, 58 of 90 entries here) is
+read from ``stat`` alone: it has no memory of its own (psutil's statm reads 0), runs as root, and
+has no command line (psutil's name is its comm), so its ``status`` and ``cmdline`` would tell
+nothing (they were half of a scan's reads).
 
 The values mean what psutil's do: ``name`` is the full program name when the kernel's 15-character
 ``comm`` is a prefix of ``basename(argv[0])``; ``username`` is the real user's name (its number if
@@ -33,6 +37,8 @@ STATUSES = {  # psutil's STATUS_* names of the state letters in /proc/PID/stat
     "P": "parked",
 }
 GONE = (FileNotFoundError, ProcessLookupError)  # the process exited while it was read
+PF_KTHREAD = 0x00200000  # a kernel thread, in the flags field of /proc/PID/stat
+KERNEL_UID = 0  # a kernel thread's credentials are the init task's
 READ_BYTES = 65536  # stat is a few hundred bytes, status about 1.5 KiB (more with many groups)
 
 
@@ -97,15 +103,21 @@ class ProcfsProcesses:
         ticks, start = int(fields[11]) + int(fields[12]), int(fields[19])
         key = (pid, start)
         cpu[key] = (ticks, now)
-        try:
-            status: bytes | None = self._read(f"{self._root}/{pid}/status")
-        except PermissionError:
-            status = None
-        rss = status_number(status, b"\nVmRSS:", 1024)
+        rss: int | None
+        uid: int | None
+        if int(fields[6]) & PF_KTHREAD:
+            rss, uid, name = 0, KERNEL_UID, comm
+        else:
+            try:
+                status: bytes | None = self._read(f"{self._root}/{pid}/status")
+            except PermissionError:
+                status = None
+            rss, uid, name = (status_number(status, b"\nVmRSS:", 1024), status_number(status, b"\nUid:"),
+                              self._name(pid, comm))
         return {
             "pid": pid,
-            "name": self._name(pid, comm),
-            "username": self._username(status_number(status, b"\nUid:"), users),
+            "name": name,
+            "username": self._username(uid, users),
             "status": STATUSES.get(fields[0].decode(), "?"),
             "cpu_percent": round_or_none(self._cpu_percent(key, ticks, now)),
             "memory_percent": round_or_none(rss / self._total_memory * 100, 2)

@@ -15,10 +15,15 @@ BOOT = 1_700_000_000.0
 TOTAL = 8 * 2**30
 
 
-def stat_line(pid: int, comm: str, state: str, utime: int, stime: int, threads: int, start: int) -> str:
+KTHREAD = 0x00200000  # PF_KTHREAD
+USER_FLAGS = 0x00400000  # PF_RANDOMIZE... anything without PF_KTHREAD
+
+
+def stat_line(pid: int, comm: str, state: str, utime: int, stime: int, threads: int, start: int,
+              flags: int = USER_FLAGS) -> str:
     """A /proc/PID/stat line (52 fields) with the fields the reader takes; rss (field 24) is wrong on
     purpose: the reader must take VmRSS from status, as psutil does."""
-    fields = [state, "1", str(pid), str(pid), "0", "-1", "4194304", "0", "0", "0", "0", str(utime),
+    fields = [state, "1", str(pid), str(pid), "0", "-1", str(flags), "0", "0", "0", "0", str(utime),
               str(stime), "0", "0", "20", "0", str(threads), "0", str(start), "3133440", "999999"]
     return f"{pid} ({comm}) " + " ".join(fields + ["0"] * 30) + "\n"
 
@@ -34,11 +39,11 @@ def status_text(name: str, uid: int, rss_kib: int | None) -> str:
 
 def add(root: Path, pid: int, comm: str, *, state: str = "S", utime: int = 0, stime: int = 0,
         threads: int = 1, start: int = 500, uid: int = 0, rss_kib: int | None = 2048,
-        cmdline: bytes = b"") -> None:
+        cmdline: bytes = b"", flags: int = USER_FLAGS) -> None:
     """One process directory."""
     directory = root / str(pid)
     directory.mkdir(exist_ok=True)
-    (directory / "stat").write_text(stat_line(pid, comm, state, utime, stime, threads, start))
+    (directory / "stat").write_text(stat_line(pid, comm, state, utime, stime, threads, start, flags))
     (directory / "status").write_text(status_text(comm, uid, rss_kib))
     (directory / "cmdline").write_bytes(cmdline)
 
@@ -77,11 +82,32 @@ def test_rows_carry_psutils_fields_and_meanings(proc: Path, mono: FakeClock) -> 
 
 def test_rows_come_by_pid_and_a_name_with_spaces_and_parentheses_is_kept(proc: Path, mono: FakeClock) -> None:
     add(proc, 300, "a) b (c")
-    add(proc, 20, "kworker/0:1", state="I", rss_kib=None)
+    add(proc, 20, "kworker/0:1", state="I", rss_kib=None, flags=KTHREAD)
     rows = reader(proc, mono).scan()
     assert [(r["pid"], r["name"], r["status"]) for r in rows] == [(20, "kworker/0:1", "idle"),
                                                                     (300, "a) b (c", "sleeping")]
     assert rows[0]["memory_rss_bytes"] == 0  # a kernel thread has no VmRSS: psutil's statm reads 0
+
+
+def test_a_kernel_thread_is_read_from_stat_alone_with_psutils_values(proc: Path, mono: FakeClock) -> None:
+    # a cut name (15 characters), a status and a command line that would say otherwise: not read
+    add(proc, 30, "kworker/u4:1-ev", state="I", threads=1, uid=1000, rss_kib=999, flags=KTHREAD,
+        cmdline=b"kworker/u4:1-events_unbound\x00")
+    add(proc, 31, "gnome-keyring-d", uid=1000, rss_kib=64, cmdline=b"/usr/bin/gnome-keyring-daemon\x00")
+    read: list[str] = []
+
+    def recording(path: str) -> bytes:
+        read.append(path.rsplit("/", 2)[-2] + "/" + path.rsplit("/", 1)[-1])
+        return Path(path).read_bytes()
+
+    scanner = ProcfsProcesses(BOOT, TOTAL, root=str(proc), clock_ticks=TICKS, page_size=PAGE,
+                              users={0: "root", 1000: "alice"}.__getitem__, monotonic=mono, read=recording)
+    kernel, user = scanner.scan()
+    assert read == ["30/stat", "31/stat", "31/status", "31/cmdline"]
+    assert (kernel["name"], kernel["username"], kernel["memory_rss_bytes"], kernel["memory_percent"]) == (
+        "kworker/u4:1-ev", "root", 0, 0.0)
+    assert (user["name"], user["username"], user["memory_rss_bytes"]) == (
+        "gnome-keyring-daemon", "alice", 64 * 1024)
 
 
 def test_cpu_percent_is_cpu_time_over_wall_time_from_the_second_scan(proc: Path, mono: FakeClock) -> None:
