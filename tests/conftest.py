@@ -102,13 +102,16 @@ def fake_procfs(tmp_path: Path) -> Path:
 @pytest.fixture
 def make_monitor(fake_ps: FakePsutil, wall: FakeClock, mono: FakeClock,
                  fake_procfs: Path) -> Callable[..., Monitor]:
-    """Build a Monitor over the fake psutil, clocks and /proc; other keyword arguments go to ServerConfig."""
+    """Build a primed Monitor over the fake psutil, clocks and /proc; other keyword arguments go to
+    ServerConfig."""
 
     def build(clock: Callable[[], float] | None = None, **settings: object) -> Monitor:
         clock = clock or wall
         config = ServerConfig(**settings)  # type: ignore[arg-type]
-        return Monitor.build(config, ps=fake_ps, clock=clock, monotonic=mono, whole_disk=lambda _: True,
-                             procfs=fake_procfs)
+        monitor = Monitor.build(config, ps=fake_ps, clock=clock, monotonic=mono, whole_disk=lambda _: True,
+                                procfs=fake_procfs)
+        monitor.sampler.prime()  # as Sampler.run does before its first sample: the CPU shares are real
+        return monitor
 
     return build
 

@@ -143,6 +143,7 @@ async def test_a_run_still_going_shows_no_made_up_value_and_says_so(fake_ps: Fak
     others = registry.build(Sources(fake_ps, whole_disk=lambda _: True), {"cpu"})
     sampler = Sampler(Hub(0.2), collectors=[*others, Scheduled(slow, None, 30.0)])
     try:
+        sampler.prime()  # as Sampler.run does: the CPU shares of the first sample are real
         first = await sampler.sample_once()
         assert first.data["sensors"]["temperatures"] is None and first.data["cpu"]["percent"] == 25.0
         (said,) = [e["message"] for e in first.data["errors"] if e["collector"] == "sensors"]

@@ -65,10 +65,10 @@ async def test_the_catalogue_exposes_the_sample_in_base_units(
 ) -> None:
     sample = await two_samples(monitor, fake_ps, mono)
     busy = next(row for row in sample["processes"]["top_cpu"] if row["pid"] == 42)
-    assert busy["cpu_percent"] is None  # a process's first scan has no CPU share yet
-    busy["cpu_percent"] = 80.0
+    assert busy["cpu_percent"] == 80.0  # the monitor's priming scan gave the first sample its shares
     got = values(render(sample, openmetrics_format=False).decode())
-    assert got[("perfmon_cpu_seconds_total", (("cpu", "1"), ("mode", "idle")))] == 1020.12
+    # as read: 1,020.125 s at the priming read, then 70 more idle of each 100 s, twice
+    assert got[("perfmon_cpu_seconds_total", (("cpu", "1"), ("mode", "idle")))] == 1160.12
     assert got[("perfmon_cpu_frequency_hertz", ())] == 2.6e9  # from MHz
     assert got[("perfmon_load5", ())] == 0.25
     assert got[("perfmon_memory_available_bytes", ())] == 6 * 2**30
@@ -92,7 +92,7 @@ async def test_unreadable_values_are_absent_and_their_collector_counted(
     monitor: Monitor, fake_ps: FakePsutil
 ) -> None:
     fake_ps.freq = None
-    fake_ps.failures["cpu_times"] = OSError("no /proc/stat")
+    fake_ps.failures["cpu_times_percpu"] = OSError("no /proc/stat")
     sample = (await monitor.sampler.sample_once()).data
     got = values(render(sample, openmetrics_format=False).decode())
     names = {name for name, _ in got}

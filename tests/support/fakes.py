@@ -43,6 +43,8 @@ class FakePsutil:
         self.cpu_per_core = [20.0, 30.0]
         self.times = CpuTimes(15.0, 10.0, 75.0, 0.0)
         self.seconds = [CpuSeconds(100.25, 50.5, 1000.0, 2.0), CpuSeconds(90.0, 40.0, 1020.125, 1.0)]
+        self._total = CpuSeconds(1000.0, 500.0, 10_000.0, 10.0)  # the machine's, as of the last read
+        self._per_cpu: list[CpuSeconds] | None = None  # each CPU's, as of the last read
         self.physical_cores: int | None = 2
         self.load = (0.5, 0.25, 0.125)
         self.freq: CpuFreq | None = CpuFreq(2600.0, 0.0, 0.0)
@@ -75,17 +77,29 @@ class FakePsutil:
         self._call("boot_time")
         return self.boot
 
-    def cpu_percent(self, interval: float | None = None, percpu: bool = False) -> Any:
-        self._call("cpu_percent")
-        return list(self.cpu_per_core) if percpu else self.cpu_total
-
-    def cpu_times_percent(self, interval: float | None = None, percpu: bool = False) -> CpuTimes:
-        self._call("cpu_times_percent")
-        return self.times
-
-    def cpu_times(self, percpu: bool = False) -> list[CpuSeconds]:
+    def cpu_times(self, percpu: bool = False) -> Any:
+        """The machine's (or each CPU's) seconds per mode. The machine's first read is 100 s after a start,
+        each CPU's is ``seconds`` (zeros past its end); each later read is 100 s of each CPU later, spent
+        as ``cpu_total`` (``cpu_per_core``) says, busy time split between user and system as ``times``
+        splits it. A failure under ``cpu_times`` fails both reads, under ``cpu_times_percpu`` that one."""
         self._call("cpu_times")
-        return list(self.seconds)
+        if not percpu:
+            self._total = self._advanced(self._total, self.cpu_total)
+            return self._total
+        self._call("cpu_times_percpu")
+        cores = [self.seconds[k] if k < len(self.seconds) else CpuSeconds(0.0, 0.0, 0.0, 0.0)
+                 for k in range(len(self.cpu_per_core))]
+        if self._per_cpu is not None:
+            cores = [self._advanced(old, busy) for old, busy in zip(
+                self._per_cpu + cores[len(self._per_cpu):], self.cpu_per_core, strict=False)]
+        self._per_cpu = cores
+        return list(cores)
+
+    def _advanced(self, base: CpuSeconds, busy: float) -> CpuSeconds:
+        user, system, iowait = self.times.user, self.times.system, self.times.iowait
+        share = user / (user + system) if user + system else 1.0
+        return CpuSeconds(base.user + busy * share, base.system + busy * (1 - share),
+                          base.idle + 100.0 - busy - iowait, base.iowait + iowait)
 
     def cpu_count(self, logical: bool = True) -> int | None:
         self._call("cpu_count")

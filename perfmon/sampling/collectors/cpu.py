@@ -3,14 +3,66 @@
 ``{"percent": 3.5, "per_cpu_percent": [4.0, 3.0], "count_logical": 2, "count_physical": 2,
 "load_average": [0.15, 0.1, 0.04], "frequency_mhz": 2600.0, "times_percent": {"user": 2.0, ...},
 "per_cpu_seconds_total": [{"user": 5120.31, "idle": 90210.5, ...}, ...]}``
+
+Every figure comes from two reads a sample, ``cpu_times()`` and ``cpu_times(percpu=True)``, and the
+deltas since the previous sample's, with psutil's arithmetic (``busy_percent``, ``mode_percents``).
+psutil's own ``cpu_percent``, ``cpu_percent(percpu=True)`` and ``cpu_times_percent`` each read
+``/proc/stat`` again (four reads a sample, 0.39 ms of a cold sample's CPU; now two), and they keep
+the previous reading per *thread*: when the crew moves on to a new thread (a stalled collector keeps
+the old one), each of them would answer 0.0 for one sample, a figure no one measured. Here the
+previous reading is the collector's. One difference from psutil, on purpose: its mode percentages
+divide by ``max(1, delta)`` seconds, so below a second of CPU time (``--interval 0.5`` on one core)
+they come out too small; here they divide by the delta itself.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from types import ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from perfmon.sampling.collectors.base import Note, read_field
+
+NOT_WORK = ("idle", "iowait")  # psutil: iowait is not counted in idle on Linux, and is not work either
+COUNTED_TWICE = ("guest", "guest_nice")  # Linux counts guest time in user and nice as well
+
+
+class CpuTimes(NamedTuple):
+    """One sample's readings: the whole machine's CPU times and each logical CPU's (None if unread)."""
+
+    total: Any
+    per_cpu: Sequence[Any] | None
+
+
+@functools.cache
+def _positions(modes: tuple[str, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Where the modes that are not work, and those counted twice, are in a reading of these modes."""
+    return (tuple(k for k, m in enumerate(modes) if m in NOT_WORK),
+            tuple(k for k, m in enumerate(modes) if m in COUNTED_TWICE))
+
+
+def _deltas(before: Any, after: Any) -> tuple[list[float], float]:
+    """Each mode's seconds between two readings, trimmed at 0 (psutil: the kernel's can go back), and
+    their total (each second counted once)."""
+    deltas = [d if (d := new - old) > 0 else 0.0 for old, new in zip(before, after, strict=True)]
+    return deltas, sum(deltas) - sum(deltas[k] for k in _positions(after._fields)[1])
+
+
+def busy_percent(before: Any, after: Any) -> float:
+    """psutil's ``cpu_percent`` between two ``cpu_times`` readings: the share not idle nor waiting."""
+    deltas, total = _deltas(before, after)
+    if not total:
+        return 0.0
+    return round((total - sum(deltas[k] for k in _positions(after._fields)[0])) / total * 100, 1)
+
+
+def mode_percents(before: Any, after: Any) -> dict[str, float]:
+    """psutil's ``cpu_times_percent`` between two readings, as a dict (each mode's share, 0-100)."""
+    deltas, total = _deltas(before, after)
+    scale = 100.0 / total if total > 0 else 0.0
+    return {mode: min(max(0.0, round(delta * scale, 1)), 100.0) for mode, delta in zip(after._fields, deltas,
+                                                                                       strict=True)}
 
 
 class CpuCollector:
@@ -24,33 +76,50 @@ class CpuCollector:
         self._count_logical: int | None = None
         self._count_physical: int | None = None
         self._count_notes: list[str] | None = None  # None until the counts were read
+        self._previous = CpuTimes(None, None)
 
     def prime(self) -> None:
-        """Start psutil's utilisation deltas so the first published value is real."""
-        self._ps.cpu_percent(interval=None)
-        self._ps.cpu_percent(interval=None, percpu=True)
-        self._ps.cpu_times_percent(interval=None)
+        """Take the first readings, so that the first published shares are real."""
+        unread: list[str] = []  # a failure here is the first sample's to report
+        self._previous = self._read(unread.append)
+
+    def _read(self, note: Note) -> CpuTimes:
+        ps = self._ps
+        return CpuTimes(read_field(note, "percent, times_percent", ps.cpu_times, ps),
+                        read_field(note, "per_cpu_percent, per_cpu_seconds_total",
+                                   lambda: ps.cpu_times(percpu=True), ps))
 
     def collect(self, note: Note) -> dict[str, Any]:
-        """Read utilisation since the previous call and the core counts."""
-        ps = self._ps
-        times = read_field(note, "times_percent", lambda: ps.cpu_times_percent(interval=None), ps)
+        """Read the times, and the shares since the previous reading; the core counts."""
+        before, now = self._previous, self._read(note)
+        self._previous = now
         counts = self._counts(note)
+        total = None
+        if now.total is not None and before.total is None:
+            note("percent, times_percent: no earlier reading yet (a share needs two)")
+        elif now.total is not None:
+            total = before.total
         return {
-            "percent": read_field(note, "percent", lambda: ps.cpu_percent(interval=None), ps),
-            "per_cpu_percent": read_field(
-                note, "per_cpu_percent", lambda: ps.cpu_percent(interval=None, percpu=True), ps
-            ),
+            "percent": None if total is None else busy_percent(total, now.total),
+            "per_cpu_percent": self._per_cpu(before.per_cpu, now.per_cpu, note),
             "count_logical": counts[0],
             "count_physical": counts[1],
-            "times_percent": None if times is None else dict(times._asdict()),
-            "per_cpu_seconds_total": read_field(note, "per_cpu_seconds_total", self._seconds, ps),
+            "times_percent": None if total is None else mode_percents(total, now.total),
+            "per_cpu_seconds_total": None if now.per_cpu is None else [
+                dict(zip(times._fields, [round(value, 2) for value in times], strict=True))
+                for times in now.per_cpu],
         }
 
-    def _seconds(self) -> list[dict[str, float]]:
-        """CPU seconds per mode of each logical CPU since boot: the kernel's counters, as read."""
-        return [{mode: round(value, 2) for mode, value in times._asdict().items()}
-                for times in self._ps.cpu_times(percpu=True)]
+    @staticmethod
+    def _per_cpu(before: Sequence[Any] | None, now: Sequence[Any] | None, note: Note) -> list[float] | None:
+        if now is None:
+            return None
+        if before is None or len(before) != len(now):
+            note("per_cpu_percent: no earlier reading yet (a share needs two)" if before is None else
+                 f"per_cpu_percent: the number of CPUs changed ({len(before)} -> {len(now)}): "
+                 "from the next sample")
+            return None
+        return [busy_percent(old, new) for old, new in zip(before, now, strict=True)]
 
     def _counts(self, note: Note) -> tuple[int | None, int | None]:
         """Core counts never change while we run: read once, then repeat the values and reasons."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,27 +33,91 @@ def test_host_without_boot_time_reports_why(fake_ps: FakePsutil, notes: list[str
     assert notes == ["boot_time: access denied (the server's user may not read this)"]
 
 
+def primed(ps: FakePsutil) -> c.CpuCollector:
+    """A CPU collector that has taken its first readings, as the sampler's are before a sample."""
+    cpu = c.CpuCollector(ps)
+    cpu.prime()
+    return cpu
+
+
 def test_cpu_fields(fake_ps: FakePsutil, notes: list[str]) -> None:
-    cpu = c.CpuCollector(fake_ps).collect(notes.append)
-    assert cpu["percent"] == 25.0
-    assert cpu["per_cpu_percent"] == [20.0, 30.0]
-    assert cpu["count_logical"] == 2 and cpu["count_physical"] == 2
-    assert cpu["times_percent"] == {"user": 15.0, "system": 10.0, "idle": 75.0, "iowait": 0.0}
-    assert cpu["per_cpu_seconds_total"] == [{"user": 100.25, "system": 50.5, "idle": 1000.0, "iowait": 2.0},
-                                            {"user": 90.0, "system": 40.0, "idle": 1020.12, "iowait": 1.0}]
+    cpu = primed(fake_ps)
+    sample = cpu.collect(notes.append)
+    assert sample["percent"] == 25.0
+    assert sample["per_cpu_percent"] == [20.0, 30.0]
+    assert sample["count_logical"] == 2 and sample["count_physical"] == 2
+    assert sample["times_percent"] == {"user": 15.0, "system": 10.0, "idle": 75.0, "iowait": 0.0}
+    # each CPU's seconds as read (100 s after the priming read: 20 and 30 of them busy, 3:2 user:system)
+    assert sample["per_cpu_seconds_total"] == [
+        {"user": 112.25, "system": 58.5, "idle": 1080.0, "iowait": 2.0},
+        {"user": 108.0, "system": 52.0, "idle": 1090.12, "iowait": 1.0}]
     assert notes == []
+    assert fake_ps.calls["cpu_times"] == 4  # two reads a sample: the machine's and each CPU's
 
 
-def test_cpu_seconds_that_cannot_be_read_are_null_with_reason(fake_ps: FakePsutil, notes: list[str]) -> None:
+def test_cpu_shares_are_psutils_arithmetic_on_the_kernels_times() -> None:
+    times = namedtuple("times", "user nice system idle iowait irq softirq steal guest guest_nice")
+    before = times(100.0, 10.0, 50.0, 800.0, 20.0, 1.0, 2.0, 0.0, 5.0, 1.0)
+    # 4 s of user (1 of it a guest's), 1 of nice (a guest's too), 2 system, 10 idle, 3 waiting for I/O
+    after = times(104.0, 11.0, 52.0, 810.0, 23.0, 1.0, 2.0, 0.0, 6.0, 2.0)
+    assert c.cpu.busy_percent(before, after) == 35.0  # 7 of 20 s: guest time counted once, I/O wait not work
+    assert c.cpu.mode_percents(before, after) == {
+        "user": 20.0, "nice": 5.0, "system": 10.0, "idle": 50.0, "iowait": 15.0, "irq": 0.0,
+        "softirq": 0.0, "steal": 0.0, "guest": 5.0, "guest_nice": 5.0}
+    # below a second of CPU time the shares are still shares (psutil divides by at least 1 s)
+    tenth = times(*before[:3], before.idle + 0.05, *before[4:])
+    tenth = tenth._replace(user=before.user + 0.05)
+    assert c.cpu.mode_percents(before, tenth)["user"] == 50.0 == c.cpu.busy_percent(before, tenth)
+    assert c.cpu.busy_percent(before, before) == 0.0  # no time passed: psutil's 0.0
+    went_back = before._replace(idle=before.idle - 1.0, user=before.user + 1.0)
+    assert c.cpu.busy_percent(before, went_back) == 100.0  # a counter that went back counts as 0
+
+
+def test_cpu_shares_are_null_until_a_second_reading(fake_ps: FakePsutil, notes: list[str]) -> None:
+    cpu = c.CpuCollector(fake_ps)
+    first = cpu.collect(notes.append)
+    assert (first["percent"], first["per_cpu_percent"], first["times_percent"]) == (None, None, None)
+    assert first["per_cpu_seconds_total"] is not None  # counters need no second reading
+    assert notes == ["percent, times_percent: no earlier reading yet (a share needs two)",
+                     "per_cpu_percent: no earlier reading yet (a share needs two)"]
+    assert cpu.collect(notes.append)["percent"] == 25.0
+
+
+def test_cpu_shares_do_not_depend_on_the_thread_that_reads(fake_ps: FakePsutil, notes: list[str]) -> None:
+    # psutil keeps its previous reading per thread, so a new crew thread would answer 0.0 once
+    cpu = primed(fake_ps)
+    with ThreadPoolExecutor(1) as other:
+        sample = other.submit(cpu.collect, notes.append).result()
+    assert (sample["percent"], sample["per_cpu_percent"]) == (25.0, [20.0, 30.0])
+
+
+def test_per_cpu_shares_wait_a_sample_when_the_cpu_count_changes(fake_ps: FakePsutil,
+                                                                  notes: list[str]) -> None:
+    cpu = primed(fake_ps)
+    fake_ps.cpu_per_core = [20.0, 30.0, 40.0]  # a CPU brought online
+    sample = cpu.collect(notes.append)
+    assert sample["per_cpu_percent"] is None and sample["percent"] == 25.0
+    assert notes == ["per_cpu_percent: the number of CPUs changed (2 -> 3): from the next sample"]
+    assert cpu.collect(notes.append)["per_cpu_percent"] == [20.0, 30.0, 40.0]
+
+
+def test_cpu_times_that_cannot_be_read_are_null_with_reason(fake_ps: FakePsutil, notes: list[str]) -> None:
+    cpu = primed(fake_ps)
+    fake_ps.failures["cpu_times_percpu"] = OSError("no /proc/stat")
+    sample = cpu.collect(notes.append)
+    assert sample["per_cpu_seconds_total"] is None and sample["per_cpu_percent"] is None
+    assert sample["percent"] == 25.0
+    assert notes == ["per_cpu_percent, per_cpu_seconds_total: OSError: no /proc/stat"]
     fake_ps.failures["cpu_times"] = OSError("no /proc/stat")
-    cpu = c.CpuCollector(fake_ps).collect(notes.append)
-    assert cpu["per_cpu_seconds_total"] is None and cpu["percent"] == 25.0
-    assert notes == ["per_cpu_seconds_total: OSError: no /proc/stat"]
+    sample = cpu.collect(notes.append)
+    assert (sample["percent"], sample["times_percent"]) == (None, None)
+    assert notes[1:] == ["percent, times_percent: OSError: no /proc/stat",
+                         "per_cpu_percent, per_cpu_seconds_total: OSError: no /proc/stat"]
 
 
 def test_cpu_unknown_physical_count_is_null_with_reason(fake_ps: FakePsutil, notes: list[str]) -> None:
     fake_ps.physical_cores = None
-    cpu = c.CpuCollector(fake_ps).collect(notes.append)
+    cpu = primed(fake_ps).collect(notes.append)
     assert cpu["count_physical"] is None
     assert notes == ["count_physical: the platform does not report physical cores"]
 
@@ -60,7 +126,7 @@ def test_cpu_counts_are_read_once_and_a_failure_reported_once_per_sample(
     fake_ps: FakePsutil, notes: list[str]
 ) -> None:
     fake_ps.failures["cpu_count"] = OSError("no sysfs")
-    cpu = c.CpuCollector(fake_ps)
+    cpu = primed(fake_ps)
     first = cpu.collect(notes.append)
     assert first["count_logical"] is None and first["count_physical"] is None
     assert notes == ["count_logical: OSError: no sysfs", "count_physical: OSError: no sysfs"]
@@ -70,8 +136,10 @@ def test_cpu_counts_are_read_once_and_a_failure_reported_once_per_sample(
 
 
 def test_cpu_prime_starts_every_delta(fake_ps: FakePsutil) -> None:
-    c.CpuCollector(fake_ps).prime()
-    assert fake_ps.calls["cpu_percent"] == 2 and fake_ps.calls["cpu_times_percent"] == 1
+    cpu = c.CpuCollector(fake_ps)
+    cpu.prime()
+    assert fake_ps.calls["cpu_times"] == 2 and fake_ps.calls["cpu_times_percpu"] == 1
+    assert cpu.collect([].append)["percent"] == 25.0
 
 
 def test_frequency_missing_is_null_with_reason(fake_ps: FakePsutil, notes: list[str]) -> None:
