@@ -131,11 +131,11 @@ class FakePsutil:
             raise PermissionError(13, "Permission denied", path)
         return self.usage[path]
 
-    def disk_io_counters(self, perdisk: bool = False) -> dict[str, DiskIO]:
+    def disk_io_counters(self, perdisk: bool = False, nowrap: bool = True) -> dict[str, DiskIO]:
         self._call("disk_io_counters")
         return dict(self.disks)
 
-    def net_io_counters(self, pernic: bool = False) -> dict[str, NetIO]:
+    def net_io_counters(self, pernic: bool = False, nowrap: bool = True) -> dict[str, NetIO]:
         self._call("net_io_counters")
         return dict(self.nics)
 

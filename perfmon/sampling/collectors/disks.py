@@ -94,7 +94,8 @@ class DiskIOCollector:
 
     def collect(self, note: Note) -> dict[str, Any]:
         """Read per-disk counters and turn their deltas into rates."""
-        per_disk = self._ps.disk_io_counters(perdisk=True) or {}
+        # the kernel's counters as they are, resets and all (see NetworkCollector.collect)
+        per_disk = self._ps.disk_io_counters(perdisk=True, nowrap=False) or {}
         now = self._monotonic()
         for name in per_disk.keys() - self._is_whole.keys():
             self._is_whole[name] = self._whole_disk(name)
