@@ -80,7 +80,7 @@ REGISTRY: tuple[Registration, ...] = (  # in the order their values are merged i
     Registration("load_average", lambda s: LoadCollector(s.ps)),
     Registration("cpu_frequency", lambda s: CpuFrequencyCollector(s.ps), cadence_seconds=SLOW_SECONDS),
     Registration("memory", lambda s: MemoryCollector(s.ps)),
-    Registration("swap", lambda s: SwapCollector(s.ps)),
+    Registration("swap", lambda s: SwapCollector(s.ps, s.procfs / "meminfo")),
     Registration("disks", lambda s: DiskUsageCollector(s.ps), cadence_seconds=SLOW_SECONDS),
     Registration("disk_io", lambda s: DiskIOCollector(s.ps, monotonic=s.monotonic, whole_disk=s.whole_disk)),
     Registration("network", lambda s: NetworkCollector(s.ps, monotonic=s.monotonic)),

@@ -101,3 +101,17 @@ def test_processes_and_host(samples: list[dict]) -> None:
 def test_a_sample_costs_little(samples: list[dict]) -> None:
     # Not a timing assertion: the serialised sample stays small enough to poll every second.
     assert len(json.dumps(samples[-1])) < 64 * 1024
+
+
+def test_swap_read_from_meminfo_is_psutils() -> None:
+    from perfmon.sampling.collectors.memory import SwapCollector
+
+    notes: list[str] = []
+    ours, theirs = SwapCollector(psutil).collect(notes.append), psutil.swap_memory()
+    assert ours["total_bytes"] == theirs.total  # free and used move; the total does not
+    assert abs(ours["free_bytes"] - theirs.free) <= theirs.total // 100
+    if theirs.total:
+        assert abs(ours["percent"] - theirs.percent) <= 1.0
+    else:
+        assert ours["percent"] is None and "no swap space is configured" in notes[0]
+    assert ours["used_bytes"] == ours["total_bytes"] - ours["free_bytes"]

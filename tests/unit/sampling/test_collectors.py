@@ -157,6 +157,35 @@ def test_no_swap_means_percent_is_undefined(fake_ps: FakePsutil, notes: list[str
     assert "no swap" in notes[0]
 
 
+MEMINFO = """MemTotal:        4005260 kB
+MemFree:          143436 kB
+SwapCached:         1024 kB
+SwapTotal:       2097148 kB
+SwapFree:        1572860 kB
+Zswap:                 0 kB
+"""
+
+
+def test_swap_is_read_from_meminfo_with_psutils_arithmetic(tmp_path: Path, fake_ps: FakePsutil,
+                                                           notes: list[str]) -> None:
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text(MEMINFO)
+    swap = c.SwapCollector(fake_ps, meminfo).collect(notes.append)
+    used = (2097148 - 1572860) * 1024
+    assert swap == {"total_bytes": 2097148 * 1024, "used_bytes": used, "free_bytes": 1572860 * 1024,
+                    "percent": round(used / (2097148 * 1024) * 100, 1)}
+    assert swap["percent"] == 25.0 and notes == [] and "swap_memory" not in fake_ps.calls
+    meminfo.write_text("MemTotal:        4005260 kB\nMemFree:          143436 kB\n")  # built without swap
+    swap = c.SwapCollector(fake_ps, meminfo).collect(notes.append)
+    assert swap == {"total_bytes": 0, "used_bytes": 0, "free_bytes": 0, "percent": None}
+    assert notes == ["no swap space is configured: percent is undefined"]
+
+
+def test_swap_without_meminfo_is_psutils(tmp_path: Path, fake_ps: FakePsutil, notes: list[str]) -> None:
+    swap = c.SwapCollector(fake_ps, tmp_path / "no-meminfo").collect(notes.append)
+    assert swap == {"total_bytes": 2 * 2**30, "used_bytes": 2**30, "free_bytes": 2**30, "percent": 50.0}
+
+
 def test_disks_skip_images_and_bind_mounts_and_report_unreadable(
     fake_ps: FakePsutil, notes: list[str]
 ) -> None:
