@@ -80,11 +80,8 @@ class Layouts:
             section = group.section(sample)
             for name in section_fields:
                 values.append(section.get(name) if isinstance(section, Mapping) else None)
-            labels = []
-            width = len(group.key)
-            for row in (group.rows_of(sample) or ()) if row_fields else ():
-                labels.append(row.labels[:width])
-                values.extend(row.values.get(name) for name in row_fields)
+            labels, row_values = group.keyed_values(sample, row_fields) if row_fields else ((), ())
+            values.extend(row_values)
             shape.append(tuple(labels))
         signature = tuple(shape)
         if signature != self._last[0]:

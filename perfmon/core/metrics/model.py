@@ -212,6 +212,28 @@ class Group:
             return [Row(((label, str(i)),), {name: v}) for i, v in enumerate(found) for label in self.key]
         return [Row(self._labels(row, i), row) for i, row in enumerate(found) if isinstance(row, Mapping)]
 
+    def keyed_values(self, sample: Mapping[str, Any],
+                     names: tuple[str, ...]) -> tuple[list[Labels], list[Any]]:
+        """``rows_of`` cut to what a series needs: each row's key labels, and the values of ``names`` of
+        every row in turn (no Row made, no other label read: the history's path, every sample)."""
+        found = self.section(sample)
+        if self.rows and isinstance(found, Mapping):
+            found = found.get(self.rows)
+        if self.rows is None or not isinstance(found, list):
+            return [], []
+        if self.values:
+            return [((label, str(i)),) for i in range(len(found)) for label in self.key], [
+                v for v in found for _ in self.key]
+        sources = tuple((label, self.labels[label]) for label in self.key)
+        labels: list[Labels] = []
+        values: list[Any] = []
+        for i, row in enumerate(found):
+            if isinstance(row, Mapping):
+                labels.append(tuple((label, str(i) if source == INDEX else _text(row.get(source)))
+                                    for label, source in sources))
+                values.extend(row.get(name) for name in names)
+        return labels, values
+
     def _labels(self, row: Mapping[str, Any], index: int) -> Labels:
         return tuple((label, str(index) if source == INDEX else _text(row.get(source)))
                      for label, source in self.labels.items())
