@@ -222,6 +222,16 @@ def test_rows_are_labelled_by_place_or_by_value_as_text() -> None:
     assert raised.value.args == ("g has no field 'nothing'",)
 
 
+@pytest.mark.parametrize("sample", [SAMPLE, {"disks": None, "network": {"interfaces": "?"}},
+                                    {"disks": [{"mountpoint": "/"}, 3, {}], "cpu": {"per_cpu_percent": []}}])
+def test_keyed_values_are_the_key_labels_and_values_of_rows_of(sample: dict[str, Any]) -> None:
+    for g in (group("disks"), group("network"), group("cpu")):
+        names = tuple(f.name for f in g.row_fields)
+        rows = g.rows_of(sample) or []
+        assert g.keyed_values(sample, names) == (
+            [row.labels[:len(g.key)] for row in rows], [row.values.get(n) for row in rows for n in names])
+
+
 def test_a_label_value_is_quoted_with_its_backslashes_and_quotes_escaped() -> None:
     assert quote("/mnt/a-b_c.d:e@f+g%") == "/mnt/a-b_c.d:e@f+g%" and quote("") == '""'
     assert quote("a\\b") == '"a\\\\b"' and quote('a"b') == '"a\\"b"' and quote("a b") == '"a b"'
