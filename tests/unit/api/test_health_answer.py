@@ -99,6 +99,19 @@ def test_the_collectors_part_is_made_again_for_each_published_mapping() -> None:
     assert json.loads(answers.body("ok", numbers, store, second))["collectors"] == second
 
 
+def test_the_counts_after_the_age_are_written_again_when_they_change() -> None:
+    answers = HealthAnswers("1", "abc", 1.0)
+    store = StoreStatus(path=None, size_bytes=None, oldest_timestamp=None, status="memory")
+    for numbers in [(1.5, 0.25, 3, 3, 0), (1.5, 0.25, 3, 3, 2), (1.5, 0.25, 4, 3, 2), (1.5, 0.25, 4, 4, 2),
+                    (2.5, 0.5, 4, 4, 2)]:
+        uptime, age, seq, samples, waiters = numbers
+        assert json.loads(answers.body("ok", numbers, store, COLLECTORS)) | {"store": None} == {
+            "status": "ok", "version": "1", "instance_id": "abc", "uptime_seconds": uptime,
+            "last_sample_age_seconds": age, "latest_seq": seq, "interval_seconds": 1.0,
+            "samples_in_memory": samples, "long_poll_waiters": waiters, "store": None,
+            "collectors": COLLECTORS}
+
+
 def test_a_changed_store_is_serialised_again() -> None:
     answers = HealthAnswers("1", "abc", 1.0)
     numbers = (1.5, 0.25, 3, 3, 0)
@@ -115,11 +128,11 @@ def test_a_big_answer_is_gzipped_for_a_client_that_accepts_it() -> None:
     numbers = (1.5, 0.25, 3, 3, 0)
     store = StoreStatus(path="/h", size_bytes=1, oldest_timestamp=1.0, status="degraded", error="x" * 2000)
     request = make_mocked_request("GET", "/api/health", headers={"Accept-Encoding": "gzip"})
-    response = answers.answer(request, 200, "ok", numbers, store, COLLECTORS)
+    response = answers.response(request, 200, answers.body("ok", numbers, store, COLLECTORS))
     assert response.headers["Vary"] == "Accept-Encoding" and response.compression
     assert isinstance(response.body, bytes) and json.loads(response.body)["store"] == store_json(store)
     memory = StoreStatus(path=None, size_bytes=None, oldest_timestamp=None, status="memory")
-    small = answers.answer(request, 200, "ok", numbers, memory, COLLECTORS)
+    small = answers.response(request, 200, answers.body("ok", numbers, memory, COLLECTORS))
     assert not small.compression and small.headers["Content-Type"] == "application/json"
     assert small.headers["Cache-Control"] == "no-cache" and small.headers["X-Frame-Options"] == "DENY"
 
