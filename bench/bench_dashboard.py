@@ -66,8 +66,8 @@ class FullStore:
     def __len__(self) -> int:
         return len(self.ring)
 
-    def read_range(self, start: float, end: float, points: int) -> RangeResult:
-        """Equal buckets over [start, end), every one with data."""
+    def read_range(self, start: float, end: float, points: int, selectors: Any = ()) -> RangeResult:
+        """Equal buckets over [start, end), every one with data (today's columns: ``selectors`` pick none)."""
         tiers = [TierSpan("raw", self.interval, 0.0), TierSpan("minute", 60.0, 0.0),
                  TierSpan("ten_minute", 600.0, 0.0), TierSpan("hour", 3600.0, 0.0)]
         tier = choose_tier(tiers, start, end, points)
