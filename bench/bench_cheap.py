@@ -7,9 +7,10 @@ aiohttp server (bench/baseline_server.py) answers with the very status, headers 
 sent (read from perfmon first), and wrk (``-t2``) loads them in alternating rounds: baseline,
 perfmon (this checkout), perfmon ``--before`` (an older checkout, if given), Netdata's smallest
 query if ``--netdata`` names its binary (Debian's ``netdata``: ``/api/v1/data?chart=system.cpu&
-points=1&after=-1``, about 170 B), round after round. The 304 runs follow the ETag with a wrk Lua
-script (it changes every second). Reported: requests per second (median of the rounds), the ratio to
-the baseline of the same round (median), the server's CPU per request.
+points=1&after=-1``, about 170 B), round after round, every other round in reverse order. The
+304 runs follow the ETag with a wrk Lua script (it changes every second). Reported: requests per
+second (median of the rounds), the ratio to the baseline of the same round (median, and its
+range), the server's CPU per request.
 
     python bench/bench_cheap.py [--duration 5] [--rounds 3] [--before DIR] [--netdata /usr/sbin/netdata]
 """
@@ -170,7 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ("304", "/api/performance", ["-s", str(lua)]),
                 ("health", "/api/health", []),
             ):
-                for name, server in [("bare", bases[kind]), *servers.items()]:
+                order = [("bare", bases[kind]), *servers.items()]
+                # every other round in reverse (ABBA): drift and a run's place in the round cancel out
+                for name, server in order if round_number % 2 == 0 else order[::-1]:
                     command = wrk_command(server.url + path, args.duration, args.connections, extra)
                     label = f"{name} {kind}"
                     results.setdefault(label, []).append(run_wrk(label, command, args.duration, server))
@@ -185,15 +188,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def print_table(results: dict[str, list[WrkResult]]) -> None:
     """Medians of each, and each perfmon's ratio to the bare server of the same round."""
-    print("\n| answer | req/s (median) | / bare aiohttp (median of rounds) | server CPU per request |")
+    print("\n| answer | req/s (median) | / bare aiohttp (median of rounds, range) | server CPU per request |")
     print("| --- | ---: | ---: | ---: |")
     for label, runs in results.items():
         kind = label.split()[-1]
         bare = results.get(f"bare {kind}")
         ratio = ""
         if bare is not None and not label.startswith("bare") and not label.startswith("netdata"):
-            ratios = [r.requests_per_second / b.requests_per_second for r, b in zip(runs, bare, strict=True)]
-            ratio = f"{statistics.median(ratios):.2f}"
+            ratios = sorted(r.requests_per_second / b.requests_per_second
+                            for r, b in zip(runs, bare, strict=True))
+            ratio = f"{statistics.median(ratios):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"
         rps = statistics.median(r.requests_per_second for r in runs)
         cpu = statistics.median(r.server_cpu_us_per_request or 0.0 for r in runs)
         print(f"| {label} | {rps:,.0f} | {ratio} | {cpu:.0f} µs |")

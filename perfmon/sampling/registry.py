@@ -76,13 +76,14 @@ class Scheduled:
 
 REGISTRY: tuple[Registration, ...] = (  # in the order their values are merged into a sample
     Registration("host", lambda s: HostCollector(s.ps, clock=s.clock, monotonic=s.monotonic)),
-    Registration("cpu", lambda s: CpuCollector(s.ps)),
+    Registration("cpu", lambda s: CpuCollector(s.ps, s.procfs / "stat")),
     Registration("load_average", lambda s: LoadCollector(s.ps)),
     Registration("cpu_frequency", lambda s: CpuFrequencyCollector(s.ps), cadence_seconds=SLOW_SECONDS),
     Registration("memory", lambda s: MemoryCollector(s.ps)),
     Registration("swap", lambda s: SwapCollector(s.ps, s.procfs / "meminfo")),
     Registration("disks", lambda s: DiskUsageCollector(s.ps), cadence_seconds=SLOW_SECONDS),
-    Registration("disk_io", lambda s: DiskIOCollector(s.ps, monotonic=s.monotonic, whole_disk=s.whole_disk)),
+    Registration("disk_io", lambda s: DiskIOCollector(s.ps, monotonic=s.monotonic, whole_disk=s.whole_disk,
+                                                      diskstats=s.procfs / "diskstats")),
     Registration("network", lambda s: NetworkCollector(s.ps, monotonic=s.monotonic)),
     Registration("sensors", lambda s: SensorsCollector(s.ps), cadence_seconds=SLOW_SECONDS),
     Registration("pressure", lambda s: PressureCollector(s.procfs / "pressure")),

@@ -115,3 +115,51 @@ def test_swap_read_from_meminfo_is_psutils() -> None:
     else:
         assert ours["percent"] is None and "no swap space is configured" in notes[0]
     assert ours["used_bytes"] == ours["total_bytes"] - ours["free_bytes"]
+
+
+def brackets(before: tuple, ours: tuple, after: tuple) -> bool:
+    """Every counter of ``ours`` between psutil's reading before it and after it (counters only grow)."""
+    return all(b <= o <= a for b, o, a in zip(before, ours, after, strict=True))
+
+
+def test_cpu_times_read_from_proc_stat_are_psutils() -> None:
+    import os
+
+    from perfmon.sampling.collectors.kernel_files import read_cpu_times, readable
+
+    stat = readable(psutil, "/proc/stat")
+    assert stat is not None  # the real psutil on Linux: the collector reads the file
+    before, before_per_cpu = psutil.cpu_times(), psutil.cpu_times(percpu=True)
+    total, per_cpu = read_cpu_times(stat, type(before), os.sysconf("SC_CLK_TCK"))
+    after, after_per_cpu = psutil.cpu_times(), psutil.cpu_times(percpu=True)
+    assert type(total) is type(before)  # psutil's own tuple: the same modes, the same JSON keys
+    assert brackets(before, total, after)
+    assert len(per_cpu) == len(before_per_cpu) == psutil.cpu_count()
+    assert all(brackets(*cpu) for cpu in zip(before_per_cpu, per_cpu, after_per_cpu, strict=True))
+
+
+def test_disk_counters_read_from_proc_diskstats_are_psutils() -> None:
+    from perfmon.sampling.collectors.kernel_files import read_disk_counters
+
+    before = psutil.disk_io_counters(perdisk=True, nowrap=False)
+    ours = read_disk_counters("/proc/diskstats")
+    after = psutil.disk_io_counters(perdisk=True, nowrap=False)
+    assert set(ours) == set(before) == set(after)  # no disk came or went in between, here
+    for name, counters in ours.items():
+        assert counters._fields == before[name]._fields
+        assert brackets(before[name], counters, after[name]), name
+
+
+def test_a_real_sample_reads_the_files_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CPU and disk collectors of the real psutil on Linux read /proc directly, not through psutil.
+    sampler = Monitor.build(ServerConfig(interval_seconds=0.5, collectors=("cpu", "disk_io"))).sampler
+    sampler.prime()
+    for name in ("cpu_times", "disk_io_counters"):
+        monkeypatch.setattr(psutil, name, lambda *a, _name=name, **k: pytest.fail(f"psutil.{_name} called"))
+    sampler.collect()  # disk rates need two readings
+    time.sleep(0.05)
+    sample = json.loads(sampler.collect()[0].body)
+    assert sample["errors"] == []
+    assert 0 <= sample["cpu"]["percent"] <= 100
+    assert len(sample["cpu"]["per_cpu_percent"]) == psutil.cpu_count()
+    assert sample["disk_io"]["read_bytes_per_s"] is not None

@@ -4,8 +4,10 @@
 "load_average": [0.15, 0.1, 0.04], "frequency_mhz": 2600.0, "times_percent": {"user": 2.0, ...},
 "per_cpu_seconds_total": [{"user": 5120.31, "idle": 90210.5, ...}, ...]}``
 
-Every figure comes from two reads a sample, ``cpu_times()`` and ``cpu_times(percpu=True)``, and the
-deltas since the previous sample's, with psutil's arithmetic (``busy_percent``, ``mode_percents``).
+Every figure comes from one reading a sample of the machine's and each CPU's times (``cpu_times()``
+and ``cpu_times(percpu=True)``; on Linux one read of ``/proc/stat`` for both, see
+``kernel_files``), and the deltas since the previous sample's, with psutil's arithmetic
+(``busy_percent``, ``mode_percents``).
 psutil's own ``cpu_percent``, ``cpu_percent(percpu=True)`` and ``cpu_times_percent`` each read
 ``/proc/stat`` again (four reads a sample, 0.39 ms of a cold sample's CPU; now two), and they keep
 the previous reading per *thread*: when the crew moves on to a new thread (a stalled collector keeps
@@ -18,11 +20,14 @@ they come out too small; here they divide by the delta itself.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any, NamedTuple
 
 from perfmon.sampling.collectors.base import Note, read_field
+from perfmon.sampling.collectors.kernel_files import read_cpu_times, readable
 
 NOT_WORK = ("idle", "iowait")  # psutil: iowait is not counted in idle on Linux, and is not work either
 COUNTED_TWICE = ("guest", "guest_nice")  # Linux counts guest time in user and nice as well
@@ -71,12 +76,16 @@ class CpuCollector:
     name = "cpu"
     section = "cpu"
 
-    def __init__(self, ps: ModuleType) -> None:
+    def __init__(self, ps: ModuleType, stat: str | Path | None = None) -> None:
         self._ps = ps
         self._count_logical: int | None = None
         self._count_physical: int | None = None
         self._count_notes: list[str] | None = None  # None until the counts were read
         self._previous = CpuTimes(None, None)
+        # /proc/stat read once a sample, for both readings, with the real psutil on Linux
+        self._stat = readable(ps, stat)
+        if self._stat is not None:  # psutil's named tuple of this kernel's modes, and its tick
+            self._times_type, self._ticks = type(ps.cpu_times()), os.sysconf("SC_CLK_TCK")
 
     def prime(self) -> None:
         """Take the first readings, so that the first published shares are real."""
@@ -84,7 +93,11 @@ class CpuCollector:
         self._previous = self._read(unread.append)
 
     def _read(self, note: Note) -> CpuTimes:
-        ps = self._ps
+        ps, stat = self._ps, self._stat
+        if stat is not None:
+            both = read_field(note, "percent, times_percent, per_cpu_percent, per_cpu_seconds_total",
+                              lambda: read_cpu_times(stat, self._times_type, self._ticks), ps)
+            return CpuTimes(None, None) if both is None else CpuTimes(*both)
         return CpuTimes(read_field(note, "percent, times_percent", ps.cpu_times, ps),
                         read_field(note, "per_cpu_percent, per_cpu_seconds_total",
                                    lambda: ps.cpu_times(percpu=True), ps))

@@ -11,11 +11,13 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from perfmon.core.rates import CounterRates
 from perfmon.sampling.collectors.base import Clock, Note, describe_error, round_or_none
+from perfmon.sampling.collectors.kernel_files import read_disk_counters, readable
 
 # Read-only images (snaps, live media) are always 100 % full: listing them is noise.
 IGNORED_FSTYPES = frozenset({"squashfs", "iso9660", "udf"})
@@ -84,18 +86,22 @@ class DiskIOCollector:
 
     def __init__(
         self, ps: ModuleType, *, monotonic: Clock = time.monotonic,
-        whole_disk: Callable[[str], bool] = is_whole_disk,
+        whole_disk: Callable[[str], bool] = is_whole_disk, diskstats: str | Path | None = None,
     ) -> None:
         self._ps = ps
         self._monotonic = monotonic
         self._whole_disk = whole_disk
+        self._diskstats = readable(ps, diskstats)  # read directly with the real psutil on Linux
         self._is_whole: dict[str, bool] = {}  # a name's kind never changes: stat it once
         self._rates = CounterRates(len(self.FIELDS))
 
     def collect(self, note: Note) -> dict[str, Any]:
         """Read per-disk counters and turn their deltas into rates."""
         # the kernel's counters as they are, resets and all (see NetworkCollector.collect)
-        per_disk = self._ps.disk_io_counters(perdisk=True, nowrap=False) or {}
+        if self._diskstats is not None:
+            per_disk: dict[str, Any] = read_disk_counters(self._diskstats)
+        else:
+            per_disk = self._ps.disk_io_counters(perdisk=True, nowrap=False) or {}
         now = self._monotonic()
         for name in per_disk.keys() - self._is_whole.keys():
             self._is_whole[name] = self._whole_disk(name)

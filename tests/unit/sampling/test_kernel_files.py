@@ -1,0 +1,105 @@
+"""/proc/stat and /proc/diskstats read as psutil reads them, from recorded files (fixtures/kernel/)."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+
+from perfmon.sampling.collectors.cpu import CpuCollector
+from perfmon.sampling.collectors.disks import DiskIOCollector
+from perfmon.sampling.collectors.kernel_files import (
+    DiskCounters,
+    cpu_times,
+    disk_counters,
+    read_cpu_times,
+    read_disk_counters,
+    readable,
+)
+from tests.support.fakes import FakeClock, FakePsutil
+
+KERNEL = Path(__file__).resolve().parents[2] / "fixtures" / "kernel"
+STAT = KERNEL / "stat-linux-6.18-2cpu"
+DISKSTATS = KERNEL / "diskstats-linux-6.18"
+# psutil's Linux modes (psutil._pslinux.scputimes on a kernel with all ten columns)
+Times = namedtuple("Times", "user nice system idle iowait irq softirq steal guest guest_nice")
+
+
+def test_cpu_times_are_the_cpu_lines_in_seconds() -> None:
+    total, per_cpu = read_cpu_times(str(STAT), Times, 100)
+    # cpu  1001892 321109 256949 12724746 7370 0 32481 11613 0 0
+    assert total == Times(10018.92, 3211.09, 2569.49, 127247.46, 73.7, 0.0, 324.81, 116.13, 0.0, 0.0)
+    assert [cpu.user for cpu in per_cpu] == [4464.58, 5554.33]
+    assert sum(cpu.idle for cpu in per_cpu) == pytest.approx(total.idle)
+
+
+def test_cpu_times_take_as_many_modes_as_psutils_tuple_has() -> None:
+    # An old kernel's psutil knows fewer modes; a newer kernel may print more columns than it knows.
+    Seven = namedtuple("Seven", "user nice system idle iowait irq softirq")
+    stat = b"cpu  10 20 30 40 50 60 70 80 90 100 110\ncpu0 10 20 30 40 50 60 70 80 90 100 110\nintr 5\n"
+    total, per_cpu = cpu_times(stat, Seven, 10)
+    assert total == Seven(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0)
+    assert per_cpu == [total]
+
+
+def test_the_cpu_lines_end_at_the_first_other_line() -> None:
+    stat = b"cpu  1 1 1 1 1 1 1 1 1 1\ncpu0 1 1 1 1 1 1 1 1 1 1\nintr 1\ncpufreq 1 1 1 1 1 1 1 1 1 1\n"
+    assert len(cpu_times(stat, Times, 1)[1]) == 1
+
+
+def test_a_stat_without_a_cpu_line_is_an_error() -> None:
+    with pytest.raises(ValueError, match="no 'cpu' line"):
+        cpu_times(b"intr 1\nctxt 2\n", Times, 100)
+
+
+def test_disk_counters_of_a_recorded_file() -> None:
+    devices = read_disk_counters(str(DISKSTATS))
+    assert sorted(devices) == [*(f"loop{k}" for k in range(8)), "vda", "zram0"]
+    # 254 0 vda 251450 40655 23830018 274091 251072 355396 24926240 248563 0 139992 601659 ...
+    assert devices["vda"] == DiskCounters(read_count=251450, write_count=251072, read_bytes=23830018 * 512,
+                                          write_bytes=24926240 * 512, read_time=274091, write_time=248563,
+                                          read_merged_count=40655, write_merged_count=355396,
+                                          busy_time=139992)
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    # Linux 2.6 to 4.17: 14 fields
+    (b"   8  0 sda 1 2 3 4 5 6 7 8 9 10 11", DiskCounters(1, 5, 3 * 512, 7 * 512, 4, 8, 2, 6, 10)),
+    # 4.18 added 4 (discards), 5.5 two more (flushes): the first eleven counters are the same
+    (b"   8  0 sda 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17",
+     DiskCounters(1, 5, 3 * 512, 7 * 512, 4, 8, 2, 6, 10)),
+    # a partition on kernels that gave it four counters
+    (b"   8  1 sda1 1 2 3 4", DiskCounters(1, 3, 2 * 512, 4 * 512, 0, 0, 0, 0, 0)),
+    # Linux 2.4: a field before the name
+    (b"   3  0  8 hda 1 2 3 4 5 6 7 8 9 10 11", DiskCounters(8, 4, 2 * 512, 6 * 512, 3, 7, 1, 5, 9)),
+])
+def test_every_layout_psutil_reads(line: bytes, expected: DiskCounters) -> None:
+    assert list(disk_counters(line + b"\n").values()) == [expected]
+
+
+def test_a_line_of_another_layout_is_an_error_naming_it() -> None:
+    with pytest.raises(ValueError, match="a line of 5 fields"):
+        disk_counters(b"8 0 sda 1 2\n")
+
+
+def test_the_files_are_read_only_with_the_real_psutil_on_linux(tmp_path: Path) -> None:
+    class RealLinux:  # what the collectors ask of psutil
+        LINUX = True
+
+    assert readable(RealLinux, STAT) == str(STAT)  # type: ignore[arg-type]
+    assert readable(RealLinux, tmp_path / "missing") is None  # type: ignore[arg-type]
+    assert readable(RealLinux, None) is None  # type: ignore[arg-type]
+    assert readable(FakePsutil(), STAT) is None  # type: ignore[arg-type]  # a test's fake: its own values
+
+
+def test_the_collectors_read_the_fakes_values_beside_a_stat_file(mono: FakeClock) -> None:
+    # The registry hands every collector the /proc path; a fake psutil's numbers are still the ones used.
+    fake = FakePsutil()
+    fake.cpu_total = 30.0
+    cpu = CpuCollector(fake, STAT)  # type: ignore[arg-type]
+    cpu.prime()
+    assert cpu.collect(lambda _: None)["percent"] == pytest.approx(30.0, abs=0.1)
+    disks = DiskIOCollector(fake, monotonic=mono, whole_disk=lambda _: True,  # type: ignore[arg-type]
+                            diskstats=DISKSTATS)
+    assert {d["name"] for d in disks.collect(lambda _: None)["devices"]} == set(fake.disks)
