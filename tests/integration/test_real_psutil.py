@@ -150,11 +150,24 @@ def test_disk_counters_read_from_proc_diskstats_are_psutils() -> None:
         assert brackets(before[name], counters, after[name]), name
 
 
+def test_net_counters_read_from_proc_net_dev_are_psutils() -> None:
+    from perfmon.sampling.collectors.kernel_files import read_net_counters
+
+    before = psutil.net_io_counters(pernic=True, nowrap=False)
+    ours = read_net_counters("/proc/net/dev")
+    after = psutil.net_io_counters(pernic=True, nowrap=False)
+    assert set(ours) == set(before) == set(after)
+    for name, counters in ours.items():
+        assert counters._fields == before[name]._fields
+        assert brackets(before[name], counters, after[name]), name
+
+
 def test_a_real_sample_reads_the_files_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The CPU and disk collectors of the real psutil on Linux read /proc directly, not through psutil.
-    sampler = Monitor.build(ServerConfig(interval_seconds=0.5, collectors=("cpu", "disk_io"))).sampler
+    # The CPU, memory, disk and network collectors of the real psutil on Linux read /proc themselves.
+    config = ServerConfig(interval_seconds=0.5, collectors=("cpu", "memory", "disk_io", "network"))
+    sampler = Monitor.build(config).sampler
     sampler.prime()
-    for name in ("cpu_times", "disk_io_counters"):
+    for name in ("cpu_times", "virtual_memory", "disk_io_counters", "net_io_counters"):
         monkeypatch.setattr(psutil, name, lambda *a, _name=name, **k: pytest.fail(f"psutil.{_name} called"))
     sampler.collect()  # disk rates need two readings
     time.sleep(0.05)
@@ -163,3 +176,17 @@ def test_a_real_sample_reads_the_files_once(monkeypatch: pytest.MonkeyPatch) -> 
     assert 0 <= sample["cpu"]["percent"] <= 100
     assert len(sample["cpu"]["per_cpu_percent"]) == psutil.cpu_count()
     assert sample["disk_io"]["read_bytes_per_s"] is not None
+    assert sample["network"]["recv_bytes_per_s"] is not None
+    assert 0 < sample["memory"]["percent"] < 100
+
+
+def test_memory_read_from_meminfo_is_psutils() -> None:
+    from perfmon.sampling.collectors.memory import MemoryCollector
+
+    collector = MemoryCollector(psutil, "/proc/meminfo")
+    before, ours, after = psutil.virtual_memory(), collector.collect(pytest.fail), psutil.virtual_memory()
+    assert ours["total_bytes"] == before.total == after.total
+    for key, field in (("available_bytes", "available"), ("free_bytes", "free"), ("used_bytes", "used")):
+        low, high = sorted((getattr(before, field), getattr(after, field)))
+        assert low - 2**20 <= ours[key] <= high + 2**20, key  # memory moves between reads: within 1 MiB
+    assert abs(ours["percent"] - before.percent) <= 0.2

@@ -1,10 +1,11 @@
-"""``/proc/stat`` and ``/proc/diskstats`` read once, with psutil's meanings, where psutil reads more.
+"""``/proc/stat``, ``/proc/diskstats`` and ``/proc/net/dev`` read with psutil's meanings, for less.
 
 The kernel makes ``/proc/stat`` whole on every open (its ``intr`` line has a number per interrupt),
 and psutil opens it twice a sample here: ``cpu_times()`` and ``cpu_times(percpu=True)``. Read once
 and split as psutil splits it, the CPU collector's reads cost 13 us instead of 88 (warm, this
 machine). psutil's ``disk_io_counters(perdisk=True)`` decodes ``/proc/diskstats`` as text and wraps
-each line twice (a tuple, then its named tuple): 135 us against 25 for the same numbers from the bytes.
+each line twice (a tuple, then its named tuple): 135 us against 42 for the same numbers from the
+bytes; its ``net_io_counters(pernic=True)`` the same, 55 us against 37.
 
 Both give what psutil gives on Linux, to the unit: CPU seconds are the kernel's ticks divided by
 ``SC_CLK_TCK`` in psutil's own named tuple (so the modes are the ones psutil knows on this
@@ -24,6 +25,19 @@ from typing import Any, NamedTuple
 
 SECTOR_BYTES = 512
 CHUNK_BYTES = 65536
+
+
+class NetCounters(NamedTuple):
+    """One interface's counters since boot, named as psutil's ``snetio``."""
+
+    bytes_sent: int
+    bytes_recv: int
+    packets_sent: int
+    packets_recv: int
+    errin: int
+    errout: int
+    dropin: int
+    dropout: int
 
 
 class DiskCounters(NamedTuple):
@@ -100,6 +114,21 @@ def disk_counters(diskstats: bytes) -> dict[str, DiskCounters]:
     return devices
 
 
+def net_counters(dev: bytes) -> dict[str, NetCounters]:
+    """Every interface's counters from ``/proc/net/dev``' bytes (two lines of headings, then
+    ``name: 8 received, 8 sent``), as psutil's ``net_io_counters(pernic=True, nowrap=False)``."""
+    interfaces = {}
+    for line in dev.splitlines()[2:]:
+        colon = line.rfind(b":")
+        if colon <= 0:
+            raise ValueError(f"/proc/net/dev: a line without an interface: {line[:80]!r}")
+        (recv, recv_packets, errin, dropin, _, _, _, _,
+         sent, sent_packets, errout, dropout, _, _, _, _) = map(int, line[colon + 1:].split())
+        interfaces[os.fsdecode(line[:colon].strip())] = NetCounters(
+            sent, recv, sent_packets, recv_packets, errin, errout, dropin, dropout)
+    return interfaces
+
+
 def read_whole(path: str) -> bytes:
     """A /proc file's bytes to its end, without a buffered file object (one read, and one that finds
     the end, for the usual few KiB; a machine with a thousand CPUs or disks takes a few more)."""
@@ -121,3 +150,8 @@ def read_cpu_times(path: str, make: Callable[..., Any], ticks: int) -> tuple[Any
 def read_disk_counters(path: str) -> dict[str, DiskCounters]:
     """:func:`disk_counters` of the file at ``path``."""
     return disk_counters(read_whole(path))
+
+
+def read_net_counters(path: str) -> dict[str, NetCounters]:
+    """:func:`net_counters` of the file at ``path``."""
+    return net_counters(read_whole(path))

@@ -6,11 +6,13 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from perfmon.core.rates import CounterRates
 from perfmon.sampling.collectors.base import Clock, Note, read_field, round_or_none
+from perfmon.sampling.collectors.kernel_files import read_net_counters, readable
 
 # Link state (up, loopback) is a few ioctls per interface, dearer than all the counters: read
 # again every 5 s, and at once when an interface appears that it does not cover yet.
@@ -23,8 +25,10 @@ class NetworkCollector:
     name = "network"
     section = "network"
 
-    def __init__(self, ps: ModuleType, *, monotonic: Clock = time.monotonic) -> None:
+    def __init__(self, ps: ModuleType, *, monotonic: Clock = time.monotonic,
+                 dev: str | Path | None = None) -> None:
         self._ps = ps
+        self._dev = readable(ps, dev)  # /proc/net/dev read directly with the real psutil on Linux
         self._monotonic = monotonic
         self._rates = CounterRates(2)
         self._state: tuple[float, dict[str, Any]] | None = None  # when read, and what
@@ -34,7 +38,10 @@ class NetworkCollector:
         # The kernel's counters as they are (node_exporter's too): Linux keeps them in 64 bits, so they
         # do not wrap, and a reset (a driver reloaded) shows as one, skipped by CounterRates. psutil's
         # nowrap=True would hide it by adding the old count, for a fifth of this collector's time.
-        per_nic = self._ps.net_io_counters(pernic=True, nowrap=False) or {}
+        if self._dev is not None:
+            per_nic: dict[str, Any] = read_net_counters(self._dev)
+        else:
+            per_nic = self._ps.net_io_counters(pernic=True, nowrap=False) or {}
         now = self._monotonic()
         stats = self._link_state(per_nic, now, note)
         loopback = {name for name in per_nic if _is_loopback(name, stats.get(name))}

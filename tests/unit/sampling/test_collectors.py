@@ -372,3 +372,33 @@ def test_the_boot_time_is_read_once_a_minute_and_uptime_every_sample(fake_ps: Fa
     mono[0] += 1.0
     assert host.collect(notes.append)["boot_time"] == fake_ps.boot  # a minute on: read again
     assert fake_ps.calls["boot_time"] == 2 and notes == []
+
+
+MEMORY = ("MemTotal:        4005260 kB\nMemFree:          143436 kB\nMemAvailable:    1001315 kB\n"
+          "Buffers: 5 kB\n")
+
+
+def test_memory_is_read_from_meminfo_with_psutils_arithmetic(tmp_path: Path, fake_ps: FakePsutil,
+                                                             notes: list[str]) -> None:
+    fake_ps.LINUX = True  # type: ignore[attr-defined]  # as the real psutil on Linux
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text(MEMORY)
+    memory = c.MemoryCollector(fake_ps, meminfo).collect(notes.append)  # type: ignore[arg-type]
+    used = (4005260 - 1001315) * 1024
+    assert memory == {"total_bytes": 4005260 * 1024, "available_bytes": 1001315 * 1024, "used_bytes": used,
+                      "free_bytes": 143436 * 1024, "percent": 75.0}
+    assert notes == [] and "virtual_memory" not in fake_ps.calls
+    meminfo.write_text(MEMORY.replace("1001315", "9999999"))  # more than the total: a container's view
+    memory = c.MemoryCollector(fake_ps, meminfo).collect(notes.append)  # type: ignore[arg-type]
+    assert memory["available_bytes"] == memory["free_bytes"] == 143436 * 1024  # psutil takes free then
+
+
+@pytest.mark.parametrize("available", ["MemAvailable:  0 kB\n", ""])  # a kernel bug; before Linux 3.14
+def test_memory_without_a_usable_available_line_is_psutils_estimate(
+        tmp_path: Path, fake_ps: FakePsutil, notes: list[str], available: str) -> None:
+    fake_ps.LINUX = True  # type: ignore[attr-defined]
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:        4005260 kB\nMemFree:          143436 kB\n" + available)
+    memory = c.MemoryCollector(fake_ps, meminfo).collect(notes.append)  # type: ignore[arg-type]
+    assert "virtual_memory" in fake_ps.calls
+    assert memory["total_bytes"] == fake_ps.virtual_memory().total  # the fake's numbers, not the file's

@@ -1,4 +1,5 @@
-"""/proc/stat and /proc/diskstats read as psutil reads them, from recorded files (fixtures/kernel/)."""
+"""/proc/stat, /proc/diskstats and /proc/net/dev read as psutil reads them, from recorded files
+(fixtures/kernel/)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,22 @@ from perfmon.sampling.collectors.cpu import CpuCollector
 from perfmon.sampling.collectors.disks import DiskIOCollector
 from perfmon.sampling.collectors.kernel_files import (
     DiskCounters,
+    NetCounters,
     cpu_times,
     disk_counters,
+    net_counters,
     read_cpu_times,
     read_disk_counters,
+    read_net_counters,
     readable,
 )
+from perfmon.sampling.collectors.network import NetworkCollector
 from tests.support.fakes import FakeClock, FakePsutil
 
 KERNEL = Path(__file__).resolve().parents[2] / "fixtures" / "kernel"
 STAT = KERNEL / "stat-linux-6.18-2cpu"
 DISKSTATS = KERNEL / "diskstats-linux-6.18"
+NET_DEV = KERNEL / "net-dev-linux-6.18"
 # psutil's Linux modes (psutil._pslinux.scputimes on a kernel with all ten columns)
 Times = namedtuple("Times", "user nice system idle iowait irq softirq steal guest guest_nice")
 
@@ -83,6 +89,22 @@ def test_a_line_of_another_layout_is_an_error_naming_it() -> None:
         disk_counters(b"8 0 sda 1 2\n")
 
 
+def test_net_counters_of_a_recorded_file() -> None:
+    interfaces = read_net_counters(str(NET_DEV))
+    assert list(interfaces) == ["lo", "ifb0", "ifb1", "eth0"]
+    # eth0: 1678063070 54197 0 0 0 0 0 0 | 3617679 34284 0 0 0 0 0 0
+    assert interfaces["eth0"] == NetCounters(bytes_sent=3617679, bytes_recv=1678063070, packets_sent=34284,
+                                             packets_recv=54197, errin=0, errout=0, dropin=0, dropout=0)
+
+
+def test_net_counters_in_their_columns_and_names_with_colons() -> None:
+    dev = (b"Inter-|   Receive | Transmit\n face |bytes packets errs drop fifo frame compressed|...\n"
+           b"  br:0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n")
+    assert net_counters(dev) == {"br:0": NetCounters(9, 1, 10, 2, 3, 11, 4, 12)}
+    with pytest.raises(ValueError, match="without an interface"):
+        net_counters(dev + b"garbage\n")
+
+
 def test_the_files_are_read_only_with_the_real_psutil_on_linux(tmp_path: Path) -> None:
     class RealLinux:  # what the collectors ask of psutil
         LINUX = True
@@ -103,3 +125,5 @@ def test_the_collectors_read_the_fakes_values_beside_a_stat_file(mono: FakeClock
     disks = DiskIOCollector(fake, monotonic=mono, whole_disk=lambda _: True,  # type: ignore[arg-type]
                             diskstats=DISKSTATS)
     assert {d["name"] for d in disks.collect(lambda _: None)["devices"]} == set(fake.disks)
+    network = NetworkCollector(fake, monotonic=mono, dev=NET_DEV)  # type: ignore[arg-type]
+    assert {i["name"] for i in network.collect(lambda _: None)["interfaces"]} == set(fake.nics)
