@@ -17,7 +17,7 @@ from typing import Any
 from perfmon.core import units
 from perfmon.core.metrics import Field, Group
 from perfmon.ui.screen.cards import Thresholds
-from perfmon.ui.screen.rows import Shown, card_fields
+from perfmon.ui.screen.rows import Shown, card_fields, of_group
 
 Component = dict[str, Any]
 HTML = "dash_html_components"
@@ -44,6 +44,7 @@ def field_label(f: Field) -> str:
     return UNIT_SUFFIX.sub("", f.name).replace("_", " ") or f.name
 
 
+@of_group
 def levelled(group: Group) -> Field | None:
     """The percentage a card's colour follows: the group's first gauge in percent, if any."""
     return next((f for f in card_fields(group) if f.unit == "percent" and f.kind == "gauge"), None)

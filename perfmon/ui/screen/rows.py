@@ -11,21 +11,38 @@ name keys its card's component ids and its colour, so a row keeps both while row
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from perfmon.core.metrics import GROUPS, Field, Group, Labels, Row
 from perfmon.core.metrics.model import quote
 
 Sample = Mapping[str, Any]
+T = TypeVar("T")
 # Distinct at a glance, and none of them the threshold amber or red of the cards.
 PALETTE = ("#3b82f6", "#10b981", "#8b5cf6", "#f97316", "#0ea5e9", "#ec4899", "#84cc16", "#6366f1",
            "#14b8a6", "#a855f7", "#eab308", "#64748b")
 CARD_KINDS = frozenset({"gauge", "rate"})  # counters since boot and facts say little on a card
 
 
+def of_group(derive: Callable[[Group], T]) -> Callable[[Group], T]:
+    """``derive`` made once per group, then looked up: every tick asks for each row, and a group is a
+    frozen declaration (keyed by identity: hashing a Group hashes all its fields)."""
+    made: dict[int, tuple[Group, T]] = {}
+
+    def lookup(group: Group) -> T:
+        kept = made.get(id(group))
+        if kept is None or kept[0] is not group:
+            kept = made[id(group)] = (group, derive(group))
+        return kept[1]
+
+    return functools.wraps(derive)(lookup)
+
+
+@of_group
 def charted(group: Group) -> tuple[Field, ...]:
     """The row fields a group's chart draws: those history keeps, in the unit of the first."""
     kept = [f for f in group.row_fields if f.kept]
@@ -40,6 +57,7 @@ def shown(group: Group) -> bool:
 ROW_GROUPS: tuple[Group, ...] = tuple(g for g in GROUPS if shown(g))
 
 
+@of_group
 def card_fields(group: Group) -> tuple[Field, ...]:
     """The row fields a card lists: levels and rates (not the labels, counters or facts)."""
     return tuple(f for f in group.row_fields if f.kind in CARD_KINDS and f.unit not in ("text", "bool"))

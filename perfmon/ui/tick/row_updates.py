@@ -75,10 +75,26 @@ def shown_of(cursor: Cursor) -> dict[str, str]:
     return {g.name: text[i * SHOWN_CHARS:(i + 1) * SHOWN_CHARS] for i, g in enumerate(ROW_GROUPS)}
 
 
+_made: tuple[Sample | None, dict[str, list[Shown] | None]] = (None, {})  # the last sample's rows
+
+
+def rows_of(group: Group, sample: Sample) -> list[Shown] | None:
+    """``rows_shown``, made once per sample: a tick asks when the sample arrives (``rows_changed``)
+    and again when it shows the rows (the last sample's are kept; the tabs' ticks interleave)."""
+    global _made
+    of, made = _made
+    if of is not sample:
+        of, made = sample, {}
+        _made = (of, made)
+    if group.name not in made:
+        made[group.name] = rows_shown(group, sample)
+    return made[group.name]
+
+
 def rows_changed(cursor: Cursor, sample: Sample) -> bool:
     """Whether a group the tab shows has other rows in ``sample`` than on screen (a disk appeared)."""
     shown = shown_of(cursor)
-    return any(shown[group.name][:2 * ROW_SET_BYTES] != row_set(group, rows_shown(group, sample))
+    return any(shown[group.name][:2 * ROW_SET_BYTES] != row_set(group, rows_of(group, sample))
                for group in ROW_GROUPS if group.name in shown)
 
 
@@ -103,7 +119,7 @@ def show_rows(view: View, cursor: Cursor, sample: Sample, thresholds: Thresholds
 def show_group(view: View, group: Group, before: str | None, cursor: Cursor, sample: Sample,
                thresholds: Thresholds, history: RowHistory | None, rebuilt: bool, new_sample: bool) -> str:
     """One group's updates; returns what the tab shows of it now (its row set's and values' digests)."""
-    rows = rows_shown(group, sample)
+    rows = rows_of(group, sample)
     values = row_cards.row_values(group, rows or [], thresholds)
     now = row_set(group, rows) + short_digest(values, VALUES_BYTES)
     point = [chart_time(sample["timestamp"], sample["interval_seconds"] < 1)]
