@@ -55,8 +55,13 @@ def test_the_cpu_lines_end_at_the_first_other_line() -> None:
 
 
 def test_a_stat_without_a_cpu_line_is_an_error() -> None:
-    with pytest.raises(ValueError, match="no 'cpu' line"):
+    with pytest.raises(ValueError, match=r"^no 'cpu' line in /proc/stat$"):
         cpu_times(b"intr 1\nctxt 2\n", Times, 100)
+
+
+def test_lines_before_the_cpu_lines_are_passed_over() -> None:
+    total, per_cpu = cpu_times(b"\ncpu  1 1 1 1 1 1 1 1 1 1\ncpu0 1 1 1 1 1 1 1 1 1 1\nintr 1\n", Times, 1)
+    assert total.user == 1.0 and len(per_cpu) == 1
 
 
 def test_disk_counters_of_a_recorded_file() -> None:
@@ -73,6 +78,8 @@ def test_disk_counters_of_a_recorded_file() -> None:
     # Linux 2.6 to 4.17: 14 fields
     (b"   8  0 sda 1 2 3 4 5 6 7 8 9 10 11", DiskCounters(1, 5, 3 * 512, 7 * 512, 4, 8, 2, 6, 10)),
     # 4.18 added 4 (discards), 5.5 two more (flushes): the first eleven counters are the same
+    (b"   8  0 sda 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15",
+     DiskCounters(1, 5, 3 * 512, 7 * 512, 4, 8, 2, 6, 10)),
     (b"   8  0 sda 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17",
      DiskCounters(1, 5, 3 * 512, 7 * 512, 4, 8, 2, 6, 10)),
     # a partition on kernels that gave it four counters
@@ -81,12 +88,30 @@ def test_disk_counters_of_a_recorded_file() -> None:
     (b"   3  0  8 hda 1 2 3 4 5 6 7 8 9 10 11", DiskCounters(8, 4, 2 * 512, 6 * 512, 3, 7, 1, 5, 9)),
 ])
 def test_every_layout_psutil_reads(line: bytes, expected: DiskCounters) -> None:
-    assert list(disk_counters(line + b"\n").values()) == [expected]
+    name = line.split()[3 if line.split()[3].isalpha() else 2].decode()
+    assert disk_counters(line + b"\n") == {name: expected}
+
+
+def test_blank_lines_are_passed_over() -> None:
+    assert list(disk_counters(b"8 0 sda 1 2 3 4 5 6 7 8 9 10 11\n\n8 16 sdb 1 2 3 4 5 6 7 8 9 10 11\n")) == [
+        "sda", "sdb"]
 
 
 def test_a_line_of_another_layout_is_an_error_naming_it() -> None:
-    with pytest.raises(ValueError, match="a line of 5 fields"):
+    with pytest.raises(ValueError, match=r"^/proc/diskstats: a line of 5 fields: b'8 0 sda 1 2'$"):
         disk_counters(b"8 0 sda 1 2\n")
+    with pytest.raises(ValueError) as raised:
+        disk_counters(b"8 0 sda " + b"1" * 100 + b"\n")
+    assert str(raised.value).endswith(f"b'8 0 sda {'1' * 72}'")  # 80 bytes of it at most
+
+
+def test_a_file_bigger_than_one_read_is_read_whole(tmp_path: Path) -> None:
+    # A machine with thousands of disks (or CPUs): more than one 64 KiB read
+    line = b"   7       0 loop0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+    many = b"".join(line.replace(b"loop0", f"loop{k}".encode()) for k in range(3000))
+    (tmp_path / "diskstats").write_bytes(many)
+    assert len(many) > 2 * 65536
+    assert len(read_disk_counters(str(tmp_path / "diskstats"))) == 3000
 
 
 def test_net_counters_of_a_recorded_file() -> None:
@@ -101,8 +126,13 @@ def test_net_counters_in_their_columns_and_names_with_colons() -> None:
     dev = (b"Inter-|   Receive | Transmit\n face |bytes packets errs drop fifo frame compressed|...\n"
            b"  br:0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n")
     assert net_counters(dev) == {"br:0": NetCounters(9, 1, 10, 2, 3, 11, 4, 12)}
-    with pytest.raises(ValueError, match="without an interface"):
-        net_counters(dev + b"garbage\n")
+    assert net_counters(dev.replace(b"  br:0: ", b"a:")) == {"a": NetCounters(9, 1, 10, 2, 3, 11, 4, 12)}
+    for line in (b"garbage", b": 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16"):  # no name before the colon
+        with pytest.raises(ValueError, match=r"^/proc/net/dev: a line without an interface: b'"):
+            net_counters(dev + line + b"\n")
+    with pytest.raises(ValueError) as raised:
+        net_counters(dev + b"x" * 100 + b"\n")
+    assert str(raised.value).endswith(f"b'{'x' * 80}'")  # 80 bytes of it at most
 
 
 def test_the_files_are_read_only_with_the_real_psutil_on_linux(tmp_path: Path) -> None:
