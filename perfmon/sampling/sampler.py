@@ -17,7 +17,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import ModuleType
@@ -100,7 +100,6 @@ class Sampler:
         self._status: dict[str, dict[str, Any]] = {}
         self._seq = 0
         self._failing: set[str] = set()
-        self._closed = False
         self._stop = threading.Event()  # set to end the sampler's thread (close, or run cancelled)
         self._executor: ThreadPoolExecutor | None = None
 
@@ -179,30 +178,29 @@ class Sampler:
         self.publish(snapshot, table)
         return snapshot
 
-    async def run(self, *, now: Callable[[], float] | None = None,
-                  sleep: Callable[[float], Awaitable[Any]] | None = None) -> None:
+    async def run(self, *, now: Callable[[], float] = time.monotonic,
+                  wait: Callable[[float], bool] | None = None) -> None:
         """Sample every interval until closed or cancelled, on a fixed cadence (see Cadence).
 
         The sampler's thread keeps the time itself and hands each sample to the loop, which so
         wakes once a sample, not for a timer and again for the thread's result (with the
-        executor's futures: a third of the loop's idle CPU). Tests that give ``now`` and
-        ``sleep`` run the same cadence on the loop, on their fake clock.
+        executor's futures: a third of the loop's idle CPU). ``now`` is the clock of the
+        deadlines, ``wait(seconds)`` waits until the next one and says whether to stop (the
+        sampler's stop event; tests give a fake clock and a wait that moves it).
         """
-        if now is not None or sleep is not None:
-            await self._run_on_loop(now, sleep or asyncio.sleep)
-            return
         loop = asyncio.get_running_loop()
         try:
-            await loop.run_in_executor(self._worker(), self._pace, loop)
+            await loop.run_in_executor(self._worker(), self._pace, loop, now, wait or self._stop.wait)
         finally:
             self._stop.set()  # cancelled: the thread ends after the sample it is taking
 
-    def _pace(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _pace(self, loop: asyncio.AbstractEventLoop, now: Callable[[], float],
+              wait: Callable[[float], bool]) -> None:
         """The sampler's thread: prime, then collect at every deadline and publish on ``loop``."""
         self.prime()
         interval = self.hub.interval_seconds
-        cadence = Cadence(interval, time.monotonic() + min(interval, FIRST_SAMPLE_DELAY_SECONDS))
-        while not self._stop.wait(max(0.0, cadence.deadline - time.monotonic())):
+        cadence = Cadence(interval, now() + min(interval, FIRST_SAMPLE_DELAY_SECONDS))
+        while not self._stop.is_set() and not wait(max(0.0, cadence.deadline - now())):
             try:
                 snapshot, table = self.collect()
             except Exception:  # keep sampling: the next tick may succeed
@@ -212,7 +210,7 @@ class Sampler:
                     loop.call_soon_threadsafe(self._publish_logged, snapshot, table)
                 except RuntimeError:  # the loop is closed: nobody to publish to
                     return
-            missed = cadence.advance(time.monotonic())
+            missed = cadence.advance(now())
             if missed:
                 log.debug("sampling overran by %d interval(s)", missed)
 
@@ -222,26 +220,8 @@ class Sampler:
         except Exception:  # keep sampling: the next tick may succeed
             log.exception("sampling failed")
 
-    async def _run_on_loop(self, now: Callable[[], float] | None,
-                           sleep: Callable[[float], Awaitable[Any]]) -> None:
-        loop = asyncio.get_running_loop()
-        now = now or loop.time
-        interval = self.hub.interval_seconds
-        await loop.run_in_executor(self._worker(), self.prime)
-        cadence = Cadence(interval, now() + min(interval, FIRST_SAMPLE_DELAY_SECONDS))
-        while not self._closed:
-            await sleep(max(0.0, cadence.deadline - now()))
-            try:
-                await self.sample_once()
-            except Exception:  # keep sampling: the next tick may succeed
-                log.exception("sampling failed")
-            missed = cadence.advance(now())
-            if missed:
-                log.debug("sampling overran by %d interval(s)", missed)
-
     def close(self) -> None:
         """Stop sampling and release every waiting request."""
-        self._closed = True
         self._stop.set()
         self.hub.close()
 

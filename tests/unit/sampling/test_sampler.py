@@ -7,6 +7,7 @@ import gzip
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -217,16 +218,17 @@ def test_cadence_skips_the_ticks_an_overrun_missed(now: float, missed: int, dead
 
 
 class FakeLoopTime:
-    """Loop time that moves only when the sampler sleeps or a collector takes time."""
+    """A clock that moves only when the sampler waits or a collector takes time."""
 
     def __init__(self) -> None:
         self.now = 0.0
         self.slept_until: list[float] = []
 
-    async def sleep(self, seconds: float) -> None:
+    def wait(self, seconds: float) -> bool:
         self.now += seconds
         self.slept_until.append(round(self.now, 6))
-        await asyncio.sleep(0)
+        time.sleep(0.001)  # the sampler's thread lets the loop run; stopping is the sampler's own event
+        return False
 
 
 async def test_run_keeps_a_fixed_cadence_and_skips_what_an_overrun_missed(
@@ -243,7 +245,7 @@ async def test_run_keeps_a_fixed_cadence_and_skips_what_an_overrun_missed(
         return real_cpu_times(percpu)
 
     fake_ps.cpu_times = cpu_times  # type: ignore[method-assign]
-    task = asyncio.create_task(monitor.sampler.run(now=lambda: time_.now, sleep=time_.sleep))
+    task = asyncio.create_task(monitor.sampler.run(now=lambda: time_.now, wait=time_.wait))
     async with asyncio.timeout(5):
         while monitor.hub.latest is None or monitor.hub.latest.seq < 6:
             await asyncio.sleep(0)
