@@ -23,6 +23,7 @@ from perfmon.settings import DashboardConfig
 from perfmon.ui.backend import Backend
 from perfmon.ui.edge import login
 from perfmon.ui.edge.asgi import DashboardEdge
+from perfmon.ui.edge.direct import Direct
 from perfmon.ui.edge.gate import Gate
 from perfmon.ui.edge.sessions import Sessions
 from perfmon.ui.edge.throttle import FailedLogins
@@ -63,8 +64,10 @@ def api_client(config: DashboardConfig) -> PerformanceClient:
                              ca_file=config.api_ca_file, check_hostname=config.api_check_hostname)
 
 
-def create_dash_app(config: DashboardConfig, client: PerformanceClient | None = None) -> dash.Dash:
-    """Build the Dash app for one API; nothing is fetched until a page polls."""
+def create_dash_app(config: DashboardConfig,
+                    client: PerformanceClient | None = None) -> tuple[dash.Dash, Direct]:
+    """Build the Dash app for one API, and its poll as the edge answers it; nothing is fetched until
+    a page polls."""
     tick_config = TickConfig(config.poll_interval_seconds, config.warning_percent, config.critical_percent)
     client = client or api_client(config)
     app = dash.Dash(__name__, title="perfmon", update_title="", assets_folder=str(ASSETS), backend=Backend,
@@ -74,8 +77,7 @@ def create_dash_app(config: DashboardConfig, client: PerformanceClient | None = 
     app.layout = layout.page(tick_config.poll_interval_seconds, config.api_url, presets,
                              ranges.DEFAULT_PRESET,
                              signs_in=config.security.token is not None)
-    register_callbacks(app, client, tick_config)
-    return app
+    return app, register_callbacks(app, client, tick_config)
 
 
 def create_dashboard(config: DashboardConfig, client: PerformanceClient | None = None, *,
@@ -89,7 +91,7 @@ def create_dashboard(config: DashboardConfig, client: PerformanceClient | None =
     token = config.security.token  # the sessions first: an unusable data directory is SessionFileError
     sessions = None if token is None else Sessions(token, config.data_dir, clock=wall)
     client = client or api_client(config)
-    app = create_dash_app(config, client)
+    app, poll = create_dash_app(config, client)
     sign_in = None if token is None or sessions is None else login.Login(
         token, sessions, FailedLogins(clock=monotonic), secure=config.security.tls)
     gate = Gate(config.security, app.csp_hashes(), sign_in)  # after every callback is registered
@@ -99,12 +101,16 @@ def create_dashboard(config: DashboardConfig, client: PerformanceClient | None =
         if sessions is not None:
             sessions.close()
 
-    return DashboardEdge(app.server, lambda: app.callback_map, gate, on_shutdown=shut_down)
+    return DashboardEdge(app.server, lambda: app.callback_map, gate, on_shutdown=shut_down,
+                         direct={signature.OUTPUT_KEY: poll})
 
 
-def register_callbacks(app: dash.Dash, client: PerformanceClient, tick_config: TickConfig) -> None:
-    """Wire the tick, the span, the download, the fan-out to the components and the age clock."""
-    register_tick(app, client, tick_config)
+def register_callbacks(app: dash.Dash, client: PerformanceClient, tick_config: TickConfig) -> Direct:
+    """Wire the tick, the span, the download, the fan-out to the components and the age clock.
+
+    Returns the tick as the edge answers it (:mod:`perfmon.ui.edge.direct`).
+    """
+    poll = register_tick(app, client, tick_config)
     register_span(app)
     register_download(app, client)
     app.clientside_callback(
@@ -123,26 +129,28 @@ def register_callbacks(app: dash.Dash, client: PerformanceClient, tick_config: T
         Output(ids.DATA_AGE, "children"), Output(ids.DATA_AGE, "className"),
         Input(ids.CLOCK, "n_intervals"), Input(ids.VIEW, "data"), State(ids.SETTINGS, "data"),
     )
+    return poll
 
 
-def register_tick(app: dash.Dash, client: PerformanceClient, tick_config: TickConfig) -> None:
-    """The poll callback: one tick for one tab."""
+def register_tick(app: dash.Dash, client: PerformanceClient, tick_config: TickConfig) -> Direct:
+    """The poll callback: one tick for one tab; registered with Dash, and answered by the edge."""
 
-    @app.callback(
-        *(Output(*output) for output in signature.OUTPUTS), *(Input(*input_) for input_ in signature.INPUTS),
-        *(State(*state) for state in signature.STATES),
-    )
     async def on_tick(_ticks: int | None, span: Any, sort: Any, raw: Any, cursor: Any,
                       rendered: Any) -> tuple[dict[str, Any], dict[str, Any]]:
         # Anyone can post anything: what no page sends raises Forged before it costs a request,
-        # and perfmon.ui.backend answers a 400 naming the field. Any other exception is a bug,
-        # which the edge logs once (perfmon.ui.edge.error_log); the page keeps what it shows.
+        # and the edge (or perfmon.ui.backend) answers a 400 naming the field. Any other exception
+        # is a bug, which the edge logs once (perfmon.ui.edge.error_log); the page keeps what it shows.
         tab = inputs.read_cursor(cursor)
         lost = inputs.read_rendered(rendered)  # the browser missed a view
         sort_by, raw_open = inputs.read_sort(sort), inputs.read_raw_open(raw)
         view, tab = await tick(client, tab, tick_config, span=ranges.from_store(span), sort=sort_by,
                                raw_open=raw_open, resync=lost)
         return encode(view), tab.store()
+
+    app.callback(*(Output(*output) for output in signature.OUTPUTS),
+                 *(Input(*input_) for input_ in signature.INPUTS),
+                 *(State(*state) for state in signature.STATES))(on_tick)
+    return Direct(signature.OUTPUTS, on_tick, refused=(inputs.Forged,))
 
 
 def register_span(app: dash.Dash) -> None:

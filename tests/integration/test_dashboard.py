@@ -367,3 +367,45 @@ def test_an_api_that_answers_nonsense_is_reported_not_a_500() -> None:
     assert updates["status.children"] == "Reconnecting"
     assert "could not read the API's answer (KeyError)" in updates["status-detail.children"]
     assert cursor["fails"] == 1
+
+
+def test_the_edge_answers_the_poll_itself_as_dash_would(api: ServedApi, wall: FakeClock) -> None:
+    """The poll skips Dash's dispatch (perfmon.ui.edge.direct) and answers what Dash answers."""
+    config = DashboardConfig(api_url=api.url, poll_interval_seconds=5)
+    edge = create_dashboard(config, unshared(api.url, wall))
+    spec = edge.callbacks()[signature.OUTPUT_KEY]
+    dispatched = []
+    through_dash = spec["callback"]
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        dispatched.append(1)
+        return await through_dash(*args, **kwargs)
+
+    spec["callback"] = counted
+    api.sample(3)
+    answers = []
+    for app in (edge, edge.app):  # the edge, then Dash's own app behind it
+        served = DashboardServerThread(replace(config, port=0), app=app)
+        served.start()
+        try:
+            response = requests.post(served.url.rstrip("/") + signature.URL_PATH,
+                                     json=signature.request_body(0), timeout=10)
+        finally:
+            served.stop()
+            served.join(10)
+        assert response.status_code == 200
+        if app is edge:  # compressed, as the edge compresses Dash's answers
+            assert response.headers["content-encoding"] == "gzip"
+            assert response.headers["content-type"] == "application/json"
+        answers.append(json.loads(response.content))
+        assert len(dispatched) == (0 if app is edge else 1)
+    direct, through = answers
+    assert direct.keys() == through.keys() == {"multi", "response"}
+    for answer in answers:  # what moves with the clock: when the next tick is due, the data's age,
+        view = answer["response"][ids.VIEW]["data"]  # and the start of the history shown
+        for key in ("next", "age"):
+            view.pop(key, None)
+        view["o"].pop(str(RENDER_KEYS.index("status-detail.children")))
+        answer["response"][ids.CURSOR]["data"].pop("since")
+    assert direct == through
+    assert signature.read_response(json.dumps(direct))[2]["seq"] == 3

@@ -8,6 +8,8 @@ Wraps the Dash app (its FastAPI server) as one ASGI app:
 - a callback post that is not one of the app's callbacks as Dash's renderer sends it
   (:mod:`perfmon.ui.edge.payload`: size, nesting, the shape of every part) is a 4xx with a JSON
   body naming what is wrong and one DEBUG line, before Dash reads it;
+- the poll, which every tab posts every few seconds, is answered here without Dash's dispatch
+  (:mod:`perfmon.ui.edge.direct`);
 - an exception that escapes anyway is a bug: a JSON 500, and its kind logged once with
   its traceback (:mod:`perfmon.ui.edge.error_log`), never a traceback per request;
 - the page's JavaScript and CSS are gzip-compressed once, kept in memory and served
@@ -24,7 +26,7 @@ import gzip
 import hashlib
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +35,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from perfmon.core.edge import accepts_gzip
 from perfmon.ui.edge import payload
+from perfmon.ui.edge.direct import Direct, responder
 from perfmon.ui.edge.error_log import ANSWER, ErrorLog
 from perfmon.ui.edge.gate import Gate
 from perfmon.ui.edge.plumbing import (
@@ -100,8 +103,10 @@ class DashboardEdge:
     """The ASGI app the dashboard's server runs: see the module's docstring."""
 
     def __init__(self, app: Asgi, callbacks: Callable[[], Any], gate: Gate,
-                 on_shutdown: Callable[[], Awaitable[None]] | None = None) -> None:
+                 on_shutdown: Callable[[], Awaitable[None]] | None = None,
+                 direct: Mapping[str, Direct] | None = None) -> None:
         self.app = app
+        self.direct = dict(direct or {})  # callbacks answered here, by output key
         self.gate = gate
         self.on_shutdown = on_shutdown
         self.gzipped = gzip_where_accepted(app)
@@ -143,11 +148,25 @@ class DashboardEdge:
             await send_json(send, 413, f"request body over {MAX_BODY_BYTES} bytes")
             return
         if scope["method"] == "POST" and scope["path"] == CALLBACK_PATH:
-            problem = payload.problem(body, self.callbacks())
-            if problem is not None:
+            try:
+                call = payload.checked(body, self.callbacks())
+            except payload.BadPayload as problem:
                 await payload.refuse(send, problem.status, str(problem))
                 return
+            direct = self.direct.get(call["output"])
+            if direct is not None:
+                await self.answer_directly(direct, call, scope, send)
+                return
         await self.gzipped(scope, replay(body), send)
+
+    async def answer_directly(self, direct: Direct, call: dict[str, Any], scope: Scope, send: Send) -> None:
+        """A direct callback's answer, compressed as Dash's would be; a refused value is a 400."""
+        try:
+            body = await direct.answer(call)
+        except direct.refused as exc:
+            await payload.refuse(send, 400, str(exc))
+            return
+        await gzip_where_accepted(responder(body))(scope, replay(b""), send)
 
     async def lifespan(self, receive: Receive, send: Send) -> None:
         """Start at once; at shutdown, close what the app holds open (the API client's pool).

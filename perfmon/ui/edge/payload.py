@@ -190,10 +190,17 @@ def check(payload: Mapping[str, Any], callbacks: Mapping[str, Any]) -> None:
     check_changed(payload, spec["inputs"])
 
 
+def checked(body: bytes, callbacks: Mapping[str, Any]) -> dict[str, Any]:
+    """The post as a call of one of the app's server callbacks; else BadPayload."""
+    payload = parse(body)
+    check(payload, callbacks)
+    return payload
+
+
 def problem(body: bytes, callbacks: Mapping[str, Any]) -> BadPayload | None:
     """Why a callback post cannot be one of this page's callbacks, or None when it can."""
     try:
-        check(parse(body), callbacks)
+        checked(body, callbacks)
     except BadPayload as exc:
         return exc
     return None

@@ -21,6 +21,7 @@ OUTPUTS = ((ids.VIEW, "data"), (ids.CURSOR, "data"))
 INPUTS = ((ids.TICK, "n_intervals"), (ids.SPAN, "data"), (ids.PROCESS_SORT, "value"),
           (ids.RAW_OPEN, "value"))
 STATES = ((ids.CURSOR, "data"), (ids.RENDERED, "data"))
+OUTPUT_KEY = ".." + "...".join(f"{component}.{prop}" for component, prop in OUTPUTS) + ".."  # Dash's key
 
 
 def request_body(n_intervals: int = 1, *, span: Any = None, sort: Any = "cpu", raw: Any = None,
@@ -36,7 +37,7 @@ def request_body(n_intervals: int = 1, *, span: Any = None, sort: Any = "cpu", r
     if rendered == "all":
         rendered = {"n": cursor["n"]} if cursor and "n" in cursor else None
     return {
-        "output": ".." + "...".join(f"{component}.{prop}" for component, prop in OUTPUTS) + "..",
+        "output": OUTPUT_KEY,
         "outputs": [{"id": component, "property": prop} for component, prop in OUTPUTS],
         "inputs": [{"id": component, "property": prop, "value": value}
                    for (component, prop), value in zip(INPUTS, values, strict=True)],
