@@ -219,6 +219,46 @@ async def test_long_poll_can_wait_for_the_first_sample(client: Client, monitor: 
     assert response.status == 200 and (await response.json())["seq"] == 1
 
 
+async def test_a_long_poll_after_a_seq_waits_for_a_newer_sample_without_an_etag(
+    client: Client, monitor: Monitor,
+) -> None:
+    """``after`` names the sample the client expects next: one request, held until it is published."""
+    await monitor.sampler.sample_once()
+    await monitor.sampler.sample_once()
+    at_once = await asyncio.wait_for(client.get("/api/performance?after=1&wait=30"), 5)
+    assert at_once.status == 200 and (await at_once.json())["seq"] == 2  # newer than 1 already
+    poll = asyncio.create_task(client.get("/api/performance?after=3&wait=10"))  # ahead of the API
+    await parked(monitor)
+    await monitor.sampler.sample_once()  # seq 3: not newer than 3, still held
+    await parked(monitor)
+    assert not poll.done()
+    await monitor.sampler.sample_once()
+    response = await asyncio.wait_for(poll, 5)
+    assert response.status == 200 and (await response.json())["seq"] == 4
+
+
+async def test_a_long_poll_after_a_seq_that_times_out_answers_the_latest_or_304(
+    client: Client, monitor: Monitor,
+) -> None:
+    await monitor.sampler.sample_once()
+    started = time.monotonic()
+    response = await client.get("/api/performance?after=1&wait=0.3")
+    assert response.status == 200 and (await response.json())["seq"] == 1  # no ETag: the sample
+    assert 0.25 <= time.monotonic() - started < 3
+    etag = response.headers["ETag"]
+    again = await client.get("/api/performance?after=1&wait=0.3", headers={"If-None-Match": etag})
+    assert again.status == 304
+    plain = await asyncio.wait_for(client.get("/api/performance?after=7"), 5)  # no wait: no hold
+    assert plain.status == 200 and (await plain.json())["seq"] == 1
+
+
+@pytest.mark.parametrize("after", ["-1", "1.5", "abc", "", str(2**63)])
+async def test_bad_after_is_400_naming_the_parameter(client: Client, monitor: Monitor, after: str) -> None:
+    await monitor.sampler.sample_once()
+    response = await client.get(f"/api/performance?after={after}&wait=1")
+    await assert_json_error(response, 400, "'after'")
+
+
 @pytest.mark.parametrize("wait", ["0", "-1", "61", "abc", "nan", "inf", ""])
 async def test_bad_wait_is_400_naming_the_parameter(client: Client, monitor: Monitor, wait: str) -> None:
     await monitor.sampler.sample_once()

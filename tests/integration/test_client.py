@@ -39,6 +39,7 @@ class CountedApi:
         self.monitor = monitor
         self.counts: Counter[str] = Counter()
         self.history_queries: Counter[str] = Counter()  # /api/history by what it asks
+        self.performance_queries: list[str] = []  # /api/performance's query strings, in order
         self.statuses: list[int] = []
         self.released = asyncio.Event()
         self.released.set()
@@ -50,6 +51,8 @@ class CountedApi:
         self.counts[request.path] += 1
         if request.path == "/api/history":
             self.history_queries["series" if "series" in request.query else "columns"] += 1
+        if request.path == "/api/performance":
+            self.performance_queries.append(request.query_string)
         await self.released.wait()
         response = await handler(request)
         self.statuses.append(response.status)
@@ -58,10 +61,10 @@ class CountedApi:
     def hang(self) -> None:
         self.released.clear()
 
-    async def parked(self) -> None:
-        """Return once a request waits at the API for the next sample (the hub counts it)."""
+    async def parked(self, count: int = 1) -> None:
+        """Return once ``count`` requests wait at the API for the next sample (the hub counts them)."""
         async with asyncio.timeout(5):
-            while self.monitor.hub.waiters < 1:
+            while self.monitor.hub.waiters < count:
                 await asyncio.sleep(0.001)
 
     async def sample(self, count: int = 1) -> int:
@@ -265,6 +268,26 @@ async def test_a_tick_just_before_the_next_sample_is_held_until_it_is_published(
     assert not waiting.done()
     await counted.sample(1)
     assert (await waiting)["seq"] == 2
+
+
+async def test_a_tick_that_knows_the_next_sample_is_due_asks_for_it_in_one_held_request(
+    api: tuple[CountedApi, str], client: PerformanceClient,
+) -> None:
+    counted, _ = api
+    await counted.sample(3)
+    sample = await client.performance(2)  # seq 3, read plainly: the phase is not known yet
+    await counted.parked()  # and a held read learning it
+    instance = sample["instance_id"]
+    client.planner.observe(instance, sample["timestamp"], received=time.monotonic() - 0.9, woken=True)
+    # sample 3 was visible here 0.9 s ago: sample 4 is due in 0.1 s, so the tick asks for what follows 3
+    asked = len(counted.performance_queries)
+    waiting = asyncio.ensure_future(client.performance(2))
+    await counted.parked(2)
+    assert not waiting.done()
+    await counted.sample(1)
+    assert (await waiting)["seq"] == 4
+    held = counted.performance_queries[asked:]
+    assert len(held) == 1 and held[0].startswith("after=3&wait=0.2"), held  # no plain read first
 
 
 async def test_closing_the_client_stops_a_held_read_learning_the_phase(api: tuple[CountedApi, str]) -> None:

@@ -16,11 +16,21 @@ WAIT = Number("wait", "long-poll: when the client has the latest sample already 
                       "request up to this many seconds and answer it as soon as the next sample is "
                       "published; without a new sample by then, the usual answer (304, or no rows)",
               low=0, high=MAX_WAIT_SECONDS, low_open=True)
+AFTER = Number("after", "long-poll from a cursor (/api/performance, with wait): hold the request until a "
+                        "sample newer than this seq is published, and answer at once when one is already; "
+                        "a client that knows when the next sample is due asks for it in one request",
+               low=0, high=2**63 - 1, integer=True)
 
 
 def wait_seconds(request: web.Request) -> float | None:
     """The long-poll budget asked for with ?wait=S (0 < S <= 60)."""
     return WAIT.read(request.query)
+
+
+def after_seq(request: web.Request) -> int | None:
+    """The seq a long-poll waits to see passed, asked for with ?after=SEQ."""
+    after = AFTER.read(request.query)
+    return None if after is None else int(after)
 
 
 async def wait_or_shutdown(hub: Hub, after_seq: int | None, timeout: float) -> Snapshot | None:

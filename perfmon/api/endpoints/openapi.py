@@ -32,7 +32,7 @@ from perfmon.api.edge.security import CHALLENGE
 from perfmon.api.endpoints import openapi_history as history_schemas
 from perfmon.api.endpoints import openapi_schemas as schemas
 from perfmon.api.endpoints.history import PARAMETERS as HISTORY_PARAMETERS
-from perfmon.api.endpoints.longpoll import WAIT
+from perfmon.api.endpoints.longpoll import AFTER, WAIT
 from perfmon.api.endpoints.metrics.prometheus import OPENMETRICS, TEXT
 from perfmon.api.endpoints.processes import PROCESS_PARAMETERS, PROCESS_SORT
 from perfmon.sampling.snapshot import GZIP_LEVEL
@@ -87,10 +87,10 @@ def path_docs() -> dict[str, PathDoc]:
         "/api": index,
         "/api/performance": PathDoc(
             "The latest sample. With If-None-Match naming its ETag: 304, or with `wait` a long-poll that "
-            "answers the next sample as soon as it is published.",
-            {"description": "the latest sample", "content": json_content(ref("schemas", "Sample")),
-             "headers": etag_headers()},
-            (WAIT,), etag=True, unavailable="before the first sample, or when too many long-polls wait"),
+            "answers the next sample (or with `after`, the first newer than that seq) once published.",
+            {"description": "the latest sample", "content": json_content(ref("schemas", "Sample")), "headers":
+             etag_headers()}, (WAIT, AFTER), etag=True,
+            unavailable="before the first sample, or when too many long-polls wait"),
         "/api/history": history_doc(),
         "/api/processes": PathDoc(
             "The last scan of the process table, sorted, highest first.",

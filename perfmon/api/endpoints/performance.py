@@ -9,25 +9,29 @@ from __future__ import annotations
 from aiohttp import web
 
 from perfmon.api.edge.responses import etag_matches, not_modified, sends_gzip, snapshot_response
-from perfmon.api.endpoints.longpoll import starting_error, wait_or_shutdown, wait_seconds
+from perfmon.api.endpoints.longpoll import after_seq, starting_error, wait_or_shutdown, wait_seconds
 from perfmon.api.endpoints.prebuilt import wait_parked
 from perfmon.api.endpoints.state import HUB
 
 
 async def performance(request: web.Request) -> web.StreamResponse:
-    """GET /api/performance: the latest snapshot, 304 if unchanged, long-poll with ?wait=S."""
+    """GET /api/performance: the latest snapshot, 304 if unchanged, long-poll with ?wait=S.
+
+    The long-poll holds while the client has the latest sample (If-None-Match names it) or asks
+    for one newer than it (``after``), until a newer one is published or ``wait`` ends.
+    """
     hub = request.app[HUB]
-    wait = wait_seconds(request) if request.query_string else None
+    wait, after = (wait_seconds(request), after_seq(request)) if request.query_string else (None, None)
     snapshot = hub.latest
     if snapshot is None and wait:
-        snapshot = await wait_or_shutdown(hub, None, wait)
+        snapshot = await wait_or_shutdown(hub, None, wait)  # the first sample is news to anyone
     if snapshot is None:
         raise starting_error()
-    if etag_matches(request, snapshot.etag, snapshot.etag_gzip):
-        if wait:
-            answer = await wait_parked(request, hub, snapshot, wait)
-            if answer is not None:
-                return answer
-        # a 304 names the tag of what a 200 would send this client now (RFC 9110 15.4.5)
+    unchanged = etag_matches(request, snapshot.etag, snapshot.etag_gzip)
+    if wait and (unchanged or (after is not None and snapshot.seq <= after)):
+        answer = await wait_parked(request, hub, snapshot, wait, after)
+        if answer is not None:
+            return answer
+    if unchanged:  # a 304 names the tag of what a 200 would send this client now (RFC 9110 15.4.5)
         return not_modified(snapshot.etag_gzip if sends_gzip(request, snapshot) else snapshot.etag)
     return snapshot_response(request, snapshot)

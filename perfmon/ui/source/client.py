@@ -73,6 +73,7 @@ class PerformanceClient:
         self.shared = SharedAnswers(monotonic)
         self.planner = TickPlanner(poll_seconds, monotonic=monotonic)
         self._learning: asyncio.Task[None] | None = None  # the held read that learns the phase
+        self._seen: tuple[str, int, float, float] | None = None  # instance, seq, timestamp, interval
         self.recent = RecentHistory()
         self._wall = wall
         self._reachable: bool | None = None  # for logging changes once, however many tabs poll
@@ -98,6 +99,9 @@ class PerformanceClient:
         :mod:`perfmon.ui.source.planner`), the read is held until the API publishes it (``?wait=``),
         within the budget: one held read per sample for all tabs.
         """
+        expected = await self._expected(timeout)
+        if expected is not None:
+            return expected
         sample = await self._shared("performance", self._latest, timeout, self._until_next_sample)
         self._learn_phase(sample)
         try:
@@ -112,18 +116,42 @@ class PerformanceClient:
         return await self._shared(("held", sample["instance_id"], seq), lambda budget: self._latest(
             budget, wait, seq), timeout, self._until_next_sample)
 
-    async def _latest(self, budget: float, wait: float | None = None, after: Any = None) -> Sample:
-        """The latest sample; with ``wait``, held until one newer than the sample ``after`` (a seq).
+    async def _expected(self, timeout: float) -> Sample | None:
+        """The sample due next, in one held read (``?after=&wait=``), when the planner knows it is due
+        within moments of the newest one seen; None otherwise (the plain read then)."""
+        seen = self._seen
+        expected = None if seen is None else self.planner.expect(*seen)
+        if seen is None or expected is None:
+            return None
+        after, hold = expected
+        wait = min(hold, timeout - HOLD_RESERVE_SECONDS)
+        if wait <= 0:
+            return None
+        return await self._shared(("after", seen[0], after), lambda budget: self._latest(
+            budget, wait, after, by_seq=True), timeout, self._until_next_sample)
+
+    async def _latest(self, budget: float, wait: float | None = None, after: Any = None, *,
+                      by_seq: bool = False) -> Sample:
+        """The latest sample; with ``wait``, held until one newer than the sample ``after`` (a seq):
+        by the API's ``?after=`` with ``by_seq``, else while the cached ETag is the latest.
 
         The API's JSON is read as the typed shape it is documented to be; a field it lacks is a
         KeyError where it is read, which the tick reports as an unreadable answer.
         """
         answer = cast(Sample, await self.http.get_json("/api/performance", None, budget, conditional=True,
-                                                         wait=wait))
+                                                         wait=wait, after=after if by_seq else None))
         with contextlib.suppress(KeyError, TypeError, ValueError):  # read as it arrives: the phase
-            self.planner.observe(str(answer["instance_id"]), float(answer["timestamp"]),
-                                 woken=wait is not None and answer["seq"] != after)
+            instance, seq = str(answer["instance_id"]), int(answer["seq"])
+            self.planner.observe(instance, float(answer["timestamp"]),
+                                 woken=wait is not None and after is not None and seq > int(after))
+            self._see(instance, seq, float(answer["timestamp"]), float(answer["interval_seconds"]))
         return answer
+
+    def _see(self, instance: str, seq: int, timestamp: float, interval: float) -> None:
+        """Keep the newest sample seen (of the newest instance): what the next tick expects after."""
+        seen = self._seen
+        if seen is None or seen[0] != instance or seq > seen[1]:
+            self._seen = (instance, seq, timestamp, interval)
 
     def _learn_phase(self, sample: Sample) -> None:
         """Until a held read of this API instance was answered at a publication, start one (once):

@@ -109,6 +109,23 @@ class TickPlanner:
         return max(0.0, due) + HOLD_SLACK_SECONDS
 
 
+    def expect(self, instance_id: str, seq: int, timestamp: float,
+               interval: float) -> tuple[int, float] | None:
+        """For a tick whose newest sample seen is ``seq``, taken at ``timestamp``: the seq after which
+        the next sample comes and how long to hold a read for it (``?after=&wait=``), so one request
+        answers it as it is published; None when the phase is unknown or that sample is not due
+        within a hold (the tick came early or late: a plain read, then maybe :meth:`hold`)."""
+        offset = self.offset
+        if offset is None or instance_id != self._instance or interval <= 0:
+            return None
+        elapsed = max(0.0, self._monotonic() - (timestamp + offset))  # since ``seq`` was visible here
+        ahead = int(elapsed // interval) + 1  # the next sample not yet due, counted from ``seq``
+        due = ahead * interval - elapsed
+        if due > early(interval) + HOLD_SLACK_SECONDS:
+            return None
+        return seq + ahead - 1, due + HOLD_SLACK_SECONDS
+
+
 def early(interval: float) -> float:
     """How long before a sample is due a tick aims to arrive."""
     return min(EARLY_SECONDS, interval / 4)

@@ -63,16 +63,22 @@ class ApiHttp:
         return self.base_url + path + ("?" + urlencode(params) if params else "")
 
     async def get_json(self, path: str, params: dict[str, Any] | None, timeout: float,
-                       conditional: bool = False, wait: float | None = None) -> dict[str, Any]:
+                       conditional: bool = False, wait: float | None = None,
+                       after: int | None = None) -> dict[str, Any]:
         """A JSON object from the API; with ``conditional``, revalidated by ETag (304 reuses it).
 
         ``wait``: a conditional read the API holds until the answer changes, for up to that
-        many seconds (its ``?wait=``), when there is a cached answer to revalidate.
+        many seconds (its ``?wait=``), when there is a cached answer to revalidate, or (``after``,
+        the API's ``?after=``) until there is a sample newer than that seq.
         """
         url = self.url(path, params)
         cached = self._cache.get(url) if conditional else None
         headers = {"If-None-Match": cached[0]} if cached else {}
-        held = self.url(path, {**(params or {}), "wait": f"{wait:.3f}"}) if cached and wait else url
+        held = url
+        if wait and after is not None:
+            held = self.url(path, {**(params or {}), "after": after, "wait": f"{wait:.3f}"})
+        elif wait and cached:
+            held = self.url(path, {**(params or {}), "wait": f"{wait:.3f}"})
         async with self._request(held, headers, timeout) as response:
             if response.status == 304 and cached:
                 return cached[1]

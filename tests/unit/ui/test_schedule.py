@@ -204,3 +204,30 @@ def test_the_hold_s_bounds() -> None:
 
 def test_a_tick_aims_a_tenth_of_a_second_early_at_most_a_quarter_interval() -> None:
     assert early(1.0) == 0.1 and early(0.4) == 0.1 and early(0.2) == 0.05 and early(0.25) == 0.0625
+
+
+def test_a_tick_expects_the_sample_due_next_counted_in_whole_intervals_from_the_newest_seen() -> None:
+    mono = FakeClock(100.0)
+    planner = TickPlanner(5.0, monotonic=mono)
+    assert planner.expect("a", 7, API_T0, 1.0) is None  # no phase yet: a plain read
+    published(planner, mono, API_T0)  # seq 7, visible at 100.002
+    mono.advance(4.952)  # a tick aimed 0.05 s before the fifth sample after it is due
+    assert planner.expect("a", 7, API_T0, 1.0) == (11, pytest.approx(0.05 + HOLD_SLACK_SECONDS))
+    mono.advance(0.1)  # just after it was due: it is there, a plain read gets it at once
+    assert planner.expect("a", 7, API_T0, 1.0) is None
+    assert planner.expect("b", 7, API_T0, 1.0) is None  # another instance: its phase is unknown
+
+
+def test_the_expectation_s_bounds() -> None:
+    mono = FakeClock(0.0)
+    planner = TickPlanner(1.0, monotonic=mono)
+    planner.observe("a", 0.0, received=0.0)
+    mono.now = 0.75  # due in early + slack (0.25) exactly: held
+    assert planner.expect("a", 3, 0.0, 1.0) == (3, pytest.approx(0.25 + HOLD_SLACK_SECONDS))
+    mono.now = 0.7499  # a hair further: not soon enough to hold
+    assert planner.expect("a", 3, 0.0, 1.0) is None
+    mono.now = 2.0  # the second sample after it is due this instant: the one after that is expected
+    assert planner.expect("a", 3, 0.0, 1.0) is None
+    mono.now = -0.5  # a clock that went back: counted from the sample seen
+    assert planner.expect("a", 3, 0.0, 1.0) is None
+    assert planner.expect("a", 3, 0.0, 0.0) is None  # no interval: nothing to count
