@@ -31,6 +31,7 @@ import platform
 import re
 import secrets
 import shlex
+import shutil
 import signal
 import statistics
 import subprocess
@@ -235,6 +236,8 @@ def run_wrk(label: str, command: list[str], duration: int, server: Server | None
     CPU time per request is steadier than throughput on a shared machine: a neighbour's burst
     slows the requests, but hardly changes the CPU each one takes.
     """
+    if shutil.which(command[0]) is None:  # one line, not a traceback from deep in subprocess
+        raise SystemExit(f"{command[0]} is not installed: apt-get install wrk")
     process = psutil.Process(server.proc.pid) if server is not None else None
     cpu_before = cpu_seconds(process) if process is not None else 0.0
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60, check=False)
