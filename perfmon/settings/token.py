@@ -52,12 +52,13 @@ def checked(token: str) -> str:
     return token
 
 
-def file_problem(path: Path, status: os.stat_result, credentials: str | None) -> str | None:
-    """Why a token file with this status may not be trusted, or None."""
+def file_problem(path: Path, status: os.stat_result, credentials: str | None,
+                 what: str = "the token file", held: str = "the token") -> str | None:
+    """Why a token (or other secret) file with this status may not be trusted, or None."""
     quoted = shlex.quote(str(path))
     euid = os.geteuid()
     if status.st_uid not in (euid, 0):
-        return (f"the token file {path} belongs to uid {status.st_uid}, who can change the token: "
+        return (f"{what} {path} belongs to uid {status.st_uid}, who can change {held}: "
                 f"it must be yours (uid {euid}) or root's; run: chown {euid} {quoted}")
     in_credentials = credentials is not None and path.resolve().parent == Path(credentials).resolve()
     allowed = stat.S_IRGRP if in_credentials else 0  # systemd's ACL mask (see the module's docstring)
@@ -65,7 +66,7 @@ def file_problem(path: Path, status: os.stat_result, credentials: str | None) ->
     if mode & 0o077 & ~allowed:
         who = "its group and others" if mode & 0o070 and mode & 0o007 else \
             "its group" if mode & 0o070 else "others"
-        return f"the token file {path} is open to {who} (mode {mode:04o}): run chmod 600 {quoted}"
+        return f"{what} {path} is open to {who} (mode {mode:04o}): run chmod 600 {quoted}"
     return None
 
 

@@ -50,14 +50,14 @@ def kept_fields(selector: Selector) -> tuple[Group, tuple[Field, ...]]:
         if matcher.label not in found.labels:
             known = ", ".join(found.labels) or "none: it has no rows"
             raise SelectorError(f"{found.name} has no label {matcher.label!r} (its labels: {known})")
-    scope = _scope(found, selector)
-    kept = tuple(f for f in scope if f.kept)
+    allowed = scope(found, selector)
+    kept = tuple(f for f in allowed if f.kept)
     if selector.field is None:
         return found, kept
     picked = tuple(f for f in kept if f.series_name == selector.field)
     if not picked:
         names = sorted({f.series_name for f in kept})
-        if any(f.series_name == selector.field for f in scope) or any(
+        if any(f.series_name == selector.field for f in allowed) or any(
                 f.name == selector.field for f in (*found.fields, *found.row_fields)):
             raise SelectorError(f"{found.name}.{selector.field} is not kept in history "
                                 f"(kept: {', '.join(names) or 'none'})")
@@ -66,7 +66,7 @@ def kept_fields(selector: Selector) -> tuple[Group, tuple[Field, ...]]:
     return found, picked
 
 
-def _scope(found: Group, selector: Selector) -> tuple[Field, ...]:
+def scope(found: Group, selector: Selector) -> tuple[Field, ...]:
     """The fields a selector's brackets allow: the section's, the rows', or both."""
     if selector.matchers is None:
         return (*found.fields, *found.row_fields)
