@@ -1,4 +1,4 @@
-"""The ``perfmon`` command: ``run``, ``api``, ``dashboard``, ``token``, ``install-unit``, ``--version``.
+"""The ``perfmon`` command: ``run``, ``api``, ``dashboard``, ``token``, ``install-unit``, ``alerts``.
 
 Each command takes exactly the options (and PERFMON_* variables) of its script:
 ``run`` is ``run_http_polling_system.py``, ``api`` is ``performance_api_server.py`` and
@@ -27,6 +27,7 @@ COMMANDS = {  # name: (module, function, summary)
               "print a new random access token, or write it to a new file of mode 0600"),
     "install-unit": ("perfmon.runtime.install", "main",
                      "write a systemd unit that runs this installation as a service"),
+    "alerts": ("perfmon.runtime.alerts_command", "main", "check an alerts rules file: alerts check FILE"),
 }
 
 
