@@ -43,6 +43,7 @@ class Rule:
     select: Selector
     group: Group
     field: Field
+    rows: bool  # the field is each row's (an instance per row), not the section's
     above: float | None
     below: float | None
     clear: float

@@ -138,7 +138,8 @@ def read_rule(node: Located, source: str, channels: set[str]) -> tuple[Rule, boo
     if enabled is not None and not isinstance(enabled.value, bool):
         raise enabled.at(source, f"{what}: enabled must be true or false")
     rule = Rule(
-        name=name, select=selector, group=found, field=picked, above=level if above else None,
+        name=name, select=selector, group=found, field=picked, rows=picked in found.row_fields,
+        above=level if above else None,
         below=level if below else None, clear=clear, for_seconds=seconds(keys, "for", source, what) or 0.0,
         severity=severity(keys, source, what), repeat_seconds=seconds(keys, "repeat", source, what),
         notify=notify(keys, source, what, channels), summary=text(keys, "summary", source, node) or "",
@@ -174,11 +175,11 @@ def selected(keys: Mapping[str, Located], key: str, source: str, node: Located,
 
 
 def field_of(found: Group, selector: Selector) -> Field | None:
-    """The one scalar field (or element of a list, as load_1) that ``selector`` names."""
+    """The one scalar field (or element of a list, as load_1) that ``selector`` names: without
+    brackets the section's first (``cpu.percent``), else a row's (``disks.percent``)."""
     for f in scope(found, selector):
-        if f.series_name == selector.field and (f.shape == "scalar" or f.history_index is not None):
-            return f
-        if f.name == selector.field and f.shape == "scalar":
+        if (f.series_name == selector.field and (f.shape == "scalar" or f.history_index is not None)) or (
+                f.name == selector.field and f.shape == "scalar"):
             return f
     return None
 
