@@ -7,16 +7,14 @@ others (the same check as the token file's). Nothing is started and nothing is s
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from perfmon.alerts.model import AlertsFile, Rule
-from perfmon.alerts.rules import read_file
 from perfmon.alerts.yamlfile import FileError
+from perfmon.settings.alerts import load_alerts
 from perfmon.settings.options import Parser
-from perfmon.settings.token import file_problem
 
 
 def main(argv: Sequence[str], prog: str = "perfmon alerts") -> int:
@@ -28,30 +26,12 @@ def main(argv: Sequence[str], prog: str = "perfmon alerts") -> int:
     check.add_argument("file", type=Path, metavar="FILE", help="the rules file (--alerts-file)")
     args = parser.parse_args(list(argv))
     try:
-        alerts = read_file(args.file)
-        for channel in alerts.channels.values():
-            for key, value in channel.options.items():
-                if key.endswith("_file"):
-                    secret_problem(Path(value), f"channel {channel.name}: {key}", alerts.source, channel.line)
+        alerts = load_alerts(args.file)
     except FileError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         return 2
     print(summary(alerts))
     return 0
-
-
-def secret_problem(path: Path, what: str, source: str, line: int | None) -> None:
-    """FileError when the secret file at ``path`` is missing, not a file, or open to others."""
-    try:
-        status = path.stat()
-    except OSError as exc:
-        raise FileError(source, line, f"{what}: cannot read {path}: {exc.strerror or exc}") from None
-    if not path.is_file():
-        raise FileError(source, line, f"{what}: {path} is not a file")
-    problem = file_problem(path, status, os.environ.get("CREDENTIALS_DIRECTORY"), "the secret file",
-                           "the secret")
-    if problem:
-        raise FileError(source, line, f"{what}: {problem}")
 
 
 def summary(alerts: AlertsFile) -> str:

@@ -17,6 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perfmon.alerts.model import AlertsFile
+from perfmon.settings.alerts import builtin, read_alerts_option
 from perfmon.settings.collectors import unknown_collector
 from perfmon.settings.environment import Environment, option_variables, unread_variables
 from perfmon.settings.options import (
@@ -82,6 +84,7 @@ class ServerConfig:
     collectors: tuple[str, ...] = ()  # --collectors as given: () the defaults (see settings.collectors)
     collector_intervals: tuple[tuple[str, float], ...] = ()  # (name, seconds) over the registry's cadences
     security: Security = field(default_factory=Security)
+    alerts: AlertsFile = field(default_factory=builtin)  # the rules (--alerts-file, or the built-in ones)
 
     @property
     def database(self) -> Path | None:
@@ -249,6 +252,8 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None,
         parser.error(f"--commit-interval {shown(args.commit_interval)} is longer than the "
                      f"{shown(held)} s of samples kept in memory (--history-size {args.history_size} x "
                      f"--interval {shown(args.interval)}): choose a shorter --commit-interval")
+    if hasattr(args, "alerts_file"):
+        read_alerts_option(parser, args)
     if getattr(args, "warning_percent", 0) > getattr(args, "critical_percent", 100):
         parser.error(f"--warning-percent {shown(args.warning_percent)} is above "
                      f"--critical-percent {shown(args.critical_percent)}")
@@ -275,7 +280,8 @@ def server_config(args: argparse.Namespace, port: int, security: Security) -> Se
                         commit_interval_seconds=args.commit_interval,
                         journal_dir=None if args.data_dir is None else args.journal_dir,  # no file: none
                         max_waiters=args.max_waiters, header_timeout_seconds=args.header_timeout,
-                        keepalive_timeout_seconds=args.keepalive_timeout, security=security)
+                        keepalive_timeout_seconds=args.keepalive_timeout, security=security,
+                        alerts=args.alerts)
 
 
 def dashboard_config(args: argparse.Namespace, api_url: str, security: Security) -> DashboardConfig:

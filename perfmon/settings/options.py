@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import platformdirs
 
+from perfmon.settings.alerts_option import add_alerts_option
 from perfmon.settings.collectors import add_collectors_option
 
 ENV_PREFIX = "PERFMON_"
@@ -223,6 +224,7 @@ def add_sampling_options(parser: argparse.ArgumentParser) -> None:
                         help="long-polling requests (?wait=) held at once; more get 503 with Retry-After, "
                         "1-1000000 (default: %(default)s)")
     add_store_options(parser)
+    add_alerts_option(parser)
 
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,17 @@ def test_a_missing_rules_file_or_command_is_exit_2(tmp_path: Path) -> None:
     bare = subprocess.run([sys.executable, "-m", "perfmon", "alerts"], capture_output=True, text=True,
                           timeout=60, check=False)
     assert bare.returncode == 2 and bare.stderr.count("\n") == 1
+
+
+def test_the_api_server_and_the_launcher_refuse_a_bad_rules_file_at_start(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yml"
+    rules.write_text("rules:\n  - name: X\n    select: cpu.percnt\n    above: 1\n")
+    why = (f"{rules}:3: rule X: select: cpu has no numeric field 'percnt' (it has: count_logical, "
+           f"count_physical, frequency_mhz, load_1, percent)\n")
+    api = subprocess.run([sys.executable, "-m", "perfmon", "api", "--alerts-file", str(rules), "--port", "0",
+                          "--data-dir", "none"], capture_output=True, text=True, timeout=60, check=False)
+    assert (api.returncode, api.stderr) == (2, f"perfmon api: error: {why}")
+    run = subprocess.run([sys.executable, "-m", "perfmon", "run", "--api-port", "0", "--dashboard-port", "0",
+                          "--data-dir", "none"], capture_output=True, text=True, timeout=60, check=False,
+                         env={**os.environ, "PERFMON_ALERTS_FILE": str(rules)})
+    assert (run.returncode, run.stderr) == (2, f"perfmon run: error: {why}")

@@ -276,7 +276,9 @@ def test_the_help_of_every_option_names_its_range_and_default() -> None:
         "retention_hour": "DURATION", "max_db_size": "SIZE", "commit_interval": "SECONDS",
         "journal_dir": "DIR", "poll_interval": "SECONDS", "warning_percent": "PERCENT",
         "critical_percent": "PERCENT", "header_timeout": "SECONDS", "keepalive_timeout": "SECONDS",
-        "collector_intervals": "LIST"}
+        "collector_intervals": "LIST", "alerts_file": "FILE"}
+    assert helps["alerts_file"] == ("the alerts rules file (YAML; see 'perfmon alerts check'); without it "
+                                    "the built-in rules hold")
 
 
 def test_logging_goes_to_stderr_at_the_level_with_timestamps(monkeypatch: pytest.MonkeyPatch) -> None:
