@@ -26,56 +26,21 @@ from typing import Any
 from aiohttp import hdrs, web
 
 from perfmon import __version__
-from perfmon.api.edge.params import Param, openapi_parameter
+from perfmon.api.edge.params import openapi_parameter
 from perfmon.api.edge.responses import accepts_gzip, etag_matches, not_modified, snapshot_headers
 from perfmon.api.edge.security import CHALLENGE
 from perfmon.api.endpoints import openapi_history as history_schemas
 from perfmon.api.endpoints import openapi_schemas as schemas
-from perfmon.api.endpoints.history import PARAMETERS as HISTORY_PARAMETERS
 from perfmon.api.endpoints.longpoll import AFTER, WAIT
 from perfmon.api.endpoints.metrics.prometheus import OPENMETRICS, TEXT
+from perfmon.api.endpoints.openapi_parts import PathDoc, Schema, etag_headers, header, json_content, ref
+from perfmon.api.endpoints.openapi_paths import health_doc, history_doc
 from perfmon.api.endpoints.processes import PROCESS_PARAMETERS, PROCESS_SORT
 from perfmon.sampling.snapshot import GZIP_LEVEL
 
-Schema = dict[str, Any]
 Route = tuple[str, Callable[..., Any]]
 OPENAPI_VERSION, BEARER = "3.1.0", "bearerAuth"
 OTHER_METHODS = ("put", "post", "patch", "delete")  # answered 405 (with Allow) on every path
-JSON = "application/json"
-
-
-def ref(kind: str, name: str) -> Schema:
-    """A reference to ``components/<kind>/<name>``."""
-    return {"$ref": f"#/components/{kind}/{name}"}
-
-
-def header(description: str, schema: Schema, required: bool = True) -> Schema:
-    """A response header."""
-    return {"description": description, "required": required, "schema": schema}
-
-
-def json_content(schema: Schema) -> Schema:
-    """A JSON body of ``schema``."""
-    return {JSON: {"schema": schema}}
-
-
-@dataclass(frozen=True, slots=True)
-class PathDoc:
-    """What one path answers, beyond the errors every path can give (401, 421, 429, 405)."""
-
-    description: str
-    ok: Schema  # the 200 response: description, content, headers
-    parameters: tuple[Param, ...] = ()
-    etag: bool = False  # If-None-Match: 304 while the representation is unchanged
-    unavailable: str | None = None  # when it answers 503 with Retry-After
-    unhealthy: str | None = None  # when it answers 503 with the body of its 200
-    anonymous: bool = False  # answered without a token too (perfmon.api.app.ANONYMOUS)
-    absent: str | None = None  # when it answers 404: what it serves is switched off
-
-
-def etag_headers() -> Schema:
-    """The validator of a cacheable answer."""
-    return {"ETag": ref("headers", "ETag")}
 
 
 def path_docs() -> dict[str, PathDoc]:
@@ -109,30 +74,6 @@ def path_docs() -> dict[str, PathDoc]:
                                                           OPENMETRICS: {"schema": {"type": "string"}}}},
             unavailable="before the first sample"),
     }
-
-
-def history_doc() -> PathDoc:
-    """/api/history: two forms, two formats."""
-    either = {"oneOf": [ref("schemas", "HistoryTail"), ref("schemas", "HistoryRange")]}
-    return PathDoc(
-        "Two forms that cannot be mixed (400 names the parameter that mixes them): the live tail by "
-        "cursor (`since`, `limit`, `wait`) or a time range (`start`, `end`, `points`), as JSON "
-        "columns or as a CSV download (`format`).",
-        {"description": "rows as columns (tail) or buckets (range); CSV with `format=csv`",
-         "content": {JSON: {"schema": either}, "text/csv": {"schema": {"type": "string"}}},
-         "headers": {"Content-Disposition": header("with format=csv: the file name to save as",
-                                                   {"type": "string"}, required=False)}},
-        HISTORY_PARAMETERS, unavailable="when too many long-polls wait, or the server is stopping")
-
-
-def health_doc() -> PathDoc:
-    """/api/health: the same body with 200 (fresh) and 503 (starting or stale)."""
-    answer = json_content({"oneOf": [ref("schemas", "Health"), ref("schemas", "HealthStatus")]})
-    return PathDoc(
-        "Liveness and freshness of the sampler, for load balancers and monitoring: 200 while samples are "
-        "fresh, 503 (same body) while starting or stale. Without any Authorization header on a server "
-        "with a token, the status alone; a wrong token is still a 401.",
-        {"description": "status ok", "content": answer}, unhealthy="starting or stale", anonymous=True)
 
 
 def summary(handler: Callable[..., Any]) -> str:
