@@ -222,19 +222,19 @@ async def test_long_poll_can_wait_for_the_first_sample(client: Client, monitor: 
 async def test_a_long_poll_after_a_seq_waits_for_a_newer_sample_without_an_etag(
     client: Client, monitor: Monitor,
 ) -> None:
-    """``after`` names the sample the client expects next: one request, held until it is published."""
+    """``after`` names the latest sample the client has: one request, held until the next is published."""
     await monitor.sampler.sample_once()
     await monitor.sampler.sample_once()
     at_once = await asyncio.wait_for(client.get("/api/performance?after=1&wait=30"), 5)
     assert at_once.status == 200 and (await at_once.json())["seq"] == 2  # newer than 1 already
-    poll = asyncio.create_task(client.get("/api/performance?after=3&wait=10"))  # ahead of the API
-    await parked(monitor)
-    await monitor.sampler.sample_once()  # seq 3: not newer than 3, still held
+    ahead = await asyncio.wait_for(client.get("/api/performance?after=99&wait=30"), 5)
+    assert (await ahead.json())["seq"] == 2  # a seq this API never gave (it restarted): no hold
+    poll = asyncio.create_task(client.get("/api/performance?after=2&wait=10"))
     await parked(monitor)
     assert not poll.done()
     await monitor.sampler.sample_once()
     response = await asyncio.wait_for(poll, 5)
-    assert response.status == 200 and (await response.json())["seq"] == 4
+    assert response.status == 200 and (await response.json())["seq"] == 3
 
 
 async def test_a_long_poll_after_a_seq_that_times_out_answers_the_latest_or_304(

@@ -16,9 +16,10 @@ WAIT = Number("wait", "long-poll: when the client has the latest sample already 
                       "request up to this many seconds and answer it as soon as the next sample is "
                       "published; without a new sample by then, the usual answer (304, or no rows)",
               low=0, high=MAX_WAIT_SECONDS, low_open=True)
-AFTER = Number("after", "long-poll from a cursor (/api/performance, with wait): hold the request until a "
-                        "sample newer than this seq is published, and answer at once when one is already; "
-                        "a client that knows when the next sample is due asks for it in one request",
+AFTER = Number("after", "long-poll by seq (/api/performance, with wait): while this is the latest sample's "
+                        "seq, hold the request until the next one is published; any other seq (older, or "
+                        "of an API that restarted since) is answered at once. A client that knows when "
+                        "the next sample is due asks for it in one request, without an ETag",
                low=0, high=2**63 - 1, integer=True)
 
 

@@ -17,8 +17,10 @@ from perfmon.api.endpoints.state import HUB
 async def performance(request: web.Request) -> web.StreamResponse:
     """GET /api/performance: the latest snapshot, 304 if unchanged, long-poll with ?wait=S.
 
-    The long-poll holds while the client has the latest sample (If-None-Match names it) or asks
-    for one newer than it (``after``), until a newer one is published or ``wait`` ends.
+    The long-poll holds while the client has the latest sample: If-None-Match names it, or
+    ``after`` is its seq. It ends when the next sample is published or ``wait`` ends, so no poll
+    outlasts an interval: an ``after`` that is not the latest seq (older, or ahead of this API,
+    which restarted since) is answered at once.
     """
     hub = request.app[HUB]
     wait, after = (wait_seconds(request), after_seq(request)) if request.query_string else (None, None)
@@ -28,8 +30,8 @@ async def performance(request: web.Request) -> web.StreamResponse:
     if snapshot is None:
         raise starting_error()
     unchanged = etag_matches(request, snapshot.etag, snapshot.etag_gzip)
-    if wait and (unchanged or (after is not None and snapshot.seq <= after)):
-        answer = await wait_parked(request, hub, snapshot, wait, after)
+    if wait and (unchanged or after == snapshot.seq):
+        answer = await wait_parked(request, hub, snapshot, wait)
         if answer is not None:
             return answer
     if unchanged:  # a 304 names the tag of what a 200 would send this client now (RFC 9110 15.4.5)

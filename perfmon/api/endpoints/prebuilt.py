@@ -118,18 +118,16 @@ class ParkedPolls:
 PARKED = web.AppKey("parked", ParkedPolls)
 
 
-async def wait_parked(request: web.Request, hub: Hub, snapshot: Snapshot, wait: float,
-                      after: int | None = None) -> web.StreamResponse | None:
-    """Long-poll for a sample newer than ``snapshot`` (and than the seq ``after``): its answer, or
-    None when ``wait`` ends first.
+async def wait_parked(request: web.Request, hub: Hub, snapshot: Snapshot,
+                      wait: float) -> web.StreamResponse | None:
+    """Long-poll for a sample newer than ``snapshot``: its answer, or None when ``wait`` ends first.
 
     Raises the API's 503 (too many waiters, shutting down) unless the answer was sent already.
     """
     parked = request.app[PARKED]
-    seq = snapshot.seq if after is None else max(snapshot.seq, after)
-    entry = parked.park(request, seq)
+    entry = parked.park(request, snapshot.seq)
     try:
-        newer = await wait_or_shutdown(hub, seq, wait)
+        newer = await wait_or_shutdown(hub, snapshot.seq, wait)
     except ApiError:
         if entry is None or entry.sent is None:
             raise
