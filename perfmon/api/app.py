@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -13,17 +14,19 @@ from typing import Any
 from aiohttp import web
 
 from perfmon import __version__
+from perfmon.alerts.book import AlertBook
 from perfmon.api.edge.cors import cors_headers
 from perfmon.api.edge.errors import add_endpoint, add_fallback
 from perfmon.api.edge.security import GUARD, Guard
-from perfmon.api.endpoints import health, history, index, openapi, performance, processes
+from perfmon.api.endpoints import alerts, health, history, index, openapi, performance, processes
 from perfmon.api.endpoints.health_answer import HEALTH, HealthAnswers
 from perfmon.api.endpoints.metrics.prometheus import EXPOSITION, Exposition, metrics
 from perfmon.api.endpoints.prebuilt import PARKED, ParkedPolls
-from perfmon.api.endpoints.state import HUB, STORE
+from perfmon.api.endpoints.state import ALERTS, HUB, STORE
 from perfmon.sampling import registry
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
+from perfmon.sampling.snapshot import Snapshot
 from perfmon.settings import ServerConfig
 from perfmon.settings.options import AUTO
 from perfmon.store.base import HistoryStore, Retention
@@ -32,6 +35,7 @@ from perfmon.store.ring import RingStore
 from perfmon.store.sqlite.journal import default_directory
 from perfmon.store.sqlite.store import SqliteStore
 
+log = logging.getLogger(__name__)
 Context = Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]
 
 ROUTES = (
@@ -41,6 +45,8 @@ ROUTES = (
     ("/api/history", history.endpoint),
     ("/api/processes", processes.processes),
     ("/api/health", health.health),
+    ("/api/alerts", alerts.alerts),
+    ("/api/alerts/history", alerts.alerts_history),
     ("/api/openapi.json", openapi.openapi_json),
     ("/metrics", metrics),
 )
@@ -137,11 +143,13 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
         app[HUB], app[STORE], app[PARKED] = parts.hub, parts.store, ParkedPolls(cors=cors)
         app[HEALTH] = HealthAnswers(__version__, parts.hub.instance_id, parts.hub.interval_seconds)
         parts.hub.on_publish.append(app[PARKED].publish)
+        app[ALERTS] = book = AlertBook(config.alerts, keep_seconds=config.retention_minute_seconds)
+        parts.hub.on_publish.append(evaluating(book))
         task = asyncio.create_task(parts.sampler.run(), name="perfmon-sampler") if sample else None
         try:
             yield
         finally:
-            parts.hub.on_publish.remove(app[PARKED].publish)
+            parts.hub.on_publish.clear()
             parts.sampler.close()
             if task is not None:
                 task.cancel()
@@ -154,6 +162,27 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
                 parts.lock.release()
 
     return context
+
+
+def evaluating(book: AlertBook) -> Callable[[Snapshot], None]:
+    """A publish listener that evaluates the alerts just after the publish, on the same loop."""
+    loop = asyncio.get_running_loop()
+    failed: set[str] = set()
+
+    def evaluate(snapshot: Snapshot) -> None:
+        try:
+            book.evaluate(snapshot.data, snapshot.timestamp)
+        except Exception as exc:  # noqa: BLE001 (a sample the engine cannot read: say so once, sample on)
+            kind = type(exc).__name__
+            if kind not in failed:
+                failed.add(kind)
+                log.warning("the alerts could not be evaluated on sample %s: %s: %s (logged once)",
+                            snapshot.seq, kind, exc)
+
+    def listener(snapshot: Snapshot) -> None:
+        loop.call_soon(evaluate, snapshot)
+
+    return listener
 
 
 async def release_waiters(app: web.Application) -> None:

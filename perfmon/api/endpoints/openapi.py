@@ -29,6 +29,7 @@ from perfmon import __version__
 from perfmon.api.edge.params import openapi_parameter
 from perfmon.api.edge.responses import accepts_gzip, etag_matches, not_modified, snapshot_headers
 from perfmon.api.edge.security import CHALLENGE
+from perfmon.api.endpoints import openapi_alerts
 from perfmon.api.endpoints import openapi_history as history_schemas
 from perfmon.api.endpoints import openapi_schemas as schemas
 from perfmon.api.endpoints.longpoll import AFTER, WAIT
@@ -52,7 +53,7 @@ def path_docs() -> dict[str, PathDoc]:
         "/api": index,
         "/api/performance": PathDoc(
             "The latest sample. With If-None-Match naming its ETag: 304, or with `wait` a long-poll that "
-            "answers the next sample (or with `after`, the first newer than that seq) once published.",
+            "answers the next sample once published (or with `after`, the latest sample's seq).",
             {"description": "the latest sample", "content": json_content(ref("schemas", "Sample")), "headers":
              etag_headers()}, (WAIT, AFTER), etag=True,
             unavailable="before the first sample, or when too many long-polls wait"),
@@ -73,6 +74,7 @@ def path_docs() -> dict[str, PathDoc]:
             {"description": "the exposition", "content": {TEXT: {"schema": {"type": "string"}},
                                                           OPENMETRICS: {"schema": {"type": "string"}}}},
             unavailable="before the first sample"),
+        **openapi_alerts.path_docs(),
     }
 
 
@@ -163,7 +165,7 @@ def components() -> Schema:
         "schemas": {"Sample": schemas.sample_schema(), "HistoryTail": history_schemas.tail_schema(),
                     "HistoryRange": history_schemas.range_schema(), "Error": schemas.error_schema(),
                     "Processes": schemas.processes_schema(PROCESS_SORT.choices), "Health": health,
-                    "HealthStatus": status_only, "Index": schemas.index_schema()},
+                    "HealthStatus": status_only, "Index": schemas.index_schema(), **openapi_alerts.schemas()},
         "responses": shared_responses(ref("schemas", "Error")),
         "headers": {
             "ETag": header("the answer's entity tag, for If-None-Match", {"type": "string"}),
