@@ -74,6 +74,17 @@ class AlertBook:
         return [{"at": r.at, "kind": r.kind, "reason": r.reason or None, **r.alert}
                 for r in self.history if start <= r.at < end]
 
+    def firing_labels(self) -> tuple[tuple[tuple[str, str], ...], ...]:
+        """Each firing alert's labels (alertname, severity, its row's, its rule's), in a stable order."""
+        out = []
+        for instance in self.engine.firing():
+            rule = self.rules.get(instance.rule)
+            if rule is not None:
+                labels = {"alertname": rule.name, "severity": rule.severity, **dict(instance.labels),
+                          **rule.labels}
+                out.append(tuple(labels.items()))
+        return tuple(sorted(out))
+
     def counts(self) -> dict[str, int]:
         """How many alerts fire, by severity (every severity named, 0 included)."""
         counted = {"info": 0, "warning": 0, "critical": 0}

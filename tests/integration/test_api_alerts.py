@@ -137,3 +137,21 @@ async def test_the_answers_conform_to_the_openapi_document(served: Any, fake_ps:
     conforms("/api/alerts/history", history)
     with pytest.raises(ValidationError):  # the schema says something: a wrong state fails it
         conforms("/api/alerts", {**firing, "alerts": [{**firing["alerts"][0], "state": "burning"}]})
+
+
+async def test_metrics_carry_each_firing_alert_labelled_as_it_is(served: Any, fake_ps: FakePsutil) -> None:
+    client, monitor, app = served
+    await sample(monitor, app)
+    quiet = await (await client.get("/metrics")).text()
+    assert "# TYPE perfmon_alert_firing gauge" in quiet and "\nperfmon_alert_firing{" not in quiet
+    fake_ps.usage["/"] = Usage(100 * 2**30, 95 * 2**30, 5 * 2**30, 95.0)
+    await sample(monitor, app)
+    firing = await (await client.get("/metrics")).text()
+    assert ('\nperfmon_alert_firing{alertname="RootFull",device="/dev/sda1",fstype="ext4",mountpoint="/",'
+            'severity="critical",team="ops"} 1.0\n') in firing
+    asked = await client.get("/metrics", headers={"Accept": "application/openmetrics-text"})
+    openmetrics = await asked.text()
+    assert 'perfmon_alert_firing{alertname="RootFull"' in openmetrics and openmetrics.endswith("# EOF\n")
+    fake_ps.usage["/"] = Usage(100 * 2**30, 40 * 2**30, 60 * 2**30, 40.0)
+    await sample(monitor, app)
+    assert "\nperfmon_alert_firing{" not in await (await client.get("/metrics")).text()

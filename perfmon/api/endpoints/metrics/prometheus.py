@@ -32,7 +32,7 @@ from perfmon.api.edge.responses import NO_CACHE, accepts_gzip
 from perfmon.api.endpoints import collector_status
 from perfmon.api.endpoints.longpoll import starting_error
 from perfmon.api.endpoints.metrics.catalogue import FAMILIES, Family, Series
-from perfmon.api.endpoints.state import HUB
+from perfmon.api.endpoints.state import ALERTS, HUB
 from perfmon.sampling.snapshot import Snapshot
 
 TEXT = "text/plain; version=0.0.4; charset=utf-8"  # the classic format, which every scraper reads
@@ -44,17 +44,21 @@ METRICS_GZIP_LEVEL = 1
 EOF = b"# EOF\n"  # OpenMetrics' last line, once per exposition
 ERRORS = "perfmon_collector_errors"
 INFO = "perfmon_info"
+ALERT_FIRING = "perfmon_alert_firing"
+Firing = tuple[tuple[tuple[str, str], ...], ...]  # each firing alert's labels, in order
 
 
 def metric_names(families: tuple[Family, ...] = FAMILIES) -> frozenset[str]:
     """Every metric name a scrape can carry, as Prometheus stores it."""
-    return frozenset({f.name for f in families} | {ERRORS, INFO} | collector_status.FAMILY_NAMES)
+    extra = {ERRORS, INFO, ALERT_FIRING}
+    return frozenset({f.name for f in families} | extra | collector_status.FAMILY_NAMES)
 
 
 def parts(sample: Mapping[str, Any], collectors: collector_status.Status | None = None,
-          families: tuple[Family, ...] = FAMILIES,
+          families: tuple[Family, ...] = FAMILIES, firing: Firing | None = None,
           ) -> Iterator[tuple[str, Hashable, Callable[[], Metric]]]:
-    """Each family of a sample (and of its collectors' runs): name, what its values are (a key), a builder."""
+    """Each family of a sample (and of its collectors' runs, and the alerts that fire, when given): name,
+    what its values are (a key), a builder."""
     for family in families:
         series = family.series(sample)
         yield family.name, series, partial(_metric, family, series)
@@ -69,6 +73,18 @@ def parts(sample: Mapping[str, Any], collectors: collector_status.Status | None 
     yield INFO, tuple(info.items()), partial(
         InfoMetricFamily, "perfmon", "the perfmon server's version and the host it watches", value=info)
     yield from collector_status.families(collectors or {})
+    if firing is not None:
+        yield ALERT_FIRING, firing, partial(_firing, firing)
+
+
+def _firing(firing: Firing) -> Metric:
+    """1 for each alert that fires, labelled as the alert is (its labels differ from rule to rule, as
+    Prometheus' own ALERTS series do)."""
+    metric = Metric(ALERT_FIRING, "1 for each perfmon alert that fires, labelled with its rule (alertname), "
+                    "its severity and its row's labels (/api/alerts has its value and levels)", "gauge")
+    for labels in firing:
+        metric.add_sample(ALERT_FIRING, dict(labels), 1)
+    return metric
 
 
 def _metric(family: Family, series: tuple[Series, ...]) -> Metric:
@@ -117,10 +133,11 @@ class Renderer:
         self.openmetrics_format = openmetrics_format
         self._done: dict[str, tuple[Hashable, bytes]] = {}
 
-    def render(self, sample: Mapping[str, Any], collectors: collector_status.Status | None = None) -> bytes:
+    def render(self, sample: Mapping[str, Any], collectors: collector_status.Status | None = None,
+               firing: Firing | None = None) -> bytes:
         """The exposition of ``sample``: the bytes prometheus-client writes for all of it at once."""
         out = []
-        for name, key, build in parts(sample, collectors, self.families):
+        for name, key, build in parts(sample, collectors, self.families, firing):
             done = self._done.get(name)
             if done is None or done[0] != key:
                 done = self._done[name] = (key, self._encode(build()))
@@ -163,22 +180,24 @@ class Exposition:
 
     def __init__(self) -> None:
         self._snapshot: Snapshot | None = None
+        self._firing: Firing | None = None
         self._answers: dict[tuple[bool, bool], tuple[bytes, CIMultiDict[str]]] = {}
         self._renderers = {om: Renderer(openmetrics_format=om) for om in (False, True)}
         self.renders = 0  # how many times a body was built (tests count it)
 
     def answer(self, snapshot: Snapshot, *, openmetrics_format: bool, gzip_ok: bool,
-               collectors: collector_status.Status | None = None) -> tuple[bytes, CIMultiDict[str]]:
-        """Body and headers of ``snapshot`` (with its collectors' runs, published with it) in the format
-        asked for; each built at most once."""
-        if snapshot is not self._snapshot:
-            self._snapshot, self._answers = snapshot, {}
+               collectors: collector_status.Status | None = None,
+               firing: Firing | None = None) -> tuple[bytes, CIMultiDict[str]]:
+        """Body and headers of ``snapshot`` (with its collectors' runs, published with it, and the alerts
+        that fire) in the format asked for; each built at most once."""
+        if snapshot is not self._snapshot or firing != self._firing:
+            self._snapshot, self._firing, self._answers = snapshot, firing, {}
         answer = self._answers.get((openmetrics_format, gzip_ok))
         if answer is not None:
             return answer
         plain = self._answers.get((openmetrics_format, False))
         if plain is None:
-            body = self._renderers[openmetrics_format].render(snapshot.data, collectors)
+            body = self._renderers[openmetrics_format].render(snapshot.data, collectors, firing)
             self.renders += 1
             plain = self._answers[(openmetrics_format, False)] = (body, _headers(openmetrics_format, None))
         if not gzip_ok:
@@ -209,5 +228,6 @@ async def metrics(request: web.Request) -> web.Response:
     headers = request.headers
     body, answer_headers = request.app[EXPOSITION].answer(
         snapshot, openmetrics_format=wants_openmetrics(headers.get(hdrs.ACCEPT, "")),
-        gzip_ok=accepts_gzip(headers.get(hdrs.ACCEPT_ENCODING, "")), collectors=hub.collectors)
+        gzip_ok=accepts_gzip(headers.get(hdrs.ACCEPT_ENCODING, "")), collectors=hub.collectors,
+        firing=request.app[ALERTS].firing_labels())
     return web.Response(body=body, headers=answer_headers)
