@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,9 @@ from perfmon.alerts.model import AlertsFile, Rule
 
 MAX_RECORDS = 100_000
 Listener = Callable[[list[Transition]], None]
+# Where changes go to be kept (perfmon.store.sqlite.alert_state): every instance when they changed
+# (else None), the new transitions, and the moment before which history may go.
+Saver = Callable[[list[dict[str, Any]] | None, list[dict[str, Any]], float], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,8 @@ class AlertBook:
         self.keep_seconds = keep_seconds
         self.history: deque[Record] = deque(maxlen=max_records)
         self.listeners: list[Listener] = []
+        self.saver: Saver | None = None
+        self._kept: tuple[Any, ...] = ()  # what of the instances was last handed to the saver
         self.evaluated = 0  # samples evaluated
         self.evaluated_at: float | None = None  # the last one's timestamp
         self.seconds = 0.0  # how long the last evaluation took (wall time, for benchmarks)
@@ -52,16 +57,42 @@ class AlertBook:
         """Feed one sample; record and hand on what it made happen."""
         began = self._clock()
         transitions = self.engine.evaluate(sample, timestamp)
-        for t in transitions:
-            self.history.append(Record(t.at, t.kind, alert_json(t.rule, t.instance, t.value), t.reason))
+        records = [Record(t.at, t.kind, alert_json(t.rule, t.instance, t.value), t.reason)
+                   for t in transitions]
+        self.history.extend(records)
         while self.history and self.history[0].at < timestamp - self.keep_seconds:
             self.history.popleft()
+        self._save(records, timestamp)
         self.evaluated += 1
         self.evaluated_at = timestamp
         self.seconds = self._clock() - began
         for listener in self.listeners:
             listener(transitions)
         return transitions
+
+    def _save(self, records: list[Record], timestamp: float) -> None:
+        """Hand what changed to the saver: the instances when their set or states changed, new records."""
+        if self.saver is None:
+            return
+        kept = self._signature()
+        changed = kept != self._kept
+        if changed or records:
+            self._kept = kept
+            state = [instance_row(i) for i in self.engine.instances.values()] if changed else None
+            self.saver(state, [record_row(r) for r in records], timestamp - self.keep_seconds)
+
+    def _signature(self) -> tuple[Any, ...]:
+        """What of the instances is worth keeping: which there are, their states and times."""
+        instances = self.engine.instances.values()
+        return tuple(sorted((i.id, i.state, i.active_since, i.notified_at) for i in instances))
+
+    def restore(self, state: list[dict[str, Any]], history: list[dict[str, Any]]) -> None:
+        """Take back what a saver kept: the instances (of rules that still exist) and the history."""
+        self.engine.restore(instance_of(row) for row in state)
+        self._kept = self._signature()
+        for row in history:
+            alert = {k: v for k, v in row.items() if k not in ("at", "kind", "reason")}
+            self.history.append(Record(row["at"], row["kind"], alert, row.get("reason") or ""))
 
     def active(self) -> list[dict[str, Any]]:
         """Every pending and firing alert, firing first, then by rule and labels."""
@@ -71,8 +102,7 @@ class AlertBook:
 
     def records(self, start: float, end: float) -> list[dict[str, Any]]:
         """The transitions from ``start`` up to (not including) ``end``, oldest first."""
-        return [{"at": r.at, "kind": r.kind, "reason": r.reason or None, **r.alert}
-                for r in self.history if start <= r.at < end]
+        return [record_row(r) for r in self.history if start <= r.at < end]
 
     def firing_labels(self) -> tuple[tuple[tuple[str, str], ...], ...]:
         """Each firing alert's labels (alertname, severity, its row's, its rule's), in a stable order."""
@@ -93,6 +123,30 @@ class AlertBook:
             if rule is not None:
                 counted[rule.severity] += 1
         return counted
+
+
+def record_row(record: Record) -> dict[str, Any]:
+    """A transition as it is kept and answered."""
+    return {"at": record.at, "kind": record.kind, "reason": record.reason or None, **record.alert}
+
+
+def instance_row(instance: Instance) -> dict[str, Any]:
+    """An instance as it is kept."""
+    return {"id": instance.id, "rule": instance.rule, "key": [list(p) for p in instance.key],
+            "labels": [list(p) for p in instance.labels], "state": instance.state,
+            "active_since": instance.active_since, "value": instance.value, "fired_at": instance.fired_at,
+            "notified_at": instance.notified_at}
+
+
+def instance_of(row: Mapping[str, Any]) -> Instance:
+    """An instance from what was kept."""
+    return Instance(row["rule"], pairs(row["key"]), pairs(row["labels"]), row["state"],
+                    float(row["active_since"]), row["value"], row["fired_at"], row["notified_at"])
+
+
+def pairs(items: Iterable[Any]) -> tuple[tuple[str, str], ...]:
+    """Labels from JSON's lists of two."""
+    return tuple((str(k), str(v)) for k, v in items)
 
 
 def alert_json(rule: Rule, instance: Instance, value: float | None) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from perfmon import __version__
-from perfmon.alerts.book import AlertBook
+from perfmon.api.alerting import Alerting
 from perfmon.api.edge.cors import cors_headers
 from perfmon.api.edge.errors import add_endpoint, add_fallback
 from perfmon.api.edge.security import GUARD, Guard
@@ -26,7 +26,6 @@ from perfmon.api.endpoints.state import ALERTS, HUB, STORE
 from perfmon.sampling import registry
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
-from perfmon.sampling.snapshot import Snapshot
 from perfmon.settings import ServerConfig
 from perfmon.settings.options import AUTO
 from perfmon.store.base import HistoryStore, Retention
@@ -143,8 +142,9 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
         app[HUB], app[STORE], app[PARKED] = parts.hub, parts.store, ParkedPolls(cors=cors)
         app[HEALTH] = HealthAnswers(__version__, parts.hub.instance_id, parts.hub.interval_seconds)
         parts.hub.on_publish.append(app[PARKED].publish)
-        app[ALERTS] = book = AlertBook(config.alerts, keep_seconds=config.retention_minute_seconds)
-        parts.hub.on_publish.append(evaluating(book))
+        alerting = Alerting(parts.config)
+        app[ALERTS] = alerting.book
+        parts.hub.on_publish.append(alerting.listener())
         task = asyncio.create_task(parts.sampler.run(), name="perfmon-sampler") if sample else None
         try:
             yield
@@ -158,31 +158,11 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, parts.sampler.shutdown_worker)
             await loop.run_in_executor(None, parts.store.close)  # writes what is pending
+            await loop.run_in_executor(None, alerting.close)
             if parts.lock is not None:
                 parts.lock.release()
 
     return context
-
-
-def evaluating(book: AlertBook) -> Callable[[Snapshot], None]:
-    """A publish listener that evaluates the alerts just after the publish, on the same loop."""
-    loop = asyncio.get_running_loop()
-    failed: set[str] = set()
-
-    def evaluate(snapshot: Snapshot) -> None:
-        try:
-            book.evaluate(snapshot.data, snapshot.timestamp)
-        except Exception as exc:  # noqa: BLE001 (a sample the engine cannot read: say so once, sample on)
-            kind = type(exc).__name__
-            if kind not in failed:
-                failed.add(kind)
-                log.warning("the alerts could not be evaluated on sample %s: %s: %s (logged once)",
-                            snapshot.seq, kind, exc)
-
-    def listener(snapshot: Snapshot) -> None:
-        loop.call_soon(evaluate, snapshot)
-
-    return listener
 
 
 async def release_waiters(app: web.Application) -> None:

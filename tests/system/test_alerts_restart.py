@@ -1,0 +1,68 @@
+"""Alerts across restarts of a real API process: kill -9 forgets nothing, a restart tells nothing twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.support.processes import free_port, get_json, wait_for, wait_until_healthy
+
+FIRES = "builtin_rules: false\nrules:\n  - {name: Always, select: memory.total_bytes, above: 1}\n"
+CLEARS = "builtin_rules: false\nrules:\n  - {name: Always, select: memory.total_bytes, above: 1 PB}\n"
+
+
+def start(data_dir: Path, rules: Path) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    argv = [sys.executable, "-m", "perfmon", "api", "--port", str(port), "--interval", "0.25", "--data-dir",
+            str(data_dir), "--journal-dir", "none", "--alerts-file", str(rules)]
+    proc = subprocess.Popen(argv,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={k: v for k, v in os.environ.items() if not k.startswith("PERFMON_")})
+    base = f"http://127.0.0.1:{port}"
+    wait_until_healthy(f"{base}/api/health", proc)
+    return proc, base
+
+
+def alerts(base: str) -> dict[str, Any]:
+    return get_json(f"{base}/api/alerts")[1]
+
+
+def transitions(base: str) -> list[tuple[str, str | None]]:
+    return [(t["kind"], t["reason"]) for t in get_json(f"{base}/api/alerts/history")[1]["transitions"]]
+
+
+def test_a_firing_alert_survives_kill_9_untold_again_and_a_resolution_meanwhile_is_noticed(
+        tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yml"
+    rules.write_text(FIRES)
+    proc, base = start(tmp_path / "data", rules)
+    try:
+        wait_for(lambda: [a["state"] for a in alerts(base)["alerts"]] == ["firing"], "firing alert")
+        fired_at = alerts(base)["alerts"][0]["fired_at"]
+        assert transitions(base) == [("firing", None)]
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    proc, base = start(tmp_path / "data", rules)
+    try:
+        wait_for(lambda: alerts(base)["samples_evaluated"] >= 3, "three samples evaluated")
+        (alert,) = alerts(base)["alerts"]
+        assert (alert["state"], alert["fired_at"]) == ("firing", fired_at)  # the same alert, since then
+        assert transitions(base) == [("firing", None)]  # and not told a second time
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0
+    rules.write_text(CLEARS)  # meanwhile, what fired has stopped holding
+    proc, base = start(tmp_path / "data", rules)
+    try:
+        wait_for(lambda: alerts(base)["samples_evaluated"] >= 1, "a sample evaluated")
+        assert alerts(base)["alerts"] == []
+        assert transitions(base) == [("firing", None), ("resolved", "cleared")]  # noticed on the first sample
+    finally:
+        proc.terminate()
+        stderr = proc.communicate(timeout=10)[1]
+    assert "Traceback" not in stderr, stderr
