@@ -238,6 +238,17 @@ class Group:
         return tuple((label, str(index) if source == INDEX else _text(row.get(source)))
                      for label, source in self.labels.items())
 
+    def row_labels(self, row: Mapping[str, Any], index: int) -> Labels:
+        """Every label of the row at ``index`` (key labels first), as ``rows_of`` gives it."""
+        return self._labels(row, index)
+
+    def row_list(self, sample: Mapping[str, Any]) -> list[Any] | None:
+        """The group's list of row maps in ``sample`` as it is (None when it has no rows there)."""
+        found = self.section(sample)
+        if self.rows and isinstance(found, Mapping):
+            found = found.get(self.rows)
+        return found if self.rows is not None and isinstance(found, list) else None
+
     def series(self, sample: Mapping[str, Any]) -> Iterator[tuple[SeriesKey, Any]]:
         """Every value history keeps from ``sample``: the section's, then each row's (key labels only)."""
         section = self.section(sample)
