@@ -21,8 +21,9 @@ from perfmon.alerts.model import AlertsFile, Rule
 MAX_RECORDS = 100_000
 Listener = Callable[[list[Transition]], None]
 # Where changes go to be kept (perfmon.store.sqlite.alert_state): every instance when they changed
-# (else None), the new transitions, and the moment before which history may go.
-Saver = Callable[[list[dict[str, Any]] | None, list[dict[str, Any]], float], None]
+# (else None), the new transitions, the moment before which history may go, and new notifications.
+Saver = Callable[[list[dict[str, Any]] | None, list[dict[str, Any]], float, list[dict[str, Any]]], None]
+Notifier = Callable[[list[Transition], float], list[dict[str, Any]]]  # transitions: outbox rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class AlertBook:
         self.history: deque[Record] = deque(maxlen=max_records)
         self.listeners: list[Listener] = []
         self.saver: Saver | None = None
+        self.notifier: Notifier | None = None
         self._kept: tuple[Any, ...] = ()  # what of the instances was last handed to the saver
         self.evaluated = 0  # samples evaluated
         self.evaluated_at: float | None = None  # the last one's timestamp
@@ -62,7 +64,8 @@ class AlertBook:
         self.history.extend(records)
         while self.history and self.history[0].at < timestamp - self.keep_seconds:
             self.history.popleft()
-        self._save(records, timestamp)
+        outgoing = self.notifier(transitions, timestamp) if self.notifier is not None and transitions else []
+        self._save(records, timestamp, outgoing)
         self.evaluated += 1
         self.evaluated_at = timestamp
         self.seconds = self._clock() - began
@@ -70,16 +73,17 @@ class AlertBook:
             listener(transitions)
         return transitions
 
-    def _save(self, records: list[Record], timestamp: float) -> None:
-        """Hand what changed to the saver: the instances when their set or states changed, new records."""
+    def _save(self, records: list[Record], timestamp: float, outgoing: list[dict[str, Any]]) -> None:
+        """Hand what changed to the saver: the instances when their set or states changed, new records
+        and the notifications they make, all kept together."""
         if self.saver is None:
             return
         kept = self._signature()
         changed = kept != self._kept
-        if changed or records:
+        if changed or records or outgoing:
             self._kept = kept
             state = [instance_row(i) for i in self.engine.instances.values()] if changed else None
-            self.saver(state, [record_row(r) for r in records], timestamp - self.keep_seconds)
+            self.saver(state, [record_row(r) for r in records], timestamp - self.keep_seconds, outgoing)
 
     def _signature(self) -> tuple[Any, ...]:
         """What of the instances is worth keeping: which there are, their states and times."""

@@ -1,45 +1,82 @@
-"""The API's alerts: the book, fed each published sample on the loop, and kept on disk when there is one.
+"""The API's alerts: the book, fed each published sample on the loop, kept on disk, and delivered.
 
-With ``--data-dir``, the instances and the transitions are kept in ``alerts.sqlite3`` beside the
-history (perfmon.store.sqlite.alert_state), written by one thread of their own so that no write
-waits on the event loop; a restart takes them back, so a firing alert is not told twice and one
-that resolved meanwhile is noticed on the first sample. With ``--data-dir none`` all of it is in
-memory.
+With ``--data-dir``, the instances, the transitions and the undelivered notifications are kept in
+``alerts.sqlite3`` beside the history (perfmon.store.sqlite.alert_state), written by one thread
+of their own so that no write waits on the event loop, state and notifications in one
+transaction; a restart takes them back, so a firing alert is not told twice, one that resolved
+meanwhile is noticed on the first sample, and a notification queued before a crash is sent
+after it. With ``--data-dir none`` all of it is in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
+import os
+import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 from perfmon.alerts.book import AlertBook
+from perfmon.alerts.engine import Transition
+from perfmon.alerts.model import AlertsFile, Channel
+from perfmon.alerts.notify.dispatcher import Dispatcher, Sender
+from perfmon.alerts.notify.outbox import MemoryOutbox, Outbox
+from perfmon.alerts.notify.route import route
+from perfmon.alerts.notify.webhook import Webhook
 from perfmon.sampling.snapshot import Snapshot
 from perfmon.settings import ServerConfig
 from perfmon.store.sqlite.alert_state import AlertStateFile
 
 log = logging.getLogger(__name__)
+DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
 class Alerting:
-    """The alert book of one server, its file (if any) and the thread that writes it."""
+    """The alert book of one server, its file (if any), the thread that writes it, and the deliveries."""
 
     def __init__(self, config: ServerConfig) -> None:
+        self.alerts = config.alerts
         self.book = AlertBook(config.alerts, keep_seconds=config.retention_minute_seconds)
         self.file = None if config.data_dir is None else AlertStateFile(config.data_dir)
+        self.memory = MemoryOutbox()
+        self.outbox: Outbox = self.memory if self.file is None else self.file
         self._writer = concurrent.futures.ThreadPoolExecutor(1, "perfmon-alerts-writer")
         self._failed: set[str] = set()
+        self._session: aiohttp.ClientSession | None = None
+        self.host = socket.gethostname()
+        self.senders = senders(config.alerts, self.session)
         if self.file is not None:
             state, history = self.file.load(float("-inf"))  # the book drops what is old on its next sample
             self.book.restore(state, history)
-            self.book.saver = self._save
+        self.book.saver = self._save
+        self.book.notifier = self._notifications
+        self.dispatcher: Dispatcher | None = None
 
-    def _save(self, state: list[dict[str, Any]] | None, records: list[dict[str, Any]], prune: float) -> None:
-        assert self.file is not None
-        future = self._writer.submit(self.file.save, state, records, prune)
-        future.add_done_callback(self._saved)
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP client the channels share (made on the loop, on first use)."""
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession()
+        return self._session
+
+    def _notifications(self, transitions: list[Transition], now: float) -> list[dict[str, Any]]:
+        made = route(transitions, self.alerts, now, self.host)
+        return [n.to_row() for n in made if n.channel in self.senders]
+
+    def _save(self, state: list[dict[str, Any]] | None, records: list[dict[str, Any]], prune: float,
+              outgoing: list[dict[str, Any]]) -> None:
+        if self.file is None:
+            self.memory.add(outgoing)
+        else:
+            saved = self._writer.submit(self.file.save, state, records, prune, outgoing)
+            saved.add_done_callback(self._saved)
+        if outgoing and self.dispatcher is not None:
+            self.dispatcher.wake()
 
     def _saved(self, future: concurrent.futures.Future[None]) -> None:
         exc = future.exception()
@@ -47,6 +84,16 @@ class Alerting:
             self._failed.add(type(exc).__name__)
             log.error("cannot write the alerts' state to %s: %s (alerts go on in memory; logged once)",
                       self.file and self.file.path, exc)
+
+    def start(self) -> asyncio.Task[None]:
+        """Start delivering (on the running loop)."""
+        loop = asyncio.get_running_loop()
+
+        async def run(function: Callable[..., Any], *args: Any) -> Any:
+            return await loop.run_in_executor(self._writer, function, *args)
+
+        self.dispatcher = Dispatcher(self.outbox, self.senders, run)
+        return loop.create_task(self.dispatcher.run(), name="perfmon-alerts-delivery")
 
     def listener(self) -> Callable[[Snapshot], None]:
         """A publish listener that evaluates the alerts just after the publish, on the running loop."""
@@ -67,8 +114,39 @@ class Alerting:
                 log.warning("the alerts could not be evaluated on sample %s: %s: %s (logged once)",
                             snapshot.seq, kind, exc)
 
-    def close(self) -> None:
-        """Write what is pending, then close the file."""
-        self._writer.shutdown(wait=True)
+    async def aclose(self, task: asyncio.Task[None] | None) -> None:
+        """Stop delivering, write what is pending, close the file and the HTTP client."""
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await asyncio.get_running_loop().run_in_executor(None, self._writer.shutdown)
         if self.file is not None:
             self.file.close()
+        if self._session is not None:
+            await self._session.close()
+
+
+def senders(alerts: AlertsFile, session: Callable[[], aiohttp.ClientSession]) -> dict[str, Sender]:
+    """A sender for each channel this perfmon can deliver to; the others are said once, at start."""
+    made: dict[str, Sender] = {}
+    for name, channel in alerts.channels.items():
+        if channel.type == "webhook":
+            made[name] = Webhook(channel.options["url"], secret(channel, "secret"),
+                                 float(channel.options.get("timeout", DEFAULT_TIMEOUT_SECONDS)), session)
+        else:
+            log.warning("channel %s: this perfmon cannot send to %s channels yet; none of its notifications "
+                        "are queued", name, channel.type)
+    return made
+
+
+def secret(channel: Channel, name: str) -> bytes | None:
+    """A channel's secret from its ``<name>_file`` (checked at start) or ``<name>_env``, or None."""
+    path = channel.options.get(f"{name}_file")
+    if path is not None:
+        return Path(path).read_bytes().strip()
+    variable = channel.options.get(f"{name}_env")
+    if variable is not None:
+        value = os.environ.get(variable)
+        return None if value is None else value.encode()
+    return None

@@ -145,6 +145,7 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
         alerting = Alerting(parts.config)
         app[ALERTS] = alerting.book
         parts.hub.on_publish.append(alerting.listener())
+        delivery = alerting.start()
         task = asyncio.create_task(parts.sampler.run(), name="perfmon-sampler") if sample else None
         try:
             yield
@@ -158,7 +159,7 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(None, parts.sampler.shutdown_worker)
             await loop.run_in_executor(None, parts.store.close)  # writes what is pending
-            await loop.run_in_executor(None, alerting.close)
+            await alerting.aclose(delivery)
             if parts.lock is not None:
                 parts.lock.release()
 

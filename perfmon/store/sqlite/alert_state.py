@@ -1,7 +1,9 @@
 """The alerts' state and history on disk: ``alerts.sqlite3`` in the data directory.
 
-Two tables: ``alert_state``, the instances pending or firing (rewritten whole when they change:
-a few rows, and rarely), and ``alert_history``, the transitions (kept as long as the minute tier).
+Three tables: ``alert_state``, the instances pending or firing (rewritten whole when they change:
+a few rows, and rarely), ``alert_history``, the transitions (kept as long as the minute tier), and
+``alert_outbox``, the notifications not yet delivered (written in the same transaction as the
+state that made them, so a crash neither loses one nor makes one twice).
 Rows are JSON objects the alert book makes and reads; this module knows nothing of their meaning.
 Writes are one transaction each, in WAL with synchronous=NORMAL: a ``kill -9`` loses no commit.
 
@@ -31,6 +33,8 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS alert_state (id TEXT PRIMARY KEY, body TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS alert_history (at REAL NOT NULL, body TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS alert_history_at ON alert_history (at)",
+    "CREATE TABLE IF NOT EXISTS alert_outbox (id TEXT PRIMARY KEY, due REAL NOT NULL, "
+    "attempts INTEGER NOT NULL, body TEXT NOT NULL)",
 )
 Row = Mapping[str, Any]
 
@@ -79,9 +83,10 @@ class AlertStateFile:
                 "SELECT body FROM alert_history WHERE at >= ? ORDER BY at, rowid", (since,))]
         return state, history
 
-    def save(self, state: Iterable[Row] | None, records: Iterable[Row], prune_before: float) -> None:
-        """In one transaction: the instances (all of them, when given), new transitions, and the
-        history older than ``prune_before`` dropped."""
+    def save(self, state: Iterable[Row] | None, records: Iterable[Row], prune_before: float,
+             outbox: Iterable[Row] = ()) -> None:
+        """In one transaction: the instances (all of them, when given), new transitions, the history
+        older than ``prune_before`` dropped, and new notifications (due at once)."""
         with self._lock:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
@@ -93,10 +98,37 @@ class AlertStateFile:
                 conn.executemany("INSERT INTO alert_history (at, body) VALUES (?, ?)",
                                  [(row["at"], json.dumps(row, separators=(",", ":"))) for row in records])
                 conn.execute("DELETE FROM alert_history WHERE at < ?", (prune_before,))
+                conn.executemany("INSERT OR IGNORE INTO alert_outbox (id, due, attempts, body) "
+                                 "VALUES (?, ?, 0, ?)",
+                                 [(row["id"], row["created"], json.dumps(row, separators=(",", ":")))
+                                  for row in outbox])
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+
+    def due(self, now: float, limit: int) -> list[tuple[dict[str, Any], int]]:
+        """Undelivered notifications due by ``now``, oldest first, with their attempts so far."""
+        with self._lock:
+            return [(json.loads(body), attempts) for body, attempts in self._conn.execute(
+                "SELECT body, attempts FROM alert_outbox WHERE due <= ? ORDER BY due LIMIT ?", (now, limit))]
+
+    def next_due(self) -> float | None:
+        """When the next undelivered notification is due, or None."""
+        with self._lock:
+            due = self._conn.execute("SELECT min(due) FROM alert_outbox").fetchone()[0]
+        return None if due is None else float(due)
+
+    def done(self, notification_id: str) -> None:
+        """A notification delivered (or given up): out of the outbox."""
+        with self._lock:
+            self._conn.execute("DELETE FROM alert_outbox WHERE id = ?", (notification_id,))
+
+    def retry(self, notification_id: str, due: float, attempts: int) -> None:
+        """A failed delivery, tried again at ``due``."""
+        with self._lock:
+            self._conn.execute("UPDATE alert_outbox SET due = ?, attempts = ? WHERE id = ?",
+                               (due, attempts, notification_id))
 
     def close(self) -> None:
         """Close the file (what was saved stays)."""

@@ -1,0 +1,34 @@
+"""Which channels hear of which transitions: routing by rule and severity, silences, grouping.
+
+The transitions of one evaluation (one sample) that go to the same channel and are of the same
+kind become one notification: a disk that fills three mounts at once is one message, not three.
+A rule's ``notify`` names its channels (all of them when it does not); a channel hears only of
+its ``severities`` and, with ``send_resolved: false``, of no resolution. A silence whose labels
+all match (the alert's labels and ``host``) keeps the transition from every channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from perfmon.alerts.book import alert_json
+from perfmon.alerts.engine import Transition
+from perfmon.alerts.model import AlertsFile
+from perfmon.alerts.notify.message import Notification
+
+
+def route(transitions: Sequence[Transition], alerts: AlertsFile, now: float, host: str) -> list[Notification]:
+    """The notifications ``transitions`` make, one per channel and kind, in the channels' order."""
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for t in transitions:
+        row = {**alert_json(t.rule, t.instance, t.value), "at": t.at, "kind": t.kind,
+               "reason": t.reason or None}
+        labels = {**row["labels"], "host": host}
+        if any(silence.covers(labels, now) for silence in alerts.silences):
+            continue
+        for name in alerts.channels if t.rule.notify is None else t.rule.notify:
+            channel = alerts.channels[name]
+            if t.rule.severity in channel.severities and (t.kind != "resolved" or channel.send_resolved):
+                grouped.setdefault((name, t.kind), []).append(row)
+    return [Notification.of(name, kind, now, host, rows) for (name, kind), rows in grouped.items()]
