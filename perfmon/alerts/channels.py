@@ -12,13 +12,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from perfmon.alerts.model import SEVERITIES, Channel, ChannelType
+from perfmon.alerts.quantities import QuantityError, duration
 from perfmon.alerts.yamlfile import Located
 
-COMMON = ("type", "severities", "send_resolved", "timeout")
+COMMON = ("type", "severities", "send_resolved", "timeout")  # timeout: seconds a delivery may take
+DEFAULT_TIMEOUT_SECONDS = 10.0
 OPTIONS: dict[ChannelType, tuple[str, ...]] = {
     "webhook": ("url", "secret_file", "secret_env"),
     "ntfy": ("url", "token_file", "token_env", "priority", "tags"),
-    "email": ("host", "port", "starttls", "tls", "from", "to", "username", "password_file", "password_env"),
+    "email": ("host", "port", "starttls", "tls", "from", "to", "username", "password_file", "password_env",
+              "ca_file"),
     "apprise": ("urls_file", "urls_env"),
 }
 REQUIRED: dict[ChannelType, tuple[str, ...]] = {
@@ -71,11 +74,34 @@ def read_channel(name: str, node: Located, source: str) -> Channel:
     options = {key: option(key, value, source, what) for key, value in keys.items() if key not in COMMON}
     if channel_type == "apprise" and not options:
         raise node.at(source, f"{what}: an apprise channel needs urls_file or urls_env")
-    if channel_type == "email" and options.get("tls") and options.get("starttls"):
+    if channel_type == "email":
+        check_email(keys, options, source, what)
+    return Channel(name, channel_type, options, severities(keys.get("severities"), source, what),
+                   flag(keys.get("send_resolved"), source, what, True), node.line,
+                   timeout(keys.get("timeout"), source, what))
+
+
+def check_email(keys: dict[str, Located], options: dict[str, Any], source: str, what: str) -> None:
+    """A login only inside TLS, and one kind of TLS."""
+    if "username" in options and not (options.get("tls") or options.get("starttls")):
+        raise keys["username"].at(source, f"{what}: a login is sent only inside TLS: add tls: true "
+                                          f"(port 465) or starttls: true (587)")
+    if options.get("tls") and options.get("starttls"):
         raise keys["tls"].at(source, f"{what}: tls and starttls exclude each other (port 465 is tls, 587 "
                                      f"starttls)")
-    return Channel(name, channel_type, options, severities(keys.get("severities"), source, what),
-                   flag(keys.get("send_resolved"), source, what, True), node.line)
+
+
+def timeout(node: Located | None, source: str, what: str) -> float:
+    """Seconds a delivery may take (default 10), from 1 s to 5 minutes."""
+    if node is None:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        seconds = duration(node.value, f"{what}: timeout")
+    except QuantityError as exc:
+        raise node.at(source, str(exc)) from None
+    if not 1 <= seconds <= 300:
+        raise node.at(source, f"{what}: timeout must be from 1s to 5m, not {node.value!r}")
+    return seconds
 
 
 def option(key: str, node: Located, source: str, what: str) -> Any:

@@ -81,6 +81,7 @@ class Channel:
     severities: tuple[Severity, ...] = SEVERITIES  # the severities it is told of
     send_resolved: bool = True
     line: int | None = None
+    timeout_seconds: float = 10.0  # how long one delivery may take
 
 
 @dataclass(frozen=True, slots=True)

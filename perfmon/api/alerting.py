@@ -25,7 +25,11 @@ import aiohttp
 from perfmon.alerts.book import AlertBook
 from perfmon.alerts.engine import Transition
 from perfmon.alerts.model import AlertsFile, Channel
+from perfmon.alerts.notify import apprise_channel
+from perfmon.alerts.notify.apprise_channel import AppriseChannel
 from perfmon.alerts.notify.dispatcher import Dispatcher, Sender
+from perfmon.alerts.notify.email import Email
+from perfmon.alerts.notify.ntfy import Ntfy
 from perfmon.alerts.notify.outbox import MemoryOutbox, Outbox
 from perfmon.alerts.notify.route import route
 from perfmon.alerts.notify.webhook import Webhook
@@ -34,7 +38,6 @@ from perfmon.settings import ServerConfig
 from perfmon.store.sqlite.alert_state import AlertStateFile
 
 log = logging.getLogger(__name__)
-DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
 class Alerting:
@@ -128,25 +131,34 @@ class Alerting:
 
 
 def senders(alerts: AlertsFile, session: Callable[[], aiohttp.ClientSession]) -> dict[str, Sender]:
-    """A sender for each channel this perfmon can deliver to; the others are said once, at start."""
+    """A sender for each channel; one this perfmon cannot deliver to (Apprise not installed) is said
+    once, at start, and nothing is queued for it."""
     made: dict[str, Sender] = {}
     for name, channel in alerts.channels.items():
+        options, timeout = channel.options, channel.timeout_seconds
         if channel.type == "webhook":
-            made[name] = Webhook(channel.options["url"], secret(channel, "secret"),
-                                 float(channel.options.get("timeout", DEFAULT_TIMEOUT_SECONDS)), session)
+            key = secret(channel, "secret")
+            made[name] = Webhook(options["url"], None if key is None else key.encode(), timeout, session)
+        elif channel.type == "ntfy":
+            made[name] = Ntfy(options["url"], secret(channel, "token"), options.get("priority"),
+                              options.get("tags", ()), timeout, session)
+        elif channel.type == "email":
+            made[name] = Email(options, secret(channel, "password"), timeout)
+        elif apprise_channel.available():
+            try:
+                made[name] = AppriseChannel((secret(channel, "urls") or "").split())
+            except ValueError as exc:
+                log.error("channel %s: %s; none of its notifications are queued", name, exc)
         else:
-            log.warning("channel %s: this perfmon cannot send to %s channels yet; none of its notifications "
-                        "are queued", name, channel.type)
+            log.warning("channel %s: Apprise is not installed (pip install 'perfmon[apprise]'); none of its "
+                        "notifications are queued", name)
     return made
 
 
-def secret(channel: Channel, name: str) -> bytes | None:
+def secret(channel: Channel, name: str) -> str | None:
     """A channel's secret from its ``<name>_file`` (checked at start) or ``<name>_env``, or None."""
     path = channel.options.get(f"{name}_file")
     if path is not None:
-        return Path(path).read_bytes().strip()
+        return Path(path).read_text(encoding="utf-8").strip()
     variable = channel.options.get(f"{name}_env")
-    if variable is not None:
-        value = os.environ.get(variable)
-        return None if value is None else value.encode()
-    return None
+    return None if variable is None else os.environ.get(variable)
