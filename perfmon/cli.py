@@ -27,7 +27,8 @@ COMMANDS = {  # name: (module, function, summary)
               "print a new random access token, or write it to a new file of mode 0600"),
     "install-unit": ("perfmon.runtime.install", "main",
                      "write a systemd unit that runs this installation as a service"),
-    "alerts": ("perfmon.runtime.alerts_command", "main", "check an alerts rules file: alerts check FILE"),
+    "alerts": ("perfmon.runtime.alerts_command", "main",
+               "check a rules file (alerts check FILE), or send a test notification (alerts test CHANNEL)"),
 }
 
 
