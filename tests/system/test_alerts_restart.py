@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from tests.support.processes import free_port, get_json, wait_for, wait_until_healthy
 
@@ -66,3 +69,42 @@ def test_a_firing_alert_survives_kill_9_untold_again_and_a_resolution_meanwhile_
         proc.terminate()
         stderr = proc.communicate(timeout=10)[1]
     assert "Traceback" not in stderr, stderr
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    """A webhook receiver in a thread: keeps each POST's body."""
+
+    got: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        self.got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_notification_queued_before_kill_9_is_sent_after_the_restart_once(tmp_path: Path) -> None:
+    port = free_port()  # the receiver is down at first: nothing listens there
+    rules = tmp_path / "rules.yml"
+    rules.write_text(FIRES + f"channels:\n  ops: {{type: webhook, url: 'http://127.0.0.1:{port}/hook'}}\n")
+    proc, base = start(tmp_path / "data", rules)
+    try:
+        wait_for(lambda: [a["state"] for a in alerts(base)["alerts"]] == ["firing"], "firing alert")
+    finally:
+        proc.send_signal(signal.SIGKILL)  # with the notification undelivered in the outbox
+        proc.wait(10)
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", port), Hook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    proc, base = start(tmp_path / "data", rules)
+    try:
+        wait_for(lambda: len(Hook.got) >= 1, "the queued notification", timeout=30)
+        seen = alerts(base)["samples_evaluated"]
+        wait_for(lambda: alerts(base)["samples_evaluated"] >= seen + 4, "four more samples evaluated")
+        (told,) = Hook.got  # once: the restart told nothing again
+        assert (told["kind"], told["alerts"][0]["alertname"]) == ("firing", "Always")
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        receiver.shutdown()
