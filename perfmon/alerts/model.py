@@ -100,6 +100,17 @@ class Silence:
 
 
 @dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """A URL fetched every ``every_seconds`` while sampling is healthy: a dead-man's switch that a
+    service such as healthchecks.io or Uptime Kuma (push) watches, so that someone learns when
+    perfmon itself is down."""
+
+    url: str
+    every_seconds: float = 60.0
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AlertsFile:
     """Everything a rules file (or the defaults alone) says."""
 
@@ -107,3 +118,4 @@ class AlertsFile:
     channels: Mapping[str, Channel] = dataclasses.field(default_factory=dict)
     silences: tuple[Silence, ...] = ()
     source: str = "(built-in rules)"
+    heartbeat: Heartbeat | None = None

@@ -31,14 +31,15 @@ from pathlib import Path
 
 from perfmon.alerts.channels import read_channels
 from perfmon.alerts.defaults import BUILTIN
+from perfmon.alerts.heartbeat import heartbeat
 from perfmon.alerts.model import SEVERITIES, AlertsFile, Prediction, Rule, Severity
-from perfmon.alerts.quantities import QuantityError, duration, threshold
+from perfmon.alerts.readers import mapping, quantity, seconds, text
 from perfmon.alerts.silences import read_silences
 from perfmon.alerts.yamlfile import FileError, Located, load
 from perfmon.core.metrics import Field, Group, Selector, SelectorError, group
 from perfmon.core.metrics.registry import scope
 
-TOP = ("rules", "channels", "silences", "builtin_rules")
+TOP = ("rules", "channels", "silences", "builtin_rules", "heartbeat")
 RULE = ("name", "select", "above", "below", "clear", "for", "severity", "repeat", "notify", "summary",
         "labels", "divide_by", "predict", "enabled")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -75,7 +76,8 @@ def parse(text: str, source: str = "<rules>") -> AlertsFile:
         named.pop(rule.name, None)
         if enabled:
             named[rule.name] = rule
-    return AlertsFile(tuple(named.values()), channels, silences, source)
+    return AlertsFile(tuple(named.values()), channels, silences, source,
+                      heartbeat(top.get("heartbeat"), source))
 
 
 @cache
@@ -85,17 +87,6 @@ def builtin_rules() -> tuple[Rule, ...]:
     assert doc is not None
     node = mapping(doc, "(built-in rules)", "the built-in rules", ("rules",))["rules"]
     return tuple(replace(rule, line=None) for rule, _ in read_rules(node, "(built-in rules)", set()))
-
-
-def mapping(node: Located, source: str, what: str, allowed: tuple[str, ...]) -> dict[str, Located]:
-    """``node``'s keys, checked against ``allowed``; FileError names an unknown one and its line."""
-    if not isinstance(node.value, dict):
-        raise node.at(source, f"{what} must be a mapping of names to values")
-    for key, value in node.value.items():
-        if key not in allowed:
-            raise FileError(source, value.line, f"unknown key {key!r} in {what} (known: "
-                                                f"{', '.join(allowed)})")
-    return node.value
 
 
 def read_rules(node: Located | None, source: str, channels: set[str]) -> list[tuple[Rule, bool]]:
@@ -182,37 +173,6 @@ def field_of(found: Group, selector: Selector) -> Field | None:
                 f.name == selector.field and f.shape == "scalar"):
             return f
     return None
-
-
-def text(keys: Mapping[str, Located], key: str, source: str, node: Located, required: bool = False) -> str:
-    """A text value ('' when absent and not required)."""
-    found = keys.get(key)
-    if found is None:
-        if required:
-            raise node.at(source, f"{key} is missing")
-        return ""
-    if not isinstance(found.value, str) or not found.value.strip():
-        raise found.at(source, f"{key} must be text, not {found.value!r}")
-    return found.value.strip()
-
-
-def quantity(node: Located, unit: str, source: str, what: str) -> float:
-    """A threshold in ``unit``."""
-    try:
-        return threshold(node.value, unit, what)
-    except QuantityError as exc:
-        raise node.at(source, str(exc)) from None
-
-
-def seconds(keys: Mapping[str, Located], key: str, source: str, what: str) -> float | None:
-    """A duration at ``key``, or None."""
-    found = keys.get(key)
-    if found is None:
-        return None
-    try:
-        return duration(found.value, f"{what}: {key}")
-    except QuantityError as exc:
-        raise found.at(source, str(exc)) from None
 
 
 def severity(keys: Mapping[str, Located], source: str, what: str) -> Severity:

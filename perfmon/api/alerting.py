@@ -24,6 +24,7 @@ import aiohttp
 
 from perfmon.alerts.book import AlertBook
 from perfmon.alerts.engine import Transition
+from perfmon.alerts.heartbeat import Pinger
 from perfmon.alerts.model import AlertsFile, Channel
 from perfmon.alerts.notify import apprise_channel
 from perfmon.alerts.notify.apprise_channel import AppriseChannel
@@ -60,6 +61,7 @@ class Alerting:
         self.book.saver = self._save
         self.book.notifier = self._notifications
         self.dispatcher: Dispatcher | None = None
+        self.pinger: Pinger | None = None
 
     def session(self) -> aiohttp.ClientSession:
         """The HTTP client the channels share (made on the loop, on first use)."""
@@ -88,15 +90,19 @@ class Alerting:
             log.error("cannot write the alerts' state to %s: %s (alerts go on in memory; logged once)",
                       self.file and self.file.path, exc)
 
-    def start(self) -> asyncio.Task[None]:
-        """Start delivering (on the running loop)."""
+    def start(self, healthy: Callable[[], bool]) -> list[asyncio.Task[None]]:
+        """Start delivering, and the heartbeat while ``healthy()`` (on the running loop)."""
         loop = asyncio.get_running_loop()
 
         async def run(function: Callable[..., Any], *args: Any) -> Any:
             return await loop.run_in_executor(self._writer, function, *args)
 
         self.dispatcher = Dispatcher(self.outbox, self.senders, run)
-        return loop.create_task(self.dispatcher.run(), name="perfmon-alerts-delivery")
+        tasks = [loop.create_task(self.dispatcher.run(), name="perfmon-alerts-delivery")]
+        if self.alerts.heartbeat is not None:
+            self.pinger = Pinger(self.alerts.heartbeat, healthy, self.session)
+            tasks.append(loop.create_task(self.pinger.run(), name="perfmon-heartbeat"))
+        return tasks
 
     def listener(self) -> Callable[[Snapshot], None]:
         """A publish listener that evaluates the alerts just after the publish, on the running loop."""
@@ -117,9 +123,9 @@ class Alerting:
                 log.warning("the alerts could not be evaluated on sample %s: %s: %s (logged once)",
                             snapshot.seq, kind, exc)
 
-    async def aclose(self, task: asyncio.Task[None] | None) -> None:
-        """Stop delivering, write what is pending, close the file and the HTTP client."""
-        if task is not None:
+    async def aclose(self, tasks: list[asyncio.Task[None]]) -> None:
+        """Stop delivering and the heartbeat, write what is pending, close the file and the HTTP client."""
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

@@ -19,6 +19,7 @@ from perfmon.api.edge.cors import cors_headers
 from perfmon.api.edge.errors import add_endpoint, add_fallback
 from perfmon.api.edge.security import GUARD, Guard
 from perfmon.api.endpoints import alerts, health, history, index, openapi, performance, processes
+from perfmon.api.endpoints.health import freshness
 from perfmon.api.endpoints.health_answer import HEALTH, HealthAnswers
 from perfmon.api.endpoints.metrics.prometheus import EXPOSITION, Exposition, metrics
 from perfmon.api.endpoints.prebuilt import PARKED, ParkedPolls
@@ -145,7 +146,7 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
         alerting = Alerting(parts.config)
         app[ALERTS] = alerting.book
         parts.hub.on_publish.append(alerting.listener())
-        delivery = alerting.start()
+        delivery = alerting.start(lambda: freshness(parts.hub, time.time())[0] == "ok")
         task = asyncio.create_task(parts.sampler.run(), name="perfmon-sampler") if sample else None
         try:
             yield

@@ -5,6 +5,7 @@ and Apprise's json:// to an HTTP receiver."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 from collections.abc import AsyncIterator, Iterator
 from email import message_from_bytes
@@ -19,6 +20,8 @@ from aiohttp.test_utils import TestServer
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from perfmon.alerts.heartbeat import Pinger
+from perfmon.alerts.model import Heartbeat
 from perfmon.alerts.notify.apprise_channel import AppriseChannel
 from perfmon.alerts.notify.email import Email
 from perfmon.alerts.notify.message import Notification
@@ -175,3 +178,47 @@ async def test_apprise_delivers_through_its_json_scheme(receiver: Any) -> None:
     with pytest.raises(SendError, match="Apprise could not deliver"):
         await channel.send(FIRING)
     await asyncio.sleep(0)
+
+
+class Pings:
+    """A push monitor's URL (healthchecks.io, Uptime Kuma): counts the GETs, fails when told to."""
+
+    def __init__(self) -> None:
+        self.count, self.status = 0, 200
+        self.app = web.Application()
+        self.app.router.add_get("/ping/{uuid}", self.ping)
+
+    async def ping(self, request: web.Request) -> web.Response:
+        self.count += 1
+        return web.Response(text="OK", status=self.status)
+
+
+async def test_the_heartbeat_pings_only_while_sampling_is_healthy_and_says_a_failure_once(
+        caplog: pytest.LogCaptureFixture) -> None:
+    pings = Pings()
+    server = TestServer(pings.app, host="127.0.0.1")
+    await server.start_server()
+    checks: list[bool] = []
+
+    def healthy() -> bool:  # unhealthy for the first three looks, then healthy
+        checks.append(len(checks) >= 3)
+        return checks[-1]
+
+    try:
+        async with aiohttp.ClientSession() as session:
+            beat = Heartbeat(str(server.make_url("/ping/abc")), every_seconds=0.01)
+            pinger = Pinger(beat, healthy, lambda: session)
+            task = asyncio.create_task(pinger.run())
+            async with asyncio.timeout(10):
+                while pinger.pings < 2:
+                    await asyncio.sleep(0.005)
+            task.cancel()
+            assert checks[:3] == [False, False, False] and pings.count == pinger.pings >= 2
+            pings.status = 500
+            with caplog.at_level(logging.WARNING):
+                await pinger.ping()
+                await pinger.ping()
+            (said,) = [r.getMessage() for r in caplog.records]  # two failures, one line
+            assert said.startswith(f"heartbeat {beat.url} failed: ClientResponseError: 500")
+    finally:
+        await server.close()

@@ -150,12 +150,24 @@ def rule(body: str) -> str:
      "must come after"),
     ("silences: [{match: {a: b}, until: 'Tuesday'}]\n", "until must be a time such as 2026-12-24T00:00Z"),
     ("builtin_rules: 1\n", "r.yml:1: builtin_rules must be true or false"),
+    ("heartbeat: {url: 'ftp://x'}\n", "r.yml:1: heartbeat: url must be an http:// or https:// URL"),
+    ("heartbeat: {url: 'https://hc.example/x', every: 1s}\n", "r.yml:1: heartbeat: every must be from 10s"),
+    ("heartbeat: {url: 'https://hc.example/x', often: 1}\n", "r.yml:1: unknown key 'often' in heartbeat"),
 ])
 def test_every_problem_is_one_line_naming_the_file_and_its_line(text: str, error: str) -> None:
     with pytest.raises(FileError) as raised:
         parse(text, "r.yml")
     assert error in str(raised.value), str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_a_heartbeat_is_a_url_and_how_often() -> None:
+    beat = parse("heartbeat: {url: 'https://hc-ping.com/abc', every: 5m}\n").heartbeat
+    assert beat is not None
+    assert (beat.url, beat.every_seconds, beat.line) == ("https://hc-ping.com/abc", 300, 1)
+    default = parse("heartbeat: {url: 'https://hc-ping.com/abc'}\n").heartbeat
+    assert default is not None and default.every_seconds == 60
+    assert parse("").heartbeat is None
 
 
 def test_severities_rise_from_info_to_critical() -> None:
