@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +14,7 @@ from jsonschema import Draft202012Validator, ValidationError
 from perfmon.alerts.rules import parse
 from perfmon.api.app import Monitor, create_app
 from perfmon.api.endpoints.state import ALERTS
+from tests.support.alerting import sample
 from tests.support.fakes import FakePsutil, Usage
 
 Client = TestClient[web.Request, web.Application]
@@ -35,15 +35,6 @@ async def served(aiohttp_client: Callable[[web.Application], Awaitable[Client]],
     client = await aiohttp_client(app)
     yield client, monitor, app
     monitor.sampler.shutdown_worker()
-
-
-async def sample(monitor: Monitor, app: web.Application) -> None:
-    """Publish a sample, and return once the alerts have been evaluated on it."""
-    before = app[ALERTS].evaluated
-    await monitor.sampler.sample_once()
-    async with asyncio.timeout(5):
-        while app[ALERTS].evaluated == before:
-            await asyncio.sleep(0.001)
 
 
 async def test_a_filling_disk_fires_shows_and_resolves(served: Any, fake_ps: FakePsutil) -> None:

@@ -16,7 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from perfmon.alerts.notify import dispatcher
 from perfmon.alerts.rules import parse
 from perfmon.api.app import Monitor, create_app
-from perfmon.api.endpoints.state import ALERTS
+from tests.support.alerting import sample
 from tests.support.fakes import FakePsutil, Usage
 
 Client = TestClient[web.Request, web.Application]
@@ -81,14 +81,6 @@ channels:
     client = await aiohttp_client(app)
     yield client, monitor, app
     monitor.sampler.shutdown_worker()
-
-
-async def sample(monitor: Monitor, app: web.Application) -> None:
-    before = app[ALERTS].evaluated
-    await monitor.sampler.sample_once()
-    async with asyncio.timeout(5):
-        while app[ALERTS].evaluated == before:
-            await asyncio.sleep(0.001)
 
 
 async def test_a_firing_and_a_resolution_reach_the_receiver_signed_with_stable_ids(

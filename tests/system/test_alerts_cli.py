@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import http.server
-import json
 import os
 import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import ClassVar
 
+from tests.support.alerting import receiver_class
 from tests.support.processes import free_port
 
 RULES = """\
@@ -95,22 +94,8 @@ def test_the_api_server_and_the_launcher_refuse_a_bad_rules_file_at_start(tmp_pa
     assert (run.returncode, run.stderr) == (2, f"perfmon run: error: {why}")
 
 
-class Hook(http.server.BaseHTTPRequestHandler):
-    """A webhook receiver in a thread: keeps each POST's body."""
-
-    got: ClassVar[list[dict[str, object]]] = []
-
-    def do_POST(self) -> None:
-        self.got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_alerts_test_sends_to_the_channel_and_says_when_it_could_not(tmp_path: Path) -> None:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), hook := receiver_class())
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         rules = tmp_path / "rules.yml"
@@ -122,7 +107,7 @@ def test_alerts_test_sends_to_the_channel_and_says_when_it_could_not(tmp_path: P
                               env={**os.environ, "PERFMON_ALERTS_FILE": str(rules)})
         assert (sent.returncode, sent.stdout, sent.stderr) == (
             0, "sent a test notification to channel ops (webhook)\n", "")
-        (body,) = Hook.got
+        (body,) = hook.got
         assert body["kind"] == "test" and body["channel"] == "ops" and body["alerts"] == []
         failed = subprocess.run([sys.executable, "-m", "perfmon", "alerts", "test", "gone", "--alerts-file",
                                  str(rules)], capture_output=True, text=True, timeout=60, check=False)

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import http.server
-import json
 import os
 import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
+from tests.support.alerting import receiver_class
 from tests.support.processes import free_port, get_json, wait_for, wait_until_healthy
 
 FIRES = "builtin_rules: false\nrules:\n  - {name: Always, select: memory.total_bytes, above: 1}\n"
@@ -71,20 +71,6 @@ def test_a_firing_alert_survives_kill_9_untold_again_and_a_resolution_meanwhile_
     assert "Traceback" not in stderr, stderr
 
 
-class Hook(http.server.BaseHTTPRequestHandler):
-    """A webhook receiver in a thread: keeps each POST's body."""
-
-    got: ClassVar[list[dict[str, Any]]] = []
-
-    def do_POST(self) -> None:
-        self.got.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_a_notification_queued_before_kill_9_is_sent_after_the_restart_once(tmp_path: Path) -> None:
     port = free_port()  # the receiver is down at first: nothing listens there
     rules = tmp_path / "rules.yml"
@@ -95,14 +81,14 @@ def test_a_notification_queued_before_kill_9_is_sent_after_the_restart_once(tmp_
     finally:
         proc.send_signal(signal.SIGKILL)  # with the notification undelivered in the outbox
         proc.wait(10)
-    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", port), Hook)
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", port), hook := receiver_class())
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
     proc, base = start(tmp_path / "data", rules)
     try:
-        wait_for(lambda: len(Hook.got) >= 1, "the queued notification", timeout=30)
+        wait_for(lambda: len(hook.got) >= 1, "the queued notification", timeout=30)
         seen = alerts(base)["samples_evaluated"]
         wait_for(lambda: alerts(base)["samples_evaluated"] >= seen + 4, "four more samples evaluated")
-        (told,) = Hook.got  # once: the restart told nothing again
+        (told,) = hook.got  # once: the restart told nothing again
         assert (told["kind"], told["alerts"][0]["alertname"]) == ("firing", "Always")
     finally:
         proc.terminate()
