@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
@@ -34,6 +35,7 @@ from perfmon.alerts.notify.ntfy import Ntfy
 from perfmon.alerts.notify.outbox import MemoryOutbox, Outbox
 from perfmon.alerts.notify.route import route
 from perfmon.alerts.notify.webhook import Webhook
+from perfmon.alerts.silences import SilenceBook
 from perfmon.sampling.snapshot import Snapshot
 from perfmon.settings import ServerConfig
 from perfmon.store.sqlite.alert_state import AlertStateFile
@@ -55,9 +57,12 @@ class Alerting:
         self._session: aiohttp.ClientSession | None = None
         self.host = socket.gethostname()
         self.senders = senders(config.alerts, self.session)
+        saver = None if self.file is None else self._save_silences
+        self.silences = SilenceBook(config.alerts.silences, saver)
         if self.file is not None:
             state, history = self.file.load(float("-inf"))  # the book drops what is old on its next sample
             self.book.restore(state, history)
+            self.silences.restore(self.file.silences())
         self.book.saver = self._save
         self.book.notifier = self._notifications
         self.dispatcher: Dispatcher | None = None
@@ -69,8 +74,13 @@ class Alerting:
             self._session = aiohttp.ClientSession()
         return self._session
 
+    def _save_silences(self, rows: list[dict[str, Any]]) -> None:
+        assert self.file is not None
+        self._writer.submit(self.file.save_silences, rows).add_done_callback(self._saved)
+
     def _notifications(self, transitions: list[Transition], now: float) -> list[dict[str, Any]]:
-        made = route(transitions, self.alerts, now, self.host)
+        alerts = dataclasses.replace(self.alerts, silences=self.silences.all())
+        made = route(transitions, alerts, now, self.host)
         return [n.to_row() for n in made if n.channel in self.senders]
 
     def _save(self, state: list[dict[str, Any]] | None, records: list[dict[str, Any]], prune: float,

@@ -18,7 +18,7 @@ from perfmon.api.alerting import Alerting
 from perfmon.api.edge.cors import cors_headers
 from perfmon.api.edge.errors import add_endpoint, add_fallback
 from perfmon.api.edge.security import GUARD, Guard
-from perfmon.api.endpoints import alerts, health, history, index, openapi, performance, processes
+from perfmon.api.endpoints import alerts, health, history, index, openapi, performance, processes, silences
 from perfmon.api.endpoints.health import freshness
 from perfmon.api.endpoints.health_answer import HEALTH, HealthAnswers
 from perfmon.api.endpoints.metrics.prometheus import EXPOSITION, Exposition, metrics
@@ -47,9 +47,11 @@ ROUTES = (
     ("/api/health", health.health),
     ("/api/alerts", alerts.alerts),
     ("/api/alerts/history", alerts.alerts_history),
+    ("/api/silences", silences.silences),
     ("/api/openapi.json", openapi.openapi_json),
     ("/metrics", metrics),
 )
+WRITES = {"/api/silences": {"POST": silences.create, "DELETE": silences.lift}}  # path: method: handler
 ANONYMOUS = ("/api/health",)  # answered without a token too: its status only, for load balancers
 
 
@@ -129,7 +131,7 @@ def setup_routes(router: web.UrlDispatcher, guard: Guard) -> None:
     """Every endpoint behind its JSON error boundary and the guard's checks, then the JSON 404."""
     for path, handler in ROUTES:
         add_endpoint(router, path, handler, guard.check(anonymous=path in ANONYMOUS),
-                     guard.check(preflight=True))
+                     guard.check(preflight=True), WRITES.get(path))
     add_fallback(router, guard.check())
 
 
@@ -144,7 +146,7 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
         app[HEALTH] = HealthAnswers(__version__, parts.hub.instance_id, parts.hub.interval_seconds)
         parts.hub.on_publish.append(app[PARKED].publish)
         alerting = Alerting(parts.config)
-        app[ALERTS] = alerting.book
+        app[ALERTS], app[silences.SILENCES] = alerting.book, alerting.silences
         parts.hub.on_publish.append(alerting.listener())
         delivery = alerting.start(lambda: freshness(parts.hub, time.time())[0] == "ok")
         task = asyncio.create_task(parts.sampler.run(), name="perfmon-sampler") if sample else None

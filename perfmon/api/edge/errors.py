@@ -98,14 +98,19 @@ def expectation(check: Check | None) -> Callable[[web.Request], Awaitable[web.St
 
 
 def add_endpoint(router: web.UrlDispatcher, path: str, handler: Handler,
-                 check: Check | None = None, check_others: Check | None = None) -> None:
-    """Route GET (and HEAD) to ``handler`` behind the error boundary; other methods get 405.
+                 check: Check | None = None, check_others: Check | None = None,
+                 writes: Mapping[str, Handler] | None = None) -> None:
+    """Route GET (and HEAD) to ``handler``, and ``writes`` (method: handler, as POST), behind the error
+    boundary; other methods get 405.
 
     ``check`` runs before ``handler``, ``check_others`` before the 405 (which may answer a CORS preflight).
     """
     router.add_get(path, json_errors(handler, check), expect_handler=expectation(check))
-    router.add_route("*", path, json_errors(method_not_allowed((hdrs.METH_GET, hdrs.METH_HEAD)),
-                                            check_others), expect_handler=expectation(check_others))
+    for method, write in (writes or {}).items():
+        router.add_route(method, path, json_errors(write, check), expect_handler=expectation(check))
+    allowed = (hdrs.METH_GET, hdrs.METH_HEAD, *(writes or {}))
+    router.add_route("*", path, json_errors(method_not_allowed(allowed), check_others),
+                     expect_handler=expectation(check_others))
 
 
 def add_fallback(router: web.UrlDispatcher, check: Check | None = None) -> None:

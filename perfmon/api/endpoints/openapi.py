@@ -123,23 +123,29 @@ def get_operation(path: str, handler: Callable[..., Any], doc: PathDoc) -> Schem
     return operation
 
 
-def refused(method: str, path: str) -> Schema:
+def refused(method: str, path: str, writes: Sequence[str] = ()) -> Schema:
     """Any other method on a route: 405 with Allow (after the same Host and token checks)."""
     names = {"405": "MethodNotAllowed", "401": "Unauthorized", "421": "Misdirected", "429": "TooManyRequests"}
-    return {"operationId": operation_id(method, path), "summary": "Not allowed: only GET (and HEAD)",
-            "responses": {status: ref("responses", name) for status, name in names.items()}}
+    answers: Schema = {status: ref("responses", name) for status, name in names.items()}
+    allow = ", ".join(sorted({"GET", "HEAD", *(m.upper() for m in writes)}))
+    if writes:  # a path that takes more than GET says so in its Allow
+        answers["405"] = {"description": f"only {allow}", "content": json_content(ref("schemas", "Error")),
+                          "headers": {str(hdrs.ALLOW): header("the methods allowed", {"const": allow})}}
+    return {"operationId": operation_id(method, path), "summary": f"Not allowed: only {allow}",
+            "responses": answers}
 
 
 def build_document(routes: Sequence[Route]) -> Schema:
     """The OpenAPI document of ``routes``; KeyError names a routed path that has no documentation."""
-    docs = path_docs()
+    docs, writes = path_docs(), openapi_alerts.write_operations()
     paths: Schema = {}
     for path, handler in routes:
         if path not in docs:
             raise KeyError(f"{path} is routed but not documented: add it to "
                            "perfmon.api.endpoints.openapi.path_docs")
-        item: Schema = {"get": get_operation(path, handler, docs[path])}
-        paths[path] = item | {method: refused(method, path) for method in OTHER_METHODS}
+        item: Schema = {"get": get_operation(path, handler, docs[path]), **writes.get(path, {})}
+        more = tuple(writes.get(path, {}))
+        paths[path] = item | {m: refused(m, path, more) for m in OTHER_METHODS if m not in item}
     return {"openapi": OPENAPI_VERSION, "info": info(), "paths": paths, "components": components(),
             "security": [{BEARER: []}]}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from perfmon.alerts.model import SEVERITIES
 from perfmon.api.endpoints.alerts import HISTORY_PARAMETERS
 from perfmon.api.endpoints.openapi_parts import PathDoc, Schema, json_content, ref
+from perfmon.api.endpoints.silences import ID_PATTERN
 
 NUMBER_OR_NULL: Schema = {"type": ["number", "null"]}
 
@@ -53,9 +54,60 @@ def alerts_history_schema() -> Schema:
                            "transitions": {"type": "array", "items": transition}}}
 
 
+def silence_schema() -> Schema:
+    """One silence, as GET lists it and POST answers it."""
+    labels = {"type": "object", "minProperties": 1, "additionalProperties": {"type": "string"}}
+    return {"type": "object", "additionalProperties": False,
+            "required": ["id", "match", "from", "until", "comment", "source"], "properties": {
+                "id": {"type": "string"}, "match": labels, "from": NUMBER_OR_NULL,
+                "until": {"type": "number"}, "comment": {"type": "string"},
+                "source": {"enum": ["file", "api"]}}}
+
+
+def silence_request_schema() -> Schema:
+    """POST /api/silences' body."""
+    moment = {"oneOf": [{"type": "number", "minimum": 0}, {"type": "string"}],
+              "description": "Unix seconds, or ISO 8601 with its zone (2026-12-24T00:00Z)"}
+    return {"type": "object", "additionalProperties": False, "required": ["match", "until"], "properties": {
+        "match": {"type": "object", "minProperties": 1, "maxProperties": 20,
+                  "additionalProperties": {"type": "string"},
+                  "description": "labels an alert must all have (alertname, severity, host, a row's)"},
+        "from": moment, "until": moment, "comment": {"type": "string", "maxLength": 500}}}
+
+
 def schemas() -> dict[str, Schema]:
     """The components these paths refer to."""
-    return {"Alert": alert_schema(), "Alerts": alerts_schema(), "AlertsHistory": alerts_history_schema()}
+    return {"Alert": alert_schema(), "Alerts": alerts_schema(), "AlertsHistory": alerts_history_schema(),
+            "Silence": silence_schema(), "SilenceRequest": silence_request_schema(),
+            "Silences": {"type": "object", "required": ["silences"], "properties": {
+                "silences": {"type": "array", "items": ref("schemas", "Silence")}}}}
+
+
+def error(description: str) -> Schema:
+    """A JSON error answer."""
+    return {"description": description, "content": json_content(ref("schemas", "Error"))}
+
+
+def write_operations() -> dict[str, dict[str, Schema]]:
+    """The operations beyond GET, by path and method (each behind the token, as every route)."""
+    common = {"401": ref("responses", "Unauthorized"), "403": error("a page of another origin"),
+              "421": ref("responses", "Misdirected"), "429": ref("responses", "TooManyRequests")}
+    post = {"operationId": "post_api_silences", "summary": "Set a silence",
+            "description": "Keeps the alerts whose labels all match from every channel until `until`.",
+            "requestBody": {"required": True, "content": json_content(ref("schemas", "SilenceRequest"))},
+            "responses": {"201": {"description": "the silence set",
+                                  "content": json_content(ref("schemas", "Silence"))},
+                          "400": error("a body that is no silence (the message names the field)"),
+                          "409": error("1,000 silences are set already"), "413": error("a body over 16 KiB"),
+                          "415": error("a body that is not application/json"), **common}}
+    delete = {"operationId": "delete_api_silences", "summary": "Lift a silence set through the API",
+              "parameters": [{"name": "id", "in": "query", "required": True,
+                              "schema": {"type": "string", "pattern": ID_PATTERN},
+                              "description": "the silence's id, as GET lists it"}],
+              "responses": {"204": {"description": "lifted"}, "400": error("no id, or not an id"),
+                            "404": error("no such silence (it may have ended)"),
+                            "409": error("a silence of the rules file: lift it there"), **common}}
+    return {"/api/silences": {"post": post, "delete": delete}}
 
 
 def path_docs() -> dict[str, PathDoc]:
@@ -70,4 +122,8 @@ def path_docs() -> dict[str, PathDoc]:
             "resolved, oldest first.",
             {"description": "the transitions", "content": json_content(ref("schemas", "AlertsHistory"))},
             HISTORY_PARAMETERS),
+        "/api/silences": PathDoc(
+            "The silences in force: those of the rules file and those set through the API (POST; lift one "
+            "with DELETE). A silenced alert still fires and shows; no channel hears of it.",
+            {"description": "the silences", "content": json_content(ref("schemas", "Silences"))}),
     }

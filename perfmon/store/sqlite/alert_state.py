@@ -1,9 +1,10 @@
 """The alerts' state and history on disk: ``alerts.sqlite3`` in the data directory.
 
-Three tables: ``alert_state``, the instances pending or firing (rewritten whole when they change:
-a few rows, and rarely), ``alert_history``, the transitions (kept as long as the minute tier), and
+Four tables: ``alert_state``, the instances pending or firing (rewritten whole when they change:
+a few rows, and rarely), ``alert_history``, the transitions (kept as long as the minute tier),
 ``alert_outbox``, the notifications not yet delivered (written in the same transaction as the
-state that made them, so a crash neither loses one nor makes one twice).
+state that made them, so a crash neither loses one nor makes one twice), and ``alert_silences``,
+the silences set through the API.
 Rows are JSON objects the alert book makes and reads; this module knows nothing of their meaning.
 Writes are one transaction each, in WAL with synchronous=NORMAL: a ``kill -9`` loses no commit.
 
@@ -35,6 +36,7 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS alert_history_at ON alert_history (at)",
     "CREATE TABLE IF NOT EXISTS alert_outbox (id TEXT PRIMARY KEY, due REAL NOT NULL, "
     "attempts INTEGER NOT NULL, body TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS alert_silences (id TEXT PRIMARY KEY, body TEXT NOT NULL)",
 )
 Row = Mapping[str, Any]
 
@@ -105,6 +107,24 @@ class AlertStateFile:
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
+                raise
+
+    def silences(self) -> list[dict[str, Any]]:
+        """The silences set through the API."""
+        with self._lock:
+            return [json.loads(body) for (body,) in self._conn.execute("SELECT body FROM alert_silences")]
+
+    def save_silences(self, rows: Iterable[Row]) -> None:
+        """The silences set through the API, all of them (a few rows), in one transaction."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.execute("DELETE FROM alert_silences")
+                self._conn.executemany("INSERT INTO alert_silences (id, body) VALUES (?, ?)",
+                                       [(row["id"], json.dumps(row, separators=(",", ":"))) for row in rows])
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
                 raise
 
     def due(self, now: float, limit: int) -> list[tuple[dict[str, Any], int]]:
