@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -35,7 +34,6 @@ from perfmon.store.ring import RingStore
 from perfmon.store.sqlite.journal import default_directory
 from perfmon.store.sqlite.store import SqliteStore
 
-log = logging.getLogger(__name__)
 Context = Callable[[web.Application], contextlib.AbstractAsyncContextManager[None]]
 
 ROUTES = (
@@ -145,7 +143,13 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
         app[HUB], app[STORE], app[PARKED] = parts.hub, parts.store, ParkedPolls(cors=cors)
         app[HEALTH] = HealthAnswers(__version__, parts.hub.instance_id, parts.hub.interval_seconds)
         parts.hub.on_publish.append(app[PARKED].publish)
-        alerting = Alerting(parts.config)
+        try:
+            alerting = Alerting(parts.config)
+        except BaseException:  # an alerts file it cannot use (StoreError, one line): close what is open
+            await asyncio.get_running_loop().run_in_executor(None, parts.store.close)
+            if parts.lock is not None:
+                parts.lock.release()
+            raise
         app[ALERTS], app[silences.SILENCES] = alerting.book, alerting.silences
         parts.hub.on_publish.append(alerting.listener())
         delivery = alerting.start(lambda: freshness(parts.hub, time.time())[0] == "ok")

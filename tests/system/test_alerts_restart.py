@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -94,3 +95,18 @@ def test_a_notification_queued_before_kill_9_is_sent_after_the_restart_once(tmp_
         proc.terminate()
         proc.wait(10)
         receiver.shutdown()
+
+
+def test_an_alerts_file_of_a_newer_perfmon_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    with sqlite3.connect(data / "alerts.sqlite3") as conn:
+        conn.execute("PRAGMA user_version=9")
+    done = subprocess.run([sys.executable, "-m", "perfmon", "api", "--port", "0", "--data-dir", str(data),
+                           "--journal-dir", "none"], capture_output=True, text=True, timeout=60, check=False,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("PERFMON_")})
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].endswith(
+        "alerts.sqlite3 was written by a newer perfmon (alerts version 9): upgrade perfmon, or choose "
+        "another --data-dir")
+    assert "Traceback" not in done.stderr
