@@ -66,6 +66,7 @@ class Alerting:
         self.book.saver = self._save
         self.book.notifier = self._notifications
         self.dispatcher: Dispatcher | None = None
+        self.unannounced: set[str] = set()  # alerts a silence kept quiet when they fired
         self.pinger: Pinger | None = None
 
     def session(self) -> aiohttp.ClientSession:
@@ -80,7 +81,7 @@ class Alerting:
 
     def _notifications(self, transitions: list[Transition], now: float) -> list[dict[str, Any]]:
         alerts = dataclasses.replace(self.alerts, silences=self.silences.all())
-        made = route(transitions, alerts, now, self.host)
+        made = route(transitions, alerts, now, self.host, self.unannounced)
         return [n.to_row() for n in made if n.channel in self.senders]
 
     def _save(self, state: list[dict[str, Any]] | None, records: list[dict[str, Any]], prune: float,

@@ -18,15 +18,29 @@ from perfmon.alerts.model import AlertsFile
 from perfmon.alerts.notify.message import Notification
 
 
-def route(transitions: Sequence[Transition], alerts: AlertsFile, now: float, host: str) -> list[Notification]:
-    """The notifications ``transitions`` make, one per channel and kind, in the channels' order."""
+def route(transitions: Sequence[Transition], alerts: AlertsFile, now: float, host: str,
+          unannounced: set[str] | None = None) -> list[Notification]:
+    """The notifications ``transitions`` make, one per channel and kind, in the channels' order.
+
+    ``unannounced`` (kept by the caller from one evaluation to the next) holds the alerts whose
+    firing a silence kept quiet and that no repeat has told since: their resolution is not told
+    either, as nobody heard they fired.
+    """
+    quiet = set() if unannounced is None else unannounced
     grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for t in transitions:
         row = {**alert_json(t.rule, t.instance, t.value), "at": t.at, "kind": t.kind,
                "reason": t.reason or None}
         labels = {**row["labels"], "host": host}
-        if any(silence.covers(labels, now) for silence in alerts.silences):
+        silenced = any(silence.covers(labels, now) for silence in alerts.silences)
+        if t.kind == "resolved" and t.instance.id in quiet:
+            quiet.discard(t.instance.id)
             continue
+        if silenced:
+            if t.kind == "firing":
+                quiet.add(t.instance.id)
+            continue
+        quiet.discard(t.instance.id)
         for name in alerts.channels if t.rule.notify is None else t.rule.notify:
             channel = alerts.channels[name]
             if t.rule.severity in channel.severities and (t.kind != "resolved" or channel.send_resolved):

@@ -64,3 +64,21 @@ def test_a_notification_s_id_is_stable_and_names_what_it_tells() -> None:
     other = Engine(alerts.rules).evaluate(sample(95, root=95), T0 + 60)
     assert route(other, alerts, T0 + 60, "db1")[0].id != first[0].id  # another firing: another id
     assert Notification.from_row(first[0].to_row()) == first[0]
+
+
+def test_an_alert_whose_firing_a_silence_kept_quiet_resolves_quietly_unless_a_repeat_told_it() -> None:
+    alerts = parse(FILE.replace("{match: {mountpoint: /tmp}", "{match: {mountpoint: /data}"), "r.yml")
+    unlifted = parse(FILE, "r.yml")  # the same, the /data silence lifted (only /tmp's stays)
+    engine, quiet = Engine(alerts.rules), set[str]()
+    fired = engine.evaluate(sample(10, data=95), T0)
+    assert route(fired, alerts, T0, "db1", quiet) == [] and quiet == {"Full{mountpoint=/data}"}
+    resolved = engine.evaluate(sample(10, data=10), T0 + 1)
+    assert route(resolved, unlifted, T0 + 1, "db1", quiet) == [] and quiet == set()  # nobody heard it fire
+    with_repeat = FILE.replace("severity: critical}", "severity: critical, repeat: 1m}")
+    repeating = Engine(parse(with_repeat, "r.yml").rules)
+    quiet = set[str]()
+    route(repeating.evaluate(sample(10, data=95), T0), alerts, T0, "db1", quiet)
+    told = route(repeating.evaluate(sample(10, data=95), T0 + 60), unlifted, T0 + 60, "db1", quiet)
+    assert [n.kind for n in told] == ["repeat", "repeat"] and quiet == set()
+    again = route(repeating.evaluate(sample(10, data=10), T0 + 61), unlifted, T0 + 61, "db1", quiet)
+    assert [n.kind for n in again] == ["resolved"]  # told it fires, so told it resolved (pager only)
