@@ -49,7 +49,7 @@ class AlertBook:
         self.listeners: list[Listener] = []
         self.saver: Saver | None = None
         self.notifier: Notifier | None = None
-        self._kept: tuple[Any, ...] = ()  # what of the instances was last handed to the saver
+        self._kept = 0  # the engine's changes when the instances were last handed to the saver
         self.evaluated = 0  # samples evaluated
         self.evaluated_at: float | None = None  # the last one's timestamp
         self.seconds = 0.0  # how long the last evaluation took (wall time, for benchmarks)
@@ -78,22 +78,17 @@ class AlertBook:
         and the notifications they make, all kept together."""
         if self.saver is None:
             return
-        kept = self._signature()
+        kept = self.engine.changes
         changed = kept != self._kept
         if changed or records or outgoing:
             self._kept = kept
             state = [instance_row(i) for i in self.engine.instances.values()] if changed else None
             self.saver(state, [record_row(r) for r in records], timestamp - self.keep_seconds, outgoing)
 
-    def _signature(self) -> tuple[Any, ...]:
-        """What of the instances is worth keeping: which there are, their states and times."""
-        instances = self.engine.instances.values()
-        return tuple(sorted((i.id, i.state, i.active_since, i.notified_at) for i in instances))
-
     def restore(self, state: list[dict[str, Any]], history: list[dict[str, Any]]) -> None:
         """Take back what a saver kept: the instances (of rules that still exist) and the history."""
         self.engine.restore(instance_of(row) for row in state)
-        self._kept = self._signature()
+        self._kept = self.engine.changes
         for row in history:
             alert = {k: v for k, v in row.items() if k not in ("at", "kind", "reason")}
             self.history.append(Record(row["at"], row["kind"], alert, row.get("reason") or ""))

@@ -75,6 +75,7 @@ class Engine:
     rules: tuple[Rule, ...]
     instances: dict[tuple[str, Labels], Instance] = field(default_factory=dict)
     trends: dict[tuple[str, Labels], Trend] = field(default_factory=dict)
+    changes: int = 0  # counts every change worth keeping (an instance begun, ended or told): not values
 
     def evaluate(self, sample: Mapping[str, Any], now: float) -> list[Transition]:
         """Feed one sample taken at ``now``; what it made happen, in rule order."""
@@ -96,6 +97,7 @@ class Engine:
             del self.trends[key]
         for key in [k for k in self.instances if k[0] == rule.name and k[1] not in seen]:
             gone = self.instances.pop(key)
+            self.changes += 1
             if gone.state == "firing":
                 yield Transition("resolved", rule, gone, now, None, "gone")
 
@@ -110,29 +112,34 @@ class Engine:
             if not triggered:
                 return None
             held = Instance(rule.name, item.key, item.labels, "pending", now, item.value)
+            self.changes += 1
         held = replace(held, labels=item.labels, value=item.value)
         if held.state == "pending":
             return self._pending(rule, name, held, triggered, now)
         if rule.cleared(item.value):
             del self.instances[name]
+            self.changes += 1
             return Transition("resolved", rule, held, now, item.value, "cleared")
         self.instances[name] = held
         if rule.repeat_seconds is not None and held.notified_at is not None \
                 and now - held.notified_at >= rule.repeat_seconds:
             held = self.instances[name] = replace(held, notified_at=now)
+            self.changes += 1
             return Transition("repeat", rule, held, now, item.value)
         return None
 
     def _pending(self, rule: Rule, name: tuple[str, Labels], held: Instance, triggered: bool,
                  now: float) -> Transition | None:
         if not triggered:
-            self.instances.pop(name, None)
+            if self.instances.pop(name, None) is not None:
+                self.changes += 1
             return None
         if now - held.active_since < rule.for_seconds:
             self.instances[name] = held
             return None
         fired = replace(held, state="firing", fired_at=now, notified_at=now)
         self.instances[name] = fired
+        self.changes += 1
         return Transition("firing", rule, fired, now, held.value)
 
     def _trending(self, rule: Rule, name: tuple[str, Labels], value: float, now: float) -> bool:
@@ -159,3 +166,4 @@ class Engine:
         for instance in saved:
             if instance.rule in names:
                 self.instances[(instance.rule, instance.key)] = instance
+                self.changes += 1
