@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from perfmon.alerts.model import Heartbeat
-from perfmon.alerts.notify.webhook import USER_AGENT
+from perfmon.alerts.notify.webhook import USER_AGENT, SendError, request
 from perfmon.alerts.readers import mapping, seconds
 from perfmon.alerts.yamlfile import Located
 
@@ -54,16 +54,11 @@ class Pinger:
         """One ping; its failure is logged, never raised."""
         url = self.heartbeat.url
         try:
-            async with self._session().get(url, headers={"User-Agent": USER_AGENT},
-                                           timeout=aiohttp.ClientTimeout(total=10)) as answer:
-                if not 200 <= answer.status < 300:
-                    raise aiohttp.ClientResponseError(answer.request_info, (), status=answer.status,
-                                                      message=answer.reason or "")
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            await request(self._session(), "GET", url, None, {"User-Agent": USER_AGENT}, 10.0)
+        except SendError as exc:
             if not self._failing:
                 self._failing = True
-                log.warning("heartbeat %s failed: %s: %s (logged once until it works)", url,
-                            type(exc).__name__, exc)
+                log.warning("heartbeat failed: %s (logged once until it works)", exc)
             return
         self.pings += 1
         if self._failing:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 import aiohttp
 
 from perfmon.alerts.notify.message import Notification
-from perfmon.alerts.notify.webhook import USER_AGENT, SendError
+from perfmon.alerts.notify.webhook import USER_AGENT, request
 
 PRIORITY = {"info": "3", "warning": "4", "critical": "5"}
 NAMED = {"min": "1", "low": "2", "default": "3", "high": "4", "max": "5"}
@@ -43,11 +43,5 @@ class Ntfy:
 
     async def send(self, notification: Notification) -> None:
         """Publish one; SendError when the server did not take it."""
-        try:
-            async with self._session().post(self.url, data=notification.text().encode(),
-                                            headers=self.headers(notification),
-                                            timeout=aiohttp.ClientTimeout(total=self.timeout)) as answer:
-                if not 200 <= answer.status < 300:
-                    raise SendError(f"{self.url} answered {answer.status} {answer.reason or ''}".rstrip())
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise SendError(f"cannot reach {self.url}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+        await request(self._session(), "POST", self.url, notification.text().encode(),
+                      self.headers(notification), self.timeout)

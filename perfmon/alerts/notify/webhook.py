@@ -26,6 +26,18 @@ class SendError(Exception):
     """A delivery that failed; the message says why, in words."""
 
 
+async def request(session: aiohttp.ClientSession, method: str, url: str, body: bytes | None,
+                  headers: dict[str, str], timeout: float) -> None:
+    """One HTTP request a channel (or the heartbeat) makes; SendError in words unless it answers 2xx."""
+    try:
+        async with session.request(method, url, data=body, headers=headers,
+                                   timeout=aiohttp.ClientTimeout(total=timeout)) as answer:
+            if not 200 <= answer.status < 300:
+                raise SendError(f"{url} answered {answer.status} {answer.reason or ''}".rstrip())
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise SendError(f"cannot reach {url}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+
+
 def signature(secret: bytes, timestamp: int, body: bytes) -> str:
     """The ``X-Perfmon-Signature`` value of ``body`` sent at ``timestamp``."""
     mac = hmac.new(secret, str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
@@ -48,10 +60,4 @@ class Webhook:
                    "X-Perfmon-Id": notification.id}
         if self.secret is not None:
             headers["X-Perfmon-Signature"] = signature(self.secret, int(self._clock()), body)
-        try:
-            async with self._session().post(self.url, data=body, headers=headers,
-                                            timeout=aiohttp.ClientTimeout(total=self.timeout)) as answer:
-                if not 200 <= answer.status < 300:
-                    raise SendError(f"{self.url} answered {answer.status} {answer.reason or ''}".rstrip())
-        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            raise SendError(f"cannot reach {self.url}: {type(exc).__name__}: {exc}".rstrip(": ")) from None
+        await request(self._session(), "POST", self.url, body, headers, self.timeout)
