@@ -56,18 +56,22 @@ def read_silence(node: Located, source: str) -> Silence:
 def moment(node: Located, source: str, key: str) -> float:
     """Unix seconds of an ISO 8601 time with its zone (``2026-12-24T00:00Z``)."""
     value = node.value
-    if isinstance(value, dt.datetime):
-        when = value
-    elif isinstance(value, str):
-        try:
-            when = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
-        except ValueError:
-            raise node.at(source, f"{key} must be a time such as 2026-12-24T00:00Z, not {value!r}") from None
-    else:
+    parsed = value if isinstance(value, dt.datetime) else iso_time(value)
+    if parsed is None:
         raise node.at(source, f"{key} must be a time such as 2026-12-24T00:00Z, not {value!r}")
-    if when.tzinfo is None:
+    if parsed.tzinfo is None:
         raise node.at(source, f"{key} needs its time zone, such as Z or +01:00: {value}")
-    return when.timestamp()
+    return parsed.timestamp()
+
+
+def iso_time(value: object) -> dt.datetime | None:
+    """An ISO 8601 time (with its zone or not), or None for anything else."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
+    except ValueError:
+        return None
 
 
 MAX_COMMENT = 500
@@ -108,13 +112,9 @@ def when(value: object, name: str) -> float:
         raise ValueError(f"{name!r} must be Unix seconds or a time such as 2026-12-24T00:00Z")
     if isinstance(value, (int, float)) and 0 <= value < 4_102_444_800:
         return float(value)
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.strip().replace("z", "Z"))
-        except ValueError:
-            parsed = None
-        if parsed is not None and parsed.tzinfo is not None:
-            return parsed.timestamp()
+    parsed = iso_time(value)
+    if parsed is not None and parsed.tzinfo is not None:
+        return parsed.timestamp()
     raise ValueError(f"{name!r} must be Unix seconds or a time with its zone, such as 2026-12-24T00:00Z")
 
 
