@@ -51,6 +51,8 @@ class AlertBook:
         self.notifier: Notifier | None = None
         self._kept = 0  # the engine's changes when the instances were last handed to the saver
         self.evaluated = 0  # samples evaluated
+        self.host = ""  # this host's name, which silences may match (``host``)
+        self.recorded = 0  # transitions recorded, restored ones included: a new one changes it
         self.evaluated_at: float | None = None  # the last one's timestamp
         self.seconds = 0.0  # how long the last evaluation took (wall time, for benchmarks)
         self._clock = clock
@@ -62,6 +64,7 @@ class AlertBook:
         records = [Record(t.at, t.kind, alert_json(t.rule, t.instance, t.value), t.reason)
                    for t in transitions]
         self.history.extend(records)
+        self.recorded += len(records)
         while self.history and self.history[0].at < timestamp - self.keep_seconds:
             self.history.popleft()
         outgoing = self.notifier(transitions, timestamp) if self.notifier is not None and transitions else []
@@ -92,6 +95,7 @@ class AlertBook:
         for row in history:
             alert = {k: v for k, v in row.items() if k not in ("at", "kind", "reason")}
             self.history.append(Record(row["at"], row["kind"], alert, row.get("reason") or ""))
+        self.recorded += len(history)
 
     def active(self) -> list[dict[str, Any]]:
         """Every pending and firing alert, firing first, then by rule and labels."""
@@ -157,4 +161,22 @@ def alert_json(rule: Rule, instance: Instance, value: float | None) -> dict[str,
         "operator": ">" if rule.above is not None else "<", "threshold": rule.threshold, "clear": rule.clear,
         "unit": rule.field.unit, "for_seconds": rule.for_seconds, "active_since": instance.active_since,
         "fired_at": instance.fired_at, "summary": rule.summary or None,
+    }
+
+
+def rule_json(rule: Rule) -> dict[str, Any]:
+    """A rule as ``/api/alerts/rules`` shows it: what it selects and when its alerts fire and clear."""
+    predict = rule.predict
+    return {
+        "name": rule.name, "selector": str(rule.select), "group": rule.group.name,
+        "field": rule.field.series_name, "rows": rule.rows,
+        "operator": ">" if rule.above is not None else "<", "threshold": rule.threshold,
+        "clear": rule.clear, "unit": rule.field.unit, "for_seconds": rule.for_seconds,
+        "severity": rule.severity, "repeat_seconds": rule.repeat_seconds,
+        "notify": None if rule.notify is None else list(rule.notify), "summary": rule.summary or None,
+        "labels": dict(rule.labels), "divide_by": None if rule.divide_by is None else str(rule.divide_by),
+        "predict": None if predict is None else {"window_seconds": predict.window_seconds,
+                                                 "ahead_seconds": predict.ahead_seconds,
+                                                 "reaches": predict.reaches},
+        "builtin": rule.line is None,
     }

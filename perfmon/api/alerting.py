@@ -56,6 +56,7 @@ class Alerting:
         self._failed: set[str] = set()
         self._session: aiohttp.ClientSession | None = None
         self.host = socket.gethostname()
+        self.book.host = self.host
         self.senders = senders(config.alerts, self.session)
         saver = None if self.file is None else self._save_silences
         self.silences = SilenceBook(config.alerts.silences, saver)

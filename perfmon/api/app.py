@@ -22,7 +22,7 @@ from perfmon.api.endpoints.health import freshness
 from perfmon.api.endpoints.health_answer import HEALTH, HealthAnswers
 from perfmon.api.endpoints.metrics.prometheus import EXPOSITION, Exposition, metrics
 from perfmon.api.endpoints.prebuilt import PARKED, ParkedPolls
-from perfmon.api.endpoints.state import ALERTS, HUB, STORE
+from perfmon.api.endpoints.state import ALERTS, HUB, SILENCES, STORE
 from perfmon.sampling import registry
 from perfmon.sampling.hub import Hub
 from perfmon.sampling.sampler import Sampler
@@ -45,6 +45,7 @@ ROUTES = (
     ("/api/health", health.health),
     ("/api/alerts", alerts.alerts),
     ("/api/alerts/history", alerts.alerts_history),
+    ("/api/alerts/rules", alerts.alert_rules),
     ("/api/silences", silences.silences),
     ("/api/openapi.json", openapi.openapi_json),
     ("/metrics", metrics),
@@ -150,7 +151,7 @@ def monitoring(config: ServerConfig, monitor: Monitor | None, sample: bool) -> C
             if parts.lock is not None:
                 parts.lock.release()
             raise
-        app[ALERTS], app[silences.SILENCES] = alerting.book, alerting.silences
+        app[ALERTS], app[SILENCES] = alerting.book, alerting.silences
         parts.hub.on_publish.append(alerting.listener())
         delivery = alerting.start(lambda: freshness(parts.hub, time.time())[0] == "ok")
         task = asyncio.create_task(parts.sampler.run(), name="perfmon-sampler") if sample else None

@@ -126,6 +126,7 @@ async def test_the_answers_conform_to_the_openapi_document(served: Any, fake_ps:
     history = await (await client.get("/api/alerts/history")).json()
     assert len(history["transitions"]) == 2
     conforms("/api/alerts/history", history)
+    conforms("/api/alerts/rules", await (await client.get("/api/alerts/rules")).json())
     with pytest.raises(ValidationError):  # the schema says something: a wrong state fails it
         conforms("/api/alerts", {**firing, "alerts": [{**firing["alerts"][0], "state": "burning"}]})
 
@@ -146,3 +147,53 @@ async def test_metrics_carry_each_firing_alert_labelled_as_it_is(served: Any, fa
     fake_ps.usage["/"] = Usage(100 * 2**30, 40 * 2**30, 60 * 2**30, 40.0)
     await sample(monitor, app)
     assert "\nperfmon_alert_firing{" not in await (await client.get("/metrics")).text()
+
+
+async def test_the_rules_are_listed_as_read(served: Any) -> None:
+    client, _, _ = served
+    answer = await client.get("/api/alerts/rules")
+    assert answer.status == 200 and answer.headers["Cache-Control"] == "no-cache"
+    (rule,) = (await answer.json())["rules"]
+    assert rule == {
+        "name": "RootFull", "selector": "disks[mountpoint=/].percent", "group": "disks", "field": "percent",
+        "rows": True, "operator": ">", "threshold": 90.0, "clear": 85.0, "unit": "percent",
+        "for_seconds": 0.0, "severity": "critical", "repeat_seconds": None, "notify": None,
+        "summary": "the root filesystem is full", "labels": {"team": "ops"}, "divide_by": None,
+        "predict": None, "builtin": False}
+
+
+async def test_built_in_rules_say_so_with_their_divisor_and_prediction(
+    aiohttp_client: Callable[[web.Application], Awaitable[Client]], make_monitor: Callable[..., Monitor],
+) -> None:
+    monitor = make_monitor(clock=time.time)
+    client = await aiohttp_client(create_app(monitor.config, monitor=monitor, sample=False))
+    try:
+        rules = {r["name"]: r for r in (await (await client.get("/api/alerts/rules")).json())["rules"]}
+        assert (rules["HighLoad"]["divide_by"], rules["HighLoad"]["field"]) == ("cpu.count_logical", "load_1")
+        assert rules["FilesystemAlmostFull"]["predict"] == {"window_seconds": 21600.0,
+                                                            "ahead_seconds": 86400.0, "reaches": 100.0}
+        assert all(r["builtin"] for r in rules.values()) and len(rules) == 8
+    finally:
+        monitor.sampler.shutdown_worker()
+
+
+async def test_each_transition_counts_and_a_silence_shows_on_the_alert_it_covers(
+    served: Any, fake_ps: FakePsutil,
+) -> None:
+    client, monitor, app = served
+    await sample(monitor, app)
+    assert (await (await client.get("/api/alerts")).json())["transitions"] == 0
+    fake_ps.usage["/"] = Usage(100 * 2**30, 95 * 2**30, 5 * 2**30, 95.0)
+    await sample(monitor, app)
+    body = await (await client.get("/api/alerts")).json()
+    assert body["transitions"] == 1 and body["alerts"][0]["silenced_by"] == []
+    until = time.time() + 60
+    other = await client.post("/api/silences", json={"match": {"mountpoint": "/home"}, "until": until})
+    mine = await client.post("/api/silences", json={"match": {"alertname": "RootFull",
+                                                              "host": app[ALERTS].host}, "until": until})
+    assert other.status == mine.status == 201
+    body = await (await client.get("/api/alerts")).json()
+    assert body["alerts"][0]["silenced_by"] == [(await mine.json())["id"]]
+    fake_ps.usage["/"] = Usage(100 * 2**30, 40 * 2**30, 60 * 2**30, 40.0)
+    await sample(monitor, app)
+    assert (await (await client.get("/api/alerts")).json())["transitions"] == 2

@@ -10,10 +10,11 @@ import time
 
 from aiohttp import hdrs, web
 
+from perfmon.alerts.book import rule_json
 from perfmon.api.edge.errors import ApiError
 from perfmon.api.edge.params import Number, Param
 from perfmon.api.edge.responses import NO_CACHE, json_response
-from perfmon.api.endpoints.state import ALERTS
+from perfmon.api.endpoints.state import ALERTS, SILENCES
 from perfmon.core.bounds import LAST_TIMESTAMP
 
 DAY_SECONDS = 86400.0
@@ -25,11 +26,25 @@ HISTORY_PARAMETERS: tuple[Param, ...] = (HISTORY_START, HISTORY_END)
 
 
 async def alerts(request: web.Request) -> web.StreamResponse:
-    """GET /api/alerts: the alerts pending or firing now, with their values and levels."""
+    """GET /api/alerts: the alerts pending or firing now, with their values, levels and silences."""
     book = request.app[ALERTS]
+    active = book.active()
+    now = time.time()
+    silences = request.app[SILENCES].all()
+    for alert in active:
+        labels = {**alert["labels"], "host": book.host}
+        alert["silenced_by"] = [s.id for s in silences if s.covers(labels, now)]
     payload = {"evaluated_at": book.evaluated_at, "samples_evaluated": book.evaluated,
-               "rules": len(book.rules), "firing": book.counts(), "alerts": book.active()}
+               "transitions": book.recorded, "rules": len(book.rules), "firing": book.counts(),
+               "alerts": active}
     return json_response(request, payload, headers={hdrs.CACHE_CONTROL: NO_CACHE})
+
+
+async def alert_rules(request: web.Request) -> web.StreamResponse:
+    """GET /api/alerts/rules: the rules in force (the file's and the built-in ones), as they were read."""
+    book = request.app[ALERTS]
+    return json_response(request, {"rules": [rule_json(rule) for rule in book.rules.values()]},
+                         headers={hdrs.CACHE_CONTROL: NO_CACHE})
 
 
 async def alerts_history(request: web.Request) -> web.StreamResponse:

@@ -27,16 +27,42 @@ def alert_schema() -> Schema:
         "unit": text, "for_seconds": {"type": "number"},
         "active_since": {"type": "number", "description": "when its trigger began to hold, Unix seconds"},
         "fired_at": {**NUMBER_OR_NULL, "description": "when it fired (null while pending)"},
-        "summary": {"type": ["string", "null"]}}}
+        "summary": {"type": ["string", "null"]},
+        "silenced_by": {"type": "array", "items": {"type": "string"},
+                        "description": "the silences that keep it from the channels now (/api/alerts only)"}}}
+
+
+def rule_schema() -> Schema:
+    """One rule, as it was read: what it selects, when its alerts fire and clear, whom they tell."""
+    text, nullable_text = {"type": "string"}, {"type": ["string", "null"]}
+    names = ["name", "selector", "group", "field", "rows", "operator", "threshold", "clear", "unit",
+             "for_seconds", "severity", "repeat_seconds", "notify", "summary", "labels", "divide_by",
+             "predict", "builtin"]
+    return {"type": "object", "additionalProperties": False, "required": names, "properties": {
+        "name": text, "selector": text, "group": text, "field": {**text, "description": "the series' field"},
+        "rows": {"type": "boolean", "description": "an alert per row (true) or one for the section"},
+        "operator": {"enum": [">", "<"]}, "threshold": {"type": "number"}, "clear": {"type": "number"},
+        "unit": text, "for_seconds": {"type": "number"}, "severity": {"enum": list(SEVERITIES)},
+        "repeat_seconds": NUMBER_OR_NULL,
+        "notify": {"type": ["array", "null"], "items": text, "description": "channels (null: all)"},
+        "summary": nullable_text, "labels": {"type": "object", "additionalProperties": text},
+        "divide_by": {**nullable_text, "description": "a selector the value is divided by first"},
+        "predict": {"type": ["object", "null"], "required": ["window_seconds", "ahead_seconds", "reaches"],
+                    "properties": {k: {"type": "number"} for k in ("window_seconds", "ahead_seconds",
+                                                                       "reaches")}},
+        "builtin": {"type": "boolean", "description": "a built-in rule (not from the rules file)"}}}
 
 
 def alerts_schema() -> Schema:
     """GET /api/alerts."""
     counts = {"type": "object", "required": list(SEVERITIES),
               "properties": {s: {"type": "integer", "minimum": 0} for s in SEVERITIES}}
-    return {"type": "object", "required": ["evaluated_at", "samples_evaluated", "rules", "firing", "alerts"],
+    return {"type": "object", "required": ["evaluated_at", "samples_evaluated", "transitions", "rules",
+                                           "firing", "alerts"],
             "properties": {"evaluated_at": {**NUMBER_OR_NULL, "description": "the last sample evaluated"},
                            "samples_evaluated": {"type": "integer", "minimum": 0},
+                           "transitions": {"type": "integer", "minimum": 0, "description":
+                                           "transitions recorded so far: when it changes, the history has"},
                            "rules": {"type": "integer", "minimum": 0}, "firing": counts,
                            "alerts": {"type": "array", "items": ref("schemas", "Alert")}}}
 
@@ -78,6 +104,9 @@ def silence_request_schema() -> Schema:
 def schemas() -> dict[str, Schema]:
     """The components these paths refer to."""
     return {"Alert": alert_schema(), "Alerts": alerts_schema(), "AlertsHistory": alerts_history_schema(),
+            "AlertRule": rule_schema(), "AlertRules": {
+                "type": "object", "required": ["rules"],
+                "properties": {"rules": {"type": "array", "items": ref("schemas", "AlertRule")}}},
             "Silence": silence_schema(), "SilenceRequest": silence_request_schema(),
             "Silences": {"type": "object", "required": ["silences"], "properties": {
                 "silences": {"type": "array", "items": ref("schemas", "Silence")}}}}
@@ -111,7 +140,7 @@ def write_operations() -> dict[str, dict[str, Schema]]:
 
 
 def path_docs() -> dict[str, PathDoc]:
-    """The two paths."""
+    """The alerts' paths."""
     return {
         "/api/alerts": PathDoc(
             "The alerts pending or firing now (one per rule and row), from the rules of --alerts-file or "
@@ -122,6 +151,10 @@ def path_docs() -> dict[str, PathDoc]:
             "resolved, oldest first.",
             {"description": "the transitions", "content": json_content(ref("schemas", "AlertsHistory"))},
             HISTORY_PARAMETERS),
+        "/api/alerts/rules": PathDoc(
+            "The rules in force, from --alerts-file and the built-in ones, as they were read: the dashboard "
+            "colours its cards and draws its charts' thresholds from them.",
+            {"description": "the rules", "content": json_content(ref("schemas", "AlertRules"))}),
         "/api/silences": PathDoc(
             "The silences in force: those of the rules file and those set through the API (POST; lift one "
             "with DELETE). A silenced alert still fires and shows; no channel hears of it.",

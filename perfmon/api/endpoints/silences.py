@@ -15,13 +15,13 @@ import time
 
 from aiohttp import hdrs, web
 
-from perfmon.alerts.silences import SilenceBook, silence_from_json, silence_json
+from perfmon.alerts.silences import silence_from_json, silence_json
 from perfmon.api.edge.errors import ApiError
 from perfmon.api.edge.responses import NO_CACHE, json_response
 from perfmon.api.edge.security import GUARD
+from perfmon.api.endpoints.state import SILENCES
 
 MAX_BODY_BYTES = 16 * 1024
-SILENCES = web.AppKey("silences", SilenceBook)
 TOO_BIG = f"the body is over {MAX_BODY_BYTES // 1024} KiB: a silence is a few lines of JSON"
 ID_PATTERN = "^(api|file)-[0-9a-f]{12}$"  # as perfmon.alerts.silences makes them
 
