@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import dash
-from dash import ClientsideFunction, Input, Output, State, ctx, no_update
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
 from perfmon.settings import DashboardConfig
@@ -27,7 +27,8 @@ from perfmon.ui.edge.direct import Direct
 from perfmon.ui.edge.gate import Gate
 from perfmon.ui.edge.sessions import Sessions
 from perfmon.ui.edge.throttle import FailedLogins
-from perfmon.ui.screen import ids, layout
+from perfmon.ui.screen import alerts_panel, ids, layout
+from perfmon.ui.source import silences
 from perfmon.ui.source.client import ApiUnavailable, PerformanceClient
 from perfmon.ui.tick import export, inputs, ranges, signature
 from perfmon.ui.tick.config import TickConfig
@@ -68,7 +69,8 @@ def create_dash_app(config: DashboardConfig,
                     client: PerformanceClient | None = None) -> tuple[dash.Dash, Direct]:
     """Build the Dash app for one API, and its poll as the edge answers it; nothing is fetched until
     a page polls."""
-    tick_config = TickConfig(config.poll_interval_seconds, config.warning_percent, config.critical_percent)
+    tick_config = TickConfig(config.poll_interval_seconds, config.warning_percent, config.critical_percent,
+                             signs_in=config.security.token is not None)
     client = client or api_client(config)
     app = dash.Dash(__name__, title="perfmon", update_title="", assets_folder=str(ASSETS), backend=Backend,
                     assets_ignore=login.STYLESHEET.name,  # the login page's, served by the gate
@@ -113,6 +115,8 @@ def register_callbacks(app: dash.Dash, client: PerformanceClient, tick_config: T
     poll = register_tick(app, client, tick_config)
     register_span(app)
     register_download(app, client)
+    if tick_config.signs_in:
+        register_silencing(app, client)
     app.clientside_callback(
         ClientsideFunction(namespace="perfmon", function_name="zoom"),
         Output(ids.ZOOM, "data"), *(Input(graph, "relayoutData") for graph in GRAPHS),
@@ -187,3 +191,22 @@ def register_download(app: dash.Dash, client: PerformanceClient) -> None:
         except (KeyError, TypeError, ValueError):
             log.exception("the API's answer to a download could not be read")
             return no_update, "could not download: the API's answer could not be read"
+
+
+def register_silencing(app: dash.Dash, client: PerformanceClient) -> None:
+    """The alerts panel's Silence and Lift buttons (drawn only for people who signed in)."""
+    offered = tuple(seconds for _, seconds in alerts_panel.SILENCE_FOR)
+
+    @app.callback(
+        Output(ids.ALERTS_ACTION, "children"),
+        Input({"type": alerts_panel.SILENCE, "alert": ALL}, "n_clicks"),
+        Input({"type": alerts_panel.LIFT, "silence": ALL}, "n_clicks"),
+        State(ids.SILENCE_FOR, "value"), prevent_initial_call=True,
+    )
+    async def act(_silences: Any, _lifts: Any, seconds: Any) -> str:
+        trigger = ctx.triggered_id
+        if not isinstance(trigger, dict) or not any(t.get("value") for t in ctx.triggered):
+            raise PreventUpdate  # a button drawn again (n_clicks 0), not a click
+        if trigger.get("type") == alerts_panel.SILENCE:
+            return await silences.silence(client, trigger.get("alert"), seconds, offered)
+        return await silences.lift(client, trigger.get("silence"))

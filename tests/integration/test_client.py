@@ -122,8 +122,10 @@ async def test_tabs_share_one_request_per_resource(api: tuple[CountedApi, str], 
 
     await asyncio.gather(*(one(index) for index in range(TABS)))
     # /api/performance twice: the latest sample, and one held read (still parked) learning the phase;
-    # /api/history twice: the fixed charts' columns, and the row charts' series (one each for all tabs)
-    assert counted.counts == {"/api/performance": 2, "/api/history": 2, "/api/processes": 1}
+    # /api/history twice: the fixed charts' columns, and the row charts' series (one each for all tabs);
+    # the alerts, their rules and their history once for all tabs
+    assert counted.counts == {"/api/performance": 2, "/api/history": 2, "/api/processes": 1,
+                              "/api/alerts": 1, "/api/alerts/rules": 1, "/api/alerts/history": 1}
     assert counted.history_queries == {"columns": 1, "series": 1}
     assert counted.monitor.hub.waiters == 1
     assert all(cursor.seq == 3 and cursor.link == "up" for cursor in cursors)

@@ -33,7 +33,7 @@ RAW: dict[str, Any] = {  # charts following every sample of the last 5 minutes
     "disks": "0a1b2c3d4e5f", "host": "a1b2c3d4e5f6", "link": "up", "fails": 0, "since": 1795599000.1,
     "reason": None, "view": "5m", "mode": "raw", "res": 1.0, "max": 300, "next": None, "swap": True,
     "n": 17, "rows": "0a1b2c3d4e5f" * 4,
-    "rseq": 42, "rhist": False, "raw": True,
+    "rseq": 42, "rhist": False, "raw": True, "alerts": "0a1b2c3d4e5f6a7b",
 }
 BUCKETS = {**RAW, "seq": None, "view": "24h", "mode": "buckets", "res": 300, "max": 288,
            "next": 1795599900.5, "swap": False, "procs": "memory:1795600000"}
@@ -221,7 +221,7 @@ def test_a_cursor_too_large_as_a_whole_raises(monkeypatch: pytest.MonkeyPatch) -
 def test_the_largest_valid_cursor_fits_the_whole_cursor_cap() -> None:
     largest = {**RAW, "instance": "a" * 64, "procs": "b" * 64, "disks": "c" * 64, "host": "d" * 64,
                "view": "e" * 64, "reason": "\x00" * 500,  # each control character takes six in JSON
-               "rows": "f" * 32 * 12}
+               "rows": "f" * 32 * 12, "alerts": "9" * 64}
     assert stored(read_cursor(largest)) == largest
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from perfmon.alerts.rules import parse
 from perfmon.api.app import Monitor
 from perfmon.core.units import chart_time
 from perfmon.store.buckets import TierSpan, bucket_seconds, from_rows
@@ -212,17 +213,59 @@ def test_new_samples_are_appended_never_resent(tab: Tab, publish: Callable[[int]
     assert tab.cursor is not None and tab.cursor["seq"] == 4
 
 
-def test_cards_take_the_threshold_colours(client: Client, wall: FakeClock,
-                                          publish: Callable[[int], int], fake_ps: FakePsutil) -> None:
-    tab = Tab(client, wall, TickConfig(warning_percent=50, critical_percent=90))
-    fake_ps.cpu_total = 95.0
-    fake_ps.memory = fake_ps.memory._replace(percent=60.0)
+def test_cards_take_the_levels_of_the_rules_that_watch_them(client: Client, wall: FakeClock,
+                                                           publish: Callable[[int], int],
+                                                           fake_ps: FakePsutil) -> None:
+    tab = Tab(client, wall, TickConfig(warning_percent=50, critical_percent=60))
+    fake_ps.cpu_total = 95.0  # the built-in HighCpu: a warning over 90 (no critical rule watches CPU)
+    fake_ps.memory = fake_ps.memory._replace(percent=70.0)  # MemoryAlmostFull: over 90
     publish(1)
     updates = tab.tick().updates
-    assert updates["kpi-cpu.className"] == "card crit"
-    assert updates["kpi-memory.className"] == "card warn"
+    assert updates["kpi-cpu.className"] == "card warn"
+    assert updates["kpi-memory.className"] == "card ok"  # past the dashboard's own 60, not the rule's 90
     assert updates["kpi-disk.className"] == "card ok"  # 40 %
-    assert updates["kpi-network.className"] == "card info"  # rates have no thresholds
+    assert updates["kpi-network.className"] == "card info"  # rates have no levels
+
+
+def test_a_critical_rule_turns_its_card_red_and_its_disks_bar(
+    make_monitor: MakeMonitor, new_client: Callable[[str], Client], wall: FakeClock, fake_ps: FakePsutil,
+) -> None:
+    rules = parse("""rules:
+  - {name: CpuCritical, select: cpu.percent, above: 93, severity: critical}
+  - {name: RootFull, select: "disks[mountpoint=/].percent", above: 35, severity: critical}
+""", "rules.yml")
+    served = ServedApi(make_monitor(process_interval_seconds=1.0, alerts=rules)).start()
+    try:
+        tab = Tab(new_client(served.url), wall, SETTINGS)
+        fake_ps.cpu_total = 95.0
+        wall.advance(1)
+        served.sample()
+        updates = tab.tick().updates
+        assert updates["kpi-cpu.className"] == "card crit"
+        assert updates["kpi-disk.className"] == "card crit"  # 40 % of / is past RootFull's 35
+        bars = [row[5]["level"] for row in updates["disks-body.children"]["rows"]]
+        assert bars[0] == "crit"
+    finally:
+        served.close()
+
+
+def test_cards_no_rule_watches_keep_the_dashboards_own_levels(
+    make_monitor: MakeMonitor, new_client: Callable[[str], Client], wall: FakeClock, fake_ps: FakePsutil,
+) -> None:
+    served = ServedApi(make_monitor(process_interval_seconds=1.0,
+                                    alerts=parse("builtin_rules: false\n", "rules.yml"))).start()
+    try:
+        tab = Tab(new_client(served.url), wall, TickConfig(warning_percent=50, critical_percent=90))
+        fake_ps.cpu_total = 95.0
+        fake_ps.memory = fake_ps.memory._replace(percent=60.0)
+        wall.advance(1)
+        served.sample()
+        updates = tab.tick().updates
+        assert updates["kpi-cpu.className"] == "card crit"
+        assert updates["kpi-memory.className"] == "card warn"
+        assert updates["kpi-disk.className"] == "card ok"  # 40 %
+    finally:
+        served.close()
 
 
 def test_outage_then_recovery_continues_without_gap_or_duplicates(

@@ -42,6 +42,15 @@ class Thresholds:
         """``ok``, ``warn``, ``crit`` or ``na``."""
         return units.level(value, self.warning_percent, self.critical_percent)
 
+    def of(self, group: str, field: str, labels: Any, value: float | None,
+           sample: Mapping[str, Any]) -> str | None:
+        """The level the alert rules give this value; None: no rule watches it (perfmon.ui.screen.levels)."""
+        return None
+
+    def of_row(self, group: str, labels: Any, values: Mapping[str, Any]) -> str | None:
+        """The worst level the alert rules give a row's values; None: no rule watches any."""
+        return None
+
 
 def error_for(sample: Sample, collector: str) -> str | None:
     """The reason a collector gave for its null fields, if it gave one."""
@@ -153,6 +162,17 @@ class Card:
     read: Callable[[Sample], Any] | None = None  # default: the field at ``path``
     prefix: str = ""
     levelled: Callable[[Sample], float | None] | None = None  # the percentage the colour follows
+    watch: tuple[str, str] | None = None  # the series (group, field) alert rules may select
+    row: Callable[[Sample], Mapping[str, Any] | None] | None = None  # the row the value is of
+
+    def level(self, sample: Sample, thresholds: Thresholds) -> str:
+        """The card's colour: the rules' that watch its value, else the dashboard's own levels."""
+        if self.watch is not None:
+            labels = None if self.row is None else (self.row(sample) or {}).items()
+            ruled = thresholds.of(*self.watch, labels, (self.read or at_path(self.path))(sample), sample)
+            if ruled is not None:
+                return ruled
+        return "info" if self.levelled is None else thresholds.level(self.levelled(sample))
 
     @property
     def field(self) -> Field:
@@ -163,7 +183,7 @@ class Card:
         """The card's value, detail line and class."""
         value = (self.read or at_path(self.path))(sample)
         shown = units.show(self.field.unit, value)
-        level = "info" if self.levelled is None else thresholds.level(self.levelled(sample))
+        level = "info" if self.levelled is None else self.level(sample, thresholds)
         return {f"{ids.kpi(self.name, '-value')}.children": self.prefix + shown,
                 f"{ids.kpi(self.name, '-sub')}.children": self.sub(sample),
                 f"{ids.kpi(self.name)}.className": f"card {level}"}
@@ -180,13 +200,15 @@ def _load_1(sample: Sample) -> float | None:
 
 
 CARDS: tuple[Card, ...] = (
-    Card("cpu", "CPU", "cpu.percent", cpu_sub, levelled=at_path("cpu.percent")),
+    Card("cpu", "CPU", "cpu.percent", cpu_sub, levelled=at_path("cpu.percent"), watch=("cpu", "percent")),
     Card("memory", "Memory", "memory.percent", lambda s: glued(used_of(s["memory"])),
-         levelled=at_path("memory.percent")),
-    Card("swap", "Swap", "swap.percent", swap_sub, levelled=at_path("swap.percent")),
+         levelled=at_path("memory.percent"), watch=("memory", "percent")),
+    Card("swap", "Swap", "swap.percent", swap_sub, levelled=at_path("swap.percent"),
+         watch=("swap", "percent")),
     Card("disk", "Root filesystem", "disks[].percent", disk_sub, read=_root_percent,
-         levelled=_root_percent),
-    Card("load", "Load (1 min)", "cpu.load_average", load_sub, read=_load_1, levelled=load_per_cpu),
+         levelled=_root_percent, watch=("disks", "percent"), row=root_disk),
+    Card("load", "Load (1 min)", "cpu.load_average", load_sub, read=_load_1, levelled=load_per_cpu,
+         watch=("cpu", "load_1")),
     Card("network", "Network", "network.recv_bytes_per_s",
          lambda s: glued(f"↑ {units.rate(s['network']['sent_bytes_per_s'])} sent"), prefix="↓ "),
     Card("diskio", "Disk I/O", "disk_io.read_bytes_per_s", diskio_sub, prefix="R "),
@@ -217,9 +239,15 @@ def show_host(updates: Updates, shown: str | None, sample: Sample) -> str:
     return key
 
 
-def bar(value: float | None, thresholds: Thresholds) -> dict[str, Any]:
+def bar(value: float | None, thresholds: Thresholds, level: str | None = None) -> dict[str, Any]:
     """A usage-bar cell: the browser draws it (see assets/perfmon.js)."""
-    return {"bar": value, "level": thresholds.level(value), "text": units.percent(value)}
+    return {"bar": value, "level": level or thresholds.level(value), "text": units.percent(value)}
+
+
+def disk_bar(disk: Mapping[str, Any], sample: Sample, thresholds: Thresholds) -> dict[str, Any]:
+    """A filesystem's usage bar, coloured by the alert rules that watch it (else the dashboard's levels)."""
+    percent = disk["percent"]
+    return bar(percent, thresholds, thresholds.of("disks", "percent", disk.items(), percent, sample))
 
 
 def show_disks(updates: Updates, shown: str | None, sample: Sample, thresholds: Thresholds) -> str:
@@ -229,7 +257,7 @@ def show_disks(updates: Updates, shown: str | None, sample: Sample, thresholds: 
         rows: list[list[Any]] = [[error_for(sample, "disks") or "disk usage not readable"]]
     else:
         rows = [[d["mountpoint"], d["device"], d["fstype"], units.size(d["used_bytes"]),
-                 units.size(d["total_bytes"]), bar(d["percent"], thresholds)] for d in disks]
+                 units.size(d["total_bytes"]), disk_bar(d, sample, thresholds)] for d in disks]
     key = digest(rows)
     if key != shown:
         updates[f"{ids.DISKS_BODY}.children"] = {"rows": rows}

@@ -25,6 +25,13 @@ PROCESS_SORT = "process-sort"
 PROCESSES_BODY = "processes-body"
 PROCESSES_NOTE = "processes-note"
 DISKS_BODY = "disks-body"
+ALERTS_BADGE = "alerts-badge"  # the header's count of firing alerts, a link to the panel
+ALERTS_PANEL = "alerts"
+ALERTS_BODY = "alerts-body"  # the active alerts' table
+ALERTS_HISTORY = "alerts-history"  # the recent transitions
+ALERTS_NOTE = "alerts-note"
+ALERTS_ACTION = "alerts-action"  # what a Silence or Lift click did (its own callback's output)
+SILENCE_FOR = "silence-for"  # how long a Silence click silences for
 RAW_OPEN = "raw-open"
 RAW_JSON = "raw-json"
 # stores, timers, the URL and the download
@@ -68,6 +75,8 @@ def row_graph(group: str) -> str:
 RENDER_KEYS: tuple[str, ...] = (
     f"{PAGE}.className", f"{STATUS}.children", f"{STATUS}.className", f"{STATUS_DETAIL}.children",
     f"{HOST_NAME}.children", f"{HOST_PLATFORM}.children", f"{HOST_UPTIME}.children",
+    f"{ALERTS_BADGE}.children", f"{ALERTS_BADGE}.className", f"{ALERTS_BADGE}.title",
+    f"{ALERTS_BODY}.children", f"{ALERTS_HISTORY}.children", f"{ALERTS_NOTE}.children",
     *(f"{kpi(name)}.className" if part == "" else f"{kpi(name, part)}.children"
       for name in KPI_NAMES for part in ("", "-value", "-sub")),
     *(f"{graph(name)}.{prop}" for name in GRAPH_NAMES for prop in ("figure", "extendData")),

@@ -7,12 +7,14 @@ from typing import Any
 
 from dash import dcc, html
 
+from perfmon.ui.screen import alerts_panel as alerts_panel_parts
 from perfmon.ui.screen import figures, ids, row_charts
 from perfmon.ui.screen.cards import CARDS, Card
 from perfmon.ui.screen.rows import ROW_GROUPS
 
 PROCESS_COLUMNS = ("PID", "Name", "User", "CPU", "Memory", "RSS")
 DISK_COLUMNS = ("Mount", "Device", "Type", "Used", "Size", "Usage")
+ALERT_COLUMNS = ("State", "Severity", "Alert", "Where", "Value", "Since")
 GRAPH_CONFIG: Any = {  # dcc.Graph's Config, a TypedDict with every plotly option
     "displaylogo": False, "responsive": True, "displayModeBar": "hover",  # perfmon.css hides it on phones
     "showTips": False,  # its "Double-click to zoom back out" toast covered the cards; the zoom note says it
@@ -32,6 +34,8 @@ def header(api_url: str, signs_in: bool = False) -> html.Header:
             html.Span("", id=ids.HOST_UPTIME, className="muted"),
         ]),
         html.Div(className="connection", children=[
+            html.A("Alerts …", id=ids.ALERTS_BADGE, href=f"#{ids.ALERTS_PANEL}", className="badge alerts na",
+                   title="the alerts firing now: see the alerts panel"),
             html.Span("Connecting", id=ids.STATUS, className="badge retry"),
             html.Span(f"to {api_url}", id=ids.STATUS_DETAIL, className="muted detail"),
             html.Span("waiting for the first sample", id=ids.DATA_AGE, className="age"),
@@ -111,6 +115,29 @@ def row_panels() -> list[html.Section]:
     ]) for group in ROW_GROUPS]
 
 
+def alerts_panel(signs_in: bool) -> html.Section:
+    """The active alerts (silenced from here when signed in) and what they did recently."""
+    tools = [] if not signs_in else [
+        html.Span("Silence for", className="muted note"),
+        segmented(ids.SILENCE_FOR, list(alerts_panel_parts.SILENCE_FOR),
+                  alerts_panel_parts.SILENCE_FOR[0][1]),
+        html.Span("", id=ids.ALERTS_ACTION, className="muted note", role="status"),
+    ]
+    return html.Section(className="panel alerts-panel", id=ids.ALERTS_PANEL, children=[
+        html.Div(className="panel-head", children=[
+            html.Div(className="panel-title", children=[
+                html.H2("Alerts"), html.Span("", id=ids.ALERTS_NOTE, className="muted note")]),
+            html.Div(className="panel-tools", children=tools),
+        ]),
+        html.Div(className="table-wrap", children=html.Table(className="data alerts", children=[
+            html.Thead(html.Tr([html.Th(column) for column in ALERT_COLUMNS + (("",) if signs_in else ())])),
+            html.Tbody(id=ids.ALERTS_BODY),
+        ])),
+        html.Details(className="alerts-recent", children=[
+            html.Summary("Recent transitions"), html.Ul(id=ids.ALERTS_HISTORY, className="alerts-history")]),
+    ])
+
+
 def table(body_id: str, columns: tuple[str, ...], name: str) -> html.Div:
     """A table whose body the browser fills from compact rows; ``name`` is its class (perfmon.css)."""
     return html.Div(className="table-wrap", children=html.Table(className=f"data {name}", children=[
@@ -153,6 +180,7 @@ def page(poll_seconds: float, api_url: str, presets: Sequence[tuple[str, str]], 
         header(api_url, signs_in),
         html.Main(children=[
             html.Div(className="cards", children=[kpi_card(card) for card in CARDS]),
+            alerts_panel(signs_in),
             charts(presets, default_preset),
             *row_panels(),
             tables(),

@@ -51,7 +51,11 @@ def levelled(group: Group) -> Field | None:
 
 
 def level(group: Group, row: Shown, thresholds: Thresholds) -> str:
-    """A card's class: ``card ok|warn|crit|na``, or ``card info`` for a group without a percentage."""
+    """A card's class: ``card ok|warn|crit|na`` by the alert rules that watch the row's values, else by
+    the dashboard's levels of its percentage; ``card info`` for a group without either."""
+    ruled = thresholds.of_row(group.name, row.all_labels or row.labels, row.values)
+    if ruled is not None:
+        return f"card row-card {ruled}"
     f = levelled(group)
     return "card row-card info" if f is None else f"card row-card {thresholds.level(row.values.get(f.name))}"
 

@@ -79,6 +79,7 @@ class Shown:
     detail: str
     values: Mapping[str, Any]
     color: str
+    all_labels: Labels = ()  # every label, the key's and the rest (fstype ...): what alert rules match
 
 
 def title_of(group: Group, labels: Labels) -> tuple[str, str]:
@@ -101,7 +102,8 @@ def rows_shown(group: Group, sample: Sample) -> list[Shown] | None:
     colors = colors_of(names)
     width = len(group.key)
     return [Shown(name, by_name[name].labels[:width], *title_of(group, by_name[name].labels),
-                  values=by_name[name].values, color=colors[name]) for name in names]
+                  values=by_name[name].values, color=colors[name], all_labels=by_name[name].labels)
+            for name in names]
 
 
 def colors_of(names: Sequence[str]) -> dict[str, str]:

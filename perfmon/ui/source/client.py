@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from perfmon.core import bounds
 from perfmon.core.shapes import Sample
+from perfmon.ui.source.alerts import AlertSource
 from perfmon.ui.source.planner import TickPlanner
 from perfmon.ui.source.shared import Fetch, SharedAnswers, TimedOut
 from perfmon.ui.source.tail import RecentHistory
@@ -75,6 +76,7 @@ class PerformanceClient:
         self._learning: asyncio.Task[None] | None = None  # the held read that learns the phase
         self._seen: tuple[str, int, float, float] | None = None  # instance, seq, timestamp, interval
         self.recent = RecentHistory()
+        self.alerting = AlertSource(self.shared_json)
         self._wall = wall
         self._reachable: bool | None = None  # for logging changes once, however many tabs poll
 
@@ -208,6 +210,17 @@ class PerformanceClient:
         if answer["instance_id"] != self.recent.instance or self.recent.last is None:
             self.recent.add(answer, since)  # the first cursor read, or a new API instance
         return answer
+
+    async def shared_json(self, key: Any, path: str, params: dict[str, Any] | None,
+                          timeout: float) -> dict[str, Any]:
+        """A GET of ``path`` that every tab shares for a window (``key`` names it)."""
+        return await self._shared(key, lambda budget: self.http.get_json(path, params, budget), timeout,
+                                  self._window)
+
+    async def write(self, method: str, path: str, params: dict[str, Any] | None, body: Any,
+                    timeout: float) -> dict[str, Any] | None:
+        """A write for a signed-in user (a silence), alone: its answer's JSON, None for a 204."""
+        return await self._noted(self.http.write(method, path, params, body, timeout))
 
     async def history_csv(self, start: float, end: float, points: int, timeout: float) -> str:
         """The range as a CSV document (``format=csv``), for a download: asked for alone."""

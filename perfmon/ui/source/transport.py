@@ -97,6 +97,20 @@ class ApiHttp:
                 decode(self.netloc, response.status, response.reason, response.headers, raw)
             return raw.decode("utf-8", "replace")
 
+    async def write(self, method: str, path: str, params: dict[str, Any] | None, body: Any,
+                    timeout: float) -> dict[str, Any] | None:
+        """A write (``POST`` of the JSON ``body``, or ``DELETE``): the answer's JSON object, None for a
+        204; an error answer is ApiUnavailable in the API's own words."""
+        self.direct += 1
+        limit = aiohttp.ClientTimeout(total=max(MIN_TIMEOUT_SECONDS, timeout))
+        request = self.session().request(method, self.url(path, params), json=body, timeout=limit)
+        async with Guarded(self, request, timeout) as response:
+            raw = await self._read(response, timeout)
+            if response.status == 204:
+                return None
+            status = 200 if response.status in (200, 201) else response.status  # decode's success is 200
+            return decode(self.netloc, status, response.reason, response.headers, raw)
+
     def _request(self, url: str, headers: dict[str, str], timeout: float) -> Any:
         self.direct += 1
         return Guarded(self, self.session().get(

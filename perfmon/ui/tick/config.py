@@ -15,6 +15,7 @@ class TickConfig:
     warning_percent: float = 80.0
     critical_percent: float = 95.0
     process_limit: int = 10
+    signs_in: bool = False  # people sign in (a token is set): they may silence alerts from the panel
 
     @property
     def thresholds(self) -> Thresholds:

@@ -26,7 +26,8 @@ class Cursor(NamedTuple):
     ``rseq`` the last sample their charts got, ``rhist`` whether the API keeps the rows' history.
     ``raw`` says whether the raw-data panel is open on screen: the tick compares it with the
     toggle, rather than trusting that the tick the toggle set off reached the page (the page
-    drops a callback's answer when a newer one of it is on its way).
+    drops a callback's answer when a newer one of it is on its way). ``alerts`` is a digest of the
+    alerts' badge and panel on screen (:mod:`perfmon.ui.tick.alert_view`).
 
     A named tuple, not a frozen dataclass: a tick makes about ten of them, and a frozen
     dataclass of 21 fields sets each one through ``object.__setattr__`` (``but`` took 13.5 us
@@ -54,6 +55,7 @@ class Cursor(NamedTuple):
     rseq: int | None = None
     rhist: bool | None = None
     raw: bool | None = None
+    alerts: str | None = None
 
     @classmethod
     def from_store(cls, stored: Mapping[str, Any]) -> Cursor:

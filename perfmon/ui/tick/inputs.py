@@ -133,6 +133,7 @@ CURSOR_CHECKS: Mapping[str, Check] = MappingProxyType({
     "rseq": whole(LARGEST_COUNT),
     "rhist": flag,  # the API keeps the rows' history
     "raw": flag,  # the raw-data panel is open on screen
+    "alerts": text(KEY_MAX_CHARS, HEX),  # perfmon.ui.tick.alert_view: compared, never sent to the API
 })
 
 # What each way of following the API reads unchecked (perfmon.ui.tick.chart_reads), and the

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from perfmon.core.shapes import Sample
+from perfmon.ui.source.alerts import AlertsRead
 from perfmon.ui.source.client import ApiStarting, ApiUnavailable, PerformanceClient
 from perfmon.ui.tick import row_history
 from perfmon.ui.tick.chart_reads import read_charts, read_range
@@ -44,6 +45,8 @@ class Reading:
     failure: str = ""
     starting: bool = False
     rows: RowHistory | None = None
+    alerts: AlertsRead | None = None
+    alerts_failure: str = ""
 
 
 async def read(client: PerformanceClient, cursor: Cursor, span: Span, sort: str, process_limit: int,
@@ -67,4 +70,20 @@ async def read(client: PerformanceClient, cursor: Cursor, span: Span, sort: str,
     processes = None
     with contextlib.suppress(ApiUnavailable):
         processes = await client.processes(sort, process_limit, remaining())
-    return Reading(cursor, client.base_url, sample, charts, processes, next_seconds, rows=rows)
+    alerts, failure = await read_alerts(client, sample, span, remaining)
+    return Reading(cursor, client.base_url, sample, charts, processes, next_seconds, rows=rows, alerts=alerts,
+                   alerts_failure=failure)
+
+
+async def read_alerts(client: PerformanceClient, sample: Sample, span: Span,
+                      remaining: Callable[[], float]) -> tuple[AlertsRead | None, str]:
+    """The alerts and what they did over the charts' range (at least a day); None and why when the
+    API cannot say (an older perfmon has no alerts): the rest of the tick goes on."""
+    now = float(sample["timestamp"])
+    earliest = now - span.seconds if span.live else span.start
+    try:
+        return await client.alerting.read(sample["instance_id"], earliest, now, remaining), ""
+    except ApiUnavailable as exc:
+        return None, str(exc)
+    except (KeyError, TypeError, ValueError) as exc:
+        return None, f"the API's alerts could not be read ({type(exc).__name__})"

@@ -17,8 +17,10 @@ from collections.abc import Callable
 from perfmon.core import units as humanize
 from perfmon.core.shapes import Sample
 from perfmon.ui.screen import ids
-from perfmon.ui.screen.cards import kpi_updates, raw_json, show_disks, show_host, show_processes
+from perfmon.ui.screen.cards import Thresholds, kpi_updates, raw_json, show_disks, show_host, show_processes
+from perfmon.ui.screen.levels import levels_of
 from perfmon.ui.source.client import PerformanceClient
+from perfmon.ui.tick.alert_view import show_alerts
 from perfmon.ui.tick.charts import show_charts
 from perfmon.ui.tick.config import TickConfig
 from perfmon.ui.tick.cursor import Cursor
@@ -76,13 +78,15 @@ def show(view: View, reading: Reading, config: TickConfig, *, span: Span, sort: 
     cursor, sample = reading.cursor, reading.sample
     if sample is None:
         return link_failed(view.updates, cursor, reading.failure, config, now, starting=reading.starting)
+    levels = levels_of(config.thresholds, None if reading.alerts is None else reading.alerts.rules)
     cursor = show_charts(view, cursor, sample, span, reading.charts)
     cursor = link_up(view.updates, cursor, reading.api_url, now)
-    cursor = show_sample(view, cursor, sample, config, raw_open, raw_toggled, now)
+    cursor = show_sample(view, cursor, sample, levels, raw_open, raw_toggled, now)
     view.next_seconds = reading.next_seconds
     if reading.processes is not None:
         cursor = cursor.but(procs=show_processes(view.updates, cursor.procs, reading.processes, sort))
-    return show_rows(view, cursor, sample, config.thresholds, reading.rows)
+    cursor = show_alerts(view, cursor, reading, config, now)
+    return show_rows(view, cursor, sample, levels, reading.rows)
 
 
 def show_raw_toggle(updates: Updates, raw_open: bool, raw_toggled: bool) -> None:
@@ -93,7 +97,7 @@ def show_raw_toggle(updates: Updates, raw_open: bool, raw_toggled: bool) -> None
             updates[f"{ids.RAW_JSON}.children"] = ""
 
 
-def show_sample(view: View, cursor: Cursor, sample: Sample, config: TickConfig,
+def show_sample(view: View, cursor: Cursor, sample: Sample, levels: Thresholds,
                 raw_open: bool, raw_toggled: bool, now: float) -> Cursor:
     """The data's age, and the cards, host, disks and raw data when the sample is new to the tab."""
     view.age_seconds = round(max(0.0, now - sample["timestamp"]), 2)
@@ -102,9 +106,9 @@ def show_sample(view: View, cursor: Cursor, sample: Sample, config: TickConfig,
         view.updates[f"{ids.RAW_JSON}.children"] = raw_json(sample)
     if not new_sample:
         return cursor
-    view.updates.update(kpi_updates(sample, config.thresholds))
+    view.updates.update(kpi_updates(sample, levels))
     host = show_host(view.updates, cursor.host, sample)
-    disks = show_disks(view.updates, cursor.disks, sample, config.thresholds)
+    disks = show_disks(view.updates, cursor.disks, sample, levels)
     return cursor.but(perf=sample["seq"], host=host, disks=disks)
 
 

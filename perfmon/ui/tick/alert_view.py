@@ -1,0 +1,31 @@
+"""The alerts' part of a tick: the header's badge and the alerts panel, sent only when they change.
+
+Pure, as the rest of the drawing: what :func:`perfmon.ui.tick.reading.read_alerts` read comes in,
+updates come out; the tab's cursor keeps a digest of what its badge and panel show (``alerts``),
+so a tick that changes neither sends nothing for them.
+"""
+
+from __future__ import annotations
+
+from perfmon.ui.screen import alerts_panel, ids
+from perfmon.ui.tick.config import TickConfig
+from perfmon.ui.tick.cursor import Cursor
+from perfmon.ui.tick.reading import Reading
+from perfmon.ui.tick.row_updates import short_digest
+from perfmon.ui.tick.view import View
+
+DIGEST_BYTES = 8
+
+
+def show_alerts(view: View, cursor: Cursor, reading: Reading, config: TickConfig, now: float) -> Cursor:
+    """The badge (how many fire, the worst severity) and the panel (active alerts, recent history)."""
+    read, failure = reading.alerts, reading.alerts_failure
+    text, class_name, title = alerts_panel.badge(None if read is None else read.summary, failure)
+    body, history, note = alerts_panel.panel(read, now, config.signs_in, failure)
+    shown = short_digest([text, class_name, title, body, history, note], DIGEST_BYTES)
+    if shown == cursor.alerts:
+        return cursor
+    view.updates |= {f"{ids.ALERTS_BADGE}.children": text, f"{ids.ALERTS_BADGE}.className": class_name,
+                     f"{ids.ALERTS_BADGE}.title": title, f"{ids.ALERTS_BODY}.children": body,
+                     f"{ids.ALERTS_HISTORY}.children": history, f"{ids.ALERTS_NOTE}.children": note}
+    return cursor.but(alerts=shown)
