@@ -18,12 +18,12 @@ import logging
 import os
 import socket
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from perfmon.alerts.book import AlertBook
+from perfmon.alerts.credentials import located
 from perfmon.alerts.engine import Transition
 from perfmon.alerts.heartbeat import Pinger
 from perfmon.alerts.model import AlertsFile, Channel
@@ -174,9 +174,10 @@ def senders(alerts: AlertsFile, session: Callable[[], aiohttp.ClientSession]) ->
 
 
 def secret(channel: Channel, name: str) -> str | None:
-    """A channel's secret from its ``<name>_file`` (checked at start) or ``<name>_env``, or None."""
+    """A channel's secret from its ``<name>_file`` (checked at start; its credential under systemd) or
+    ``<name>_env``, or None."""
     path = channel.options.get(f"{name}_file")
     if path is not None:
-        return Path(path).read_text(encoding="utf-8").strip()
+        return located(path).read_text(encoding="utf-8").strip()
     variable = channel.options.get(f"{name}_env")
     return None if variable is None else os.environ.get(variable)

@@ -4,9 +4,10 @@ It refuses, in one line that says what to do, what systemd would only fail at st
 installation outside a virtual environment (Debian 12's pip refuses the system Python), one
 under /root, /home, /tmp or /var/tmp (the unit's ``ProtectHome=`` and ``PrivateTmp=`` hide
 them from the service: a virtual environment made there, or made from a Python there such as
-pyenv's, cannot start), a secret that others can read or change, and options ``perfmon run``
-would refuse. The options are checked by the launcher's own parser, with the secrets read
-from where systemd will read them.
+pyenv's, cannot start), a secret that others can read or change, a rules file perfmon would
+refuse (or a file it names that others can read or change, or that systemd could not hand
+over), and options ``perfmon run`` would refuse. The options are checked by the launcher's own
+parser, with the secrets read from where systemd will read them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from perfmon.alerts.credentials import credential_name
+from perfmon.alerts.rules import read_file
+from perfmon.alerts.yamlfile import FileError
 from perfmon.runtime.unit import Unit
 from perfmon.sampling import registry
 from perfmon.settings import parse_launcher_config
@@ -28,6 +32,8 @@ HIDDEN = (("/root", "ProtectHome=yes"), ("/home", "ProtectHome=yes"), ("/run/use
           ("/tmp", "PrivateTmp=yes"), ("/var/tmp", "PrivateTmp=yes"))
 NOT_IN_A_UNIT = {"--data-dir": "the unit keeps history in /var/lib/perfmon (StateDirectory=perfmon)",
                  "--open": "a service has no browser to open"}
+OWN_CREDENTIALS = ("token", "tls.crt", "tls.key", "alerts.yml")  # the unit's own names
+NAME_MAX = 255  # systemd's longest credential name
 RECIPE = ("/usr/bin/python3 -m venv /opt/perfmon && /opt/perfmon/bin/pip install /path/to/perfmon, "
           "then /opt/perfmon/bin/perfmon install-unit")
 
@@ -88,6 +94,44 @@ def check_secret(path: Path, remedy: str) -> None:
                       f"chmod 600 {path}")
 
 
+def rules_files(path: Path) -> tuple[Path, ...]:
+    """The files the rules file at ``path`` names (secrets, a CA), which systemd hands over with it;
+    Refused for a rules file perfmon would refuse, and for any of them that is not private to root or
+    has no credential name."""
+    check_secret(path, "put the rules file there, root's and mode 0600 (perfmon alerts check FILE "
+                       "checks it)")
+    try:
+        alerts = read_file(path)
+    except FileError as exc:
+        raise Refused(str(exc)) from None
+    found: dict[Path, None] = {}
+    for channel in alerts.channels.values():
+        for key, value in channel.options.items():
+            if key.endswith("_file"):
+                where = f"{alerts.source}:{channel.line}: channel {channel.name}: {key}"
+                try:
+                    check_named(Path(value))
+                except Refused as exc:
+                    raise Refused(f"{where}: {exc}") from None
+                found[Path(value)] = None
+    return tuple(found)
+
+
+def check_named(path: Path) -> None:
+    """A file a rules file names: private to root, and a credential systemd can hand over under a name
+    the service finds it by (its path, escaped)."""
+    if not path.is_absolute():
+        raise Refused(f"{path} is not an absolute path: the service starts in /, name the file from there")
+    try:
+        name = credential_name(path)
+    except ValueError:
+        raise Refused(f"{path} has a '..' in it, which systemd refuses: name the file without") from None
+    if len(name) > NAME_MAX or name in OWN_CREDENTIALS:
+        why = "over 255 characters" if len(name) > NAME_MAX else "the name of the unit's own credential"
+        raise Refused(f"{path} would be handed over as {name}, {why}: move the file")
+    check_secret(path, "make it, or correct the rules file")
+
+
 def checked(unit: Unit, prog: str) -> Unit:
     """``unit`` if ``perfmon run`` would start with it; Refused (or a usage error, exit 2) if not."""
     for option in unit.options:
@@ -145,7 +189,9 @@ def main(argv: Sequence[str], prog: str = "perfmon install-unit") -> int:
     try:
         command = Installation.running().command()
         cert, key = (path and path.absolute() for path in (args.tls_cert, args.tls_key))
-        unit = Unit(command, args.token_file.absolute(), args.host, cert, key, tuple(run_options))
+        alerts = args.alerts_file and args.alerts_file.absolute()
+        unit = Unit(command, args.token_file.absolute(), args.host, cert, key, tuple(run_options), alerts,
+                    rules_files(alerts) if alerts else ())
         checked(unit, prog)
     except Refused as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
@@ -160,6 +206,7 @@ def main(argv: Sequence[str], prog: str = "perfmon install-unit") -> int:
         print(f"{prog}: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
         return 1
     done = "replaced" if replaced else "wrote"
-    print(f"{done} {args.output}: {command} run, the token from {unit.token_file}")
+    rules = f", the alerts rules from {alerts}" if alerts else ""
+    print(f"{done} {args.output}: {command} run, the token from {unit.token_file}{rules}")
     print(next_steps(args.output, replaced))
     return 0

@@ -11,6 +11,7 @@ import argparse
 import os
 from pathlib import Path
 
+from perfmon.alerts.credentials import CREDENTIALS_VARIABLE, located
 from perfmon.alerts.model import AlertsFile
 from perfmon.alerts.rules import builtin_rules, read_file
 from perfmon.alerts.yamlfile import FileError
@@ -44,14 +45,16 @@ def load_alerts(path: Path | None) -> AlertsFile:
 
 
 def check_secret_file(path: Path, what: str, source: str, line: int | None) -> None:
-    """FileError when the secret file at ``path`` is missing, not a file, or open to others."""
+    """FileError when the secret file at ``path`` (or its systemd credential) is missing, not a file, or
+    open to others."""
+    path = located(path)
     try:
         status = path.stat()
     except OSError as exc:
         raise FileError(source, line, f"{what}: cannot read {path}: {exc.strerror or exc}") from None
     if not path.is_file():
         raise FileError(source, line, f"{what}: {path} is not a file")
-    problem = file_problem(path, status, os.environ.get("CREDENTIALS_DIRECTORY"), "the secret file",
+    problem = file_problem(path, status, os.environ.get(CREDENTIALS_VARIABLE), "the secret file",
                            "the secret")
     if problem:
         raise FileError(source, line, f"{what}: {problem}")

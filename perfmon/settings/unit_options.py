@@ -34,4 +34,7 @@ def install_unit_parser(prog: str = "perfmon install-unit") -> argparse.Argument
     parser.add_argument("--tls-cert", type=Path, metavar="PATH", help="serve HTTPS with this certificate")
     parser.add_argument("--tls-key", type=Path, metavar="PATH",
                         help="the certificate's private key, root's and mode 0600")
+    parser.add_argument("--alerts-file", type=Path, metavar="PATH",
+                        help="the alerts rules file, root's and mode 0600; systemd hands it over at every "
+                             "start, and each file it names (root's and 0600 too) by its path")
     return parser

@@ -30,8 +30,10 @@ from pathlib import Path
 
 import pytest
 
-from perfmon.runtime.install import Installation, Refused, checked
-from perfmon.runtime.unit import DEFAULT_COMMAND, Unit, quoted
+from perfmon.alerts.credentials import credential_name
+from perfmon.alerts.rules import builtin_rules
+from perfmon.runtime.install import Installation, Refused, checked, rules_files
+from perfmon.runtime.unit import DEFAULT_COMMAND, Unit, credential_word, quoted
 from perfmon.settings import parse_launcher_config
 from tests.support.processes import ROOT, Running
 
@@ -48,6 +50,18 @@ def directives(text: str) -> dict[str, list[str]]:
         if line and not line.startswith(("#", "[", " ")) and "=" in line:
             key, _, value = line.partition("=")
             found.setdefault(key, []).append(value)
+    return found
+
+
+def load_credentials(text: str) -> dict[str, Path]:
+    """The unit's ``LoadCredential=NAME:PATH`` as systemd reads them: in the name a backslash takes the
+    next character as it is and the first other ':' ends it (checked against systemd-analyze below);
+    the path is the rest, ``%%`` a '%'."""
+    found = {}
+    for value in directives(text).get("LoadCredential", []):
+        parsed = re.fullmatch(r"((?:\\.|[^\\:])*):(.*)", value)
+        assert parsed, value
+        found[re.sub(r"\\(.)", r"\1", parsed[1])] = Path(parsed[2].replace("%%", "%"))
     return found
 
 
@@ -247,6 +261,109 @@ def test_tls_certificate_and_key_are_credentials_too(tmp_path: Path) -> None:
         checked(unit, "p")
 
 
+# --- a rules file, and the files it names, as credentials ------------------------------------------
+
+RULES = """\
+builtin_rules: false
+rules:
+  - {{name: NeverFires, select: cpu.percent, above: 100, notify: [ops]}}
+channels:
+  ops: {{type: webhook, url: "https://hooks.example/perfmon", secret_file: "{secret}"}}
+"""
+# paths with dashes, spaces, non-ASCII letters, a leading dot, a colon, a '%', a backslash, a tab
+ESCAPED = ["/etc/perfmon/hook.secret", "/etc/perfmon/hook-key secret", "/etc/pérfmon/ü.pass", "/.dot/x",
+           "/srv/.hidden//./x/", "/x/100%:\\y", "/etc/perfmon/tab\there", "/"]
+
+
+def rules_naming(directory: Path, name: str = "hook-key.secret") -> tuple[Path, Path]:
+    """A rules file whose webhook channel names a secret file beside it, both root's and 0600."""
+    hook = secret(directory / name, "s3cret\n")
+    return secret(directory / "alerts.yml", RULES.format(secret=hook)), hook
+
+
+def test_credential_names_are_what_systemd_escape_path_prints() -> None:
+    tool = needed(shutil.which("systemd-escape"), "no systemd-escape (apt-get install systemd)")
+    printed = subprocess.run([tool, "--path", *ESCAPED], capture_output=True, text=True, timeout=30,
+                             check=True)
+    assert printed.stdout.split() == [credential_name(path) for path in ESCAPED]
+
+
+def test_systemd_reads_each_credential_name_back_as_the_service_looks_it_up(tmp_path: Path) -> None:
+    """A '/' after each name makes systemd refuse it, and say the name as it read it."""
+    names = [credential_name(path) for path in ESCAPED]
+    unit = tmp_path / "names.service"
+    unit.write_text("[Service]\nExecStart=/bin/true\n" + "".join(
+        f"LoadCredential={credential_word(name)}/:/etc/hostname\n" for name in names))
+    assert re.findall(r'Credential name "(.*)/" not valid', verify(unit).stderr) == names
+    assert load_credentials(unit.read_text()) == {f"{name}/": Path("/etc/hostname") for name in names}
+
+
+def test_a_rules_file_and_the_files_it_names_are_credentials_systemd_accepts(tmp_path: Path) -> None:
+    rules, hook = rules_naming(tmp_path)
+    assert rules_files(rules) == (hook,)
+    unit = checked(Unit(DEFAULT_COMMAND, secret(tmp_path / "token"), alerts_file=rules,
+                        alerts_files=rules_files(rules)), "p")
+    text = unit.render()
+    assert load_credentials(text) == {"token": tmp_path / "token", "alerts.yml": rules,
+                                      credential_name(hook): hook}
+    assert "\\\\x2d" in directives(text)["LoadCredential"][2]  # hook-key: \x2d in the name, \\x2d in the unit
+    [exec_start] = directives(text)["ExecStart"]
+    assert exec_start.endswith(" --token-file ${CREDENTIALS_DIRECTORY}/token "
+                               "--alerts-file ${CREDENTIALS_DIRECTORY}/alerts.yml")
+    written = tmp_path / "perfmon.service"
+    written.write_text(text.replace(str(DEFAULT_COMMAND), str(Path(sys.executable).with_name("perfmon"))))
+    result = verify(written)
+    assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+def test_install_unit_refuses_a_rules_file_perfmon_would_refuse(tmp_path: Path) -> None:
+    rules = secret(tmp_path / "alerts.yml", "rules:\n  - name: X\n    select: disks[fstype!=tmpfs].percent\n"
+                                            "    above: 2 GB\n")
+    said = f"{rules}:4: rule X: above: 'GB' is no unit for a field in percent (in percent, or with a unit: %)"
+    with pytest.raises(Refused, match="^" + re.escape(said) + "$"):
+        rules_files(rules)
+    rules.chmod(0o644)
+    with pytest.raises(Refused, match=rf"^{rules} can be read by group or others \(mode 0644\): chmod 600"):
+        rules_files(rules)
+    rules.unlink()
+    with pytest.raises(Refused, match=rf"^cannot use {rules}: No such file or directory; put the rules file "
+                                      r"there, root's and mode 0600"):
+        rules_files(rules)
+
+
+def test_install_unit_refuses_a_secret_file_others_can_read_or_change(tmp_path: Path) -> None:
+    rules, hook = rules_naming(tmp_path)
+    where = f"{rules}:5: channel ops: secret_file: "
+    hook.chmod(0o644)
+    with pytest.raises(Refused, match="^" + re.escape(f"{where}{hook} can be read by group or others (mode "
+                                                      f"0644): chmod 600 {hook}") + "$"):
+        rules_files(rules)
+    hook.chmod(0o600)
+    if os.geteuid() == 0:
+        os.chown(hook, SERVICE_UID, SERVICE_UID)
+        with pytest.raises(Refused, match="^" + re.escape(f"{where}{hook} belongs to uid {SERVICE_UID}")):
+            rules_files(rules)
+        os.chown(hook, 0, 0)
+    hook.unlink()
+    missing = f"{where}cannot use {hook}: No such file or directory; make it, or correct the rules file"
+    with pytest.raises(Refused, match="^" + re.escape(missing) + "$"):
+        rules_files(rules)
+
+
+@pytest.mark.parametrize(("named", "said"), [
+    ("hook.secret", "hook.secret is not an absolute path: the service starts in /"),
+    ("/etc/../hook.secret", "/etc/../hook.secret has a '..' in it, which systemd refuses"),
+    ("/token", "/token would be handed over as token, the name of the unit's own credential"),
+    ("/" + "x" * 254 + "/y", "would be handed over as x" + "x" * 253 + "-y, over 255 characters"),
+])
+def test_install_unit_refuses_a_file_systemd_could_not_hand_over_by_its_path(tmp_path: Path, named: str,
+                                                                           said: str) -> None:
+    rules = secret(tmp_path / "alerts.yml", RULES.format(secret=named))
+    with pytest.raises(Refused, match="^" + re.escape(f"{rules}:5: channel ops: secret_file: ") + ".*"
+                                      + re.escape(said)):
+        rules_files(rules)
+
+
 # --- the README's recipe, for real -----------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -264,10 +381,11 @@ class Installed:
         [found] = self.venv.glob("lib/python3*/site-packages")
         return found
 
-    def run(self, *argv: str, program: Path | None = None) -> subprocess.CompletedProcess[str]:
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}  # no PERFMON_*, no PYTHONPATH
+    def run(self, *argv: str, program: Path | None = None,
+            variables: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}  # no PYTHONPATH, no PERFMON_*
         return subprocess.run([str(program or self.perfmon), *argv], capture_output=True, text=True,
-                              env=env, cwd=self.root, timeout=120, check=False)
+                              env=env | (variables or {}), cwd=self.root, timeout=120, check=False)
 
 
 def clean_copy(target: Path) -> Path:
@@ -349,6 +467,31 @@ def test_the_readme_recipe_writes_a_unit_systemd_accepts(installed: Installed) -
     assert again.stdout.startswith(f"replaced {output}") and "systemctl restart perfmon" in again.stdout
 
 
+def test_install_unit_hands_over_the_rules_file_of_its_option_or_variable(installed: Installed) -> None:
+    token = make_token(installed)
+    rules, hook = rules_naming(token.parent)
+    output = installed.root / "perfmon.service"
+    wrote = installed.run("install-unit", "--token-file", str(token), "--alerts-file", str(rules),
+                          "--output", str(output))
+    assert wrote.returncode == 0 and wrote.stderr == "", wrote.stderr
+    assert wrote.stdout.startswith(f"wrote {output}: {installed.perfmon} run, the token from {token}, the "
+                                   f"alerts rules from {rules}\n")
+    assert output.read_text() == Unit(installed.perfmon, token, alerts_file=rules,
+                                      alerts_files=(hook,)).render()
+    assert load_credentials(output.read_text())[credential_name(hook)] == hook
+    result = verify(output)
+    assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+    printed = installed.run("install-unit", "--token-file", str(token), "--stdout",
+                            variables={"PERFMON_ALERTS_FILE": str(rules)})
+    assert printed.stdout == output.read_text(), printed.stderr
+    hook.chmod(0o640)
+    refused = installed.run("install-unit", "--token-file", str(token), "--stdout",
+                            variables={"PERFMON_ALERTS_FILE": str(rules)})
+    assert (refused.returncode, refused.stdout) == (2, "")
+    assert refused.stderr == (f"perfmon install-unit: {rules}:5: channel ops: secret_file: {hook} can be "
+                              f"read by group or others (mode 0640): chmod 600 {hook}\n")
+
+
 def test_install_unit_says_in_one_line_what_is_missing(installed: Installed) -> None:
     missing = installed.root / "nowhere" / "token"
     result = installed.run("install-unit", "--token-file", str(missing), "--stdout")
@@ -385,7 +528,7 @@ def get(path):
 deadline = time.monotonic() + 30
 while True:
     try:
-        paths = ("/api/health", "/api/performance", "/api/processes?limit=100")
+        paths = ("/api/health", "/api/performance", "/api/processes?limit=100", "/api/alerts")
         answers = {path: get(path) for path in paths}
         break
     except OSError:
@@ -408,25 +551,44 @@ def sandbox_script(state: Path, runtime: Path) -> str:
             '--no-new-privs "$@"')
 
 
-def test_the_written_unit_starts_in_the_sandbox_systemd_gives_it(installed: Installed) -> None:
+def hand_over(unit: Path, credentials: Path) -> None:
+    """What systemd does at each start: copy each LoadCredential= file into the credentials directory under
+    its name, mode 0400, the service's user's (here, where there is no ACL to grant it)."""
+    credentials.mkdir(mode=0o500)
+    for name, source in load_credentials(unit.read_text()).items():
+        shutil.copy(source, credentials / name)
+        os.chown(credentials / name, SERVICE_UID, SERVICE_UID)
+        (credentials / name).chmod(0o400)
+    os.chown(credentials, SERVICE_UID, SERVICE_UID)
+
+
+@pytest.mark.parametrize("alerts", [False, True], ids=["built-in rules", "a rules file with a secret file"])
+def test_the_written_unit_starts_in_the_sandbox_systemd_gives_it(installed: Installed, alerts: bool) -> None:
     """ExecStart as systemd runs it, as user nobody in a read-only system with /root and /home hidden, an
-    empty /tmp and the token a credential: it serves samples and processes read from /proc, and exits 0."""
+    empty /tmp and the token a credential: it serves samples and processes read from /proc, and exits 0.
+    With a rules file, the rules and the webhook's secret are read from the credentials directory: the
+    files themselves (root's, 0600, in a 0700 directory) are out of the service's reach."""
     for tool in ("unshare", "setpriv", "ip", "nsenter"):
         needed(shutil.which(tool), f"needs {tool} (util-linux, iproute2)")
     if os.geteuid() != 0:
         pytest.skip("mount namespaces and another user need root")
     token = make_token(installed)
-    output = installed.root / "perfmon.service"
-    assert installed.run("install-unit", "--token-file", str(token), "--output", str(output)).returncode == 0
-    credentials, state = installed.root / "credentials", installed.root / "state"
-    credentials.mkdir(mode=0o500)
-    shutil.copy(token, credentials / "token")
+    rules, hook = rules_naming(token.parent)
+    case = installed.root / ("alerts" if alerts else "builtin")  # the two cases share the installation
+    case.mkdir()
+    case.chmod(0o755)  # the service's user walks through it
+    output = case / "perfmon.service"
+    wrote = installed.run("install-unit", "--token-file", str(token), "--output", str(output),
+                          *(("--alerts-file", str(rules)) if alerts else ()))
+    assert wrote.returncode == 0, wrote.stderr
+    credentials, state = case / "credentials", case / "state"
+    hand_over(output, credentials)
+    assert sorted(os.listdir(credentials)) == sorted(["token", *(["alerts.yml", credential_name(hook)]
+                                                                  if alerts else [])])
     state.mkdir(mode=0o700)
-    runtime = installed.root / "runtime"  # /run/perfmon: systemd's RuntimeDirectory, in memory
+    os.chown(state, SERVICE_UID, SERVICE_UID)
+    runtime = case / "runtime"  # /run/perfmon: systemd's RuntimeDirectory, in memory
     runtime.mkdir()
-    for path in (credentials / "token", credentials, state):
-        os.chown(path, SERVICE_UID, SERVICE_UID)
-    (credentials / "token").chmod(0o400)
     [exec_start] = directives(output.read_text())["ExecStart"]
     argv = shlex.split(exec_start.replace("${CREDENTIALS_DIRECTORY}", str(credentials)))
     env = {"PATH": "/usr/bin:/bin", "PERFMON_DATA_DIR": str(state), "PERFMON_JOURNAL_DIR": str(runtime),
@@ -453,6 +615,7 @@ def test_the_written_unit_starts_in_the_sandbox_systemd_gives_it(installed: Inst
     assert 0 <= answers["/api/performance"]["cpu"]["percent"] <= 100
     assert answers["/api/performance"]["memory"]["total_bytes"] > 0
     assert len(answers["/api/processes?limit=100"]["processes"]) > 1  # other users' processes too
+    assert answers["/api/alerts"]["rules"] == (1 if alerts else len(builtin_rules()))  # the file's one rule
     assert "Traceback" not in log and " ERROR " not in log, log
     with sqlite3.connect(state / "history.sqlite3") as database:  # it kept history where the unit says
         assert database.execute("select count(*) from sqlite_master").fetchone()[0] > 0

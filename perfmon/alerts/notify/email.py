@@ -16,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
+from perfmon.alerts.credentials import located
 from perfmon.alerts.notify.message import Notification
 from perfmon.alerts.notify.webhook import SendError
 
@@ -31,7 +32,8 @@ class Email:
         self.to: tuple[str, ...] = tuple(options["to"])
         self.username: str | None = options.get("username")
         self.password = password
-        self.ca_file: str | None = options.get("ca_file")
+        ca_file = options.get("ca_file")  # its credential under systemd, as every file the rules name
+        self.ca_file: str | None = None if ca_file is None else str(located(ca_file))
         self.timeout = timeout
 
     async def send(self, notification: Notification) -> None:
