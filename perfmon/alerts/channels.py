@@ -15,8 +15,11 @@ from perfmon.alerts.model import SEVERITIES, Channel, ChannelType
 from perfmon.alerts.quantities import QuantityError, duration
 from perfmon.alerts.yamlfile import Located
 
-COMMON = ("type", "severities", "send_resolved", "timeout")  # timeout: seconds a delivery may take
+# timeout: seconds a delivery may take; group_wait: seconds a new notification waits for others to join it
+COMMON = ("type", "severities", "send_resolved", "timeout", "group_wait")
 DEFAULT_TIMEOUT_SECONDS = 10.0
+DEFAULT_GROUP_WAIT_SECONDS = 1.0  # short enough that a firing still reaches its receiver within 2 s
+MAX_GROUP_WAIT_SECONDS = 60.0
 OPTIONS: dict[ChannelType, tuple[str, ...]] = {
     "webhook": ("url", "secret_file", "secret_env"),
     "ntfy": ("url", "token_file", "token_env", "priority", "tags"),
@@ -78,7 +81,8 @@ def read_channel(name: str, node: Located, source: str) -> Channel:
         check_email(keys, options, source, what)
     return Channel(name, channel_type, options, severities(keys.get("severities"), source, what),
                    flag(keys.get("send_resolved"), source, what, True), node.line,
-                   timeout(keys.get("timeout"), source, what))
+                   timeout(keys.get("timeout"), source, what),
+                   group_wait(keys.get("group_wait"), source, what))
 
 
 def check_email(keys: dict[str, Located], options: dict[str, Any], source: str, what: str) -> None:
@@ -101,6 +105,21 @@ def timeout(node: Located | None, source: str, what: str) -> float:
         raise node.at(source, str(exc)) from None
     if not 1 <= seconds <= 300:
         raise node.at(source, f"{what}: timeout must be from 1s to 5m, not {node.value!r}")
+    return seconds
+
+
+def group_wait(node: Located | None, source: str, what: str) -> float:
+    """Seconds a new notification waits for the others of its channel and kind to join it as one
+    message (default 1), from 0 (none: one message per sample, sent at once) to a minute: longer
+    would only delay the news."""
+    if node is None:
+        return DEFAULT_GROUP_WAIT_SECONDS
+    try:
+        seconds = duration(node.value, f"{what}: group_wait")
+    except QuantityError as exc:
+        raise node.at(source, str(exc)) from None
+    if seconds > MAX_GROUP_WAIT_SECONDS:
+        raise node.at(source, f"{what}: group_wait must be from 0 (no grouping) to 1m, not {node.value!r}")
     return seconds
 
 

@@ -82,6 +82,7 @@ class Channel:
     send_resolved: bool = True
     line: int | None = None
     timeout_seconds: float = 10.0  # how long one delivery may take
+    group_wait_seconds: float = 1.0  # how long a new notification waits for others to join it (0: none)
 
 
 @dataclass(frozen=True, slots=True)

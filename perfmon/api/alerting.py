@@ -31,6 +31,7 @@ from perfmon.alerts.notify import apprise_channel
 from perfmon.alerts.notify.apprise_channel import AppriseChannel
 from perfmon.alerts.notify.dispatcher import Dispatcher, Sender
 from perfmon.alerts.notify.email import Email
+from perfmon.alerts.notify.group import queued
 from perfmon.alerts.notify.ntfy import Ntfy
 from perfmon.alerts.notify.outbox import MemoryOutbox, Outbox
 from perfmon.alerts.notify.route import route
@@ -83,7 +84,8 @@ class Alerting:
     def _notifications(self, transitions: list[Transition], now: float) -> list[dict[str, Any]]:
         alerts = dataclasses.replace(self.alerts, silences=self.silences.all())
         made = route(transitions, alerts, now, self.host, self.unannounced)
-        return [n.to_row() for n in made if n.channel in self.senders]
+        return [queued(n, alerts.channels[n.channel].group_wait_seconds) for n in made
+                if n.channel in self.senders]
 
     def _save(self, state: list[dict[str, Any]] | None, records: list[dict[str, Any]], prune: float,
               outgoing: list[dict[str, Any]]) -> None:

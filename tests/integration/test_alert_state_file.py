@@ -51,3 +51,36 @@ def test_a_file_of_a_newer_perfmon_is_refused_in_one_line(tmp_path: Path) -> Non
         conn.execute("PRAGMA user_version=9")
     with pytest.raises(StoreError, match="written by a newer perfmon"):
         AlertStateFile(tmp_path)
+
+
+def notification(name: str, created: float, **extra: object) -> dict[str, object]:
+    return {"id": f"pm-{name}", "channel": "ops", "kind": "firing", "created": created, "host": "db1",
+            "alerts": [{"id": name, "at": created}], **extra}
+
+
+def test_a_new_notification_is_due_at_its_due_and_kept_without_it(tmp_path: Path) -> None:
+    kept = AlertStateFile(tmp_path)
+    kept.save(None, [], 0.0, [notification("a", 100.0, due=101.0), notification("b", 100.5)])
+    assert kept.next_due() == 100.5  # b says no due: at once
+    assert [row["id"] for row, _ in kept.due(100.9, 10)] == ["pm-b"]
+    assert kept.due(101.0, 10) == [(notification("b", 100.5), 0), (notification("a", 100.0), 0)]  # no "due"
+    kept.close()
+
+
+def test_a_merge_replaces_the_rows_by_the_one_they_became_in_one_transaction(tmp_path: Path) -> None:
+    kept = AlertStateFile(tmp_path)
+    kept.save(None, [], 0.0, [notification("a", 100.0, due=101.0), notification("b", 100.4, due=101.4),
+                              notification("c", 100.8, due=101.8)])
+    kept.retry("pm-c", 200.0, 1)  # tried once: no longer waiting to be grouped
+    assert [row["id"] for row in kept.waiting()] == ["pm-a", "pm-b"]
+    with pytest.raises(KeyError):  # a row it cannot write, after the rows went out: all of it undone
+        kept.merge(["pm-a", "pm-b"], {"id": "pm-ab"})
+    assert [row["id"] for row in kept.waiting()] == ["pm-a", "pm-b"]
+    merged = notification("ab", 100.0, due=101.0, settled=True)
+    kept.merge(["pm-a", "pm-b"], merged)
+    kept.close()
+    again = AlertStateFile(tmp_path)  # what the next process finds
+    assert [(row["id"], n) for row, n in again.due(1000.0, 10)] == [("pm-ab", 0), ("pm-c", 1)]
+    assert again.waiting() == [notification("ab", 100.0, settled=True)]
+    assert again.next_due() == 101.0
+    again.close()

@@ -17,7 +17,7 @@ from perfmon.alerts.notify import dispatcher
 from perfmon.alerts.rules import parse
 from perfmon.api.app import Monitor, create_app
 from tests.support.alerting import sample
-from tests.support.fakes import FakePsutil, Usage
+from tests.support.fakes import FakePsutil, Partition, Usage
 
 Client = TestClient[web.Request, web.Application]
 SECRET = "webhook-secret-0123456789"
@@ -73,6 +73,7 @@ async def served(aiohttp_client: Callable[[web.Application], Awaitable[Client]],
 builtin_rules: false
 rules:
   - {{name: RootFull, select: "disks[mountpoint=/].percent", above: 90, clear: 85, severity: critical}}
+  - {{name: DataFull, select: "disks[mountpoint=/data].percent", above: 90, severity: critical}}
 channels:
   ops: {{type: webhook, url: "{receiver.url}", secret_env: HOOK_SECRET}}
 """, "rules.yml")  # type: ignore[attr-defined]
@@ -105,6 +106,24 @@ async def test_a_firing_and_a_resolution_reach_the_receiver_signed_with_stable_i
     resolved = receiver.got[1][0]
     assert (resolved["kind"], resolved["alerts"][0]["reason"]) == ("resolved", "cleared")
     assert resolved["id"] != body["id"]
+
+
+async def test_firings_a_sample_apart_reach_the_receiver_as_one_message_within_2_s(
+        served: Any, receiver: Receiver, fake_ps: FakePsutil) -> None:
+    _, monitor, app = served
+    fake_ps.partitions.append(Partition("/dev/sdb1", "/data", "ext4", "rw"))
+    fake_ps.usage["/"] = Usage(100 * 2**30, 95 * 2**30, 5 * 2**30, 95.0)
+    fake_ps.usage["/data"] = Usage(100 * 2**30, 40 * 2**30, 60 * 2**30, 40.0)
+    began = time.monotonic()
+    await sample(monitor, app)
+    fake_ps.usage["/data"] = Usage(100 * 2**30, 96 * 2**30, 4 * 2**30, 96.0)
+    await sample(monitor, app)  # the next sample: its firing joins the first one's, still waiting
+    await receiver.next()
+    assert time.monotonic() - began < 2
+    ((body, headers),) = receiver.got
+    assert [(a["alertname"], a["value"]) for a in body["alerts"]] == [("RootFull", 95.0), ("DataFull", 96.0)]
+    assert body["kind"] == "firing" and body["title"].endswith(" (and 1 more)")
+    assert headers["X-Perfmon-Id"] == body["id"]
 
 
 async def test_a_receiver_that_fails_is_tried_again_until_it_takes_it(

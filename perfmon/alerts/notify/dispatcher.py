@@ -3,6 +3,8 @@
 At least once: a notification leaves the outbox only once its channel took it. A failed one is
 tried again after 5 s, 10 s, 20 s ... at most 5 minutes apart, for a day; then it is given up,
 with one line in the log. The loop sleeps until the next one is due, or until woken by new ones.
+A new one, when first due, takes the others waiting of its channel and kind into one message
+(perfmon.alerts.notify.group); a retry is sent as it was.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
 
+from perfmon.alerts.notify.group import grouped, joins
 from perfmon.alerts.notify.message import Notification
 from perfmon.alerts.notify.outbox import Outbox
 from perfmon.alerts.notify.webhook import SendError
@@ -56,15 +59,34 @@ class Dispatcher:
         """Deliver until cancelled."""
         while True:
             self._woken.clear()
-            batch = await self._run(self.outbox.due, self._clock(), BATCH)
-            for row, attempts in batch:
-                await self._deliver(Notification.from_row(row), attempts)
-            if len(batch) == BATCH:
+            if await self.deliver_due() == BATCH:
                 continue
             due = await self._run(self.outbox.next_due)
             wait = None if due is None else max(0.0, due - self._clock())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._woken.wait(), wait)
+
+    async def deliver_due(self) -> int:
+        """One pass: deliver what is due now, a batch at most; how many of the outbox's were due."""
+        batch = await self._run(self.outbox.due, self._clock(), BATCH)
+        taken: set[str] = set()  # grouped into one sent before them
+        for row, attempts in batch:
+            if row["id"] not in taken:
+                await self._deliver(await self._grouped(row, attempts, taken), attempts)
+        return len(batch)
+
+    async def _grouped(self, row: dict[str, Any], attempts: int, taken: set[str]) -> Notification:
+        """What to send for ``row``: on its first try, it and the others waiting that join it, as one,
+        settled in the outbox before it is sent (perfmon.alerts.notify.group); else ``row`` as it is."""
+        if attempts > 0 or not joins(row, row):
+            return Notification.from_row(row)
+        waiting = await self._run(self.outbox.waiting)
+        rows = [row, *(r for r in waiting if r["id"] != row["id"] and joins(r, row))]
+        merged = grouped(rows)
+        await self._run(self.outbox.merge, [r["id"] for r in rows],
+                        {**merged.to_row(), "due": self._clock(), "settled": True})
+        taken.update(r["id"] for r in rows)
+        return merged
 
     async def _deliver(self, notification: Notification, attempts: int) -> None:
         sender = self.senders.get(notification.channel)

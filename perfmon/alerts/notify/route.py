@@ -1,7 +1,8 @@
 """Which channels hear of which transitions: routing by rule and severity, silences, grouping.
 
 The transitions of one evaluation (one sample) that go to the same channel and are of the same
-kind become one notification: a disk that fills three mounts at once is one message, not three.
+kind become one notification: a disk that fills three mounts at once is one message, not three
+(and those of the next samples, within the channel's group_wait, join it: perfmon.alerts.notify.group).
 A rule's ``notify`` names its channels (all of them when it does not); a channel hears only of
 its ``severities`` and, with ``send_resolved: false``, of no resolution. A silence whose labels
 all match (the alert's labels and ``host``) keeps the transition from every channel.

@@ -3,8 +3,8 @@
 Four tables: ``alert_state``, the instances pending or firing (rewritten whole when they change:
 a few rows, and rarely), ``alert_history``, the transitions (kept as long as the minute tier),
 ``alert_outbox``, the notifications not yet delivered (written in the same transaction as the
-state that made them, so a crash neither loses one nor makes one twice), and ``alert_silences``,
-the silences set through the API.
+state that made them, so a crash neither loses one nor makes one twice, and replaced in one by the
+one they are grouped into), and ``alert_silences``, the silences set through the API.
 Rows are JSON objects the alert book makes and reads; this module knows nothing of their meaning.
 Writes are one transaction each, in WAL with synchronous=NORMAL: a ``kill -9`` loses no commit.
 
@@ -19,7 +19,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,7 @@ class AlertStateFile:
     def save(self, state: Iterable[Row] | None, records: Iterable[Row], prune_before: float,
              outbox: Iterable[Row] = ()) -> None:
         """In one transaction: the instances (all of them, when given), new transitions, the history
-        older than ``prune_before`` dropped, and new notifications (due at once)."""
+        older than ``prune_before`` dropped, and new notifications (due at their ``due``, else at once)."""
         with self._lock:
             conn = self._conn
             conn.execute("BEGIN IMMEDIATE")
@@ -101,9 +101,7 @@ class AlertStateFile:
                                  [(row["at"], json.dumps(row, separators=(",", ":"))) for row in records])
                 conn.execute("DELETE FROM alert_history WHERE at < ?", (prune_before,))
                 conn.executemany("INSERT OR IGNORE INTO alert_outbox (id, due, attempts, body) "
-                                 "VALUES (?, ?, 0, ?)",
-                                 [(row["id"], row["created"], json.dumps(row, separators=(",", ":")))
-                                  for row in outbox])
+                                 "VALUES (?, ?, 0, ?)", [outbox_row(row) for row in outbox])
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -150,7 +148,36 @@ class AlertStateFile:
             self._conn.execute("UPDATE alert_outbox SET due = ?, attempts = ? WHERE id = ?",
                                (due, attempts, notification_id))
 
+    def waiting(self) -> list[dict[str, Any]]:
+        """The undelivered notifications never tried yet, oldest first (as they were made)."""
+        with self._lock:
+            rows = [json.loads(body) for (body,) in self._conn.execute(
+                "SELECT body FROM alert_outbox WHERE attempts = 0 ORDER BY rowid")]
+        return sorted(rows, key=lambda row: row["created"])
+
+    def merge(self, ids: Sequence[str], row: Row) -> None:
+        """In one transaction: the notifications ``ids`` out, and ``row`` (what they became) in, never
+        tried, due at its ``due``. A crash leaves the ones or the other, never both nor neither."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany("DELETE FROM alert_outbox WHERE id = ?", [(i,) for i in ids])
+                conn.execute("INSERT OR IGNORE INTO alert_outbox (id, due, attempts, body) "
+                             "VALUES (?, ?, 0, ?)", outbox_row(row))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
     def close(self) -> None:
         """Close the file (what was saved stays)."""
         with self._lock:
             self._conn.close()
+
+
+def outbox_row(row: Row) -> tuple[str, float, str]:
+    """A new notification as the outbox keeps it: its id, when it is first due (its ``due``, else when
+    it was made) and the rest of it."""
+    body = {k: v for k, v in row.items() if k != "due"}
+    return row["id"], float(row.get("due", row["created"])), json.dumps(body, separators=(",", ":"))

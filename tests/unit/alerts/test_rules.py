@@ -143,6 +143,14 @@ def rule(body: str) -> str:
     ("channels:\n  a: {type: ntfy, url: 'https://x', token_env: 'not a name'}\n",
      "names an environment variable"),
     ("channels:\n  a: {type: ntfy, url: 'https://x', severities: [urgent]}\n", "severities lists some of"),
+    ("channels:\n  a:\n    type: webhook\n    url: 'https://x'\n    group_wait: 2m\n",
+     "r.yml:5: channel a: group_wait must be from 0 (no grouping) to 1m, not '2m'"),
+    ("channels:\n  a: {type: webhook, url: 'https://x', group_wait: soon}\n",
+     "r.yml:2: channel a: group_wait must be like 30s"),
+    ("channels:\n  a: {type: webhook, url: 'https://x', group_wait: -1}\n",
+     "r.yml:2: channel a: group_wait must be 0 or more seconds"),
+    ("channels:\n  a: {type: webhook, url: 'https://x', group_wait: true}\n",
+     "r.yml:2: channel a: group_wait must be like 30s"),
     ("silences: [{match: {host: db1}, until: '2026-12-26T00:00'}]\n", "r.yml:1: until needs its time zone"),
     ("silences: [{match: {host: db1}}]\n", "r.yml:1: a silence needs until"),
     ("silences: [{until: '2026-12-26T00:00Z'}]\n", "r.yml:1: a silence needs match"),
@@ -168,6 +176,15 @@ def test_a_heartbeat_is_a_url_and_how_often() -> None:
     default = parse("heartbeat: {url: 'https://hc-ping.com/abc'}\n").heartbeat
     assert default is not None and default.every_seconds == 60
     assert parse("").heartbeat is None
+
+
+def test_a_channel_groups_for_a_second_unless_its_group_wait_says_otherwise() -> None:
+    alerts = parse("channels:\n  a: {type: webhook, url: 'https://x'}\n"
+                   "  b: {type: webhook, url: 'https://x', group_wait: 0}\n"
+                   "  c: {type: ntfy, url: 'https://x', group_wait: 500ms}\n"
+                   "  d: {type: webhook, url: 'https://x', group_wait: 1m}\n", "r.yml")
+    assert {name: c.group_wait_seconds for name, c in alerts.channels.items()} == {
+        "a": 1.0, "b": 0.0, "c": 0.5, "d": 60.0}
 
 
 def test_severities_rise_from_info_to_critical() -> None:
