@@ -107,7 +107,7 @@ def test_a_tick_over_http_returns_indexed_updates_and_the_cursor(web: Web, api: 
     api.sample(1)
     body = signature.request_body(1, cursor=cursor)
     updates, view, cursor = signature.read_response(post(web, body).content)
-    assert updates["graph-cpu.extendData"][0]["y"] == [[25.0]]
+    assert updates["graph-cpu.extendData"][0]["y"] == [[25.0], []]  # the value; the alerts' band: no run
     assert len(view["x"]) == 1 and cursor["seq"] == 3
     assert view["n"] == 2 and "full" not in view  # numbered, so the browser notices one it missed
     lost = signature.request_body(2, cursor=cursor, rendered={"lost": True})  # as perfmon.js says then

@@ -163,7 +163,8 @@ def test_first_tick_builds_the_charts_from_the_history_and_fills_every_card(
         f"{ids.row_graph(group)}.figure" for group in ids.ROW_GROUP_NAMES}  # and a chart per row group
     assert not [key for key in updates if key.endswith(".extendData")]
     cpu = updates["graph-cpu.figure"]["data"]
-    assert len(cpu) == 1  # single samples: no band
+    assert [trace["name"] for trace in cpu] == ["CPU", "firing"]  # single samples: no band; the alerts' last
+    assert cpu[1]["y"] == []  # nothing fired: no run of firing points
     assert cpu[0]["y"][-3:] == [25.0, 25.0, 25.0] and cpu[0]["y"][:-3] == [None] * 297  # 5 min, 1 s apart
     assert len(view.x) == 300 and view.x[-1] == chart_time(wall.now)  # a point where its sample was taken
     assert updates["graph-cores.figure"]["data"][0]["z"][-3:] == [[20.0, 30.0]] * 3
@@ -206,8 +207,8 @@ def test_new_samples_are_appended_never_resent(tab: Tab, publish: Callable[[int]
     publish(2)
     updates = tab.tick().updates
     assert not [key for key in updates if key.endswith(".figure")]
-    assert updates["graph-cpu.extendData"] == [{"y": [[60.0, 60.0]]}, [0], 300]
-    assert updates["graph-memory.extendData"][1] == [0, 1]
+    assert updates["graph-cpu.extendData"] == [{"y": [[60.0, 60.0], []]}, [0, 1], 300]  # the band: no run
+    assert updates["graph-memory.extendData"][1] == [0, 1, 2]  # memory, swap, the alerts' band
     assert updates["graph-cores.extendData"] == [{"z": [[[50.0, 70.0], [50.0, 70.0]]]}, [0], 300]
     assert updates["kpi-cpu-value.children"] == "60.0 %"
     assert tab.cursor is not None and tab.cursor["seq"] == 4
@@ -289,7 +290,7 @@ def test_outage_then_recovery_continues_without_gap_or_duplicates(
     assert view.updates["status.children"] == "Connected"
     assert view.updates["page.className"] == "page"
     cpu = view.updates["graph-cpu.extendData"]
-    assert cpu[0]["y"] == [[25.0] * 4]  # seq 4..7: every point once, no gap marker
+    assert cpu[0]["y"] == [[25.0] * 4, []]  # seq 4..7: every point once, no gap marker
     assert len(view.x) == 4
     assert tab.cursor is not None and tab.cursor["seq"] == 7
 
@@ -388,7 +389,7 @@ def test_a_longer_range_shows_buckets_in_their_band_and_appends_each_once_settle
     publish(30)
     view = tab.tick("1h")  # 3600 samples would be too many to send: 360 buckets of 10 s
     cpu = view.updates["graph-cpu.figure"]["data"]
-    assert [trace["name"] for trace in cpu] == ["CPU min", "CPU max", "CPU"]
+    assert [trace["name"] for trace in cpu] == ["CPU min", "CPU max", "CPU", "firing"]
     assert len(cpu[2]["y"]) == 360 and cpu[2]["y"][-1] == 25.0
     words = view.updates["resolution.children"]
     assert words.startswith("means per 10 s in their min-max band · history since ")
@@ -402,8 +403,9 @@ def test_a_longer_range_shows_buckets_in_their_band_and_appends_each_once_settle
     while wall.now < settled + 20 + resolution.SETTLE_SECONDS:
         publish(1)
     view = tab.tick("1h")  # two buckets settled: the first from 25 % to 80 %, the second all 80 %
-    low, high, mean = view.updates["graph-cpu.extendData"][0]["y"]
-    assert view.updates["graph-cpu.extendData"][1:] == [[0, 1, 2], 360]
+    low, high, mean, firing = view.updates["graph-cpu.extendData"][0]["y"]
+    assert view.updates["graph-cpu.extendData"][1:] == [[0, 1, 2, 3], 360]
+    assert firing == []  # no alert fired in either bucket
     assert (low, high, mean) == ([25.0, 80.0], [80.0, 80.0], [69.0, 80.0])  # two samples at 25 %, eight at 80
     assert view.x == [chart_time(settled + 5), chart_time(settled + 15)]  # each bucket's middle
     assert tab.cursor["next"] == settled + 20
@@ -447,7 +449,8 @@ def test_a_long_range_at_a_fast_interval_asks_for_a_bounded_range(
                 api.sample()
             for span, expected in (("5m", points), ("1h", 360), ("30d", 360)):
                 updates = tab.tick(span).updates
-                assert len(updates["graph-cpu.figure"]["data"][-1]["y"]) == expected, (interval, span)
+                mean = [t for t in updates["graph-cpu.figure"]["data"] if t["name"] == "CPU"]
+                assert len(mean[0]["y"]) == expected, (interval, span)
                 assert tab.cursor is not None and tab.cursor["link"] == "up"
             assert tab.cursor["res"] == 7200
         finally:
@@ -468,7 +471,7 @@ def test_a_zoom_at_a_fast_interval_shows_every_sample(
         traces = tab.tick(zoom).updates["graph-cpu.figure"]["data"]
         assert tab.cursor is not None and tab.cursor["mode"] == "fixed"
         assert tab.cursor["res"] == pytest.approx(0.2)
-        assert len(traces) == 1  # single samples: no band
+        assert [trace["name"] for trace in traces] == ["CPU", "firing"]  # single samples: no band
         y = traces[0]["y"]
         assert 553 <= len(y) <= 555 and y == [25.0] * len(y)  # a point per sample, none lost or doubled
     finally:
@@ -509,13 +512,13 @@ def test_a_host_without_swap_has_no_swap_on_its_chart(
     fake_ps.swap = Swap(0, 0, 0, 0.0, 0, 0)
     publish(2)
     memory = tab.tick().updates["graph-memory.figure"]
-    assert [trace["name"] for trace in memory["data"]] == ["memory"]
+    assert [trace["name"] for trace in memory["data"]] == ["memory", "firing"]
     publish(1)
-    assert len(tab.tick().updates["graph-memory.extendData"][0]["y"]) == 1
+    assert len(tab.tick().updates["graph-memory.extendData"][0]["y"]) == 2  # memory and the alerts' band
     fake_ps.swap = Swap(2 * 2**30, 2**30, 2**30, 50.0, 0, 0)  # swap switched on: the chart gains it
     publish(1)
     memory = tab.tick().updates["graph-memory.figure"]
-    assert [trace["name"] for trace in memory["data"]] == ["memory", "swap"]
+    assert [trace["name"] for trace in memory["data"]] == ["memory", "swap", "firing"]
 
 
 def test_views_are_numbered_and_a_missed_one_has_the_screen_sent_whole(

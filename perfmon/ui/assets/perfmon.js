@@ -81,6 +81,14 @@
     });
   }
 
+  // The alerts' band travels as runs of firing points, [[first, last], ...]: 1 there, null elsewhere.
+  function band(runs, n) {
+    const out = [];
+    for (let i = 0; i < n; i++) out.push(null);
+    runs.forEach(function (run) { for (let i = run[0]; i <= run[1] && i < n; i++) out[i] = 1; });
+    return out;
+  }
+
   function lastOf(values) {
     return values.length ? values[values.length - 1] : null;
   }
@@ -96,6 +104,12 @@
       if (trace.meta && trace.meta.span) {  // the heatmap's time axis: nulls over its times
         chart.holder = i;
         return Object.assign(out, {y: x.map(function () { return null; }), z: []});
+      }
+      if (trace.meta && trace.meta.firing) {  // the alerts' band, 0 to 1 on its own axis: not a rate
+        chart.firing = i;
+        out.y = band(trace.y, out.x.length);
+        out.marker = {size: out.y.map(function () { return 0; })};  // extended with the others' sizes
+        return out;
       }
       out.y = scaled(trace.y, chart.scale);
       chart.sizes[i] = (trace.meta && trace.meta.alone) || 0;
@@ -127,8 +141,16 @@
       return [{x: [times, times], z: [data.z[0], []], y: [[], times.map(function () { return null; })]},
               [value[1][0], chart.holder], value[2]];
     }
+    if (chart && chart.firing !== undefined && Array.isArray(data.y)) {
+      const points = data.y.length && Array.isArray(data.y[0]) ? data.y[0].length : 0;
+      data.y = data.y.map(function (values, n) {
+        return value[1][n] === chart.firing ? band(values, points) : values;
+      });
+    }
     if (chart && Array.isArray(data.y)) {
-      data.y = data.y.map(function (values) { return scaled(values, chart.scale); });
+      data.y = data.y.map(function (values, n) {
+        return value[1][n] === chart.firing ? values : scaled(values, chart.scale);
+      });
       data["marker.size"] = data.y.map(function (values, n) {
         const i = value[1][n];
         const sizes = alone(values, chart.sizes[i] || 0, chart.last[i] === undefined ? null : chart.last[i]);

@@ -51,6 +51,10 @@ class Thresholds:
         """The worst level the alert rules give a row's values; None: no rule watches any."""
         return None
 
+    def lines(self, group: str, fields: Any) -> list[Any]:
+        """The alert rules that draw their level on a chart of these fields of ``group``: none here."""
+        return []
+
 
 def error_for(sample: Sample, collector: str) -> str | None:
     """The reason a collector gave for its null fields, if it gave one."""

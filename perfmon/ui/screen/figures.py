@@ -28,6 +28,7 @@ from typing import Any
 from perfmon.core.schema import HISTORY_UNITS
 from perfmon.core.units import chart_time, rate_unit
 from perfmon.ui.screen.ids import GRAPH_NAMES
+from perfmon.ui.screen.overlays import NO_MARKS, Marks, decorate, firing_trace, runs
 
 Series = Mapping[str, Sequence[Any]]
 Figure = dict[str, Any]
@@ -50,6 +51,7 @@ class LineChart:
     names: tuple[str, ...]
     colors: tuple[str, ...]
     bare_title: str = ""  # the title without the optional columns
+    watches: tuple[tuple[str, str], ...] = ()  # the series (group, field) alert rules may select: marks
 
     @property
     def unit(self) -> str:
@@ -66,13 +68,16 @@ class Shape:
     swap: bool = True
     revision: str = ""  # a new view resets what the user zoomed or hid (plotly's uirevision)
     cores: int = 0  # the heatmap's rows even where no point has data (a young install's month)
+    width: float = 0.0  # a point's bucket, in seconds (0: a point is a sample)
 
 
 LINE_CHARTS = (
-    LineChart("cpu", "CPU", ("cpu_percent",), ("CPU",), ("#3b82f6",)),
-    LineChart("load", "Load average (1 min)", ("load_1",), ("load",), ("#0ea5e9",)),
+    LineChart("cpu", "CPU", ("cpu_percent",), ("CPU",), ("#3b82f6",), watches=(("cpu", "percent"),)),
+    LineChart("load", "Load average (1 min)", ("load_1",), ("load",), ("#0ea5e9",),
+              watches=(("cpu", "load_1"),)),
     LineChart("memory", "Memory and swap", ("memory_percent", "swap_percent"), ("memory", "swap"),
-              ("#8b5cf6", "#f59e0b"), bare_title="Memory"),
+              ("#8b5cf6", "#f59e0b"), bare_title="Memory",
+              watches=(("memory", "percent"), ("swap", "percent"))),
     LineChart("network", "Network (loopback excluded)", ("net_recv_bytes_per_s", "net_sent_bytes_per_s"),
               ("received", "sent"), ("#10b981", "#f97316")),
     LineChart("diskio", "Disk I/O", ("disk_read_bytes_per_s", "disk_write_bytes_per_s"),
@@ -186,8 +191,9 @@ def column_traces(column: str, name: str, color: str, hover: str, band: bool) ->
     return [low, high, mean]
 
 
-def line_figure(chart: LineChart, series: Series, shape: Shape) -> Figure:
-    """A whole line chart from history columns (a bucket's ``_min`` and ``_max`` for its band)."""
+def line_figure(chart: LineChart, series: Series, shape: Shape, marks: Marks = NO_MARKS) -> Figure:
+    """A whole line chart from history columns (a bucket's ``_min`` and ``_max`` for its band); with the
+    alert rules' ``marks`` (:mod:`perfmon.ui.screen.overlays`) on a chart they may watch."""
     count = len(series.get("timestamp", ()))
     rate, scale = chart_rate(chart, series) if chart.unit == "bytes_per_s" else ("", 1)
     hover = rate_hover(rate) if rate else HOVER[chart.unit]
@@ -202,6 +208,9 @@ def line_figure(chart: LineChart, series: Series, shape: Shape) -> Figure:
         layout["meta"] = {"unit": rate, "scale": scale}  # the browser divides the bytes by it
     if len(shown(chart, shape.swap)) == 1:
         layout["showlegend"] = False
+    if chart.watches:
+        traces.append(firing_trace(marks.firing(list(series.get("timestamp", ())), shape.width)))
+        decorate(layout, marks.lines, banded=True)
     if count == 0:
         empty_axes(layout)
     return {"data": traces, "layout": layout}
@@ -251,16 +260,18 @@ def cores_figure(series: Series, revision: str = "", cores: int = 0) -> Figure:
     return {"data": [trace, holder], "layout": layout}
 
 
-def figures(series: Series, shape: Shape | None = None) -> dict[str, Figure]:
-    """Every chart, whole, keyed by graph id."""
-    shape = shape or Shape()
-    built = {chart.graph_id: line_figure(chart, series, shape) for chart in LINE_CHARTS}
+def figures(series: Series, shape: Shape | None = None,
+            marks: Mapping[str, Marks] | None = None) -> dict[str, Figure]:
+    """Every chart, whole, keyed by graph id (with the alert rules' marks by graph id)."""
+    shape, marks = shape or Shape(), marks or {}
+    built = {chart.graph_id: line_figure(chart, series, shape, marks.get(chart.graph_id, NO_MARKS))
+             for chart in LINE_CHARTS}
     built[CORES_GRAPH_ID] = cores_figure(series, shape.revision, shape.cores)
     return built
 
 
 def extend_payload(graph_id: str, series: Series, max_points: int, shape: Shape | None = None,
-                   gap: bool = False) -> list[Any]:
+                   gap: bool = False, marks: Marks = NO_MARKS) -> list[Any]:
     """The ``extendData`` value appending ``series`` to one chart, without ``x``.
 
     ``gap`` starts with a null point so the line breaks where samples were lost. Rates stay
@@ -271,9 +282,11 @@ def extend_payload(graph_id: str, series: Series, max_points: int, shape: Shape 
         if gap:
             rows.insert(0, [None] * (len(rows[0]) if rows else 0))
         return [{"z": [rows]}, [0], max_points]
-    chart = line_chart(graph_id)
-    ys = [([None] if gap else []) + rounded(series[key], chart.unit)
-          for key in trace_columns(chart, shape or Shape())]
+    chart, shape = line_chart(graph_id), shape or Shape()
+    ys: list[list[Any]] = [([None] if gap else []) + rounded(series[key], chart.unit)
+                           for key in trace_columns(chart, shape)]
+    if chart.watches:  # the firing band, the figure's last trace
+        ys.append(runs(([None] if gap else []) + marks.firing(list(series["timestamp"]), shape.width)))
     return [{"y": ys}, list(range(len(ys))), max_points]
 
 

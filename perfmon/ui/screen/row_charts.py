@@ -18,6 +18,7 @@ from typing import Any
 from perfmon.core.metrics import Field, Group, SeriesKey
 from perfmon.core.units import rate_unit
 from perfmon.ui.screen.figures import Figure, base_layout, column_traces, empty_axes, rate_hover, y_axis
+from perfmon.ui.screen.overlays import decorate
 from perfmon.ui.screen.row_cards import field_label
 from perfmon.ui.screen.rows import Shown, charted
 
@@ -60,8 +61,10 @@ def axis(unit: str, rate: str) -> dict[str, Any]:
 
 
 def figure(group: Group, rows: Sequence[Shown], x: Sequence[str], columns: Columns,
-           revision: str = "", shared_x: bool = False) -> Figure:
-    """The group's chart, whole: a trace per row and field over the times ``x``.
+           revision: str = "", shared_x: bool = False,
+           lines: Sequence[tuple[float, str, str]] = ()) -> Figure:
+    """The group's chart, whole: a trace per row and field over the times ``x``; ``lines``: the levels
+    of the alert rules that watch it (:mod:`perfmon.ui.screen.overlays`).
 
     ``shared_x``: ``x`` is the view's own (the fixed charts' times), which the browser puts into
     every trace that has none (``assets/perfmon.js``), so the traces leave it out.
@@ -86,6 +89,8 @@ def figure(group: Group, rows: Sequence[Shown], x: Sequence[str], columns: Colum
     layout["yaxis"] = axis(unit, rate)
     if rate:
         layout["meta"] = {"unit": rate, "scale": scale}  # the browser divides the bytes by it
+    if unit != "bytes_per_s":  # a rate's values are scaled in the browser; a level would not be
+        decorate(layout, lines, banded=False)
     if not x:
         empty_axes(layout)
     return {"data": data, "layout": layout}

@@ -1,4 +1,5 @@
-"""The alerts' part of a tick: the header's badge and the alerts panel, sent only when they change.
+"""The alerts' part of a tick: the header's badge and the alerts panel, sent only when they change, and
+what the rules mark on the charts.
 
 Pure, as the rest of the drawing: what :func:`perfmon.ui.tick.reading.read_alerts` read comes in,
 updates come out; the tab's cursor keeps a digest of what its badge and panel show (``alerts``),
@@ -7,7 +8,11 @@ so a tick that changes neither sends nothing for them.
 
 from __future__ import annotations
 
-from perfmon.ui.screen import alerts_panel, ids
+from perfmon.core.shapes import Sample
+from perfmon.ui.screen import alerts_panel, figures, ids
+from perfmon.ui.screen.levels import Levels
+from perfmon.ui.screen.overlays import Marks, marks
+from perfmon.ui.source.alerts import AlertsRead
 from perfmon.ui.tick.config import TickConfig
 from perfmon.ui.tick.cursor import Cursor
 from perfmon.ui.tick.reading import Reading
@@ -29,3 +34,12 @@ def show_alerts(view: View, cursor: Cursor, reading: Reading, config: TickConfig
                      f"{ids.ALERTS_BADGE}.title": title, f"{ids.ALERTS_BODY}.children": body,
                      f"{ids.ALERTS_HISTORY}.children": history, f"{ids.ALERTS_NOTE}.children": note}
     return cursor.but(alerts=shown)
+
+
+def chart_marks(levels: Levels, sample: Sample, alerts: AlertsRead | None) -> dict[str, Marks]:
+    """What the alert rules draw on each fixed chart: their levels and firing periods (none without)."""
+    if alerts is None:
+        return {}
+    active, history = alerts.summary["alerts"], alerts.history
+    return {chart.graph_id: marks(levels, chart.watches, sample, active, history, chart.unit)
+            for chart in figures.LINE_CHARTS if chart.watches}

@@ -20,6 +20,7 @@ from typing import Any
 from perfmon.core import units
 from perfmon.core.shapes import Sample
 from perfmon.ui.screen import figures, ids
+from perfmon.ui.screen.overlays import NO_MARKS, Marks
 from perfmon.ui.tick import resolution
 from perfmon.ui.tick.cursor import Cursor
 from perfmon.ui.tick.ranges import Span
@@ -69,8 +70,10 @@ def cores_of(sample: Sample) -> int:
 
 def shape_of(cursor: Cursor, interval: float, cores: int = 0) -> figures.Shape:
     """How the tab's charts are drawn, as its cursor remembers (a band if a point holds several samples)."""
-    return figures.Shape(band=resolution.banded(float(cursor.res or 0), interval), swap=bool(cursor.swap),
-                         revision=cursor.view or "", cores=cores)
+    band = resolution.banded(float(cursor.res or 0), interval)
+    return figures.Shape(band=band, swap=bool(cursor.swap), revision=cursor.view or "", cores=cores,
+                         width=float(cursor.res or 0) if band else 0.0)
+
 
 
 def centres(timestamps: list[float], width: float) -> list[str]:
@@ -95,18 +98,21 @@ def needs_rebuild(cursor: Cursor, sample: Sample, span: Span) -> bool:
     return cursor.view != span.key or cursor.swap != has_swap(sample)
 
 
-def show_charts(view: View, cursor: Cursor, sample: Sample, span: Span, read: ChartRead) -> Cursor:
-    """Draw what was read into the view; the tab's next cursor."""
+def show_charts(view: View, cursor: Cursor, sample: Sample, span: Span, read: ChartRead,
+                marked: Mapping[str, Marks] | None = None) -> Cursor:
+    """Draw what was read into the view, with the alert rules' marks by graph id; the tab's next cursor."""
+    marked = marked or {}
     if isinstance(read, Rebuild):
-        return show_rebuild(view, cursor, sample, span, read)
+        return show_rebuild(view, cursor, sample, span, read, marked)
     if isinstance(read, NewSamples):
-        return show_samples(view, cursor, sample, read)
+        return show_samples(view, cursor, sample, read, marked)
     if isinstance(read, NewBuckets):
-        return show_buckets(view, cursor, sample, read)
+        return show_buckets(view, cursor, sample, read, marked)
     return cursor
 
 
-def show_rebuild(view: View, cursor: Cursor, sample: Sample, span: Span, read: Rebuild) -> Cursor:
+def show_rebuild(view: View, cursor: Cursor, sample: Sample, span: Span, read: Rebuild,
+                 marked: Mapping[str, Marks]) -> Cursor:
     """Every chart, whole; the cursor then says how to follow the API.
 
     In ``buckets`` mode a ``seq`` (otherwise None there) says the last bucket drawn was still
@@ -121,7 +127,8 @@ def show_rebuild(view: View, cursor: Cursor, sample: Sample, span: Span, read: R
                         seq=sample["seq"] if mode == "raw" else 0 if filling else None,
                         next=round(read.answer["start"] + (count - filling) * width, 3)
                         if mode == "buckets" else None)
-    for graph_id, figure in figures.figures(series, shape_of(cursor, interval, cores_of(sample))).items():
+    shape = shape_of(cursor, interval, cores_of(sample))
+    for graph_id, figure in figures.figures(series, shape, marked).items():
         view.updates[f"{ids.graph(graph_id)}.figure"] = figure
     view.x = centres(series["timestamp"], width)
     words = resolution.describe(width, interval, read.answer["tier"])
@@ -130,7 +137,8 @@ def show_rebuild(view: View, cursor: Cursor, sample: Sample, span: Span, read: R
     return cursor
 
 
-def show_samples(view: View, cursor: Cursor, sample: Sample, read: NewSamples) -> Cursor:
+def show_samples(view: View, cursor: Cursor, sample: Sample, read: NewSamples,
+                 marked: Mapping[str, Marks]) -> Cursor:
     """The samples after the cursor's seq, a point each; a null point first where some were lost."""
     history, seq, points = read.history, cursor.seq, int(cursor.max or 0)
     series = history["series"]
@@ -143,16 +151,17 @@ def show_samples(view: View, cursor: Cursor, sample: Sample, read: NewSamples) -
     shape = shape_of(cursor, interval)
     for graph_id in figures.GRAPH_IDS:
         view.updates[f"{ids.graph(graph_id)}.extendData"] = figures.extend_payload(
-            graph_id, series, points, shape, gap)
+            graph_id, series, points, shape, gap, marked.get(graph_id, NO_MARKS))
     return cursor.but(seq=series["seq"][-1])
 
 
-def show_buckets(view: View, cursor: Cursor, sample: Sample, read: NewBuckets) -> Cursor:
+def show_buckets(view: View, cursor: Cursor, sample: Sample, read: NewBuckets,
+                 marked: Mapping[str, Marks]) -> Cursor:
     """The buckets the store now holds all of, a point each (nulls where nothing was sampled)."""
     series = read.answer["series"]
     view.x = centres(series["timestamp"], read.width)
     shape = shape_of(cursor, sample["interval_seconds"])
     for graph_id in figures.GRAPH_IDS:
         view.updates[f"{ids.graph(graph_id)}.extendData"] = figures.extend_payload(
-            graph_id, series, int(cursor.max or 0), shape)
+            graph_id, series, int(cursor.max or 0), shape, marks=marked.get(graph_id, NO_MARKS))
     return cursor.but(next=round(read.start + len(series["timestamp"]) * read.width, 3))

@@ -31,7 +31,8 @@ from perfmon.core.metrics import Group
 from perfmon.core.units import chart_time
 from perfmon.ui.screen import ids, row_cards, row_charts
 from perfmon.ui.screen.cards import Thresholds
-from perfmon.ui.screen.rows import ROW_GROUPS, Shown, rows_shown
+from perfmon.ui.screen.overlays import level_line
+from perfmon.ui.screen.rows import ROW_GROUPS, Shown, charted, rows_shown
 from perfmon.ui.tick.cursor import Cursor
 from perfmon.ui.tick.view import View
 
@@ -132,7 +133,8 @@ def show_group(view: View, group: Group, before: str | None, cursor: Cursor, sam
         x, columns = whole_chart(group, rows or [], drawn, live)
         view.updates[f"{graph}.figure"] = row_charts.figure(
             group, rows or [], x, columns, revision=f"{cursor.view or ''}:{now[:2 * ROW_SET_BYTES]}",
-            shared_x=bool(x) and x == view.x)  # the fixed charts' buckets: their times, sent once
+            shared_x=bool(x) and x == view.x,  # the fixed charts' buckets: their times, sent once
+            lines=group_lines(group, sample, thresholds))
         return now
     if rows and before != now:
         view.rows.extend(row_cards.row_values(group, rows, thresholds))
@@ -144,6 +146,13 @@ def show_group(view: View, group: Group, before: str | None, cursor: Cursor, sam
             group, rows, point, row_charts.sample_columns(group, rows), max_points(cursor),
             ends_view_x(view, point))
     return now
+
+
+def group_lines(group: Group, sample: Sample, thresholds: Thresholds) -> list[tuple[float, str, str]]:
+    """The levels of the alert rules that watch a group's chart, as it draws them."""
+    fields = charted(group)
+    watching = thresholds.lines(group.name, [f.series_name for f in fields])
+    return [line for watch in watching if (line := level_line(watch, sample, fields[0].unit)) is not None]
 
 
 def ends_view_x(view: View, x: Sequence[str]) -> bool:

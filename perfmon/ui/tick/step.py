@@ -20,7 +20,7 @@ from perfmon.ui.screen import ids
 from perfmon.ui.screen.cards import Thresholds, kpi_updates, raw_json, show_disks, show_host, show_processes
 from perfmon.ui.screen.levels import levels_of
 from perfmon.ui.source.client import PerformanceClient
-from perfmon.ui.tick.alert_view import show_alerts
+from perfmon.ui.tick.alert_view import chart_marks, show_alerts
 from perfmon.ui.tick.charts import show_charts
 from perfmon.ui.tick.config import TickConfig
 from perfmon.ui.tick.cursor import Cursor
@@ -79,7 +79,8 @@ def show(view: View, reading: Reading, config: TickConfig, *, span: Span, sort: 
     if sample is None:
         return link_failed(view.updates, cursor, reading.failure, config, now, starting=reading.starting)
     levels = levels_of(config.thresholds, None if reading.alerts is None else reading.alerts.rules)
-    cursor = show_charts(view, cursor, sample, span, reading.charts)
+    marked = chart_marks(levels, sample, reading.alerts)
+    cursor = show_charts(view, cursor, sample, span, reading.charts, marked)
     cursor = link_up(view.updates, cursor, reading.api_url, now)
     cursor = show_sample(view, cursor, sample, levels, raw_open, raw_toggled, now)
     view.next_seconds = reading.next_seconds

@@ -1,0 +1,95 @@
+"""The alerts in a dashboard tick against a real API: the header's badge, the panel, the CPU chart's marks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from perfmon.alerts.rules import parse
+from perfmon.api.app import Monitor
+from perfmon.ui.source.client import ApiUnavailable
+from perfmon.ui.tick.config import TickConfig
+from tests.integration.test_tick import Client, Tab
+from tests.support.apiserver import ServedApi
+from tests.support.fakes import FakeClock, FakePsutil
+from tests.unit.ui.test_alerts_panel import texts
+
+RULES = parse("""builtin_rules: false
+rules:
+  - {name: Hot, select: cpu.percent, above: 50, clear: 40, severity: critical, summary: hot}
+""", "rules.yml")
+
+
+@pytest.fixture
+def new_client(wall: FakeClock) -> Iterator[Callable[[str], Client]]:
+    """Clients for the test's own API servers, closed after it."""
+    made: list[Client] = []
+
+    def new_client(url: str) -> Client:
+        made.append(Client(url, wall))
+        return made[-1]
+
+    yield new_client
+    for client in made:
+        client.close()
+
+
+ALERT_KEYS = ("alerts-badge.children", "alerts-badge.className", "alerts-body.children",
+              "alerts-history.children", "alerts-note.children")
+
+
+def test_a_firing_alert_shows_in_the_header_the_panel_and_the_cpu_chart(
+    make_monitor: Callable[..., Monitor], new_client: Callable[[str], Client], wall: FakeClock,
+    fake_ps: FakePsutil,
+) -> None:
+    served = ServedApi(make_monitor(process_interval_seconds=1.0, alerts=RULES)).start()
+    try:
+        tab = Tab(new_client(served.url), wall, TickConfig(poll_interval_seconds=5.0, signs_in=True))
+        fake_ps.cpu_total = 10.0
+        wall.advance(1)
+        served.sample()
+        first = tab.tick().updates
+        assert (first["alerts-badge.children"], first["alerts-badge.className"]) == ("No alerts",
+                                                                                     "badge alerts ok")
+        assert texts(first["alerts-body.children"]) == "no alert is pending or firing"
+        cpu = first["graph-cpu.figure"]
+        assert [a["text"] for a in cpu["layout"]["annotations"]] == ["Hot > 50.0 %"]
+        assert cpu["data"][-1]["name"] == "firing" and cpu["data"][-1]["y"] == []
+        fake_ps.cpu_total = 95.0
+        wall.advance(1)
+        served.sample()
+        hot = tab.tick().updates
+        assert (hot["alerts-badge.children"], hot["alerts-badge.className"]) == ("1 firing · critical",
+                                                                                 "badge alerts crit")
+        row = texts(hot["alerts-body.children"])
+        assert row == "firing critical Hot 95.0 % > 50.0 % 0 s ago Silence"  # a Silence button: signed in
+        assert hot["graph-cpu.extendData"][0]["y"][-1] == [[0, 0]]  # the new point is in the firing period
+        assert hot["kpi-cpu.className"] == "card crit"  # the rule's level, critical
+        assert "firing Hot" in texts(hot["alerts-history.children"])
+        assert not [key for key in tab.tick().updates if key in ALERT_KEYS]  # nothing new: nothing sent
+    finally:
+        served.close()
+
+
+def test_an_api_without_alerts_leaves_the_rest_of_the_tick_alone(
+    make_monitor: Callable[..., Monitor], new_client: Callable[[str], Client], wall: FakeClock,
+    monkeypatch: Any,
+) -> None:
+    served = ServedApi(make_monitor(process_interval_seconds=1.0)).start()
+    try:
+        client = new_client(served.url)
+
+        async def older_api(*_args: Any) -> Any:
+            raise ApiUnavailable("the API answered 404: not found")
+
+        monkeypatch.setattr(client.client.alerting, "read", older_api)
+        wall.advance(1)
+        served.sample()
+        updates = Tab(client, wall).tick().updates
+        assert updates["status.children"] == "Connected" and "graph-cpu.figure" in updates
+        assert updates["alerts-badge.children"] == "Alerts ?" and "404" in updates["alerts-badge.title"]
+        assert updates["kpi-cpu.className"] == "card ok"  # the dashboard's own levels: 25 % < 80 %
+    finally:
+        served.close()
