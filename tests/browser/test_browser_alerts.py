@@ -26,6 +26,7 @@ RULES = """\
 rules:
   - {name: AnyCpu, select: cpu.percent, above: -1, severity: critical, summary: the CPU is on}
   - {name: RootUsed, select: "disks[mountpoint=/].percent", above: 0, for: 1h}
+  - {name: RootSeen, select: "disks[mountpoint=/].percent", above: -1, severity: info}
 """
 BAND_JS = """(graph) => {
   const plot = document.querySelector('#' + graph + ' .js-plotly-plot');
@@ -82,16 +83,18 @@ def test_the_alerts_show_mark_the_charts_and_are_silenced_and_lifted_from_the_pa
         page.click("button[type=submit]")
         expect(page).to_have_url(url)
         badge = page.locator("#alerts-badge")
-        expect(badge).to_have_text("1 firing · critical")
+        expect(badge).to_have_text("2 firing · critical")
         expect(badge).to_have_class(re.compile(r"\bcrit\b"))
         rows = page.locator("#alerts-body tr")
-        expect(rows).to_have_count(2)
+        expect(rows).to_have_count(3)
         expect(rows.nth(0)).to_contain_text("firing")
         expect(rows.nth(0)).to_contain_text("AnyCpu")
-        expect(rows.nth(1)).to_contain_text("pending")
-        expect(rows.nth(1)).to_contain_text("mountpoint=/")
+        expect(rows.nth(1)).to_contain_text("RootSeen")
+        expect(rows.nth(2)).to_contain_text("pending")
+        expect(rows.nth(2)).to_contain_text("mountpoint=/")
         expect(page.locator("#kpi-cpu")).to_have_class(re.compile(r"\bcrit\b"))  # the rule's level: -1 %
         wait_for(lambda: page.evaluate(BAND_JS, "graph-cpu") > 0, "the firing band under the CPU chart")
+        wait_for(lambda: page.evaluate(BAND_JS, "graph-rows-disks") > 0, "the band under the filesystems")
         assert "AnyCpu > -1.0 %" in page.evaluate(LEVELS_JS, "graph-cpu")
         assert any(text.startswith("RootUsed > 0.0") for text in page.evaluate(LEVELS_JS, "graph-rows-disks"))
 

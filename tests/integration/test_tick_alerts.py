@@ -20,6 +20,10 @@ RULES = parse("""builtin_rules: false
 rules:
   - {name: Hot, select: cpu.percent, above: 50, clear: 40, severity: critical, summary: hot}
 """, "rules.yml")
+DISK_RULES = parse("""builtin_rules: false
+rules:
+  - {name: RootFull, select: "disks[mountpoint=/].percent", above: 30, severity: critical}
+""", "rules.yml")
 
 
 @pytest.fixture
@@ -91,5 +95,28 @@ def test_an_api_without_alerts_leaves_the_rest_of_the_tick_alone(
         assert updates["status.children"] == "Connected" and "graph-cpu.figure" in updates
         assert updates["alerts-badge.children"] == "Alerts ?" and "404" in updates["alerts-badge.title"]
         assert updates["kpi-cpu.className"] == "card ok"  # the dashboard's own levels: 25 % < 80 %
+    finally:
+        served.close()
+
+
+def test_a_row_chart_a_rule_watches_has_its_level_and_the_band_of_firing_periods(
+    make_monitor: Callable[..., Monitor], new_client: Callable[[str], Client], wall: FakeClock,
+) -> None:
+    served = ServedApi(make_monitor(process_interval_seconds=1.0, alerts=DISK_RULES)).start()
+    try:
+        tab = Tab(new_client(served.url), wall)
+        for _ in range(2):
+            wall.advance(1)
+            served.sample()  # the root filesystem is 40 % full: RootFull fires on the first sample
+        disks = tab.tick().updates["graph-rows-disks.figure"]
+        band = disks["data"][-1]
+        assert band["name"] == "firing" and band["y"] and band["y"][-1][1] == len(disks["data"][0]["y"]) - 1
+        assert [a["text"] for a in disks["layout"]["annotations"]] == ["RootFull > 30.0 %"]
+        network = Tab(new_client(served.url), wall).tick().updates["graph-rows-network.figure"]
+        assert not [t for t in network["data"] if t["name"] == "firing"]  # no rule watches it
+        wall.advance(1)
+        served.sample()
+        appended = tab.tick().updates["graph-rows-disks.extendData"]
+        assert appended[0]["y"][-1] == [[0, 0]] and appended[1] == [0, 1]  # the row's point, the band's
     finally:
         served.close()

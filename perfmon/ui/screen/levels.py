@@ -17,6 +17,7 @@ from typing import Any
 from perfmon.core.metrics import Selector
 from perfmon.core.metrics.selector import SelectorError
 from perfmon.ui.screen.cards import Thresholds
+from perfmon.ui.screen.rows import ROW_GROUPS, charted
 
 LEVELS = {"critical": "crit", "warning": "warn", "info": "ok"}
 RANK = {"ok": 0, "warn": 1, "crit": 2}
@@ -90,19 +91,33 @@ class Levels(Thresholds):
         return [w for w in self.watches if w.select.group == group and w.select.field in wanted]
 
 
-_made: list[Any] = [None, None]  # the last rules (a tuple per API instance, the source's) and their levels
+_read: list[Any] = [None, ()]  # the last rules (a tuple per API instance, the source's) and their watches
+
+
+def watches_of(rules: tuple[Mapping[str, Any], ...] | None) -> tuple[Watch, ...]:
+    """The watches of these rules (as ``/api/alerts/rules`` lists them), read once per tuple of rules
+    however many tabs' ticks ask."""
+    if _read[0] is not rules:
+        _read[:] = [rules, tuple(watches(rules or ()))]
+    return _read[1]  # type: ignore[no-any-return]
 
 
 def levels_of(thresholds: Thresholds, rules: tuple[Mapping[str, Any], ...] | None) -> Levels:
-    """The levels of these rules (as ``/api/alerts/rules`` lists them) over the dashboard's own;
-    made once per tuple of rules, as every tab's tick asks."""
-    made = _made[1]
-    if _made[0] is rules and made is not None and (made.warning_percent, made.critical_percent) == (
-            thresholds.warning_percent, thresholds.critical_percent):
-        return made  # type: ignore[no-any-return]
-    made = Levels(thresholds.warning_percent, thresholds.critical_percent, tuple(watches(rules or ())))
-    _made[:] = [rules, made]
-    return made
+    """The levels of these rules over the dashboard's own."""
+    return Levels(thresholds.warning_percent, thresholds.critical_percent, watches_of(rules))
+
+
+def watched_groups(rules: tuple[Mapping[str, Any], ...] | None) -> frozenset[str]:
+    """The row groups whose chart a rule watches (a field it charts), in percent or °C: those get the band
+    of firing periods."""
+    found = set()
+    for group in ROW_GROUPS:
+        fields = charted(group)
+        if fields and fields[0].unit != "bytes_per_s" and any(
+                w.select.group == group.name and w.select.field in {f.series_name for f in fields}
+                for w in watches_of(rules)):
+            found.add(group.name)
+    return frozenset(found)
 
 
 def watches(rules: Iterable[Mapping[str, Any]]) -> list[Watch]:

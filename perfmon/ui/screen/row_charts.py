@@ -18,7 +18,7 @@ from typing import Any
 from perfmon.core.metrics import Field, Group, SeriesKey
 from perfmon.core.units import rate_unit
 from perfmon.ui.screen.figures import Figure, base_layout, column_traces, empty_axes, rate_hover, y_axis
-from perfmon.ui.screen.overlays import decorate
+from perfmon.ui.screen.overlays import decorate, firing_trace, runs
 from perfmon.ui.screen.row_cards import field_label
 from perfmon.ui.screen.rows import Shown, charted
 
@@ -62,7 +62,7 @@ def axis(unit: str, rate: str) -> dict[str, Any]:
 
 def figure(group: Group, rows: Sequence[Shown], x: Sequence[str], columns: Columns,
            revision: str = "", shared_x: bool = False,
-           lines: Sequence[tuple[float, str, str]] = ()) -> Figure:
+           lines: Sequence[tuple[float, str, str]] = (), band: Sequence[int | None] | None = None) -> Figure:
     """The group's chart, whole: a trace per row and field over the times ``x``; ``lines``: the levels
     of the alert rules that watch it (:mod:`perfmon.ui.screen.overlays`).
 
@@ -89,15 +89,20 @@ def figure(group: Group, rows: Sequence[Shown], x: Sequence[str], columns: Colum
     layout["yaxis"] = axis(unit, rate)
     if rate:
         layout["meta"] = {"unit": rate, "scale": scale}  # the browser divides the bytes by it
+    if band is not None:  # the alert rules' firing periods, the last trace
+        trace = firing_trace(band)
+        if not shared_x:
+            trace["x"] = list(x)
+        data.append(trace)
     if unit != "bytes_per_s":  # a rate's values are scaled in the browser; a level would not be
-        decorate(layout, lines, banded=False)
+        decorate(layout, lines, banded=band is not None)
     if not x:
         empty_axes(layout)
     return {"data": data, "layout": layout}
 
 
 def extend(group: Group, rows: Sequence[Shown], x: Sequence[str], columns: Columns,
-           max_points: int, shared_x: bool = False) -> list[Any]:
+           max_points: int, shared_x: bool = False, band: Sequence[int | None] | None = None) -> list[Any]:
     """The ``extendData`` value appending ``columns`` at the times ``x`` to every trace.
 
     ``x`` is sent once, not per trace: the browser gives it to each (``assets/perfmon.js``); with
@@ -105,9 +110,11 @@ def extend(group: Group, rows: Sequence[Shown], x: Sequence[str], columns: Colum
     """
     unit = charted(group)[0].unit
     keys = trace_keys(group, rows)
-    ys = [rounded(columns.get(key) or [None] * len(x), unit) for key in keys]
+    ys: list[Any] = [rounded(columns.get(key) or [None] * len(x), unit) for key in keys]
+    if band is not None:  # the firing band, the figure's last trace, as runs
+        ys.append(runs(band))
     data: dict[str, Any] = {"y": ys} if shared_x else {"x": [list(x)], "y": ys}  # one x for all: perfmon.js
-    return [data, list(range(len(keys))), max_points]
+    return [data, list(range(len(ys))), max_points]
 
 
 def sample_columns(group: Group, rows: Sequence[Shown]) -> dict[str, list[Any]]:

@@ -50,6 +50,10 @@ class AlertSource:
         history = await self.history(instance, int(summary["transitions"]), since, remaining())
         return AlertsRead(summary, rules, history, since)
 
+    def cached(self, instance: str) -> tuple[Json, ...] | None:
+        """The rules of this API instance if they were read, without a request."""
+        return self._rules[1] if self._rules is not None and self._rules[0] == instance else None
+
     async def rules(self, instance: str, timeout: float) -> tuple[Json, ...]:
         """The rules of this API instance, read once."""
         if self._rules is None or self._rules[0] != instance:

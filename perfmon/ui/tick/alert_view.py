@@ -8,10 +8,14 @@ so a tick that changes neither sends nothing for them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from perfmon.core.shapes import Sample
 from perfmon.ui.screen import alerts_panel, figures, ids
-from perfmon.ui.screen.levels import Levels
+from perfmon.ui.screen.levels import Levels, watched_groups
 from perfmon.ui.screen.overlays import Marks, marks
+from perfmon.ui.screen.rows import ROW_GROUPS, charted
 from perfmon.ui.source.alerts import AlertsRead
 from perfmon.ui.tick.config import TickConfig
 from perfmon.ui.tick.cursor import Cursor
@@ -19,7 +23,7 @@ from perfmon.ui.tick.reading import Reading
 from perfmon.ui.tick.row_updates import short_digest
 from perfmon.ui.tick.view import View
 
-DIGEST_BYTES = 8
+DIGEST_BYTES = 4  # in the cursor, which every tick carries both ways: a change missed once in 4 billion
 
 
 def show_alerts(view: View, cursor: Cursor, reading: Reading, config: TickConfig, now: float) -> Cursor:
@@ -43,3 +47,17 @@ def chart_marks(levels: Levels, sample: Sample, alerts: AlertsRead | None) -> di
     active, history = alerts.summary["alerts"], alerts.history
     return {chart.graph_id: marks(levels, chart.watches, sample, active, history, chart.unit)
             for chart in figures.LINE_CHARTS if chart.watches}
+
+
+def row_marks(levels: Levels, sample: Sample, rules: tuple[Mapping[str, Any], ...] | None,
+              alerts: AlertsRead | None) -> dict[str, Marks]:
+    """The firing periods of each row group whose chart a rule watches (an empty band while the alerts
+    cannot be read: the band stays, and so does the chart)."""
+    active, history = ([], ()) if alerts is None else (alerts.summary["alerts"], alerts.history)
+    found = {}
+    for group in ROW_GROUPS:
+        if group.name in watched_groups(rules):
+            fields = charted(group)
+            found[group.name] = marks(levels, [(group.name, f.series_name) for f in fields], sample, active,
+                                      history, fields[0].unit)
+    return found

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from perfmon.core.shapes import Sample
+from perfmon.ui.screen.levels import watched_groups
 from perfmon.ui.source.alerts import AlertsRead
 from perfmon.ui.source.client import ApiStarting, ApiUnavailable, PerformanceClient
 from perfmon.ui.tick import row_history
@@ -47,6 +48,7 @@ class Reading:
     rows: RowHistory | None = None
     alerts: AlertsRead | None = None
     alerts_failure: str = ""
+    rules: tuple[Mapping[str, Any], ...] | None = None  # the API instance's alert rules, once read
 
 
 async def read(client: PerformanceClient, cursor: Cursor, span: Span, sort: str, process_limit: int,
@@ -58,7 +60,8 @@ async def read(client: PerformanceClient, cursor: Cursor, span: Span, sort: str,
     try:
         sample = await client.performance(remaining())
         cursor = arrived(cursor, sample, span)
-        if cursor.rhist and rows_changed(cursor, sample):
+        watched = watched_groups(await read_rules(client, sample["instance_id"], remaining))
+        if cursor.rhist and rows_changed(cursor, sample, watched):
             cursor = cursor.but(view=None)  # a row appeared: every chart again, the rows' from their history
         charts = await read_charts(client, cursor, sample, span, remaining)
         known = isinstance(charts, Rebuild) or cursor.rhist  # else: the API keeps no rows' history
@@ -72,7 +75,17 @@ async def read(client: PerformanceClient, cursor: Cursor, span: Span, sort: str,
         processes = await client.processes(sort, process_limit, remaining())
     alerts, failure = await read_alerts(client, sample, span, remaining)
     return Reading(cursor, client.base_url, sample, charts, processes, next_seconds, rows=rows, alerts=alerts,
-                   alerts_failure=failure)
+                   alerts_failure=failure, rules=client.alerting.cached(sample["instance_id"]))
+
+
+async def read_rules(client: PerformanceClient, instance: str,
+                     remaining: Callable[[], float]) -> tuple[Mapping[str, Any], ...] | None:
+    """The API instance's alert rules (read once per instance): which row charts have a firing band
+    depends on them. None when they cannot be read now; the next tick asks again."""
+    try:
+        return await client.alerting.rules(instance, remaining())
+    except (ApiUnavailable, KeyError, TypeError):
+        return None
 
 
 async def read_alerts(client: PerformanceClient, sample: Sample, span: Span,

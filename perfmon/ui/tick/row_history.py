@@ -36,7 +36,8 @@ def read(answer: Mapping[str, Any]) -> RowHistory | None:
         return None
     series, width = answer["series"], float(answer["resolution_seconds"])
     x = chart_times([ts + width / 2 for ts in series["timestamp"]], width < 1)
-    return RowHistory(x, {key: values for key, values in series.items() if "[" in key})
+    return RowHistory(x, {key: values for key, values in series.items() if "[" in key},
+                      list(series["timestamp"]), width)
 
 
 async def fetch(client: PerformanceClient, buckets: tuple[float, float, int] | None,

@@ -31,7 +31,7 @@ from perfmon.core.metrics import Group
 from perfmon.core.units import chart_time
 from perfmon.ui.screen import ids, row_cards, row_charts
 from perfmon.ui.screen.cards import Thresholds
-from perfmon.ui.screen.overlays import level_line
+from perfmon.ui.screen.overlays import Marks, level_line
 from perfmon.ui.screen.rows import ROW_GROUPS, Shown, charted, rows_shown
 from perfmon.ui.tick.cursor import Cursor
 from perfmon.ui.tick.view import View
@@ -51,6 +51,8 @@ class RowHistory:
 
     x: list[str] = field(default_factory=list)
     columns: Columns = field(default_factory=dict)
+    starts: list[float] = field(default_factory=list)  # each point's bucket, from its start
+    width: float = 0.0
 
 
 def rebuilt_this_tick(view: View) -> bool:
@@ -63,9 +65,11 @@ def short_digest(value: Any, size: int) -> str:
     return hashlib.blake2s(json.dumps(value).encode(), digest_size=size).hexdigest()
 
 
-def row_set(group: Group, rows: list[Shown] | None) -> str:
-    """A digest of which rows a group has (None: it has none in the sample)."""
-    return short_digest(None if rows is None else [r.name for r in rows], ROW_SET_BYTES)
+def row_set(group: Group, rows: list[Shown] | None, banded: bool = False) -> str:
+    """A digest of which rows a group has (None: it has none in the sample), and whether its chart has the
+    band of firing periods (a rule watches it): either changed, the chart is drawn whole again."""
+    names = None if rows is None else [r.name for r in rows]
+    return short_digest([names, True] if banded else names, ROW_SET_BYTES)
 
 
 def shown_of(cursor: Cursor) -> dict[str, str]:
@@ -92,19 +96,22 @@ def rows_of(group: Group, sample: Sample) -> list[Shown] | None:
     return made[group.name]
 
 
-def rows_changed(cursor: Cursor, sample: Sample) -> bool:
-    """Whether a group the tab shows has other rows in ``sample`` than on screen (a disk appeared)."""
+def rows_changed(cursor: Cursor, sample: Sample, watched: frozenset[str] = frozenset()) -> bool:
+    """Whether a group the tab shows has other rows in ``sample`` than on screen (a disk appeared), or
+    its chart gained or lost the band of firing periods (``watched``: the groups a rule watches)."""
     shown = shown_of(cursor)
-    return any(shown[group.name][:2 * ROW_SET_BYTES] != row_set(group, rows_of(group, sample))
+    return any(shown[group.name][:2 * ROW_SET_BYTES] != row_set(group, rows_of(group, sample),
+                                                                 group.name in watched)
                for group in ROW_GROUPS if group.name in shown)
 
 
 def show_rows(view: View, cursor: Cursor, sample: Sample, thresholds: Thresholds,
-              history: RowHistory | None = None) -> Cursor:
+              history: RowHistory | None = None, marks: Mapping[str, Marks] | None = None) -> Cursor:
     """Every row group's cards and chart, as much of them as the tab does not show yet.
 
     ``history``: the rows' series over the buckets the fixed charts read in this view (all of
-    their range when they were rebuilt, the new buckets when they appended some).
+    their range when they were rebuilt, the new buckets when they appended some); ``marks``: the
+    alert rules' firing periods of each group a rule watches (its chart has their band).
     """
     rebuilt = rebuilt_this_tick(view)
     if rebuilt:
@@ -113,16 +120,17 @@ def show_rows(view: View, cursor: Cursor, sample: Sample, thresholds: Thresholds
     new_sample = sample["seq"] != cursor.rseq
     for group in ROW_GROUPS:
         shown[group.name] = show_group(view, group, shown.get(group.name), cursor, sample, thresholds,
-                                       history, rebuilt, new_sample)
+                                       history, rebuilt, new_sample, (marks or {}).get(group.name))
     return cursor.but(rows="".join(shown[group.name] for group in ROW_GROUPS), rseq=sample["seq"])
 
 
 def show_group(view: View, group: Group, before: str | None, cursor: Cursor, sample: Sample,
-               thresholds: Thresholds, history: RowHistory | None, rebuilt: bool, new_sample: bool) -> str:
+               thresholds: Thresholds, history: RowHistory | None, rebuilt: bool, new_sample: bool,
+               marked: Marks | None = None) -> str:
     """One group's updates; returns what the tab shows of it now (its row set's and values' digests)."""
     rows = rows_of(group, sample)
     values = row_cards.row_values(group, rows or [], thresholds)
-    now = row_set(group, rows) + short_digest(values, VALUES_BYTES)
+    now = row_set(group, rows, marked is not None) + short_digest(values, VALUES_BYTES)
     point = [chart_time(sample["timestamp"], sample["interval_seconds"] < 1)]
     graph = ids.row_graph(group.name)
     if rebuilt or before is None or before[:2 * ROW_SET_BYTES] != now[:2 * ROW_SET_BYTES]:
@@ -131,21 +139,30 @@ def show_group(view: View, group: Group, before: str | None, cursor: Cursor, sam
         drawn = history if rebuilt else None
         live = point if drawn is None and live_points(cursor) else []
         x, columns = whole_chart(group, rows or [], drawn, live)
+        band = None if marked is None else (band_of(marked, drawn) + marked.firing(
+            [sample["timestamp"]] if live else [], 0))
         view.updates[f"{graph}.figure"] = row_charts.figure(
             group, rows or [], x, columns, revision=f"{cursor.view or ''}:{now[:2 * ROW_SET_BYTES]}",
             shared_x=bool(x) and x == view.x,  # the fixed charts' buckets: their times, sent once
-            lines=group_lines(group, sample, thresholds))
+            lines=group_lines(group, sample, thresholds), band=band)
         return now
     if rows and before != now:
         view.rows.extend(row_cards.row_values(group, rows, thresholds))
     if rows and history is not None and history.x:  # whole buckets, read as the fixed charts' were
         view.updates[f"{graph}.extendData"] = row_charts.extend(
-            group, rows, history.x, history.columns, max_points(cursor), ends_view_x(view, history.x))
+            group, rows, history.x, history.columns, max_points(cursor), ends_view_x(view, history.x),
+            band=None if marked is None else band_of(marked, history))
     elif rows and new_sample and live_points(cursor):
+        band = None if marked is None else marked.firing([sample["timestamp"]], 0)
         view.updates[f"{graph}.extendData"] = row_charts.extend(
             group, rows, point, row_charts.sample_columns(group, rows), max_points(cursor),
-            ends_view_x(view, point))
+            ends_view_x(view, point), band=band)
     return now
+
+
+def band_of(marked: Marks, history: RowHistory | None) -> list[int | None]:
+    """Which of the history's points fall in a firing period."""
+    return [] if history is None else marked.firing(history.starts, history.width)
 
 
 def group_lines(group: Group, sample: Sample, thresholds: Thresholds) -> list[tuple[float, str, str]]:

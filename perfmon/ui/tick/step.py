@@ -20,7 +20,7 @@ from perfmon.ui.screen import ids
 from perfmon.ui.screen.cards import Thresholds, kpi_updates, raw_json, show_disks, show_host, show_processes
 from perfmon.ui.screen.levels import levels_of
 from perfmon.ui.source.client import PerformanceClient
-from perfmon.ui.tick.alert_view import chart_marks, show_alerts
+from perfmon.ui.tick.alert_view import chart_marks, row_marks, show_alerts
 from perfmon.ui.tick.charts import show_charts
 from perfmon.ui.tick.config import TickConfig
 from perfmon.ui.tick.cursor import Cursor
@@ -78,7 +78,7 @@ def show(view: View, reading: Reading, config: TickConfig, *, span: Span, sort: 
     cursor, sample = reading.cursor, reading.sample
     if sample is None:
         return link_failed(view.updates, cursor, reading.failure, config, now, starting=reading.starting)
-    levels = levels_of(config.thresholds, None if reading.alerts is None else reading.alerts.rules)
+    levels = levels_of(config.thresholds, reading.rules)
     marked = chart_marks(levels, sample, reading.alerts)
     cursor = show_charts(view, cursor, sample, span, reading.charts, marked)
     cursor = link_up(view.updates, cursor, reading.api_url, now)
@@ -87,7 +87,8 @@ def show(view: View, reading: Reading, config: TickConfig, *, span: Span, sort: 
     if reading.processes is not None:
         cursor = cursor.but(procs=show_processes(view.updates, cursor.procs, reading.processes, sort))
     cursor = show_alerts(view, cursor, reading, config, now)
-    return show_rows(view, cursor, sample, levels, reading.rows)
+    return show_rows(view, cursor, sample, levels, reading.rows,
+                     row_marks(levels, sample, reading.rules, reading.alerts))
 
 
 def show_raw_toggle(updates: Updates, raw_open: bool, raw_toggled: bool) -> None:

@@ -81,7 +81,7 @@ def test_a_rule_the_dashboard_cannot_read_is_left_out_and_levels_are_made_once_p
     found = watches([rule("Odd", "cpu[", "percent", 1), {"name": "NoFields"}, *RULES[:1]])
     assert [w.name for w in found] == ["HighCpu"]
     made = levels_of(Thresholds(50, 60), RULES)
-    assert levels_of(Thresholds(50, 60), RULES) is made  # every tab's tick: made once
-    assert levels_of(Thresholds(40, 60), RULES) is not made
+    assert levels_of(Thresholds(40, 60), RULES).watches is made.watches  # every tab's tick: read once
+    assert levels_of(Thresholds(40, 60), RULES).warning_percent == 40
     assert isinstance(LEVELS, Levels) and [w.name for w in LEVELS.lines("disks", ["percent"])] == [
         "AlmostFull", "Full"]
