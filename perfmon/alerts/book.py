@@ -52,6 +52,9 @@ class AlertBook:
         self._kept = 0  # the engine's changes when the instances were last handed to the saver
         self.evaluated = 0  # samples evaluated
         self.host = ""  # this host's name, which silences may match (``host``)
+        # the alerts whose firing a silence kept from every channel (and no repeat told since): their
+        # resolution is not told either; kept with the instances, so a restart remembers it
+        self.quiet: set[str] = set()
         self.recorded = 0  # transitions recorded, restored ones included: a new one changes it
         self.evaluated_at: float | None = None  # the last one's timestamp
         self.seconds = 0.0  # how long the last evaluation took (wall time, for benchmarks)
@@ -85,12 +88,14 @@ class AlertBook:
         changed = kept != self._kept
         if changed or records or outgoing:
             self._kept = kept
-            state = [instance_row(i) for i in self.engine.instances.values()] if changed else None
+            instances = self.engine.instances.values()
+            state = [instance_row(i, i.id in self.quiet) for i in instances] if changed else None
             self.saver(state, [record_row(r) for r in records], timestamp - self.keep_seconds, outgoing)
 
     def restore(self, state: list[dict[str, Any]], history: list[dict[str, Any]]) -> None:
         """Take back what a saver kept: the instances (of rules that still exist) and the history."""
         self.engine.restore(instance_of(row) for row in state)
+        self.quiet = {str(row["id"]) for row in state if row.get("quiet")}
         self._kept = self.engine.changes
         for row in history:
             alert = {k: v for k, v in row.items() if k not in ("at", "kind", "reason")}
@@ -133,12 +138,15 @@ def record_row(record: Record) -> dict[str, Any]:
     return {"at": record.at, "kind": record.kind, "reason": record.reason or None, **record.alert}
 
 
-def instance_row(instance: Instance) -> dict[str, Any]:
-    """An instance as it is kept."""
-    return {"id": instance.id, "rule": instance.rule, "key": [list(p) for p in instance.key],
-            "labels": [list(p) for p in instance.labels], "state": instance.state,
-            "active_since": instance.active_since, "value": instance.value, "fired_at": instance.fired_at,
-            "notified_at": instance.notified_at}
+def instance_row(instance: Instance, quiet: bool = False) -> dict[str, Any]:
+    """An instance as it is kept (``quiet``: a silence kept its firing from every channel)."""
+    row = {"id": instance.id, "rule": instance.rule, "key": [list(p) for p in instance.key],
+           "labels": [list(p) for p in instance.labels], "state": instance.state,
+           "active_since": instance.active_since, "value": instance.value, "fired_at": instance.fired_at,
+           "notified_at": instance.notified_at}
+    if quiet:
+        row["quiet"] = True
+    return row
 
 
 def instance_of(row: Mapping[str, Any]) -> Instance:

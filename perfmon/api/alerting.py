@@ -68,7 +68,6 @@ class Alerting:
         self.book.saver = self._save
         self.book.notifier = self._notifications
         self.dispatcher: Dispatcher | None = None
-        self.unannounced: set[str] = set()  # alerts a silence kept quiet when they fired
         self.pinger: Pinger | None = None
 
     def session(self) -> aiohttp.ClientSession:
@@ -83,7 +82,7 @@ class Alerting:
 
     def _notifications(self, transitions: list[Transition], now: float) -> list[dict[str, Any]]:
         alerts = dataclasses.replace(self.alerts, silences=self.silences.all())
-        made = route(transitions, alerts, now, self.host, self.unannounced)
+        made = route(transitions, alerts, now, self.host, self.book.quiet)
         return [queued(n, alerts.channels[n.channel].group_wait_seconds) for n in made
                 if n.channel in self.senders]
 

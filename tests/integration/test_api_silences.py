@@ -84,6 +84,35 @@ async def test_a_silence_keeps_a_firing_alert_from_its_channel_until_it_is_lifte
     # resolution: the delivery loop sends in order, so anything told before this one would be here
 
 
+async def test_an_alert_a_silence_kept_quiet_resolves_quietly_after_a_restart_too(
+        served: Any, hooked: Any, fake_ps: FakePsutil, make_monitor: Any, tmp_path: Any,
+        aiohttp_client: Any) -> None:
+    client, monitor, app = served
+    got, _ = hooked
+    silence = await (await client.post("/api/silences", json={"match": {"alertname": "RootFull"},
+                                                              "until": time.time() + 3600})).json()
+    fake_ps.usage["/"] = Usage(100 * 2**30, 95 * 2**30, 5 * 2**30, 95.0)
+    await sample(monitor, app)  # fires, silenced: nobody hears of it
+    assert (await client.delete("/api/silences", params={"id": silence["id"]})).status == 204
+    await client.close()  # the API stops, and starts again from its data directory
+    monitor.sampler.shutdown_worker()
+    again = make_monitor(clock=time.time, alerts=monitor.config.alerts, data_dir=tmp_path / "data",
+                         collector_intervals=(("disks", 0.1),))
+    second_app = create_app(again.config, monitor=again, sample=False)
+    await aiohttp_client(second_app)
+    try:
+        fake_ps.usage["/"] = Usage(100 * 2**30, 40 * 2**30, 60 * 2**30, 40.0)
+        await sample(again, second_app)  # resolved after the restart: not told either
+        fake_ps.usage["/"] = Usage(100 * 2**30, 96 * 2**30, 4 * 2**30, 96.0)
+        await sample(again, second_app)  # fires again, no silence now: told
+        async with asyncio.timeout(10):
+            while not got:
+                await asyncio.sleep(0.005)
+        assert [(n["kind"], n["alerts"][0]["value"]) for n in got] == [("firing", 96.0)]
+    finally:
+        again.sampler.shutdown_worker()
+
+
 async def test_silences_set_through_the_api_survive_a_restart(served: Any, make_monitor: Any, tmp_path: Any,
                                                               aiohttp_client: Any) -> None:
     client, monitor, _ = served
