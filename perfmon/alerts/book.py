@@ -17,6 +17,7 @@ from typing import Any
 
 from perfmon.alerts.engine import Engine, Instance, Transition
 from perfmon.alerts.model import AlertsFile, Rule
+from perfmon.alerts.stall import AGE, stall_rule
 
 MAX_RECORDS = 100_000
 Listener = Callable[[list[Transition]], None]
@@ -40,10 +41,16 @@ class AlertBook:
     """Rules, their engine, and the recent transitions."""
 
     def __init__(self, alerts: AlertsFile, keep_seconds: float = 90 * 86400, max_records: int = MAX_RECORDS,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter,
+                 interval_seconds: float | None = None) -> None:
         self.alerts = alerts
         self.rules: dict[str, Rule] = {rule.name: rule for rule in alerts.rules}
         self.engine = Engine(alerts.rules)
+        # SamplerStalled, on a clock of its own (perfmon.alerts.stall): given the sampling interval
+        stalled = stall_rule(interval_seconds) if interval_seconds and alerts.watch_sampler else None
+        self.stall = None if stalled is None else Engine((stalled,))
+        if stalled is not None:
+            self.rules[stalled.name] = stalled
         self.keep_seconds = keep_seconds
         self.history: deque[Record] = deque(maxlen=max_records)
         self.listeners: list[Listener] = []
@@ -61,9 +68,30 @@ class AlertBook:
         self._clock = clock
 
     def evaluate(self, sample: Mapping[str, Any], timestamp: float) -> list[Transition]:
-        """Feed one sample; record and hand on what it made happen."""
+        """Feed one sample; record and hand on what it made happen (a sample resolves SamplerStalled)."""
         began = self._clock()
         transitions = self.engine.evaluate(sample, timestamp)
+        if self.stall is not None:
+            transitions += self.stall.evaluate({AGE.name: 0.0}, timestamp)
+        self._took(transitions, timestamp)
+        self.evaluated += 1
+        self.evaluated_at = timestamp
+        self.seconds = self._clock() - began
+        for listener in self.listeners:
+            listener(transitions)
+        return transitions
+
+    def check(self, now: float, since: float) -> list[Transition]:
+        """Look at the age of the last sample evaluated (or of ``since``, before any): SamplerStalled."""
+        if self.stall is None:
+            return []
+        last = since if self.evaluated_at is None else self.evaluated_at
+        transitions = self.stall.evaluate({AGE.name: max(0.0, now - last)}, now)
+        self._took(transitions, now)  # the saver hears of a pending one too
+        return transitions
+
+    def _took(self, transitions: list[Transition], timestamp: float) -> None:
+        """Record the transitions, hand them to the notifier, and what changed to the saver."""
         records = [Record(t.at, t.kind, alert_json(t.rule, t.instance, t.value), t.reason)
                    for t in transitions]
         self.history.extend(records)
@@ -72,31 +100,35 @@ class AlertBook:
             self.history.popleft()
         outgoing = self.notifier(transitions, timestamp) if self.notifier is not None and transitions else []
         self._save(records, timestamp, outgoing)
-        self.evaluated += 1
-        self.evaluated_at = timestamp
-        self.seconds = self._clock() - began
-        for listener in self.listeners:
-            listener(transitions)
-        return transitions
+
+    def instances(self) -> list[Instance]:
+        """Every instance pending or firing, the sampler's watch included."""
+        found = list(self.engine.instances.values())
+        return found if self.stall is None else found + list(self.stall.instances.values())
+
+    def firing(self) -> list[Instance]:
+        """Every firing instance."""
+        return [i for i in self.instances() if i.state == "firing"]
 
     def _save(self, records: list[Record], timestamp: float, outgoing: list[dict[str, Any]]) -> None:
         """Hand what changed to the saver: the instances when their set or states changed, new records
         and the notifications they make, all kept together."""
         if self.saver is None:
             return
-        kept = self.engine.changes
+        kept = self.engine.changes + (0 if self.stall is None else self.stall.changes)
         changed = kept != self._kept
         if changed or records or outgoing:
             self._kept = kept
-            instances = self.engine.instances.values()
-            state = [instance_row(i, i.id in self.quiet) for i in instances] if changed else None
+            state = [instance_row(i, i.id in self.quiet) for i in self.instances()] if changed else None
             self.saver(state, [record_row(r) for r in records], timestamp - self.keep_seconds, outgoing)
 
     def restore(self, state: list[dict[str, Any]], history: list[dict[str, Any]]) -> None:
         """Take back what a saver kept: the instances (of rules that still exist) and the history."""
         self.engine.restore(instance_of(row) for row in state)
+        if self.stall is not None:
+            self.stall.restore(instance_of(row) for row in state)
         self.quiet = {str(row["id"]) for row in state if row.get("quiet")}
-        self._kept = self.engine.changes
+        self._kept = self.engine.changes + (0 if self.stall is None else self.stall.changes)
         for row in history:
             alert = {k: v for k, v in row.items() if k not in ("at", "kind", "reason")}
             self.history.append(Record(row["at"], row["kind"], alert, row.get("reason") or ""))
@@ -104,8 +136,7 @@ class AlertBook:
 
     def active(self) -> list[dict[str, Any]]:
         """Every pending and firing alert, firing first, then by rule and labels."""
-        rows = [alert_json(self.rules[i.rule], i, i.value) for i in self.engine.instances.values()
-                if i.rule in self.rules]
+        rows = [alert_json(self.rules[i.rule], i, i.value) for i in self.instances() if i.rule in self.rules]
         return sorted(rows, key=lambda a: (a["state"] != "firing", a["alertname"], a["id"]))
 
     def records(self, start: float, end: float) -> list[dict[str, Any]]:
@@ -115,7 +146,7 @@ class AlertBook:
     def firing_labels(self) -> tuple[tuple[tuple[str, str], ...], ...]:
         """Each firing alert's labels (alertname, severity, its row's, its rule's), in a stable order."""
         out = []
-        for instance in self.engine.firing():
+        for instance in self.firing():
             rule = self.rules.get(instance.rule)
             if rule is not None:
                 labels = {"alertname": rule.name, "severity": rule.severity, **dict(instance.labels),
@@ -126,7 +157,7 @@ class AlertBook:
     def counts(self) -> dict[str, int]:
         """How many alerts fire, by severity (every severity named, 0 included)."""
         counted = {"info": 0, "warning": 0, "critical": 0}
-        for instance in self.engine.firing():
+        for instance in self.firing():
             rule = self.rules.get(instance.rule)
             if rule is not None:
                 counted[rule.severity] += 1

@@ -120,3 +120,4 @@ class AlertsFile:
     silences: tuple[Silence, ...] = ()
     source: str = "(built-in rules)"
     heartbeat: Heartbeat | None = None
+    watch_sampler: bool = True  # the built-in SamplerStalled alert (perfmon.alerts.stall), with the others

@@ -77,7 +77,7 @@ def parse(text: str, source: str = "<rules>") -> AlertsFile:
         if enabled:
             named[rule.name] = rule
     return AlertsFile(tuple(named.values()), channels, silences, source,
-                      heartbeat(top.get("heartbeat"), source))
+                      heartbeat(top.get("heartbeat"), source), watch_sampler=keep is None or bool(keep.value))
 
 
 @cache

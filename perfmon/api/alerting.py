@@ -17,6 +17,7 @@ import dataclasses
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +38,7 @@ from perfmon.alerts.notify.outbox import MemoryOutbox, Outbox
 from perfmon.alerts.notify.route import route
 from perfmon.alerts.notify.webhook import Webhook
 from perfmon.alerts.silences import SilenceBook
+from perfmon.alerts.stall import check_every
 from perfmon.sampling.snapshot import Snapshot
 from perfmon.settings import ServerConfig
 from perfmon.store.sqlite.alert_state import AlertStateFile
@@ -49,7 +51,9 @@ class Alerting:
 
     def __init__(self, config: ServerConfig) -> None:
         self.alerts = config.alerts
-        self.book = AlertBook(config.alerts, keep_seconds=config.retention_minute_seconds)
+        self.book = AlertBook(config.alerts, keep_seconds=config.retention_minute_seconds,
+                              interval_seconds=config.interval_seconds)
+        self.check_seconds = check_every(config.interval_seconds)
         self.file = None if config.data_dir is None else AlertStateFile(config.data_dir)
         self.memory = MemoryOutbox()
         self.outbox: Outbox = self.memory if self.file is None else self.file
@@ -111,7 +115,8 @@ class Alerting:
             return await loop.run_in_executor(self._writer, function, *args)
 
         self.dispatcher = Dispatcher(self.outbox, self.senders, run)
-        tasks = [loop.create_task(self.dispatcher.run(), name="perfmon-alerts-delivery")]
+        tasks = [loop.create_task(self.dispatcher.run(), name="perfmon-alerts-delivery"),
+                 loop.create_task(self._watch_sampler(time.time()), name="perfmon-alerts-sampler-watch")]
         if self.alerts.heartbeat is not None:
             self.pinger = Pinger(self.alerts.heartbeat, healthy, self.session)
             tasks.append(loop.create_task(self.pinger.run(), name="perfmon-heartbeat"))
@@ -125,6 +130,17 @@ class Alerting:
             loop.call_soon(self._evaluate, snapshot)
 
         return listener
+
+    async def _watch_sampler(self, since: float) -> None:
+        """SamplerStalled: the age of the last sample, looked at every few seconds (perfmon.alerts.stall)."""
+        while self.book.stall is not None:
+            await asyncio.sleep(self.check_seconds)
+            try:
+                self.book.check(time.time(), since)
+            except Exception as exc:  # noqa: BLE001 (as an evaluation: said once, the watch goes on)
+                if type(exc).__name__ not in self._failed:
+                    self._failed.add(type(exc).__name__)
+                    log.warning("the sampler's watch failed: %s: %s (logged once)", type(exc).__name__, exc)
 
     def _evaluate(self, snapshot: Snapshot) -> None:
         try:

@@ -93,11 +93,16 @@ def send_test(alerts: AlertsFile, name: str, prog: str) -> int:
     return 0
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 channel``, ``2 channels``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def summary(alerts: AlertsFile) -> str:
     """What the file holds, a rule a line."""
     built_in = sum(1 for rule in alerts.rules if rule.line is None)
-    lines = [f"{alerts.source}: {len(alerts.rules)} rules ({built_in} built in), {len(alerts.channels)} "
-             f"channels, {len(alerts.silences)} silences"]
+    lines = [f"{alerts.source}: {counted(len(alerts.rules), 'rule')} ({built_in} built in), "
+             f"{counted(len(alerts.channels), 'channel')}, {counted(len(alerts.silences), 'silence')}"]
     lines += [f"  {describe(rule)}" for rule in alerts.rules]
     lines += [f"  channel {c.name}: {c.type}" for c in alerts.channels.values()]
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,6 +12,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from jsonschema import Draft202012Validator, ValidationError
 
+from perfmon.alerts import stall
 from perfmon.alerts.rules import parse
 from perfmon.api.app import Monitor, create_app
 from perfmon.api.endpoints.state import ALERTS
@@ -101,7 +103,7 @@ async def test_with_no_rules_file_the_built_in_rules_run_and_say_nothing_on_a_qu
     try:
         await sample(monitor, app)
         body = await (await client.get("/api/alerts")).json()
-        assert (body["rules"], body["alerts"], body["samples_evaluated"]) == (8, [], 1)
+        assert (body["rules"], body["alerts"], body["samples_evaluated"]) == (9, [], 1)  # SamplerStalled too
     finally:
         monitor.sampler.shutdown_worker()
 
@@ -172,7 +174,8 @@ async def test_built_in_rules_say_so_with_their_divisor_and_prediction(
         assert (rules["HighLoad"]["divide_by"], rules["HighLoad"]["field"]) == ("cpu.count_logical", "load_1")
         assert rules["FilesystemAlmostFull"]["predict"] == {"window_seconds": 21600.0,
                                                             "ahead_seconds": 86400.0, "reaches": 100.0}
-        assert all(r["builtin"] for r in rules.values()) and len(rules) == 8
+        assert all(r["builtin"] for r in rules.values()) and len(rules) == 9
+        assert rules["SamplerStalled"]["threshold"] == 30.0 and rules["SamplerStalled"]["for_seconds"] == 120
     finally:
         monitor.sampler.shutdown_worker()
 
@@ -197,3 +200,28 @@ async def test_each_transition_counts_and_a_silence_shows_on_the_alert_it_covers
     fake_ps.usage["/"] = Usage(100 * 2**30, 40 * 2**30, 60 * 2**30, 40.0)
     await sample(monitor, app)
     assert (await (await client.get("/api/alerts")).json())["transitions"] == 2
+
+
+async def test_a_sampler_that_stops_is_told_by_the_watch_on_a_clock_and_the_next_sample_clears_it(
+    aiohttp_client: Callable[[web.Application], Awaitable[Client]], make_monitor: Callable[..., Monitor],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(stall, "MIN_SECONDS", 0.2)  # not 30 s and two minutes: the watch itself is tested
+    monkeypatch.setattr(stall, "FOR_SECONDS", 0.0)
+    monitor = make_monitor(clock=time.time, interval_seconds=0.1)
+    app = create_app(monitor.config, monitor=monitor, sample=False)  # no sampler: only the samples we take
+    client = await aiohttp_client(app)
+    try:
+        await sample(monitor, app)
+        async with asyncio.timeout(10):  # the watch looks every second
+            while not [a for a in (await (await client.get("/api/alerts")).json())["alerts"]
+                       if a["alertname"] == "SamplerStalled" and a["state"] == "firing"]:
+                await asyncio.sleep(0.05)
+        await sample(monitor, app)
+        body = await (await client.get("/api/alerts")).json()
+        assert body["alerts"] == []
+        history = (await (await client.get("/api/alerts/history")).json())["transitions"]
+        assert [(t["alertname"], t["kind"]) for t in history] == [("SamplerStalled", "firing"),
+                                                                 ("SamplerStalled", "resolved")]
+    finally:
+        monitor.sampler.shutdown_worker()
