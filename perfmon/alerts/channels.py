@@ -97,29 +97,28 @@ def check_email(keys: dict[str, Located], options: dict[str, Any], source: str, 
 
 def timeout(node: Located | None, source: str, what: str) -> float:
     """Seconds a delivery may take (default 10), from 1 s to 5 minutes."""
-    if node is None:
-        return DEFAULT_TIMEOUT_SECONDS
-    try:
-        seconds = duration(node.value, f"{what}: timeout")
-    except QuantityError as exc:
-        raise node.at(source, str(exc)) from None
-    if not 1 <= seconds <= 300:
-        raise node.at(source, f"{what}: timeout must be from 1s to 5m, not {node.value!r}")
-    return seconds
+    return seconds_of(node, source, f"{what}: timeout", DEFAULT_TIMEOUT_SECONDS, (1, 300), "from 1s to 5m")
 
 
 def group_wait(node: Located | None, source: str, what: str) -> float:
     """Seconds a new notification waits for the others of its channel and kind to join it as one
     message (default 1), from 0 (none: one message per sample, sent at once) to a minute: longer
     would only delay the news."""
+    return seconds_of(node, source, f"{what}: group_wait", DEFAULT_GROUP_WAIT_SECONDS,
+                      (0, MAX_GROUP_WAIT_SECONDS), "from 0 (no grouping) to 1m")
+
+
+def seconds_of(node: Located | None, source: str, what: str, default: float, bounds: tuple[float, float],
+               words: str) -> float:
+    """A channel's duration option within ``bounds`` (said as ``words``); ``default`` when not given."""
     if node is None:
-        return DEFAULT_GROUP_WAIT_SECONDS
+        return default
     try:
-        seconds = duration(node.value, f"{what}: group_wait")
+        seconds = duration(node.value, what)
     except QuantityError as exc:
         raise node.at(source, str(exc)) from None
-    if seconds > MAX_GROUP_WAIT_SECONDS:
-        raise node.at(source, f"{what}: group_wait must be from 0 (no grouping) to 1m, not {node.value!r}")
+    if not bounds[0] <= seconds <= bounds[1]:
+        raise node.at(source, f"{what} must be {words}, not {node.value!r}")
     return seconds
 
 

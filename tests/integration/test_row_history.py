@@ -20,8 +20,9 @@ from perfmon.api.app import Monitor
 from perfmon.ui.screen import ids
 from perfmon.ui.source.client import PerformanceClient
 from perfmon.ui.tick import row_history
-from tests.integration.test_tick import Client, Tab
+from tests.integration.test_tick import Tab
 from tests.support.apiserver import ServedApi, serving
+from tests.support.dashclient import Client
 from tests.support.fakes import DiskIO, FakeClock, FakePsutil
 
 KEY = "disks[mountpoint=/].percent"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import platform
 import socket
@@ -18,13 +17,13 @@ from perfmon.core.units import chart_time
 from perfmon.store.buckets import TierSpan, bucket_seconds, from_rows
 from perfmon.store.ring import RingStore
 from perfmon.ui.screen import figures, ids
-from perfmon.ui.source.client import PerformanceClient
 from perfmon.ui.tick import resolution, step
 from perfmon.ui.tick.config import TickConfig
 from perfmon.ui.tick.inputs import read_cursor
 from perfmon.ui.tick.ranges import Span
 from perfmon.ui.tick.step import tick
 from tests.support.apiserver import ServedApi
+from tests.support.dashclient import Client
 from tests.support.fakes import FakeClock, FakePsutil, Swap
 
 SETTINGS = TickConfig(poll_interval_seconds=5.0)
@@ -36,41 +35,6 @@ def api(make_monitor: MakeMonitor) -> Iterator[ServedApi]:
     served = ServedApi(make_monitor(process_interval_seconds=1.0)).start()
     yield served
     served.close()
-
-
-class Client:
-    """The dashboard server's client on its own event loop, with ticks a poll interval apart.
-
-    Answers are shared between tabs for most of a poll interval; ``ticks`` is the clock
-    that sharing runs on, moved on by a poll interval before each tick, as a page polls.
-    """
-
-    def __init__(self, url: str, wall: FakeClock, poll_seconds: float = 5.0) -> None:
-        self.runner = asyncio.Runner()
-        self.ticks = FakeClock(0.0)
-        self.client = PerformanceClient(url, poll_seconds, wall=wall, monotonic=self.ticks)
-        self.poll_seconds = poll_seconds
-
-    def run(self, coro: Any) -> Any:
-        return self.runner.run(coro)
-
-    def close(self) -> None:
-        self.run(self.client.close())
-        self.runner.close()
-
-
-@pytest.fixture
-def new_client(wall: FakeClock) -> Iterator[Callable[[str], Client]]:
-    """Clients for the test's own API servers, closed after it."""
-    made: list[Client] = []
-
-    def new_client(url: str) -> Client:
-        made.append(Client(url, wall))
-        return made[-1]
-
-    yield new_client
-    for client in made:
-        client.close()
 
 
 @pytest.fixture

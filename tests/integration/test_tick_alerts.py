@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from perfmon.alerts.rules import parse
 from perfmon.api.app import Monitor
 from perfmon.ui.source.client import ApiUnavailable
 from perfmon.ui.tick.config import TickConfig
-from tests.integration.test_tick import Client, Tab
+from tests.integration.test_tick import Tab
 from tests.support.apiserver import ServedApi
+from tests.support.dashclient import Client
 from tests.support.fakes import FakeClock, FakePsutil
 from tests.unit.ui.test_alerts_panel import texts
 
@@ -24,20 +23,6 @@ DISK_RULES = parse("""builtin_rules: false
 rules:
   - {name: RootFull, select: "disks[mountpoint=/].percent", above: 30, severity: critical}
 """, "rules.yml")
-
-
-@pytest.fixture
-def new_client(wall: FakeClock) -> Iterator[Callable[[str], Client]]:
-    """Clients for the test's own API servers, closed after it."""
-    made: list[Client] = []
-
-    def new_client(url: str) -> Client:
-        made.append(Client(url, wall))
-        return made[-1]
-
-    yield new_client
-    for client in made:
-        client.close()
 
 
 ALERT_KEYS = ("alerts-badge.children", "alerts-badge.className", "alerts-body.children",
