@@ -96,7 +96,7 @@ def figure(group: Group, rows: Sequence[Shown], x: Sequence[str], columns: Colum
         data.append(trace)
     if unit != "bytes_per_s":  # a rate's values are scaled in the browser; a level would not be
         decorate(layout, lines, banded=band is not None)
-    if not x:
+    if not x or not rows:  # no points, or no rows to draw them (a host without sensors): no made-up dates
         empty_axes(layout)
     return {"data": data, "layout": layout}
 

@@ -37,6 +37,9 @@ def test_a_chart_without_rows_or_points_has_no_made_up_axis() -> None:
     figure = row_charts.figure(BY_NAME["sensors"], [], [], {})
     assert figure["data"] == [] and figure["layout"]["xaxis"]["showticklabels"] is False
     assert figure["layout"]["yaxis"]["ticksuffix"] == " °C"
+    # times but no row (a host without sensors, beside the fixed charts' points): no made-up dates either
+    timed = row_charts.figure(BY_NAME["sensors"], [], ["2026-12-04 10:00:00"], {}, shared_x=True)
+    assert timed["data"] == [] and timed["layout"]["xaxis"]["showticklabels"] is False
 
 
 def test_history_columns_missing_for_a_row_are_nulls() -> None:
