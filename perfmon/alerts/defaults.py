@@ -2,7 +2,8 @@
 
 Their levels follow ``deploy/prometheus/perfmon-rules.yml``, so perfmon and a Prometheus that
 scrapes it alert alike. Filesystems that are memory, read-only images or views of another
-(tmpfs, squashfs, overlay ...) cannot fill up as a disk does and are left out.
+(tmpfs, squashfs, overlay ...) cannot fill up as a disk does and are left out. A host without a
+battery has its ``battery`` section null, so ``BatteryLow`` has no value to judge and never fires there.
 """
 
 from __future__ import annotations
@@ -62,4 +63,10 @@ rules:
     clear: 10%
     for: 10m
     summary: all tasks stalled on I/O over 20 % of the time for 10 minutes
+  - name: BatteryLow
+    select: battery.percent
+    below: 10%
+    clear: 15%
+    for: 2m
+    summary: battery under 10 % charged for 2 minutes
 """

@@ -2,8 +2,8 @@
 
 A threshold is a plain number in the field's own unit (``90`` for a percent, bytes for bytes), or
 a number with a unit that fits the field: ``90%``; ``512 MiB``, ``2 GB`` (powers of 1000 and of
-1024, as written); ``50 MB/s``; ``80 °C`` or ``80C``; ``500ms``, ``2s``, ``5m`` for seconds. A unit
-that does not fit the field (``2 GB`` for a percent) is refused with the units that would.
+1024, as written); ``50 MB/s``; ``80 °C`` or ``80C``; ``800 rpm``; ``500ms``, ``2s``, ``5m`` for seconds.
+A unit that does not fit the field (``2 GB`` for a percent) is refused with the units that would.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ NUMBER = re.compile(r"\s*([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)
 SUFFIXES = {  # a field's unit: the suffixes it takes (besides none), as the error lists them
     "percent": "%", "celsius": "°C or C", "bytes": "B, kB, MB, GB, TB, KiB, MiB, GiB, TiB",
     "bytes_per_s": "B/s, kB/s, MB/s, GB/s, KiB/s, MiB/s, GiB/s", "seconds": "ms, s, m, h, d",
-    "ops_per_s": "/s", "mhz": "MHz, GHz",
+    "ops_per_s": "/s", "mhz": "MHz, GHz", "rpm": "rpm",
 }
 
 
@@ -79,6 +79,8 @@ def _factor(suffix: str, unit: str) -> float | None:
         return {"mhz": 1.0, "ghz": 1000.0}.get(lower)
     if unit == "ops_per_s":
         return 1.0 if suffix == "/s" else None
+    if unit == "rpm":
+        return 1.0 if lower == "rpm" else None
     if unit == "bytes_per_s":
         if not lower.endswith("/s"):
             return None

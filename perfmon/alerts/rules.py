@@ -44,7 +44,7 @@ RULE = ("name", "select", "above", "below", "clear", "for", "severity", "repeat"
         "labels", "divide_by", "predict", "enabled")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 NUMERIC_UNITS = frozenset({"percent", "bytes", "bytes_per_s", "ops_per_s", "seconds", "mhz", "celsius",
-                           "load", "count"})
+                           "rpm", "load", "count"})
 
 
 def read_file(path: str | Path) -> AlertsFile:

@@ -154,6 +154,22 @@ class PressureRow(TypedDict):
     stalled_seconds_total: float | None
 
 
+class FansRow(TypedDict):
+    """One row of Fans (fans[]), named by chip and fan."""
+
+    chip: str
+    fan: str
+    current_rpm: float | None
+
+
+class BatterySection(TypedDict):
+    """Battery: charge of the host's battery and whether it runs on mains power."""
+
+    percent: float | None
+    time_left_seconds: float | None
+    power_plugged: bool | None
+
+
 class ErrorRow(TypedDict):
     """One field a collector could not read, and why."""
 
@@ -178,4 +194,6 @@ class Sample(TypedDict):
     processes: ProcessesSection
     sensors: SensorsSection
     pressure: list[PressureRow] | None
+    fans: list[FansRow] | None
+    battery: BatterySection
     errors: list[ErrorRow]

@@ -120,4 +120,6 @@ def show(unit: str, value: float | None) -> str:
         return NA if value is None else f"{value:.1f} °C"
     if unit == "ops_per_s":
         return NA if value is None else f"{value:.0f} ops/s"
+    if unit == "rpm":
+        return NA if value is None else f"{value:.0f} rpm"
     return NA if value is None else str(value)

@@ -19,10 +19,12 @@ from pathlib import Path
 from types import ModuleType
 
 from perfmon.sampling.collectors import (
+    BatteryCollector,
     CpuCollector,
     CpuFrequencyCollector,
     DiskIOCollector,
     DiskUsageCollector,
+    FansCollector,
     HostCollector,
     LoadCollector,
     MemoryCollector,
@@ -37,9 +39,10 @@ from perfmon.sampling.collectors.process_scan import ProcessScan
 
 DEFAULT_TIMEOUT_SECONDS = 2.0
 PROCESS_TIMEOUT_SECONDS = 10.0  # a scan of thousands of processes takes a while; it keeps its last table
-# Filesystem space, temperatures and clock speeds move slowly and are among the dearest reads (a
-# statfs per mount, a walk of /sys/class/hwmon, a file per core): read every 5 s, as the process
-# table, and shown as last read between (as node_exporter's textfile or Netdata's slower plugins).
+# Filesystem space, temperatures, fans, the battery and clock speeds move slowly and are among the
+# dearest reads (a statfs per mount, a walk of /sys/class/hwmon or power_supply, a file per core): read
+# every 5 s, as the process table, and shown as last read between (as node_exporter's textfile or
+# Netdata's slower plugins).
 SLOW_SECONDS = 5.0
 
 
@@ -88,6 +91,8 @@ REGISTRY: tuple[Registration, ...] = (  # in the order their values are merged i
                                                        dev=s.procfs / "net" / "dev")),
     Registration("sensors", lambda s: SensorsCollector(s.ps), cadence_seconds=SLOW_SECONDS),
     Registration("pressure", lambda s: PressureCollector(s.procfs / "pressure")),
+    Registration("fans", lambda s: FansCollector(s.ps), cadence_seconds=SLOW_SECONDS),
+    Registration("battery", lambda s: BatteryCollector(s.ps), cadence_seconds=SLOW_SECONDS),
     Registration("processes", lambda s: ProcessScan(s.ps, clock=s.clock), cadence_seconds=5.0,
                  timeout_seconds=PROCESS_TIMEOUT_SECONDS),
 )

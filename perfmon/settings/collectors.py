@@ -40,8 +40,8 @@ def collector_spec(text: str) -> tuple[str, ...]:
 
 INTERVAL_BOUNDS = (0.1, 3600.0)
 INTERVALS_HELP = ("seconds between runs of some collectors, as disks=1,sensors=30, each 0.1-3600 (default: "
-                  "cpu_frequency, disks and sensors every 5 s, the others every sample; the process table "
-                  "has --process-interval)")
+                  "cpu_frequency, disks, sensors, fans and battery every 5 s, the others every sample; the "
+                  "process table has --process-interval)")
 
 
 def collector_intervals(text: str) -> tuple[tuple[str, float], ...]:

@@ -103,7 +103,7 @@ async def test_with_no_rules_file_the_built_in_rules_run_and_say_nothing_on_a_qu
     try:
         await sample(monitor, app)
         body = await (await client.get("/api/alerts")).json()
-        assert (body["rules"], body["alerts"], body["samples_evaluated"]) == (9, [], 1)  # SamplerStalled too
+        assert (body["rules"], body["alerts"], body["samples_evaluated"]) == (10, [], 1)  # SamplerStalled too
     finally:
         monitor.sampler.shutdown_worker()
 
@@ -174,7 +174,7 @@ async def test_built_in_rules_say_so_with_their_divisor_and_prediction(
         assert (rules["HighLoad"]["divide_by"], rules["HighLoad"]["field"]) == ("cpu.count_logical", "load_1")
         assert rules["FilesystemAlmostFull"]["predict"] == {"window_seconds": 21600.0,
                                                             "ahead_seconds": 86400.0, "reaches": 100.0}
-        assert all(r["builtin"] for r in rules.values()) and len(rules) == 9
+        assert all(r["builtin"] for r in rules.values()) and len(rules) == 10
         assert rules["SamplerStalled"]["threshold"] == 30.0 and rules["SamplerStalled"]["for_seconds"] == 120
     finally:
         monitor.sampler.shutdown_worker()

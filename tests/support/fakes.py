@@ -20,6 +20,8 @@ NetIO = namedtuple("NetIO", "bytes_sent bytes_recv packets_sent packets_recv err
                    defaults=(0, 0, 0, 0))
 NicStats = namedtuple("NicStats", "isup duplex speed mtu flags")
 Temperature = namedtuple("Temperature", "label current high critical")
+Fan = namedtuple("Fan", "label current")
+Battery = namedtuple("Battery", "percent secsleft power_plugged")
 MemInfo = namedtuple("MemInfo", "rss vms")
 
 
@@ -35,6 +37,8 @@ class FakePsutil:
 
     AccessDenied = psutil.AccessDenied
     NoSuchProcess = psutil.NoSuchProcess
+    POWER_TIME_UNLIMITED = psutil.POWER_TIME_UNLIMITED
+    POWER_TIME_UNKNOWN = psutil.POWER_TIME_UNKNOWN
 
     def __init__(self) -> None:
         self.failures: dict[str, BaseException] = {}
@@ -61,6 +65,9 @@ class FakePsutil:
         self.temperatures: dict[str, list[Temperature]] | None = {
             "coretemp": [Temperature("Core 0", 45.0, 80.0, 100.0)]
         }
+        # none by default, as on most servers and VMs: a test gives the host fans or a battery
+        self.fans: dict[str, list[Fan]] = {}
+        self.battery: Battery | None = None
         self.procs: list[dict[str, Any]] = [
             proc_info(1, "init", cpu=0.5, mem=0.1),
             proc_info(42, "busy", cpu=80.0, mem=5.0),
@@ -146,6 +153,14 @@ class FakePsutil:
     def sensors_temperatures(self, fahrenheit: bool = False) -> dict[str, list[Temperature]]:
         self._call("sensors_temperatures")
         return dict(self.temperatures or {})
+
+    def sensors_fans(self) -> dict[str, list[Fan]]:
+        self._call("sensors_fans")
+        return self.fans
+
+    def sensors_battery(self) -> Battery | None:
+        self._call("sensors_battery")
+        return self.battery
 
     def process_iter(self, attrs: list[str] | None = None, ad_value: Any = None) -> list[FakeProcess]:
         self._call("process_iter")

@@ -40,7 +40,7 @@ def test_a_sound_file_is_summarised_a_rule_a_line(tmp_path: Path) -> None:
     done = check(rules)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == f"{rules}: 8 rules (7 built in), 1 channel, 0 silences"
+    assert lines[0] == f"{rules}: 9 rules (8 built in), 1 channel, 0 silences"
     assert ("  FilesystemAlmostFull: disks[fstype!=tmpfs].percent > 90 (clears < 85) for 600 s, warning, ops "
             "(line 2)") in lines
     assert "  channel ops: webhook" in lines and done.stderr == ""

@@ -23,7 +23,7 @@ from typing import Any, Literal
 Kind = Literal["gauge", "rate", "counter", "info"]
 Shape = Literal["scalar", "list", "map"]
 Unit = Literal["percent", "bytes", "bytes_per_s", "ops_per_s", "seconds", "unix_seconds", "mhz",
-               "celsius", "load", "count", "text", "bool"]
+               "celsius", "rpm", "load", "count", "text", "bool"]
 Labels = tuple[tuple[str, str], ...]
 INDEX = "#"  # a label read from the row's place in its list (the CPU number of cpu.per_cpu_percent)
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from perfmon.core.metrics.groups import (
+    battery,
     cpu,
     disk_io,
     disks,
+    fans,
     host,
     memory,
     network,
@@ -26,7 +28,8 @@ from perfmon.core.metrics.selector import Selector, SelectorError
 
 GROUPS: tuple[Group, ...] = (
     sample.GROUP, host.GROUP, cpu.GROUP, memory.GROUP, swap.GROUP, disks.GROUP, disk_io.GROUP,
-    network.GROUP, processes.GROUP, sensors.GROUP, pressure.GROUP,
+    network.GROUP, processes.GROUP, sensors.GROUP, pressure.GROUP, fans.GROUP,
+    battery.GROUP,
 )
 BY_NAME: Mapping[str, Group] = {g.name: g for g in GROUPS}
 

@@ -12,11 +12,11 @@ from perfmon.sampling.collectors.host import HostCollector
 from perfmon.sampling.collectors.memory import MemoryCollector, SwapCollector
 from perfmon.sampling.collectors.network import NetworkCollector
 from perfmon.sampling.collectors.processes import TOP_PROCESSES, ProcessCollector, top_by
-from perfmon.sampling.collectors.sensors import SensorsCollector
+from perfmon.sampling.collectors.sensors import BatteryCollector, FansCollector, SensorsCollector
 
 __all__ = [
-    "TOP_PROCESSES", "Collector", "CpuCollector", "CpuFrequencyCollector", "DiskIOCollector",
-    "DiskUsageCollector", "HostCollector", "LoadCollector", "MemoryCollector", "NetworkCollector",
-    "Note", "ProcessCollector", "SensorsCollector", "SwapCollector",
+    "TOP_PROCESSES", "BatteryCollector", "Collector", "CpuCollector", "CpuFrequencyCollector",
+    "DiskIOCollector", "DiskUsageCollector", "FansCollector", "HostCollector", "LoadCollector",
+    "MemoryCollector", "NetworkCollector", "Note", "ProcessCollector", "SensorsCollector", "SwapCollector",
     "describe_error", "is_whole_disk", "read_field", "round_or_none", "top_by",
 ]

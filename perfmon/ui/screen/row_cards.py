@@ -21,7 +21,7 @@ from perfmon.ui.screen.rows import Shown, card_fields, of_group
 
 Component = dict[str, Any]
 HTML = "dash_html_components"
-UNIT_SUFFIX = re.compile(r"_(bytes_per_s|ops_per_s|bytes|percent|celsius|seconds|mhz)$")
+UNIT_SUFFIX = re.compile(r"_(bytes_per_s|ops_per_s|bytes|percent|celsius|rpm|seconds|mhz)$")
 
 
 def element(kind: str, children: Any = None, **props: Any) -> Component:

@@ -25,8 +25,8 @@ from perfmon.ui.screen.rows import Shown, charted
 Columns = Mapping[str, Sequence[Any]]  # values by series key (``str(SeriesKey)``)
 DASHES = ("solid", "dash", "dot", "dashdot")
 DIGITS = {"percent": 1, "celsius": 1, "load": 2}  # bytes and operations: whole numbers
-HOVER = {"percent": "%{y:.1f} %", "celsius": "%{y:.1f} °C"}
-SUFFIX = {"percent": " %", "celsius": " °C"}
+HOVER = {"percent": "%{y:.1f} %", "celsius": "%{y:.1f} °C", "rpm": "%{y:.0f} rpm"}
+SUFFIX = {"percent": " %", "celsius": " °C", "rpm": " rpm"}
 
 
 def key_of(group: Group, row: Shown, f: Field) -> str:

@@ -52,7 +52,7 @@ def test_the_issue_s_example_reads_as_it_says() -> None:
 def test_with_no_file_the_built_in_rules_hold_and_read_as_a_file_s_would() -> None:
     names = [r.name for r in builtin_rules()]
     assert names == ["HighCpu", "MemoryAlmostFull", "SwapAlmostFull", "FilesystemAlmostFull",
-                     "FilesystemFull", "HighLoad", "MemoryStalls", "IoStalls"]
+                     "FilesystemFull", "HighLoad", "MemoryStalls", "IoStalls", "BatteryLow"]
     assert all(r.line is None and r.notify is None for r in builtin_rules())
     assert parse("", "empty.yml").rules == builtin_rules()
     full = next(r for r in builtin_rules() if r.name == "FilesystemAlmostFull")

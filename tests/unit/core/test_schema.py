@@ -55,7 +55,7 @@ def test_the_empty_sample_has_every_field_null_and_no_errors() -> None:
     sample = empty_sample()
     assert list(sample) == ["seq", "timestamp", "interval_seconds", "instance_id", "host", "cpu", "memory",
                             "swap", "disks", "disk_io", "network", "processes", "sensors", "pressure",
-                            "errors"]
+                            "fans", "battery", "errors"]
     assert sample["errors"] == [] and sample["disks"] is None
     assert sample["network"] == {"sent_bytes_per_s": None, "recv_bytes_per_s": None, "interfaces": None}
     assert sample["cpu"]["load_average"] is None and sample["processes"]["top_cpu"] is None

@@ -234,8 +234,8 @@ def test_the_help_of_every_option_names_its_range_and_default() -> None:
     assert helps["log_level"] == "one of debug, info, warning, error (default: info)"
     assert helps["collector_intervals"] == (
         "seconds between runs of some collectors, as disks=1,sensors=30, each 0.1-3600 (default: "
-        "cpu_frequency, disks and sensors every 5 s, the others every sample; the process table has "
-        "--process-interval)")
+        "cpu_frequency, disks, sensors, fans and battery every 5 s, the others every sample; the "
+        "process table has --process-interval)")
     assert helps["interval"] == "seconds between samples, 0.1-3600 (default: 1.0)"
     assert helps["process_interval"] == ("seconds between process-table scans (the processes collector's "
                                          "cadence), 0.1-3600 (default: 5.0)")

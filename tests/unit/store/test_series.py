@@ -29,8 +29,9 @@ def test_a_group_not_known_to_the_store_is_kept_per_row_from_its_declaration() -
                           {"resource": "io", "kind": "full", "avg10_percent": None}]
     layout, values = Layouts(GROUPS).values(sample)  # no store code names pressure
     assert [str(k) for k in layout] == ["pressure[resource=cpu,kind=some].avg10_percent",
-                                        "pressure[resource=io,kind=full].avg10_percent"]
-    assert values == (1.5, None)
+                                        "pressure[resource=io,kind=full].avg10_percent",
+                                        "battery.percent"]  # a section's series: there, null, without one
+    assert values == (1.5, None, None)
 
 
 def test_the_layout_is_one_tuple_while_the_rows_stay_and_changes_with_them() -> None:
@@ -42,9 +43,9 @@ def test_the_layout_is_one_tuple_while_the_rows_stay_and_changes_with_them() -> 
     second = layouts.record(sample)
     sample["disks"] = [{"mountpoint": "/", "percent": 12.0}, {"mountpoint": "/boot", "percent": 40.0}]
     third = layouts.record(sample)
-    assert series_of(first)[0] is series_of(second)[0] and series_of(second)[1] == (11.0,)
+    assert series_of(first)[0] is series_of(second)[0] and series_of(second)[1] == (11.0, None)
     assert [str(k) for k in series_of(third)[0]] == ["disks[mountpoint=/].percent",
-                                                     "disks[mountpoint=/boot].percent"]
+                                                     "disks[mountpoint=/boot].percent", "battery.percent"]
     assert first == tuple(first) and series_of(tuple(first)) == ((), ())  # still the plain row
 
 
@@ -84,7 +85,8 @@ def test_a_layout_changes_with_the_rows_labels_not_their_values() -> None:
     assert [str(k) for k in third[0]] == ["box.level", "box[part=b].heat", "box[part=b].spin"]
     sample = empty_sample()
     sample["disks"] = [{"mountpoint": "/", "device": "/dev/vda1", "fstype": "ext4", "percent": 10.0}]
-    assert Layouts().values(sample) == ((ROOT,), (10.0,))  # a disk's device and fstype name no series
+    # a disk's device and fstype name no series; the battery's percent is a section's, null here
+    assert Layouts().values(sample) == ((ROOT, SeriesKey("battery", "percent")), (10.0, None))
 
 
 def test_a_record_is_its_row_with_the_series_attached_and_pickles_whole() -> None:

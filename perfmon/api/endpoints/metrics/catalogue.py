@@ -11,8 +11,8 @@ Names follow Prometheus' conventions (and node_exporter's where one exists, with
 in place of ``node_``): base units in the name (``_bytes``, ``_seconds``, ``_hertz``,
 ``_celsius``, ``_ratio``), counters for what the kernel counts so that ``rate()`` works, and
 gauges for levels. The type, the unit and the help text come from the field; its unit also says
-how its value is scaled (MHz to hertz, percent to a 0-1 ratio). A value that cannot be read is
-left out of the scrape.
+how its value is scaled (MHz to hertz, percent to a 0-1 ratio); a field in ``bool`` is 1 or 0
+(the battery's ``perfmon_battery_plugged``). A value that cannot be read is left out of the scrape.
 
 The top processes are exported as a bounded gauge family: at most the ten a sample keeps,
 labelled ``pid`` and ``name``. A process that enters the top ten makes a new series, so a host
@@ -80,6 +80,7 @@ class Family:
     _sources: tuple[str, ...] = derived()  # each label's key in a row (INDEX: its place)
     _where: tuple[str, ...] = derived()  # keys from the sample to the value's section, or to its rows
     _mode: str = derived()  # how the value is read: "rows", "index", "maps" or "one"
+    _numbers: tuple[Any, ...] = derived()  # the value types it exposes (a bool only for a field in bool)
 
     def __post_init__(self) -> None:
         described = self.field
@@ -95,7 +96,8 @@ class Family:
                 else "maps" if described.prometheus_labels else "one")
         for name, value in (("type", "counter" if described.kind == "counter" else "gauge"), ("unit", unit),
                             ("documentation", text), ("scale", scale), ("labels", labels),
-                            ("_sources", sources), ("_where", where), ("_mode", mode)):
+                            ("_sources", sources), ("_where", where), ("_mode", mode),
+                            ("_numbers", BOOLS if described.unit == "bool" else NUMBERS)):
             object.__setattr__(self, name, value)
 
     @property
@@ -135,15 +137,16 @@ class Family:
         return self._kept([((), value)])
 
     def _kept(self, raw: list[tuple[tuple[str, ...], Any]]) -> tuple[Series, ...]:
-        scale, seen, kept = self.scale, set(), []
+        scale, numbers, seen, kept = self.scale, self._numbers, set(), []
         for labels, value in raw:
-            if value.__class__ in NUMBERS and labels not in seen:
+            if value.__class__ in numbers and labels not in seen:
                 seen.add(labels)
-                kept.append((labels, value * scale if scale != 1.0 else value))
+                kept.append((labels, value * scale if scale != 1.0 else +value))
         return tuple(kept)
 
 
 NUMBERS = (int, float)  # exactly: a bool is no measurement
+BOOLS = (bool,)  # a field declared in bool: a state, exposed as 1 or 0 (``+True`` is 1)
 
 
 def _labels(group: Group, f: Field) -> tuple[tuple[str, ...], tuple[str, ...]]:
