@@ -269,12 +269,10 @@ def add_poll_option(parser: argparse.ArgumentParser) -> None:
 def add_threshold_options(parser: argparse.ArgumentParser) -> None:
     """Add --warning-percent and --critical-percent, the colours of the dashboard's cards."""
     parser.add_argument("--warning-percent", type=bounded_float(0, 100), default=80.0, metavar="PERCENT",
-                        help="cards turn amber at this usage, where no alert rule watches the value "
-                             "(default: %(default)s)")
+                        help="cards turn amber at this usage unless a rule watches it (default: %(default)s)")
     parser.add_argument("--critical-percent", type=bounded_float(0, 100), default=95.0,
-                        metavar="PERCENT",
-                        help="cards turn red at this usage, where no alert rule watches the value "
-                             "(default: %(default)s)")
+                        metavar="PERCENT", help="cards turn red at this usage unless a rule watches it "
+                                                "(default: %(default)s)")
 
 
 HEADER_TIMEOUT_SECONDS = 10.0  # a request head is a few hundred bytes: 10 s is ample on any link

@@ -262,10 +262,9 @@ def test_the_help_of_every_option_names_its_range_and_default() -> None:
     assert helps["poll_interval"] == (
         "seconds between the dashboard's polls, 0.25-3600, rounded to whole sampling intervals and timed "
         "to come just after a sample (default: 5.0)")
-    assert helps["warning_percent"] == (
-        "cards turn amber at this usage, where no alert rule watches the value (default: 80.0)")
-    assert helps["critical_percent"] == (
-        "cards turn red at this usage, where no alert rule watches the value (default: 95.0)")
+    unless = "unless a rule watches it"
+    assert helps["warning_percent"] == f"cards turn amber at this usage {unless} (default: 80.0)"
+    assert helps["critical_percent"] == f"cards turn red at this usage {unless} (default: 95.0)"
     assert helps["header_timeout"] == (
         "close a connection that has not sent a whole request head this long after it opened or began a "
         "request (slowloris), 0.5-300 (default: 10)")
