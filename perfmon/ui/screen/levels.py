@@ -91,15 +91,21 @@ class Levels(Thresholds):
         return [w for w in self.watches if w.select.group == group and w.select.field in wanted]
 
 
-_read: list[Any] = [None, ()]  # the last rules (a tuple per API instance, the source's) and their watches
+# the last rules (a tuple per API instance, the source's), their watches and the row groups they watch
+_read: list[Any] = [None, (), frozenset()]
+
+
+def _reading(rules: tuple[Mapping[str, Any], ...] | None) -> list[Any]:
+    """The rules read once per tuple of rules, however many tabs' ticks ask."""
+    if _read[0] is not rules:
+        found = tuple(watches(rules or ()))
+        _read[:] = [rules, found, _watched(found)]
+    return _read
 
 
 def watches_of(rules: tuple[Mapping[str, Any], ...] | None) -> tuple[Watch, ...]:
-    """The watches of these rules (as ``/api/alerts/rules`` lists them), read once per tuple of rules
-    however many tabs' ticks ask."""
-    if _read[0] is not rules:
-        _read[:] = [rules, tuple(watches(rules or ()))]
-    return _read[1]  # type: ignore[no-any-return]
+    """The watches of these rules (as ``/api/alerts/rules`` lists them)."""
+    return _reading(rules)[1]  # type: ignore[no-any-return]
 
 
 def levels_of(thresholds: Thresholds, rules: tuple[Mapping[str, Any], ...] | None) -> Levels:
@@ -110,14 +116,18 @@ def levels_of(thresholds: Thresholds, rules: tuple[Mapping[str, Any], ...] | Non
 def watched_groups(rules: tuple[Mapping[str, Any], ...] | None) -> frozenset[str]:
     """The row groups whose chart a rule watches (a field it charts), in percent or °C: those get the band
     of firing periods."""
-    found = set()
+    return _reading(rules)[2]  # type: ignore[no-any-return]
+
+
+def _watched(found: tuple[Watch, ...]) -> frozenset[str]:
+    groups = set()
     for group in ROW_GROUPS:
         fields = charted(group)
+        names = {f.series_name for f in fields}
         if fields and fields[0].unit != "bytes_per_s" and any(
-                w.select.group == group.name and w.select.field in {f.series_name for f in fields}
-                for w in watches_of(rules)):
-            found.add(group.name)
-    return frozenset(found)
+                w.select.group == group.name and w.select.field in names for w in found):
+            groups.add(group.name)
+    return frozenset(groups)
 
 
 def watches(rules: Iterable[Mapping[str, Any]]) -> list[Watch]:

@@ -54,9 +54,9 @@ def row_marks(levels: Levels, sample: Sample, rules: tuple[Mapping[str, Any], ..
     """The firing periods of each row group whose chart a rule watches (an empty band while the alerts
     cannot be read: the band stays, and so does the chart)."""
     active, history = ([], ()) if alerts is None else (alerts.summary["alerts"], alerts.history)
-    found = {}
+    found, watched = {}, watched_groups(rules)
     for group in ROW_GROUPS:
-        if group.name in watched_groups(rules):
+        if group.name in watched:
             fields = charted(group)
             found[group.name] = marks(levels, [(group.name, f.series_name) for f in fields], sample, active,
                                       history, fields[0].unit)
